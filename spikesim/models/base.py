@@ -1,0 +1,142 @@
+"""The model interface.
+
+A model is data plus pure functions of plain arrays:
+
+* ``params``: every parameter declared once, with its default, unit and meaning
+  (``spikesim models NAME``, the JSON schema and the HDF5 attributes are generated from it);
+* ``states``: the state variables, their units, default initial values and whether each is
+  *conditionally linear* (``dx/dt = A(others) * x + B(others)``), which is what
+  exponential Euler needs;
+* ``presets``: named parameter sets with the source they come from;
+* ``initial_state``, ``vector_field``, ``spiked`` and ``reset``; ``step`` strings them together
+  in the model's documented update order (integrate, detect, reset, refractory).
+
+Inside these functions a parameter is a scalar or an array with one value per neuron; state
+variables are arrays of shape ``[N]``. Nothing unit-aware runs inside ``jit``: units are the
+fixed conventions written in the declarations (ms, mV and the model's current unit).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, ClassVar, Mapping
+
+import jax.numpy as jnp
+
+Array = jnp.ndarray
+Params = Mapping[str, Array]
+State = dict[str, Array]
+CurrentFn = Callable[[Array], Array]
+
+
+@dataclass(frozen=True)
+class Param:
+    """A model parameter: default value, unit, one-line meaning, and the name the reference
+    library gives it (shown by ``spikesim models``)."""
+
+    default: float
+    unit: str
+    doc: str
+    ref: str | None = None
+    #: ``"positive"`` (> 0), ``"nonnegative"`` (>= 0) or ``None``; checked at config time.
+    domain: str | None = None
+
+
+@dataclass(frozen=True)
+class StateVar:
+    """A state variable. ``init`` is its default initial value; ``None`` means the model
+    computes it from the parameters and the other initial values (e.g. HH gates at steady
+    state). ``linear`` marks a conditionally linear variable, stepped exactly by ``exp_euler``.
+    ``integrated=False`` marks bookkeeping state (a refractory counter) that no integrator
+    touches."""
+
+    unit: str
+    doc: str
+    init: float | None = None
+    linear: bool = False
+    integrated: bool = True
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A named parameter set (and optionally initial values) with the source it comes from."""
+
+    params: Mapping[str, float]
+    source: str
+    doc: str = ""
+    init: Mapping[str, float] = field(default_factory=dict)
+
+
+class Model:
+    """Base class of every neuron model. Subclasses fill in the class attributes and the
+    ``vector_field``; most keep the default ``step``."""
+
+    name: ClassVar[str]
+    summary: ClassVar[str]
+    citation: ClassVar[str]
+    equations: ClassVar[str]
+    update_order: ClassVar[str] = (
+        "integrate all state variables over the step; detect an upward threshold crossing; "
+        "reset the neurons that crossed"
+    )
+    current_unit: ClassVar[str]
+    params: ClassVar[dict[str, Param]]
+    states: ClassVar[dict[str, StateVar]]
+    presets: ClassVar[dict[str, Preset]] = {}
+    #: name of the parameter holding the spike-detection threshold
+    threshold_param: ClassVar[str] = "v_th"
+    #: the integrator used when the config names none
+    default_integrator: ClassVar[str] = "rk4"
+
+    # -- declarations -------------------------------------------------------------------
+    @classmethod
+    def linear_states(cls) -> tuple[str, ...]:
+        return tuple(n for n, s in cls.states.items() if s.linear and s.integrated)
+
+    @classmethod
+    def integrators(cls) -> tuple[str, ...]:
+        """Integrators this model can use: every explicit RK method, and ``exp_euler`` when
+        the model has a conditionally linear variable."""
+        base = ("euler", "rk2", "rk4")
+        return base + (("exp_euler",) if cls.linear_states() else ())
+
+    @classmethod
+    def defaults(cls, preset: str | None = None) -> dict[str, float]:
+        values = {k: p.default for k, p in cls.params.items()}
+        if preset is not None:
+            values.update(cls.presets[preset].params)
+        return values
+
+    # -- dynamics -----------------------------------------------------------------------
+    def initial_state(self, p: Params, init: Mapping[str, Array], n: int, dtype) -> State:
+        """Initial values of every state variable, shape ``[n]``. ``init`` holds the user's
+        overrides; variables with ``init=None`` must be computed by the subclass."""
+        out = {}
+        for name, s in self.states.items():
+            value = init.get(name, s.init)
+            if value is None:
+                raise NotImplementedError(f"{self.name}: initial value of {name!r} is derived")
+            out[name] = jnp.broadcast_to(jnp.asarray(value, dtype), (n,))
+        return out
+
+    def vector_field(self, t: Array, y: State, p: Params, current: Array) -> State:
+        """Time derivatives of the integrated state variables (ms^-1 units)."""
+        raise NotImplementedError
+
+    def spiked(self, y_old: State, y_new: State, p: Params) -> Array:
+        """Default: an upward crossing of the threshold by ``v`` within the step."""
+        th = p[self.threshold_param]
+        return (y_old["v"] < th) & (y_new["v"] >= th)
+
+    def reset(self, y: State, spiked: Array, p: Params) -> State:
+        """Default: no reset (conductance-based models repolarise by themselves)."""
+        return y
+
+    def step(self, integrate, y: State, p: Params, t: Array, dt: float, current: CurrentFn):
+        """Advance one step in the model's update order; returns ``(new_state, spiked)``.
+
+        ``integrate(model, y, p, t, dt, current)`` is the configured integrator and
+        ``current(t)`` the injected current at time ``t`` (evaluated at each stage)."""
+        y_new = integrate(self, y, p, t, dt, current)
+        s = self.spiked(y, y_new, p)
+        return self.reset(y_new, s, p), s
