@@ -71,7 +71,11 @@ def exp_euler(model, y, p, t, dt, current):
     ``A = d(dx/dt)/dx`` is obtained by forward-mode differentiation of the model's vector
     field (exact, since dx/dt is linear in x), and ``x + dt f phi1(A dt)`` is the exact
     solution of ``dx/dt = A x + B`` over the step; e.g. for a gate
-    ``x_inf + (x - x_inf) exp(-dt / tau_x)``. Other variables take a forward Euler step."""
+    ``x_inf + (x - x_inf) exp(-dt / tau_x)``. Other variables take a forward Euler step.
+    A model that defines ``exp_euler_step`` supplies its own sequencing instead."""
+    custom = getattr(model, "exp_euler_step", None)
+    if custom is not None:
+        return custom(y, p, t, dt, current)
     i_t = current(t)
     f = model.vector_field(t, y, p, i_t)
     out = dict(y)

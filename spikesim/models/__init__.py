@@ -1,12 +1,24 @@
 """The model registry: one file per model, one line here per model."""
 
 from .base import Model, Param, Preset, StateVar
+from .adex import AdEx
+from .eif import EIF
 from .hodgkin_huxley import HodgkinHuxley
+from .izhikevich import Izhikevich
+from .lif import LIF
+from .qif import QIF
+from .wang_buzsaki import WangBuzsaki
 
 MODELS: dict[str, type[Model]] = {
     m.name: m
     for m in (
         HodgkinHuxley,
+        WangBuzsaki,
+        AdEx,
+        Izhikevich,
+        LIF,
+        QIF,
+        EIF,
     )
 }
 

@@ -59,12 +59,17 @@ class StateVar:
 
 @dataclass(frozen=True)
 class Preset:
-    """A named parameter set (and optionally initial values) with the source it comes from."""
+    """A named parameter set (and optionally initial values) with the source it comes from.
+
+    ``current`` is the input amplitude (in the model's current unit) at which the source shows
+    the preset's behaviour, when it names one. It is advice, not applied automatically: the
+    user sets it as the input protocol's ``amplitude``."""
 
     params: Mapping[str, float]
     source: str
     doc: str = ""
     init: Mapping[str, float] = field(default_factory=dict)
+    current: float | None = None
 
 
 class Model:

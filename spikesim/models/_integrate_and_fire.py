@@ -1,0 +1,93 @@
+"""Thresholding, reset and absolute refractory period shared by the integrate-and-fire models
+(``lif``, ``qif``, ``eif``), following inferno's ``voltage_thresholding_constant`` and
+``voltage_thresholding_linear``.
+
+Update order of one step of length dt:
+
+1. the refractory counter (steps left) drops by one, floored at 0; a neuron is *free* where it
+   is 0;
+2. free neurons integrate v over the step with the input current; refractory ones hold v and
+   see no input (the current is masked to 0);
+3. a free neuron spikes where v >= v_th;
+4. a neuron that spiked is reset, and its counter set to n = round(t_ref / dt) (ties to even).
+
+So after a spike on step k, steps k+1 .. k+n-1 hold v and step k+n integrates again (t_ref < 1.5
+dt: no held step). inferno counts the remaining period in ms and tests it for equality with 0
+after subtracting dt; counting whole steps gives the same steps whenever t_ref is a multiple of
+dt, without the float round-off that can add a step to that test.
+
+Reset (``reset_mode``): 0 sets v <- v_reset (constant reset); 1 sets
+v <- v_rest + reset_slope (v - v_rest) - reset_offset (inferno's linear reset, its m_v and b_v),
+with v the value that crossed threshold.
+
+Units: time ms, voltage mV, current nA and R_m in MOhm (1 MOhm x 1 nA = 1 mV), as in inferno.
+Default values, which inferno leaves to the caller, are those of the integrate-and-fire neuron of
+Dayan & Abbott (2001), Theoretical Neuroscience, section 5.4 (E_L = V_reset = -65 mV,
+V_th = -50 mV, tau_m = 10 ms, R_m = 10 MOhm), with a 2 ms refractory period.
+"""
+
+from __future__ import annotations
+
+import jax.numpy as jnp
+
+from .base import Model, Param, StateVar
+
+COMMON_PARAMS = {
+    "tau_m": Param(10.0, "ms", "membrane time constant", ref="time_constant", domain="positive"),
+    "R_m": Param(10.0, "MOhm", "membrane resistance", ref="resistance", domain="positive"),
+    "v_rest": Param(-65.0, "mV", "resting potential", ref="rest_v"),
+    "v_th": Param(-50.0, "mV", "spike threshold: spike where v >= v_th", ref="thresh_v"),
+    "v_reset": Param(-65.0, "mV", "voltage after a spike (reset_mode 0)", ref="reset_v"),
+    "reset_mode": Param(0.0, "1", "0: v <- v_reset; 1: v <- v_rest + reset_slope (v - v_rest) "
+                        "- reset_offset", ref="constant | linear thresholding"),
+    "reset_slope": Param(0.0, "1", "slope of the linear reset (reset_mode 1)", ref="v_slope (m_v)"),
+    "reset_offset": Param(0.0, "mV", "offset subtracted by the linear reset (reset_mode 1)",
+                          ref="v_intercept (b_v)"),
+    "t_ref": Param(2.0, "ms", "absolute refractory period, counted in whole steps",
+                   ref="refrac_t", domain="nonnegative"),
+}
+
+REFRACTORY = StateVar(
+    "steps", "refractory steps left (bookkeeping; 0 = free)", 0.0, integrated=False
+)
+
+UPDATE_ORDER = (
+    "count down the refractory steps; free neurons integrate v (refractory ones hold v and see "
+    "no input); spike where a free neuron has v >= v_th; reset v and start n = round(t_ref/dt) "
+    "refractory steps"
+)
+
+
+class IntegrateAndFire(Model):
+    """Base of the integrate-and-fire models: subclasses declare their own parameters (merged
+    with ``COMMON_PARAMS``), ``states`` (v and the refractory counter) and ``vector_field``."""
+
+    update_order = UPDATE_ORDER
+    current_unit = "nA"
+    threshold_param = "v_th"
+
+    def spiked(self, y_old, y_new, p):
+        """Level test of the integrated v; only free neurons (counter at 0) can spike."""
+        return (y_new["refrac"] == 0) & (y_new["v"] >= p["v_th"])
+
+    def reset(self, y, spiked, p):
+        """Reset v (constant or linear); the counter is set in ``step``, which knows dt."""
+        linear = p["v_rest"] + p["reset_slope"] * (y["v"] - p["v_rest"]) - p["reset_offset"]
+        v_after = jnp.where(p["reset_mode"] > 0.5, linear, p["v_reset"])
+        return {**y, "v": jnp.where(spiked, v_after, y["v"])}
+
+    def step(self, integrate, y, p, t, dt, current):
+        refrac = jnp.maximum(y["refrac"] - 1, 0)
+        free = refrac == 0
+
+        def masked(s):
+            return jnp.where(free, current(s), 0)
+
+        held = {**y, "refrac": refrac}
+        y_int = integrate(self, held, p, t, dt, masked)
+        y_new = {**held, "v": jnp.where(free, y_int["v"], y["v"])}
+        s = self.spiked(y, y_new, p)
+        y_new = self.reset(y_new, s, p)
+        n_ref = jnp.round(p["t_ref"] / dt)
+        y_new["refrac"] = jnp.where(s, n_ref, refrac).astype(y["refrac"].dtype)
+        return y_new, s

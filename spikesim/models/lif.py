@@ -1,0 +1,39 @@
+"""Leaky integrate-and-fire neuron, stepped exactly.
+
+Lapicque (1907), in the modern form of e.g. Dayan & Abbott (2001), Theoretical Neuroscience,
+section 5.4; inferno's ``voltage_integration_linear``::
+
+    tau_m dv/dt = -(v - v_rest) + R_m I
+
+v is linear in itself, so ``exp_euler`` (the default here) is inferno's exact step
+``v <- v_rest + R_m I + (v - v_rest - R_m I) exp(-dt / tau_m)``, exact for input constant over
+the step (the input is taken at the start of the step). Thresholding, reset and refractory
+period: see ``_integrate_and_fire``.
+"""
+
+from __future__ import annotations
+
+from ._integrate_and_fire import COMMON_PARAMS, REFRACTORY, IntegrateAndFire
+from .base import StateVar
+
+
+class LIF(IntegrateAndFire):
+    name = "lif"
+    summary = "leaky integrate-and-fire, exact exponential step, absolute refractory period"
+    citation = ("Lapicque (1907); Dayan & Abbott (2001) Theoretical Neuroscience 5.4; "
+                "inferno voltage_integration_linear + voltage_thresholding")
+    equations = (
+        "tau_m dv/dt = -(v - v_rest) + R_m I\n"
+        "spike: v >= v_th; reset v <- v_reset (reset_mode 0) or "
+        "v <- v_rest + reset_slope (v - v_rest) - reset_offset (reset_mode 1); "
+        "refractory for round(t_ref/dt) steps"
+    )
+    default_integrator = "exp_euler"
+    params = dict(COMMON_PARAMS)
+    states = {
+        "v": StateVar("mV", "membrane potential", -65.0, linear=True),
+        "refrac": REFRACTORY,
+    }
+
+    def vector_field(self, t, y, p, current):
+        return {"v": (-(y["v"] - p["v_rest"]) + p["R_m"] * current) / p["tau_m"]}
