@@ -1,0 +1,25 @@
+"""The Python entry points: run a config, as the CLI does."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from . import config as _config
+from .plan import make_plan
+
+
+def run(config: str | Path | dict, *overrides: str, output: str | Path | None = None,
+        force: bool = False, quiet: bool = True) -> Path:
+    """Run a config (a YAML path or a mapping) with ``KEY=VALUE`` overrides; returns the path
+    of the HDF5 file written.
+
+    >>> spikesim.run("configs/hh_step.yaml", "input.amplitude=12", output="out/hh12.h5")
+    """
+    from .runner import run_plan
+
+    if isinstance(config, dict):
+        loaded = _config.load(None, list(overrides), data=config)
+    else:
+        loaded = _config.load(config, list(overrides))
+    plan = make_plan(loaded, output)
+    return run_plan(plan, force=force, quiet=quiet)

@@ -1,0 +1,290 @@
+"""Loading a config: YAML with line numbers, ``KEY=VALUE`` overrides, schema validation and
+the model-dependent checks. Every problem becomes a :class:`ConfigError` line naming the file,
+the line, the key path, what was expected and what was got; nothing is compiled or written
+before a config passes.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from .errors import ConfigError, UsageError
+from .inputs import PROTOCOLS
+from .models import MODELS
+from .schema import config_class
+
+Path_ = tuple  # a key path: tuple of str and int
+
+
+@dataclass
+class Source:
+    """Where each key of a config came from: ``file:line`` or the override that set it."""
+
+    file: str
+    lines: dict[tuple, int] = field(default_factory=dict)
+    overrides: dict[tuple, str] = field(default_factory=dict)
+
+    def where(self, path: tuple) -> str:
+        for n in range(len(path), -1, -1):
+            prefix = tuple(path[:n])
+            if prefix in self.overrides:
+                return f"override {self.overrides[prefix]}"
+            if prefix in self.lines:
+                return f"{self.file}:{self.lines[prefix]}"
+        return self.file
+
+
+@dataclass
+class LoadedConfig:
+    """A validated config: the raw mapping (after overrides), the validated object and where
+    each key came from."""
+
+    raw: dict
+    cfg: Any
+    source: Source
+    overrides: list[str]
+
+
+# -- YAML -------------------------------------------------------------------------------
+def _line_map(node, path=(), out=None, problems=None, file=""):
+    """Map every key path to its 1-based line; report duplicate keys."""
+    out = {} if out is None else out
+    out[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        seen = set()
+        for k, v in node.value:
+            key = k.value
+            if key in seen and problems is not None:
+                problems.append(f"{file}:{k.start_mark.line + 1}: {_dotted(path + (key,))}: "
+                                f"duplicate key; keep one of them")
+            seen.add(key)
+            _line_map(v, path + (key,), out, problems, file)
+            out[path + (key,)] = k.start_mark.line + 1
+    elif isinstance(node, yaml.SequenceNode):
+        for i, v in enumerate(node.value):
+            _line_map(v, path + (i,), out, problems, file)
+    return out
+
+
+def read_yaml(path: str | Path) -> tuple[dict, Source]:
+    path = Path(path)
+    if not path.exists():
+        raise UsageError(f"config file not found: {path}. Check the path, or start from one of "
+                         f"the examples in configs/.")
+    if path.is_dir():
+        raise UsageError(f"{path} is a folder; give the path of a YAML config file.")
+    try:
+        text = path.read_text()
+    except (OSError, UnicodeDecodeError) as e:
+        raise UsageError(f"cannot read config {path}: {e}") from None
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        problem = getattr(e, "problem", None) or str(e)
+        raise ConfigError(f"{where}: malformed YAML: {problem}. Check indentation, colons "
+                          f"and quotes on that line.") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}:1: the config must be a mapping of sections "
+                          f"(model:, simulation:, ...), got {type(data).__name__}")
+    problems: list[str] = []
+    source = Source(str(path), _line_map(node, problems=problems, file=str(path)) if node else {})
+    if problems:
+        raise ConfigError(problems)
+    return data, source
+
+
+# -- overrides --------------------------------------------------------------------------
+def split_key(key: str) -> tuple:
+    """``a.b\\.c.0`` -> ("a", "b.c", 0): dots separate levels, ``\\.`` is a literal dot (for
+    sweep axes, whose names are themselves dotted keys), integers index lists."""
+    parts = [p.replace("\\.", ".") for p in re.split(r"(?<!\\)\.", key)]
+    return tuple(int(p) if p.isdigit() else p for p in parts)
+
+
+def apply_overrides(data: dict, overrides: list[str], source: Source) -> dict:
+    for item in overrides:
+        if "=" not in item:
+            raise UsageError(f"override {item!r} must be KEY=VALUE, e.g. input.amplitude=12.5 "
+                             f"or model.params.g_K=[30,36]")
+        key, text = item.split("=", 1)
+        if not key or key.startswith(".") or key.endswith(".") or ".." in key:
+            raise UsageError(f"override {item!r}: {key!r} is not a dotted key path")
+        try:
+            value = yaml.safe_load(text) if text.strip() else None
+        except yaml.YAMLError as e:
+            raise UsageError(f"override {item!r}: VALUE is not valid YAML ({e.__class__.__name__})."
+                             f" Quote it for the shell, e.g. 'key=[1, 2]'") from None
+        path = split_key(key)
+        node = data
+        for i, part in enumerate(path[:-1]):
+            nxt = path[i + 1]
+            if isinstance(node, list):
+                if not isinstance(part, int) or part >= len(node):
+                    raise UsageError(f"override {item!r}: {_dotted(path[:i + 1])} does not exist "
+                                     f"(that list has {len(node)} items)")
+                node = node[part]
+                continue
+            if not isinstance(node, dict):
+                raise UsageError(f"override {item!r}: {_dotted(path[:i])} is not a mapping")
+            if part not in node or node[part] is None:
+                node[part] = [] if isinstance(nxt, int) else {}
+            elif part == "input" and isinstance(node[part], dict) and isinstance(nxt, int):
+                node[part] = [node[part]]
+            node = node[part]
+        last = path[-1]
+        if isinstance(node, list):
+            if not isinstance(last, int) or last > len(node):
+                raise UsageError(f"override {item!r}: no list position {last} there")
+            node[last:last + 1] = [value]
+        elif isinstance(node, dict):
+            node[last] = value
+        else:
+            raise UsageError(f"override {item!r}: {_dotted(path[:-1])} is not a mapping")
+        source.overrides[path] = item
+    return data
+
+
+# -- messages ---------------------------------------------------------------------------
+def _dotted(path) -> str:
+    return ".".join(str(p).replace(".", "\\.") if isinstance(p, str) else str(p)
+                    for p in path) or "(top level)"
+
+
+def suggest(word: str, options) -> str:
+    close = difflib.get_close_matches(str(word), list(options), n=1, cutoff=0.6)
+    return f" Did you mean {close[0]!r}?" if close else ""
+
+
+def _fields_at(data: dict, path: tuple) -> list[str] | None:
+    """The keys allowed in the mapping at ``path`` (for did-you-mean), walking the schema."""
+    cls: Any = config_class()
+    node: Any = data
+    for part in path:
+        if isinstance(part, int):
+            node = node[part] if isinstance(node, list) and part < len(node) else {}
+            if cls is PROTOCOLS or path[0] == "input":
+                cls = PROTOCOLS.get(node.get("type")) if isinstance(node, dict) else None
+            continue
+        if path[:1] == ("input",) and part == "input":
+            node = node.get("input")
+            if isinstance(node, dict):
+                cls = PROTOCOLS.get(node.get("type"))
+                node = [node]
+            continue
+        if not (isinstance(cls, type) and issubclass(cls, BaseModel)) or part not in cls.model_fields:
+            return None
+        ann = cls.model_fields[part].annotation
+        node = node.get(part, {}) if isinstance(node, dict) else {}
+        cls = next((a for a in getattr(ann, "__args__", (ann,))
+                    if isinstance(a, type) and issubclass(a, BaseModel)), ann)
+    if isinstance(cls, type) and issubclass(cls, BaseModel):
+        return list(cls.model_fields)
+    return None
+
+
+_EXPECT = {
+    "float_type": "a number", "float_parsing": "a number", "int_type": "an integer",
+    "int_parsing": "an integer", "int_from_float": "an integer", "bool_type": "true or false",
+    "bool_parsing": "true or false", "string_type": "a string", "list_type": "a list",
+    "dict_type": "a mapping (key: value)", "model_type": "a mapping (key: value)",
+    "model_attributes_type": "a mapping (key: value)",
+}
+
+
+def _display_path(loc: tuple, raw: dict) -> tuple:
+    """Drop pydantic's union tags from a location; show ``input.0.x`` as ``input.x`` when the
+    config has a single input protocol."""
+    out = []
+    for i, part in enumerate(loc):
+        if isinstance(part, str) and (part in PROTOCOLS and i >= 2 and isinstance(loc[i - 1], int)
+                                      and loc[0] == "input"):
+            continue
+        if isinstance(part, str) and ("[" in part or part in ("Range", "First", "Every")
+                                      or part.startswith("function-")):
+            continue
+        out.append(part)
+    if out[:2] == ["input", 0] and isinstance(raw.get("input"), dict):
+        out = ["input"] + out[2:]
+    return tuple(out)
+
+
+def _message(err: dict, data: dict, path: tuple) -> str:
+    kind, got = err["type"], err.get("input")
+    ctx = err.get("ctx") or {}
+    if kind == "extra_forbidden":
+        allowed = _fields_at(data, path[:-1]) or []
+        hint = suggest(path[-1], allowed)
+        listing = f" Allowed here: {', '.join(allowed)}." if allowed else ""
+        return f"unknown key {path[-1]!r}.{hint}{listing}"
+    if kind == "missing":
+        return "required key is missing"
+    if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
+        op = {"greater_than": ">", "greater_than_equal": ">=", "less_than": "<",
+              "less_than_equal": "<="}[kind]
+        bound = next(iter(ctx.values()))
+        return f"expected a number {op} {bound}, got {got!r}"
+    if kind == "literal_error":
+        return f"expected one of {ctx.get('expected')}, got {got!r}"
+    if kind == "union_tag_invalid":
+        return (f"unknown input type {ctx.get('tag')!r}.{suggest(ctx.get('tag'), PROTOCOLS)} "
+                f"Input types: {', '.join(PROTOCOLS)}")
+    if kind == "union_tag_not_found":
+        return f"an input protocol needs `type:` ({', '.join(PROTOCOLS)})"
+    if kind == "value_error":
+        return err["msg"].removeprefix("Value error, ")
+    if kind == "string_pattern_mismatch":
+        return f"expected a name of letters, digits and _ (not starting with a digit), got {got!r}"
+    if kind in ("too_short", "too_long"):
+        return err["msg"].replace("Value", "this") + f", got {got!r}"
+    if kind in _EXPECT:
+        return f"expected {_EXPECT[kind]}, got {got!r}"
+    return f"{err['msg']}, got {got!r}"
+
+
+def _schema_errors(e: ValidationError, raw: dict, source: Source) -> list[str]:
+    seen, lines = set(), []
+    for err in e.errors():
+        path = _display_path(tuple(err["loc"]), raw)
+        # a value that failed every branch of a union gives one error per branch: keep one
+        if path in seen:
+            continue
+        seen.add(path)
+        lines.append(f"{source.where(path)}: {_dotted(path)}: {_message(err, raw, path)}")
+    return lines
+
+
+# -- entry point ------------------------------------------------------------------------
+def load(path: str | Path | None, overrides: list[str] = (), data: dict | None = None
+         ) -> LoadedConfig:
+    """Read ``path`` (or take ``data``), apply ``overrides``, validate; raise ConfigError."""
+    import copy
+
+    if data is not None:
+        raw, source = copy.deepcopy(data), Source("<config>")
+    else:
+        raw, source = read_yaml(path)
+    raw = apply_overrides(raw, list(overrides), source)
+    try:
+        cfg = config_class().model_validate(raw)
+    except ValidationError as e:
+        raise ConfigError(_schema_errors(e, raw, source)) from None
+    if cfg.name is None:
+        cfg.name = Path(path).stem if path is not None else "run"
+    from .checks import check_config
+
+    problems = check_config(cfg, raw, source)
+    if problems:
+        raise ConfigError(problems)
+    return LoadedConfig(raw, cfg, source, list(overrides))

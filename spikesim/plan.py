@@ -1,0 +1,208 @@
+"""From a validated config to a *plan*: every number the compiled loop needs, resolved.
+
+Per-neuron values (lists, generators, sweep axes) become arrays of length ``n`` (the whole
+run: ``population.size`` x sweep combinations); values that are the same for every neuron stay
+scalars, so the compiled loop broadcasts them for free.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import re
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+from .checks import canonical, numeric_keys
+from .config import LoadedConfig, _dotted, split_key
+from .errors import ConfigError
+from .models import MODELS, Model
+
+Value = Any  # float or np.ndarray [n]
+
+
+@dataclass
+class RecordPlan:
+    spikes: bool
+    variables: list[str]
+    neurons: np.ndarray  # sorted global ids
+    every: int
+    start_step: int
+    stop_step: int  # last step that may be sampled (inclusive)
+
+    @property
+    def n_rows(self) -> int:
+        if not self.variables or self.stop_step < self.start_step:
+            return 0
+        return (self.stop_step - self.start_step) // self.every + 1
+
+
+@dataclass
+class Plan:
+    name: str
+    model: Model
+    population: str
+    size: int  # neurons per combination
+    n: int  # neurons in the run
+    params: dict[str, Value]
+    init: dict[str, Value]
+    inputs: list[tuple[Any, dict[str, Value]]]  # (protocol, resolved numeric fields)
+    varying: dict[str, np.ndarray]  # dotted key -> per-neuron values (the /neurons group)
+    sweep_axes: dict[str, np.ndarray]  # axis -> values, in config order
+    combination: np.ndarray | None  # combination index of each neuron
+    dt: float
+    n_steps: int
+    integrator: str
+    precision: str
+    seed: int
+    device: str
+    devices: int | str
+    chunk_steps: int | None
+    check_finite: bool
+    record: RecordPlan
+    output: Path
+    overwrite: bool
+    compression: str | None
+    config_yaml: str
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def duration(self) -> float:
+        return self.n_steps * self.dt
+
+
+def _generate(spec, key: str, n: int, seed: int) -> np.ndarray:
+    """Draw a generator for ``n`` neurons. Each key has its own stream (seed, crc32(key)), so
+    adding a generator elsewhere in the config does not change this one's values."""
+    kind, arg = next(iter(spec.items()))
+    if kind == "linspace":
+        return np.linspace(arg[0], arg[1], n)
+    rng = np.random.default_rng([seed, zlib.crc32(key.encode())])
+    if kind == "normal":
+        return rng.normal(arg["mean"], arg["std"], n)
+    return rng.uniform(arg[0], arg[1], n)
+
+
+def _resolve(value, key: str, size: int, n: int, seed: int) -> Value:
+    if isinstance(value, dict):
+        return _generate(value, key, n, seed)
+    if isinstance(value, list):
+        return np.tile(np.asarray(value, float), n // size)  # repeats in every combination
+    return float(value)
+
+
+def _sweep(cfg) -> tuple[dict[tuple, np.ndarray], dict[str, np.ndarray], int]:
+    """Per-combination values of each axis (canonical key -> [combinations])."""
+    if cfg.sweep is None:
+        return {}, {}, 1
+    axes = {}
+    for name, spec in cfg.sweep.axes.items():
+        axes[name] = (np.linspace(spec.start, spec.stop, spec.num) if hasattr(spec, "num")
+                      else np.asarray(spec, float))
+    if cfg.sweep.mode == "zip":
+        combos = list(zip(*axes.values()))
+    else:
+        combos = list(itertools.product(*axes.values()))
+    per_combo = {canonical(split_key(name), cfg): np.asarray([c[i] for c in combos])
+                 for i, name in enumerate(axes)}
+    return per_combo, axes, len(combos)
+
+
+def _template(path: str, raw: dict, name: str) -> str:
+    def lookup(m):
+        key = m.group(1)
+        if key == "name":
+            return name
+        node: Any = raw
+        for part in split_key(key):
+            if isinstance(node, dict) and part in node:
+                node = node[part]
+            elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+                node = node[part]
+            else:
+                raise ConfigError(f"output.path: the template names {{{key}}}, which is not a "
+                                  f"key of this config. Use {{name}} or a dotted key such as "
+                                  f"{{model.params.g_K}}")
+        return str(node)
+
+    return re.sub(r"\{([^{}]+)\}", lookup, path)
+
+
+def _steps(t: float, dt: float, how) -> int:
+    return int(how(t / dt - 1e-9) if how is math.ceil else how(t / dt + 1e-9))
+
+
+def make_plan(loaded: LoadedConfig, output: str | Path | None = None) -> Plan:
+    cfg, raw = loaded.cfg, loaded.raw
+    model = MODELS[cfg.model.type]()
+    size, seed = cfg.population.size, cfg.simulation.seed
+    per_combo, axes, n_combos = _sweep(cfg)
+    n = size * n_combos
+    combination = np.repeat(np.arange(n_combos), size) if cfg.sweep is not None else None
+
+    values: dict[tuple, Value] = {k: v for k, v in numeric_keys(cfg).items() if v is not None}
+    resolved: dict[tuple, Value] = {k: _resolve(v, _dotted(k), size, n, seed)
+                                    for k, v in values.items()}
+    for key, combo_values in per_combo.items():
+        resolved[key] = combo_values[combination]
+
+    params = dict(model.defaults(cfg.model.preset))
+    preset_init = dict(model.presets[cfg.model.preset].init) if cfg.model.preset else {}
+    init: dict[str, Value] = dict(preset_init)
+    inputs = [(proto, {}) for proto in cfg.input]
+    for key, value in resolved.items():
+        if key[:2] == ("model", "params"):
+            params[key[2]] = value
+        elif key[:2] == ("model", "init"):
+            init[key[2]] = value
+        else:
+            inputs[key[1]][1][key[2]] = value
+
+    single_input = isinstance(raw.get("input"), dict)
+    varying = {}
+    for key, value in resolved.items():
+        if isinstance(value, np.ndarray) and (np.ptp(value) > 0 or key in per_combo):
+            shown = ("input",) + key[2:] if key[0] == "input" and single_input else key
+            varying[_dotted(shown)] = value
+
+    sim = cfg.simulation
+    n_steps = _steps(sim.duration, sim.dt, math.floor)
+    warnings = []
+    if abs(n_steps * sim.dt - sim.duration) > 1e-9 * sim.duration:
+        warnings.append(f"duration {sim.duration} ms is not a whole number of steps of "
+                        f"{sim.dt} ms; simulating {n_steps} steps ({n_steps * sim.dt:g} ms)")
+
+    rec = cfg.record
+    if rec.neurons == "all":
+        ids = np.arange(n)
+    elif isinstance(rec.neurons, list):
+        ids = np.unique(np.asarray(rec.neurons, np.int64))
+    elif hasattr(rec.neurons, "first"):
+        ids = np.arange(min(rec.neurons.first, n))
+    else:
+        ids = np.arange(0, n, rec.neurons.every)
+    start_step = _steps(rec.start, sim.dt, math.ceil)
+    stop_step = n_steps if rec.stop is None else min(n_steps, _steps(rec.stop, sim.dt, math.floor))
+    record = RecordPlan(rec.spikes, list(dict.fromkeys(rec.variables)), ids, rec.every,
+                        start_step, stop_step)
+
+    resolved_cfg = cfg.model_dump(mode="json", exclude_none=False)
+    resolved_cfg["simulation"]["integrator"] = sim.integrator or model.default_integrator
+    out_path = Path(output) if output is not None else Path(_template(cfg.output.path, raw, cfg.name))
+    resolved_cfg["output"]["path"] = str(out_path)
+
+    return Plan(
+        name=cfg.name, model=model, population=cfg.population.name or model.name, size=size,
+        n=n, params=params, init=init, inputs=inputs, varying=varying, sweep_axes=axes,
+        combination=combination, dt=sim.dt, n_steps=n_steps,
+        integrator=sim.integrator or model.default_integrator, precision=sim.precision,
+        seed=seed, device=sim.device, devices=sim.devices, chunk_steps=sim.chunk_steps,
+        check_finite=sim.check_finite, record=record, output=out_path,
+        overwrite=cfg.output.overwrite, compression=cfg.output.compression,
+        config_yaml=yaml.safe_dump(resolved_cfg, sort_keys=False), warnings=warnings,
+    )

@@ -1,0 +1,174 @@
+"""The HDF5 output (SPEC section 3), written chunk by chunk.
+
+The file is created as ``<path>.partial`` with ``status=running``, flushed after every chunk,
+and renamed to ``<path>`` with ``status=complete`` only when the run completes; a failed run
+leaves ``<path>.partial`` with ``status=failed`` and everything written up to its last chunk.
+Layout (SONATA where SONATA has a convention)::
+
+    /spikes/<pop>/timestamps, node_ids      sorted by time (group attr sorting = by_time)
+    /report/<pop>/<var>/data                [T_rec, N_rec], attr units
+    /report/<pop>/<var>/mapping/node_ids, time = (start, stop, step)
+    /neurons/<pop>/<key>                    per-neuron values that vary across neurons
+    /state/<pop>/<var>                      final state
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import platform
+from pathlib import Path
+
+import h5py
+import numpy as np
+
+from . import __version__
+
+MAGIC = 0x0A7A
+FORMAT_VERSION = (0, 1)
+SORTING = h5py.enum_dtype({"none": 0, "by_id": 1, "by_time": 2}, basetype="u1")
+
+
+def partial_path(path: Path) -> Path:
+    return path.with_name(path.name + ".partial")
+
+
+def versions() -> dict[str, str]:
+    import jax
+    import jaxlib
+
+    return {"spikesim_version": __version__, "jax_version": jax.__version__,
+            "jaxlib_version": jaxlib.__version__, "numpy_version": np.__version__,
+            "h5py_version": h5py.__version__, "python_version": platform.python_version()}
+
+
+class Writer:
+    """Streams one run into ``<path>.partial``."""
+
+    def __init__(self, plan, device_name: str):
+        self.plan = plan
+        self.path = Path(plan.output)
+        self.partial = partial_path(self.path)
+        self.partial.parent.mkdir(parents=True, exist_ok=True)
+        self.f = h5py.File(self.partial, "w")
+        self.pop = plan.population
+        self.rows_written = 0
+        self.n_spikes = 0
+        self._attrs(device_name)
+        self._layout()
+        self.f.flush()
+
+    # -- structure ----------------------------------------------------------------------
+    def _attrs(self, device_name):
+        plan, a = self.plan, self.f.attrs
+        a["magic"] = np.uint32(MAGIC)
+        a["version"] = np.asarray(FORMAT_VERSION, np.uint32)
+        for k, v in versions().items():
+            a[k] = v
+        a["created"] = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+        a["status"] = "running"
+        a["config"] = plan.config_yaml
+        a["name"] = plan.name
+        a["model"] = plan.model.name
+        a["population"] = self.pop
+        a["n_neurons"] = plan.n
+        a["dt"] = plan.dt
+        a["duration"] = plan.duration
+        a["n_steps"] = plan.n_steps
+        a["integrator"] = plan.integrator
+        a["precision"] = plan.precision
+        a["device"] = device_name
+        a["seed"] = plan.seed
+        a["current_unit"] = plan.model.current_unit
+        a["steps_done"] = 0
+        a["compile_seconds"] = np.nan
+        a["run_seconds"] = np.nan
+
+    def _layout(self):
+        plan, rec = self.plan, self.plan.record
+        if rec.spikes:
+            g = self.f.create_group(f"spikes/{self.pop}")
+            g.attrs.create("sorting", 2, dtype=SORTING)
+            ts = g.create_dataset("timestamps", (0,), np.float64, maxshape=(None,),
+                                  chunks=(65536,))
+            ts.attrs["units"] = "ms"
+            g.create_dataset("node_ids", (0,), np.uint64, maxshape=(None,), chunks=(65536,))
+        self.reports = {}
+        n_rec = len(rec.neurons)
+        dtype = np.float64 if plan.precision == "float64" else np.float32
+        step_ms = rec.every * plan.dt
+        for var in rec.variables:
+            g = self.f.create_group(f"report/{self.pop}/{var}")
+            rows = max(1, min(rec.n_rows, max(1, (1 << 20) // max(1, n_rec))))
+            cols = max(1, min(n_rec, (1 << 20) // rows))
+            d = g.create_dataset("data", (0, n_rec), dtype, maxshape=(rec.n_rows, n_rec),
+                                 chunks=(rows, cols), compression=plan.compression)
+            d.attrs["units"] = (plan.model.current_unit if var == "input"
+                                else plan.model.states[var].unit)
+            m = g.create_group("mapping")
+            m.create_dataset("node_ids", data=rec.neurons.astype(np.uint64))
+            start = rec.start_step * plan.dt
+            m.create_dataset("time", data=np.asarray(
+                [start, start + rec.n_rows * step_ms, step_ms], np.float64))
+            m["time"].attrs["units"] = "ms"
+            self.reports[var] = d
+        g = self.f.create_group(f"neurons/{self.pop}")
+        g.attrs["size"] = plan.size
+        g.attrs["n"] = plan.n
+        for key, values in plan.varying.items():
+            g.create_dataset(key, data=np.asarray(values, np.float64))
+        if plan.combination is not None:
+            g.create_dataset("combination", data=plan.combination.astype(np.uint64))
+            axes = g.create_group("sweep")
+            for axis, values in plan.sweep_axes.items():
+                axes.create_dataset(axis, data=np.asarray(values, np.float64))
+
+    # -- streaming ----------------------------------------------------------------------
+    def spikes(self, steps: np.ndarray, ids: np.ndarray):
+        """Append spikes; a spike's timestamp is the end of the step in which it crossed."""
+        if not self.plan.record.spikes or steps.size == 0:
+            return
+        g = self.f[f"spikes/{self.pop}"]
+        n0 = g["timestamps"].shape[0]
+        for name, values in (("timestamps", (steps + 1) * self.plan.dt),
+                             ("node_ids", ids.astype(np.uint64))):
+            g[name].resize((n0 + steps.size,))
+            g[name][n0:] = values
+        self.n_spikes += steps.size
+
+    def samples(self, rows: dict[str, np.ndarray]):
+        """Append report rows ``{var: [rows, N_rec]}`` (all variables the same rows)."""
+        n = None
+        for var, data in rows.items():
+            d = self.reports[var]
+            n = data.shape[0]
+            d.resize((self.rows_written + n, d.shape[1]))
+            d[self.rows_written:] = data
+        self.rows_written += n or 0
+
+    def progress(self, steps_done: int):
+        self.f.attrs["steps_done"] = steps_done
+        self.f.flush()
+
+    def final_state(self, state: dict[str, np.ndarray]):
+        g = self.f.require_group(f"state/{self.pop}")
+        for var, values in state.items():
+            if var in g:
+                del g[var]
+            g.create_dataset(var, data=values)
+
+    def close(self, status: str, note: str = "", **timings):
+        """Mark the file ``complete`` (and rename it into place) or ``failed`` (kept as
+        ``.partial``). Returns the path of the file left on disk."""
+        a = self.f.attrs
+        a["status"] = status
+        if note:
+            a["note"] = note
+        for k, v in timings.items():
+            a[k] = v
+        self.f.flush()
+        self.f.close()
+        if status == "complete":
+            os.replace(self.partial, self.path)
+            return self.path
+        return self.partial
