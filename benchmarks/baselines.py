@@ -1,0 +1,243 @@
+"""Hand-written JAX baselines for the spikesim benchmark workloads (issue 7).
+
+Each workload is the minimal ``jax.jit(jax.lax.scan)`` a user would write by hand:
+float32 state, forward step in the scan body, per-neuron spike counts in the carry
+(W1b also stacks v every 10th step as scan outputs, in memory).  The spikesim runner is
+measured against these numbers.
+
+Workloads (10,000 steps each, N in {1e3, 1e4, 1e5}):
+
+* W1a  classic Hodgkin-Huxley, I = 10 uA/cm2, forward Euler, dt 0.01 ms, spikes only
+       (upward crossing of 0 mV; ~7 spikes per neuron in 100 ms)
+* W1b  W1a + v of every neuron every 10th step (1,000 x N float32 kept in memory)
+* W2   Izhikevich RS (a .02, b .2, c -65, d 8), I = 10, Euler, dt 0.1 ms (~23 spikes)
+* W3   LIF tau 10 ms, R 1, v_rest = v_reset = -65, v_th -50, t_ref 2 ms (inferno rule),
+       R*I = 20 mV, dt 0.1 ms, exact exponential step (~63 spikes)
+
+Usage:  python benchmarks/baselines.py [--n 1000 10000 100000] [--workloads W1a W2] [--repeats 3]
+
+Every ``run_*`` function returns ``(neuron_steps_per_s, compile_s, spikes_per_neuron)``.
+The model step functions (``hh_step``, ``izh_step``, ``lif_step``) and the timing helper
+``time_compiled`` are shared with ``explore.py``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+F32 = jnp.float32
+N_STEPS = 10_000
+
+# Expected mean spikes per neuron (from the issue; checked with a +-1 tolerance).
+EXPECTED_SPIKES = {"W1a": 7, "W1b": 7, "W2": 23, "W3": 63}
+
+# --------------------------------------------------------------------------------------
+# Models (pure elementwise functions of float32 arrays)
+# --------------------------------------------------------------------------------------
+
+HH = dict(C=1.0, g_Na=120.0, g_K=36.0, g_L=0.3, E_Na=50.0, E_K=-77.0, E_L=-54.387,
+          v0=-65.0, I=10.0, dt=0.01)
+
+
+def hh_rates(v):
+    """(alpha_m, beta_m, alpha_h, beta_h, alpha_n, beta_n), modern convention (rest -65 mV)."""
+    am = 0.1 * (v + 40.0) / (1.0 - jnp.exp(-(v + 40.0) / 10.0))
+    bm = 4.0 * jnp.exp(-(v + 65.0) / 18.0)
+    ah = 0.07 * jnp.exp(-(v + 65.0) / 20.0)
+    bh = 1.0 / (1.0 + jnp.exp(-(v + 35.0) / 10.0))
+    an = 0.01 * (v + 55.0) / (1.0 - jnp.exp(-(v + 55.0) / 10.0))
+    bn = 0.125 * jnp.exp(-(v + 65.0) / 80.0)
+    return am, bm, ah, bh, an, bn
+
+
+def hh_init(n, dtype=F32):
+    v = np.full(n, HH["v0"], dtype=np.float64)
+    am, bm, ah, bh, an, bn = (np.asarray(r) for r in hh_rates(jnp.asarray(v)))
+    m, h, nn = am / (am + bm), ah / (ah + bh), an / (an + bn)
+    return tuple(jnp.asarray(x, dtype) for x in (v, m, h, nn))
+
+
+def hh_step(v, m, h, n, I=HH["I"], dt=HH["dt"]):
+    """One forward-Euler step; returns (v, m, h, n, spiked)."""
+    am, bm, ah, bh, an, bn = hh_rates(v)
+    i_ion = (HH["g_Na"] * m * m * m * h * (v - HH["E_Na"])
+             + HH["g_K"] * n * n * n * n * (v - HH["E_K"])
+             + HH["g_L"] * (v - HH["E_L"]))
+    v_new = v + dt * (I - i_ion) / HH["C"]
+    m_new = m + dt * (am * (1.0 - m) - bm * m)
+    h_new = h + dt * (ah * (1.0 - h) - bh * h)
+    n_new = n + dt * (an * (1.0 - n) - bn * n)
+    spiked = (v < 0.0) & (v_new >= 0.0)
+    return v_new, m_new, h_new, n_new, spiked
+
+
+IZH = dict(a=0.02, b=0.2, c=-65.0, d=8.0, v0=-65.0, I=10.0, dt=0.1, v_peak=30.0)
+
+
+def izh_init(n, dtype=F32):
+    v = jnp.full(n, IZH["v0"], dtype)
+    return v, IZH["b"] * v
+
+
+def izh_step(v, u, I=IZH["I"], dt=IZH["dt"]):
+    dv = 0.04 * v * v + 5.0 * v + 140.0 - u + I
+    du = IZH["a"] * (IZH["b"] * v - u)
+    v = v + dt * dv
+    u = u + dt * du
+    spiked = v >= IZH["v_peak"]
+    v = jnp.where(spiked, IZH["c"], v)
+    u = jnp.where(spiked, u + IZH["d"], u)
+    return v, u, spiked
+
+
+LIF = dict(tau=10.0, R=1.0, v_rest=-65.0, v_reset=-65.0, v_th=-50.0, t_ref=2.0, RI=20.0,
+           dt=0.1)
+LIF_NREF = int(round(LIF["t_ref"] / LIF["dt"]))   # 20 steps
+LIF_DECAY = float(np.exp(-LIF["dt"] / LIF["tau"]))
+
+
+def lif_init(n, dtype=F32):
+    return jnp.full(n, LIF["v_rest"], dtype), jnp.zeros(n, jnp.int32)
+
+
+def lif_step(v, ref, RI=LIF["RI"]):
+    """Exact exponential step; ``ref`` = steps still to hold.  After a spike on step k,
+    steps k+1..k+n-1 hold v, step k+n integrates (inferno's rule)."""
+    v_inf = LIF["v_rest"] + RI
+    v_int = v_inf + (v - v_inf) * LIF_DECAY
+    holding = ref > 0
+    v_new = jnp.where(holding, v, v_int)
+    spiked = v_new >= LIF["v_th"]
+    v_new = jnp.where(spiked, LIF["v_reset"], v_new)
+    ref_new = jnp.where(spiked, LIF_NREF - 1, jnp.maximum(ref - 1, 0))
+    return v_new, ref_new, spiked
+
+
+# --------------------------------------------------------------------------------------
+# Timing
+# --------------------------------------------------------------------------------------
+
+def time_compiled(fn, args, repeats=3, warmup=1):
+    """Compile ``fn`` (already jitted) for ``args`` separately, then return
+    (median run seconds, compile seconds, last outputs)."""
+    t0 = time.perf_counter()
+    compiled = fn.lower(*args).compile()
+    compile_s = time.perf_counter() - t0
+    out = None
+    for _ in range(warmup):
+        out = jax.block_until_ready(compiled(*args))
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        out = jax.block_until_ready(compiled(*args))
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times), compile_s, out
+
+
+def _result(run_s, compile_s, counts, n, n_steps):
+    return n * n_steps / run_s, compile_s, float(np.asarray(counts).mean())
+
+
+# --------------------------------------------------------------------------------------
+# Baselines: the simple scan
+# --------------------------------------------------------------------------------------
+
+def run_w1a(n, n_steps=N_STEPS, repeats=3):
+    def body(carry, _):
+        v, m, h, nn, cnt = carry
+        v, m, h, nn, s = hh_step(v, m, h, nn)
+        return (v, m, h, nn, cnt + s.astype(jnp.int32)), None
+
+    @jax.jit
+    def sim(v, m, h, nn):
+        carry, _ = jax.lax.scan(body, (v, m, h, nn, jnp.zeros(v.shape, jnp.int32)), None,
+                                length=n_steps)
+        return carry
+
+    run_s, comp_s, out = time_compiled(sim, hh_init(n), repeats)
+    return _result(run_s, comp_s, out[-1], n, n_steps)
+
+
+def run_w1b(n, n_steps=N_STEPS, every=10, repeats=3):
+    def inner(carry, _):
+        v, m, h, nn, cnt = carry
+        v, m, h, nn, s = hh_step(v, m, h, nn)
+        return (v, m, h, nn, cnt + s.astype(jnp.int32)), None
+
+    def outer(carry, _):
+        carry, _ = jax.lax.scan(inner, carry, None, length=every)
+        return carry, carry[0]            # v after every `every`-th step
+
+    @jax.jit
+    def sim(v, m, h, nn):
+        carry, vs = jax.lax.scan(outer, (v, m, h, nn, jnp.zeros(v.shape, jnp.int32)), None,
+                                 length=n_steps // every)
+        return carry, vs
+
+    run_s, comp_s, (carry, vs) = time_compiled(sim, hh_init(n), repeats)
+    assert vs.shape == (n_steps // every, n) and vs.dtype == F32
+    return _result(run_s, comp_s, carry[-1], n, n_steps)
+
+
+def run_w2(n, n_steps=N_STEPS, repeats=3):
+    def body(carry, _):
+        v, u, cnt = carry
+        v, u, s = izh_step(v, u)
+        return (v, u, cnt + s.astype(jnp.int32)), None
+
+    @jax.jit
+    def sim(v, u):
+        carry, _ = jax.lax.scan(body, (v, u, jnp.zeros(v.shape, jnp.int32)), None,
+                                length=n_steps)
+        return carry
+
+    run_s, comp_s, out = time_compiled(sim, izh_init(n), repeats)
+    return _result(run_s, comp_s, out[-1], n, n_steps)
+
+
+def run_w3(n, n_steps=N_STEPS, repeats=3):
+    def body(carry, _):
+        v, ref, cnt = carry
+        v, ref, s = lif_step(v, ref)
+        return (v, ref, cnt + s.astype(jnp.int32)), None
+
+    @jax.jit
+    def sim(v, ref):
+        carry, _ = jax.lax.scan(body, (v, ref, jnp.zeros(v.shape, jnp.int32)), None,
+                                length=n_steps)
+        return carry
+
+    run_s, comp_s, out = time_compiled(sim, lif_init(n), repeats)
+    return _result(run_s, comp_s, out[-1], n, n_steps)
+
+
+WORKLOADS = {"W1a": run_w1a, "W1b": run_w1b, "W2": run_w2, "W3": run_w3}
+SIZES = (1_000, 10_000, 100_000)
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--n", type=int, nargs="+", default=list(SIZES))
+    p.add_argument("--workloads", nargs="+", default=list(WORKLOADS), choices=list(WORKLOADS))
+    p.add_argument("--repeats", type=int, default=3)
+    a = p.parse_args(argv)
+    print(f"jax {jax.__version__}, devices {jax.devices()}, steps {N_STEPS}")
+    print(f"{'workload':8} {'N':>8} {'neuron-steps/s':>15} {'compile s':>10} {'spikes/neuron':>14}")
+    ok = True
+    for w in a.workloads:
+        for n in a.n:
+            rate, comp, spn = WORKLOADS[w](n, repeats=a.repeats)
+            flag = "" if abs(spn - EXPECTED_SPIKES[w]) <= 1 else f"  !! expected ~{EXPECTED_SPIKES[w]}"
+            ok &= not flag
+            print(f"{w:8} {n:>8} {rate:>15.3e} {comp:>10.3f} {spn:>14.2f}{flag}", flush=True)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

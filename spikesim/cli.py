@@ -1,0 +1,172 @@
+"""The command line (SPEC section 1). Commands parse, call the library and exit with a code:
+0 done, 2 bad usage or invalid config (nothing written), 1 the run failed (partial kept).
+stdout carries only what a script needs (the path written, or requested data); everything
+else goes to stderr."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+from rich.console import Console
+
+from .errors import SpikesimError, UsageError
+
+app = typer.Typer(
+    name="spikesim",
+    help="Simulate populations of spiking neurons from a YAML config; results go to HDF5.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+err = Console(stderr=True, soft_wrap=True)
+out = Console(soft_wrap=True)
+
+OVERRIDES_HELP = ("KEY=VALUE overrides of config keys by dotted path, VALUE parsed as YAML: "
+                  "input.amplitude=12.5  model.params.g_K=[30,36]  simulation.integrator=rk4")
+
+
+def _load(config: Path, overrides: list[str], output: Optional[Path] = None):
+    from .config import load
+    from .plan import make_plan
+
+    return make_plan(load(config, overrides or []), output)
+
+
+@app.command()
+def run(
+    config: Path = typer.Argument(..., help="YAML config file", show_default=False),
+    overrides: Optional[List[str]] = typer.Argument(None, help=OVERRIDES_HELP, show_default=False),
+    output: Optional[Path] = typer.Option(None, "-o", "--output",
+                                          help="output HDF5 path (default: output.path of the config)"),
+    device: Optional[str] = typer.Option(None, "--device", help="auto | cpu | gpu (overrides simulation.device)"),
+    force: bool = typer.Option(False, "--force", help="replace an existing output file once the new run completes"),
+    quiet: bool = typer.Option(False, "-q", "--quiet", help="no progress bar"),
+):
+    """Run a simulation and write its HDF5 file; prints the path written."""
+    from .runner import run_plan
+
+    if device is not None:
+        if device not in ("auto", "cpu", "gpu"):
+            raise UsageError(f"--device must be auto, cpu or gpu, got {device!r}")
+        overrides = list(overrides or []) + [f"simulation.device={device}"]
+    plan = _load(config, overrides, output)
+    path = run_plan(plan, force=force, quiet=quiet,
+                    log=(lambda m: None) if quiet else (lambda m: err.print(m)))
+    print(path)
+
+
+@app.command()
+def validate(
+    config: Path = typer.Argument(..., help="YAML config file", show_default=False),
+    overrides: Optional[List[str]] = typer.Argument(None, help=OVERRIDES_HELP, show_default=False),
+):
+    """Check a config without running it: print the resolved config and estimates of steps,
+    neurons, output size and memory."""
+    plan = _load(config, overrides)
+    print(plan.config_yaml, end="")
+    itemsize = 8 if plan.precision == "float64" else 4
+    rec = plan.record
+    report = rec.n_rows * len(rec.neurons) * len(rec.variables) * itemsize
+    from .engine import choose_layout
+
+    layout = choose_layout(plan)
+    state = plan.n * len(plan.model.states) * itemsize
+    chunk = (layout.n_blocks * (plan.n * 4 * layout.words
+                                + len(rec.variables) * len(rec.neurons) * itemsize))
+    err.print(f"[bold]{plan.name}[/bold]: model {plan.model.name}, integrator {plan.integrator}, "
+              f"{plan.precision}")
+    err.print(f"  steps      {plan.n_steps:,} of {plan.dt:g} ms ({plan.duration:g} ms)")
+    err.print(f"  neurons    {plan.n:,}" + (f" ({plan.size} x {plan.n // plan.size} sweep "
+                                            f"combinations)" if plan.combination is not None else ""))
+    err.print(f"  work       {plan.n * plan.n_steps:.3g} neuron-steps")
+    err.print(f"  output     {plan.output}: reports {_size(report)}"
+              + (" + 12 bytes per spike" if rec.spikes else ""))
+    err.print(f"  memory     state {_size(state)}, chunk buffers {_size(chunk)} "
+              f"({layout.steps:,} steps per chunk)")
+    for w in plan.warnings:
+        err.print(f"  warning: {w}")
+
+
+def _size(n: float) -> str:
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if n < 1024 or unit == "TB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+
+
+@app.command()
+def models(
+    name: Optional[str] = typer.Argument(None, help="a model to describe", show_default=False),
+    as_json: bool = typer.Option(False, "--json", help="print as JSON"),
+):
+    """List the models, or describe one: equations, parameters, state variables, presets,
+    integrators and citation."""
+    from .config import suggest
+    from .describe import model_info, render_model
+    from .models import MODELS
+
+    if name is None:
+        if as_json:
+            print(json.dumps({k: m.summary for k, m in MODELS.items()}, indent=2))
+            return
+        from rich.table import Table
+
+        t = Table(show_header=True, box=None)
+        t.add_column("model", style="bold")
+        t.add_column("description")
+        t.add_column("integrators")
+        for k, m in MODELS.items():
+            t.add_row(k, m.summary, ", ".join(m.integrators()))
+        out.print(t)
+        return
+    if name not in MODELS:
+        raise UsageError(f"unknown model {name!r}.{suggest(name, MODELS)} "
+                         f"Models: {', '.join(MODELS)}")
+    if as_json:
+        print(json.dumps(model_info(name), indent=2))
+    else:
+        render_model(name, out)
+
+
+@app.command()
+def schema():
+    """Print the JSON schema of the config file (for editors)."""
+    from .schema import config_class
+
+    s = config_class().model_json_schema()
+    s["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    s["title"] = "spikesim config"
+    print(json.dumps(s, indent=2))
+
+
+def main():
+    """Entry point: run the app, turning spikesim errors into a message and an exit code."""
+    try:
+        app(standalone_mode=False)
+    except SpikesimError as e:
+        err.print(f"[bold red]error:[/bold red] {e}" if e.exit_code == 2
+                  else f"[bold red]run failed:[/bold red] {e}", markup=True, highlight=False)
+        sys.exit(e.exit_code)
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        sys.exit(130)
+    except SystemExit:
+        raise
+    except Exception as e:  # click's own usage errors
+        import click
+
+        if isinstance(e, click.exceptions.ClickException):
+            e.show()
+            sys.exit(e.exit_code)
+        if isinstance(e, click.exceptions.Abort):
+            sys.exit(130)
+        raise
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,66 @@
+"""Descriptions of models generated from their declarations (``spikesim models``)."""
+
+from __future__ import annotations
+
+from .models import MODELS
+
+
+def model_info(name: str) -> dict:
+    """Everything a model declares, as plain data (``spikesim models NAME --json``)."""
+    m = MODELS[name]
+    return {
+        "name": m.name,
+        "summary": m.summary,
+        "citation": m.citation,
+        "equations": m.equations,
+        "update_order": m.update_order,
+        "current_unit": m.current_unit,
+        "threshold_param": m.threshold_param,
+        "default_integrator": m.default_integrator,
+        "integrators": list(m.integrators()),
+        "params": {k: {"default": p.default, "unit": p.unit, "doc": p.doc, "reference_name": p.ref}
+                   for k, p in m.params.items()},
+        "states": {k: {"unit": s.unit, "doc": s.doc, "init": s.init,
+                       "conditionally_linear": s.linear, "integrated": s.integrated}
+                   for k, s in m.states.items()},
+        "presets": {k: {"params": dict(p.params), "init": dict(p.init), "source": p.source,
+                        "doc": p.doc}
+                    for k, p in m.presets.items()},
+    }
+
+
+def render_model(name: str, console) -> None:
+    from rich.table import Table
+
+    info = model_info(name)
+    console.print(f"[bold]{info['name']}[/bold]: {info['summary']}")
+    console.print(f"[dim]{info['citation']}[/dim]\n")
+    console.print("[bold]Equations[/bold] (time in ms, voltage in mV, current in "
+                  f"{info['current_unit']})")
+    for line in info["equations"].splitlines():
+        console.print(f"  {line}", markup=False, highlight=False)
+    console.print(f"\n[bold]Update order[/bold]: {info['update_order']}\n")
+    t = Table(title="Parameters", title_justify="left")
+    for col in ("name", "default", "unit", "meaning", "reference name"):
+        t.add_column(col)
+    for k, p in info["params"].items():
+        t.add_row(k, f"{p['default']:g}", p["unit"], p["doc"], p["reference_name"] or "")
+    console.print(t)
+    t = Table(title="State variables", title_justify="left")
+    for col in ("name", "initial value", "unit", "meaning", "exp_euler"):
+        t.add_column(col)
+    for k, s in info["states"].items():
+        init = "derived" if s["init"] is None else f"{s['init']:g}"
+        t.add_row(k, init, s["unit"], s["doc"],
+                  "exact" if s["conditionally_linear"] else ("-" if not s["integrated"] else "euler"))
+    console.print(t)
+    if info["presets"]:
+        t = Table(title="Presets", title_justify="left")
+        for col in ("name", "values", "source"):
+            t.add_column(col)
+        for k, p in info["presets"].items():
+            vals = ", ".join(f"{a}={b:g}" for a, b in {**p["params"], **p["init"]}.items())
+            t.add_row(k, vals or "(defaults)", p["source"])
+        console.print(t)
+    console.print(f"[bold]Integrators[/bold]: {', '.join(info['integrators'])} "
+                  f"(default {info['default_integrator']})")
