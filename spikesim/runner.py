@@ -213,10 +213,14 @@ def _write_chunk(plan, writer, layout, k0, k_end, words, samples):
         steps, ids = decode_spikes(np.asarray(words), k0, B, n_valid)
         writer.spikes(steps, ids)
     if rec.variables:
-        n_full = (k_end - k0) // B
-        ends = k0 + B * np.arange(1, n_full + 1)
-        keep = np.nonzero((ends >= rec.start_step) & (ends <= rec.stop_step)
-                          & (ends > 0))[0]
+        # sample i is the state at the end of block i; a block that straddles k_end stops
+        # there, so the phase call (0, start_step) when start_step < every also ends on a
+        # sampling step. np.unique keeps the first of the repeated samples at k_end.
+        ends = np.minimum(k0 + B * np.arange(1, layout.n_blocks + 1), k_end)
+        ends, first = np.unique(ends, return_index=True)
+        on = ((ends >= rec.start_step) & (ends <= rec.stop_step) & (ends > 0)
+              & ((ends - rec.start_step) % rec.every == 0))
+        keep = first[on]
         if keep.size:
             writer.samples({v: np.asarray(x)[keep] for v, x in zip(rec.variables, samples)})
 
