@@ -3,5 +3,6 @@
 __version__ = "0.1.0"
 
 from .api import run  # noqa: E402
+from .load import load  # noqa: E402
 
-__all__ = ["run", "__version__"]
+__all__ = ["run", "load", "__version__"]

@@ -139,7 +139,10 @@ class OutputSection(StrictModel):
     path: str = Field("outputs/{name}.h5", description="HDF5 file; {name} and any {dotted.key} "
                                                        "of the config are substituted")
     overwrite: bool = Field(False, description="replace an existing file (same as --force)")
-    compression: Literal["gzip"] | None = Field(None, description="gzip compression of reports")
+    compression: Literal["gzip"] | None = Field(
+        None, description="gzip compression of reports (off by default: HDF5's gzip is "
+                          "single-threaded and runs on the writing path, so it slows long runs; "
+                          "compress afterwards with h5repack if disk space matters)")
 
 
 class Range(StrictModel):

@@ -1,0 +1,291 @@
+"""Reading a run back: ``spikesim.load(path)`` (SPEC section 3), no knowledge of the layout needed.
+
+>>> r = spikesim.load("outputs/hh_step.h5")
+>>> r.spikes[3]                 # spike times (ms) of neuron 3
+>>> r.trace("v").t, r.trace("v").data   # time axis (ms) and [T, N_rec] samples
+
+Everything is read lazily, on first use, so opening a multi-GB file costs a few attribute
+reads. A file left by a failed or interrupted run (``<path>.partial``, status ``failed``) is
+read the same way; ``result.complete`` is False and ``result.t_end`` says how far it got.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+import h5py
+import numpy as np
+import yaml
+
+from .errors import UsageError
+
+#: spikes are read in blocks of this many, so memory stays bounded on any file
+BLOCK = 1 << 22
+
+
+def resolve_path(path: str | Path) -> Path:
+    """``path`` itself, or ``<path>.partial`` when only the partial file of a run that did not
+    complete exists. UsageError when neither is a spikesim file."""
+    p = Path(path)
+    if not p.exists():
+        part = p.with_name(p.name + ".partial")
+        if part.exists():
+            return part
+        raise UsageError(f"{p} does not exist (nor {part.name})")
+    if p.is_dir():
+        raise UsageError(f"{p} is a folder; give the .h5 file of a run")
+    try:
+        with h5py.File(p, "r") as f:
+            magic = f.attrs.get("magic")
+    except OSError as e:
+        raise UsageError(f"{p} is not an HDF5 file ({e})") from None
+    if magic is None or int(magic) != 0x0A7A:
+        raise UsageError(f"{p} is an HDF5 file but not a spikesim output (no magic 0x0A7A "
+                         f"attribute)")
+    return p
+
+
+def _attr(value):
+    if isinstance(value, bytes):
+        return value.decode()
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    return value
+
+
+@dataclass
+class Spikes:
+    """Spikes of a population, sorted by time: ``t`` (ms) and ``ids`` (neuron ids) are flat
+    arrays of the same length; ``spikes[i]`` gives neuron ``i``'s spike times."""
+
+    t: np.ndarray
+    ids: np.ndarray
+    n: int  # neurons in the population
+
+    def __len__(self) -> int:
+        return self.t.size
+
+    def __getitem__(self, neuron: int) -> np.ndarray:
+        return self.times[neuron]
+
+    @cached_property
+    def times(self) -> list[np.ndarray]:
+        """Spike times (ms) of every neuron, a list of ``n`` arrays."""
+        order = np.argsort(self.ids, kind="stable")  # stable: times stay sorted
+        bounds = np.searchsorted(self.ids[order], np.arange(self.n + 1))
+        ts = self.t[order]
+        return [ts[bounds[i]:bounds[i + 1]] for i in range(self.n)]
+
+    @cached_property
+    def counts(self) -> np.ndarray:
+        """Spikes of every neuron, ``[n]``."""
+        return np.bincount(self.ids.astype(np.int64), minlength=self.n)
+
+
+@dataclass
+class Trace:
+    """One recorded variable: ``data[j, c]`` is the value of neuron ``neurons[c]`` at time
+    ``t[j]`` (ms)."""
+
+    name: str
+    t: np.ndarray
+    data: np.ndarray
+    neurons: np.ndarray
+    units: str
+
+    def of(self, neuron: int) -> np.ndarray:
+        """The samples of one neuron (by its id in the run)."""
+        col = np.searchsorted(self.neurons, neuron)
+        if col >= self.neurons.size or self.neurons[col] != neuron:
+            raise KeyError(f"neuron {neuron} was not recorded for {self.name!r} (recorded: "
+                           f"{_ids_summary(self.neurons)})")
+        return self.data[:, col]
+
+
+def _ids_summary(ids: np.ndarray) -> str:
+    if ids.size <= 8:
+        return ", ".join(map(str, ids.tolist()))
+    return f"{ids.size} neurons, {ids[0]}..{ids[-1]}"
+
+
+class Result:
+    """A run read back from its HDF5 file. Attributes are read at once; spikes, traces and
+    per-neuron values on first use."""
+
+    def __init__(self, path: str | Path):
+        self.path = resolve_path(path)
+        with h5py.File(self.path, "r") as f:
+            self.attrs: dict = {k: _attr(v) for k, v in f.attrs.items()}
+        a = self.attrs
+        self.config: dict = yaml.safe_load(a.get("config", "")) or {}
+        self.name: str = a.get("name", self.path.stem)
+        self.model: str = a.get("model", "")
+        self.population: str = a.get("population", self.model)
+        self.n: int = int(a.get("n_neurons", 0))
+        self.dt: float = float(a.get("dt", np.nan))
+        self.duration: float = float(a.get("duration", np.nan))
+        self.status: str = a.get("status", "unknown")
+        #: time simulated and written (ms): the duration, or less for a partial file
+        self.t_end: float = (self.duration if self.complete
+                             else int(a.get("steps_done", 0)) * self.dt)
+
+    @property
+    def complete(self) -> bool:
+        return self.status == "complete"
+
+    def __repr__(self) -> str:
+        part = "" if self.complete else f", {self.status}: partial up to {self.t_end:g} ms"
+        return (f"<spikesim result {self.name!r}: {self.model}, {self.n} neurons, "
+                f"{self.duration:g} ms{part}; {self.path}>")
+
+    def _open(self):
+        return h5py.File(self.path, "r")
+
+    # -- spikes -------------------------------------------------------------------------
+    @cached_property
+    def spikes(self) -> Spikes:
+        """All spikes (empty when spikes were not recorded)."""
+        with self._open() as f:
+            g = f.get(f"spikes/{self.population}")
+            if g is None:
+                return Spikes(np.zeros(0), np.zeros(0, np.int64), self.n)
+            return Spikes(g["timestamps"][:], g["node_ids"][:].astype(np.int64), self.n)
+
+    @property
+    def spikes_recorded(self) -> bool:
+        with self._open() as f:
+            return f"spikes/{self.population}" in f
+
+    def spikes_between(self, t0: float, t1: float) -> Spikes:
+        """Spikes with t0 <= t < t1, found by bisection on the time-sorted file (reads only
+        that window)."""
+        with self._open() as f:
+            g = f.get(f"spikes/{self.population}")
+            if g is None:
+                return Spikes(np.zeros(0), np.zeros(0, np.int64), self.n)
+            ts = g["timestamps"]
+            i0, i1 = _bisect(ts, t0), _bisect(ts, t1)
+            return Spikes(ts[i0:i1], g["node_ids"][i0:i1].astype(np.int64), self.n)
+
+    # -- reports ------------------------------------------------------------------------
+    @cached_property
+    def variables(self) -> list[str]:
+        """Recorded variables, in the config's order."""
+        with self._open() as f:
+            g = f.get(f"report/{self.population}")
+            names = list(g) if g is not None else []
+        order = (self.config.get("record") or {}).get("variables") or []
+        return [v for v in order if v in names] + [v for v in names if v not in order]
+
+    def trace(self, var: str, neurons=None, t0: float | None = None,
+              t1: float | None = None) -> Trace:
+        """Samples of ``var`` with their time axis; optionally only some recorded neurons
+        (ids) and the rows with t0 <= t <= t1. Reads only the rows and columns asked for."""
+        if var not in self.variables:
+            raise KeyError(f"{var!r} was not recorded; recorded: {self.variables or 'none'}")
+        with self._open() as f:
+            g = f[f"report/{self.population}/{var}"]
+            d = g["data"]
+            ids = g["mapping/node_ids"][:].astype(np.int64)
+            start, _, step = g["mapping/time"][:]
+            rows = d.shape[0]
+            t = start + step * np.arange(rows)
+            r0 = 0 if t0 is None else int(np.searchsorted(t, t0 - 1e-9 * step))
+            r1 = rows if t1 is None else int(np.searchsorted(t, t1 + 1e-9 * step, "right"))
+            r1 = max(r0, r1)
+            if neurons is None:
+                cols = slice(None)
+                sel = ids
+            else:
+                sel = np.asarray(sorted(set(int(i) for i in np.atleast_1d(neurons))), np.int64)
+                cols = np.searchsorted(ids, sel)
+                missing = sel[(cols >= ids.size) | (ids[np.minimum(cols, ids.size - 1)] != sel)]
+                if missing.size:
+                    raise KeyError(f"neurons {missing.tolist()} were not recorded for {var!r} "
+                                   f"(recorded: {_ids_summary(ids)})")
+                cols = cols.tolist()
+            data = d[r0:r1, cols] if r1 > r0 else np.zeros((0, len(sel)), d.dtype)
+            return Trace(var, t[r0:r1], data, sel, _attr(d.attrs.get("units", "")))
+
+    @property
+    def traces(self) -> dict[str, Trace]:
+        """Every recorded variable (reads them all: prefer ``trace(var, ...)`` on big files)."""
+        return {v: self.trace(v) for v in self.variables}
+
+    # -- neurons ------------------------------------------------------------------------
+    @cached_property
+    def neurons(self) -> dict[str, np.ndarray]:
+        """Per-neuron table as columns of length ``n``: ``id``, every value that varies across
+        neurons by its dotted config key (``model.params.g_K``, ``input.amplitude``...), and
+        ``combination`` for a sweep. ``pandas.DataFrame(result.neurons)`` makes it a table;
+        values the same for every neuron are in ``result.config``."""
+        cols = {"id": np.arange(self.n)}
+        with self._open() as f:
+            g = f.get(f"neurons/{self.population}")
+            if g is not None:
+                for k, d in g.items():
+                    if isinstance(d, h5py.Dataset):
+                        cols[k] = d[:]
+        if "combination" in cols:
+            cols["combination"] = cols["combination"].astype(np.int64)
+        return cols
+
+    @cached_property
+    def sweep(self) -> dict[str, np.ndarray]:
+        """Sweep axes (config key -> values), in the config's order; empty without a sweep."""
+        spec = self.config.get("sweep") or {}
+        with self._open() as f:
+            g = f.get(f"neurons/{self.population}/sweep")
+            if g is None:
+                return {}
+            stored = {k: g[k][:] for k in g}
+        order = list((spec.get("axes") or {}).keys())
+        return {k: stored[k] for k in order + [k for k in stored if k not in order]
+                if k in stored}
+
+    @cached_property
+    def combinations(self) -> dict[str, np.ndarray]:
+        """Value of every sweep axis for each combination (axis -> [combinations]); the
+        neurons of combination c are ``c*size .. (c+1)*size - 1``."""
+        axes = self.sweep
+        if not axes:
+            return {}
+        mode = (self.config.get("sweep") or {}).get("mode", "grid")
+        combos = (list(zip(*axes.values())) if mode == "zip"
+                  else list(itertools.product(*axes.values())))
+        return {k: np.asarray([c[i] for c in combos]) for i, k in enumerate(axes)}
+
+    @property
+    def size(self) -> int:
+        """Neurons per sweep combination (``population.size``)."""
+        return int((self.config.get("population") or {}).get("size") or self.n)
+
+    @cached_property
+    def final_state(self) -> dict[str, np.ndarray]:
+        """Final value of every state variable (empty for a partial file)."""
+        with self._open() as f:
+            g = f.get(f"state/{self.population}")
+            return {k: g[k][:] for k in g} if g is not None else {}
+
+
+def _bisect(ds, value: float) -> int:
+    """First index i of the sorted 1-d dataset ``ds`` with ds[i] >= value, reading
+    O(log n) single elements."""
+    lo, hi = 0, ds.shape[0]
+    while hi - lo > 4096:
+        mid = (lo + hi) // 2
+        if ds[mid] < value:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo + int(np.searchsorted(ds[lo:hi], value, "left"))
+
+
+def load(path: str | Path) -> Result:
+    """Open the HDF5 file of a run (or the ``.partial`` file a failed run left)."""
+    return Result(path)
