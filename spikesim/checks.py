@@ -3,7 +3,10 @@ key alone). Each problem is one line: where, key, what is wrong, and the fix."""
 
 from __future__ import annotations
 
-from .inputs import PROTOCOLS
+from pathlib import Path
+
+from .inputs import CheckContext
+from .inputs.base import scalar_values
 from .models import MODELS
 
 
@@ -24,7 +27,7 @@ def numeric_keys(cfg) -> dict[tuple, object]:
         keys[("model", "init", name)] = value
     for i, proto in enumerate(cfg.input):
         for f in proto.numeric:
-            keys[("input", i, f)] = getattr(proto, f)
+            keys[("input", i, f)] = proto.value(f)
     return keys
 
 
@@ -42,6 +45,25 @@ def canonical(path: tuple, cfg) -> tuple:
     if len(path) == 2 and path[0] == "input" and len(cfg.input) == 1:
         return ("input", 0, path[1])
     return path
+
+
+def _out_of_domain(value, domain) -> str | None:
+    """A message when a configured value (scalar, list, linspace/uniform ends) leaves its
+    domain; ``normal`` generators are unbounded and not checked here."""
+    vals = scalar_values(value)
+    if domain == "positive" and any(v <= 0 for v in vals):
+        return f"must be > 0, got {value!r}"
+    if domain == "nonnegative" and any(v < 0 for v in vals):
+        return f"must be >= 0, got {value!r}"
+    return None
+
+
+def _domain_of(path: tuple, cfg, model) -> str | None:
+    if path[:2] == ("model", "params"):
+        return model.params[path[2]].domain
+    if path[0] == "input":
+        return cfg.input[path[1]].domains.get(path[2])
+    return None
 
 
 def check_config(cfg, raw, source) -> list[str]:
@@ -68,12 +90,9 @@ def check_config(cfg, raw, source) -> list[str]:
             err(("model", "params", name), f"model {mtype} has no parameter {name!r}."
                 f"{suggest(name, model.params)} Parameters: {', '.join(model.params)}")
             continue
-        domain = model.params[name].domain
-        vals = value if isinstance(value, list) else [value] if isinstance(value, float) else []
-        if domain == "positive" and any(v <= 0 for v in vals):
-            err(("model", "params", name), f"must be > 0, got {value!r}")
-        if domain == "nonnegative" and any(v < 0 for v in vals):
-            err(("model", "params", name), f"must be >= 0, got {value!r}")
+        problem = _out_of_domain(value, model.params[name].domain)
+        if problem:
+            err(("model", "params", name), problem)
     for name in cfg.model.init:
         if name not in model.states or not model.states[name].integrated:
             states = [s for s in model.states if model.states[s].integrated]
@@ -100,10 +119,16 @@ def check_config(cfg, raw, source) -> list[str]:
     if rec.stop is not None and rec.stop > sim.duration:
         err(("record", "stop"), f"recording stop {rec.stop} ms is after the run ends "
                                 f"({sim.duration} ms); use at most {sim.duration} or null")
+    base = Path(source.file).parent if Path(source.file).is_file() else Path.cwd()
+    ctx = CheckContext(sim.duration, sim.dt, cfg.population.size, base)
+    single = isinstance(raw.get("input"), dict)
     for i, proto in enumerate(cfg.input):
-        for f, msg in proto.check(sim.duration, sim.dt):
-            path = ("input", f) if isinstance(raw.get("input"), dict) else ("input", i, f)
-            err(path, msg)
+        for f, msg in proto.check(ctx):
+            err(("input", f) if single else ("input", i, f), msg)
+        for f, domain in proto.domains.items():
+            problem = _out_of_domain(proto.value(f), domain)
+            if problem:
+                err(("input", f) if single else ("input", i, f), problem)
 
     # -- recording ----------------------------------------------------------------------
     allowed = [s for s in model.states if model.states[s].integrated] + ["input"]
@@ -131,6 +156,17 @@ def check_config(cfg, raw, source) -> list[str]:
                 err(("sweep", "axes", axis), f"{axis!r} is not a numeric key of this config."
                     f"{suggest(_dotted(path), names)} Sweepable keys: {', '.join(names)}")
             lengths.append(values.num if hasattr(values, "num") else len(values))
+            if path in keys:
+                pts = [values.start, values.stop] if hasattr(values, "num") else values
+                problem = _out_of_domain(list(pts), _domain_of(path, cfg, model))
+                if problem:
+                    err(("sweep", "axes", axis), problem)
+                shown = path if not (path[0] == "input" and single) else ("input",) + path[2:]
+                for p in (path, shown):
+                    if p in source.overrides:
+                        err(p, f"{_dotted(shown)} is swept by sweep.axes.{axis}, so this value "
+                               f"would be ignored. Override the axis instead: "
+                               f"'sweep.axes.{_dotted(shown)}=[...]'")
         if cfg.sweep.mode == "zip" and len(set(lengths)) > 1:
             err(("sweep", "axes"), f"zip mode needs axes of equal length, got {lengths}")
         import math

@@ -126,7 +126,7 @@ def apply_overrides(data: dict, overrides: list[str], source: Source) -> dict:
         except yaml.YAMLError as e:
             raise UsageError(f"override {item!r}: VALUE is not valid YAML ({e.__class__.__name__})."
                              f" Quote it for the shell, e.g. 'key=[1, 2]'") from None
-        path = split_key(key)
+        path = _sweep_axis_path(split_key(key), data)
         node = data
         for i, part in enumerate(path[:-1]):
             nxt = path[i + 1]
@@ -154,6 +154,20 @@ def apply_overrides(data: dict, overrides: list[str], source: Source) -> dict:
             raise UsageError(f"override {item!r}: {_dotted(path[:-1])} is not a mapping")
         source.overrides[path] = item
     return data
+
+
+def _sweep_axis_path(path: tuple, data: dict) -> tuple:
+    """``sweep.axes.input.amplitude`` names the axis ``input.amplitude``: after
+    ``sweep.axes.`` the rest of the key is the axis name, so its dots need no escaping on the
+    command line. ``sweep.axes.X.start|stop|num`` sets one field of an existing
+    ``{start, stop, num}`` axis X."""
+    if path[:2] != ("sweep", "axes") or len(path) <= 3:
+        return path
+    rest = tuple(str(p) for p in path[2:])
+    axes = (data.get("sweep") or {}).get("axes") or {}
+    if rest[-1] in ("start", "stop", "num") and isinstance(axes.get(".".join(rest[:-1])), dict):
+        return ("sweep", "axes", ".".join(rest[:-1]), rest[-1])
+    return ("sweep", "axes", ".".join(rest))
 
 
 # -- messages ---------------------------------------------------------------------------

@@ -56,6 +56,11 @@ def choose_layout(plan, budget_bytes: int = 64 << 20, max_steps: int = 50_000) -
     else:
         n_blocks = max(1, min(budget_bytes // per_block, max(1, max_steps // block)))
     n_blocks = min(n_blocks, -(-plan.n_steps // block))  # never longer than the run
+    # a streamed input (file) sends its chunk's samples along: keep that window in budget too
+    streamed = [p for p, _ in plan.inputs if p.streamed]
+    while streamed and n_blocks > 1 and sum(
+            p.window_bytes(n_blocks * block, plan.dt, itemsize) for p in streamed) > budget_bytes:
+        n_blocks //= 2
     return Layout(block, max(1, n_blocks), words)
 
 
@@ -66,19 +71,26 @@ def _as(value, dtype):
 class Engine:
     """Holds the compiled chunk function of a plan and the arrays it runs on."""
 
-    def __init__(self, plan, device=None, layout: Layout | None = None):
+    def __init__(self, plan, device=None, layout: Layout | None = None, step_offset: int = 0):
         self.plan = plan
+        # steps already simulated before this run's step 0 (a run continued with
+        # --init-from): the noise keys continue from there instead of repeating
+        self.step_offset = int(step_offset)
         self.dtype = jnp.float64 if plan.precision == "float64" else jnp.float32
         self.layout = layout or choose_layout(plan)
         self.device = device
         self.model = plan.model
         self.protocols = [proto for proto, _ in plan.inputs]
         self.random = [i for i, p in enumerate(self.protocols) if p.random]
+        self.streamed = [i for i, p in enumerate(self.protocols) if p.streamed]
         rec = plan.record
         self.rec_all = len(rec.neurons) == plan.n
         put = (lambda x: jax.device_put(x, device)) if device is not None else (lambda x: x)
+        self._put = put
         self.params = {k: put(_as(v, self.dtype)) for k, v in plan.params.items()}
-        self.fields = [{k: put(_as(v, self.dtype)) for k, v in f.items()} for _, f in plan.inputs]
+        # times (onsets, periods) stay float64 like t, so an edge at k*dt falls on step k
+        self.fields = [{k: put(_as(v, np.float64 if k in p.time_fields else self.dtype))
+                        for k, v in f.items()} for p, f in plan.inputs]
         self.rec_ids = put(jnp.asarray(rec.neurons, jnp.int32))
         # noise key of neuron i: (seed, protocol, step, i mod population.size), so a neuron's
         # noise is the same alone, in a larger population and in every sweep combination
@@ -95,7 +107,7 @@ class Engine:
 
     def _normal(self, k, stream):
         """Standard normal per neuron for step ``k`` of random protocol ``stream``."""
-        key = jax.random.fold_in(jax.random.fold_in(self.key, stream), k)
+        key = jax.random.fold_in(jax.random.fold_in(self.key, stream), k + self.step_offset)
         keys = jax.vmap(lambda i: jax.random.fold_in(key, i))(self.noise_ids)
         return jax.vmap(lambda kk: jax.random.normal(kk, (), self.dtype))(keys)
 
@@ -109,7 +121,7 @@ class Engine:
         y = {k: jnp.asarray(v, self.dtype) for k, v in y.items()}
         s_in = []
         for i, (proto, f) in enumerate(zip(self.protocols, self.fields)):
-            s_in.append(proto.init(f, plan.n, self.dtype, lambda: self._normal(0, i))
+            s_in.append(proto.init(f, plan.n, self.dtype, plan.dt, lambda: self._normal(0, i))
                         if proto.random else None)
         return (y, tuple(s_in), jnp.asarray(0, jnp.int64))
 
@@ -183,16 +195,31 @@ class Engine:
         t0 = time.perf_counter()
         fn = jax.jit(self._chunk_fn())
         k_end = jnp.asarray(0, jnp.int64)
-        self._compiled = fn.lower(carry, self.params, self.fields, k_end).compile()
+        self._compiled = fn.lower(carry, self.params, self.fields_at(0), k_end).compile()
         return time.perf_counter() - t0
 
-    def run_chunk(self, carry, k_end: int):
-        """Dispatch one chunk (asynchronously); returns (carry, words, samples, finite)."""
-        return self._compiled(carry, self.params, self.fields, jnp.asarray(k_end, jnp.int64))
+    def fields_at(self, k0: int):
+        """Input fields for a chunk starting at step ``k0``: the resolved fields, plus for a
+        streamed protocol (file) the samples of that chunk's time window (same shapes for
+        every chunk, so one compilation)."""
+        if not self.streamed:
+            return self.fields
+        out = list(self.fields)
+        for i in self.streamed:
+            win = self.protocols[i].window(k0, self.layout.steps, self.plan.dt, self.plan.size,
+                                           self.plan.n, self.dtype)
+            out[i] = {**self.fields[i], **{k: self._put(jnp.asarray(v)) for k, v in win.items()}}
+        return out
 
-    def sample_now(self, carry) -> tuple:
-        """The recorded variables at the carry's time (for row 0 of a report)."""
-        return tuple(np.asarray(x) for x in jax.jit(self._sample)(carry, self.fields))
+    def run_chunk(self, carry, k_end: int, k0: int = 0):
+        """Dispatch the chunk from step ``k0`` (the carry's) to ``k_end`` (asynchronously);
+        returns (carry, words, samples, finite)."""
+        return self._compiled(carry, self.params, self.fields_at(k0),
+                              jnp.asarray(k_end, jnp.int64))
+
+    def sample_now(self, carry, k0: int = 0) -> tuple:
+        """The recorded variables at the carry's time, step ``k0`` (for row 0 of a report)."""
+        return tuple(np.asarray(x) for x in jax.jit(self._sample)(carry, self.fields_at(k0)))
 
     def _sample(self, carry, fields):
         y, s_in, k = carry

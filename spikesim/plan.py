@@ -113,22 +113,42 @@ def _sweep(cfg) -> tuple[dict[tuple, np.ndarray], dict[str, np.ndarray], int]:
     return per_combo, axes, len(combos)
 
 
-def _template(path: str, raw: dict, name: str) -> str:
-    def lookup(m):
-        key = m.group(1)
-        if key == "name":
-            return name
-        node: Any = raw
+def _template(path: str, raw: dict, name: str, resolved: dict | None = None,
+              where: str = "", varying=()) -> str:
+    """Fill ``{name}`` and ``{dotted.key}`` in ``output.path``: the value as written in the
+    config or an override (so ``model.params.g_K=30`` gives ``30``), else the resolved value
+    (a model default, a protocol field's default)."""
+    def find(tree, key):
+        node: Any = tree
         for part in split_key(key):
             if isinstance(node, dict) and part in node:
                 node = node[part]
             elif isinstance(node, list) and isinstance(part, int) and part < len(node):
                 node = node[part]
+            elif (isinstance(node, list) and len(node) == 1 and isinstance(node[0], dict)
+                  and part in node[0]):  # input.F with a single protocol
+                node = node[0][part]
             else:
-                raise ConfigError(f"output.path: the template names {{{key}}}, which is not a "
-                                  f"key of this config. Use {{name}} or a dotted key such as "
-                                  f"{{model.params.g_K}}")
-        return str(node)
+                return None
+        return node
+
+    def lookup(m):
+        key = m.group(1)
+        if key == "name":
+            return name
+        value = find(raw, key)
+        if value is None and resolved is not None:
+            value = find(resolved, key)
+        if key in varying or isinstance(value, (dict, list)):
+            raise ConfigError(f"{where}output.path: the template names {{{key}}}, which varies "
+                              f"across neurons (a list, generator or sweep axis), so it has no "
+                              f"single value for a file name. Use a key with one value, or "
+                              f"{{name}}")
+        if value is None:
+            raise ConfigError(f"{where}output.path: the template names {{{key}}}, which is not "
+                              f"a key with a value in this config. Use {{name}} or a dotted key "
+                              f"such as {{model.params.g_K}}")
+        return str(value)
 
     return re.sub(r"\{([^{}]+)\}", lookup, path)
 
@@ -193,7 +213,13 @@ def make_plan(loaded: LoadedConfig, output: str | Path | None = None) -> Plan:
 
     resolved_cfg = cfg.model_dump(mode="json", exclude_none=False)
     resolved_cfg["simulation"]["integrator"] = sim.integrator or model.default_integrator
-    out_path = Path(output) if output is not None else Path(_template(cfg.output.path, raw, cfg.name))
+    out_path = Path(output) if output is not None else Path(_template(
+        cfg.output.path, raw, cfg.name,
+        {**resolved_cfg, "model": {**resolved_cfg["model"],
+                                   "params": {k: v for k, v in params.items()
+                                              if not isinstance(v, np.ndarray)}}},
+        f"{loaded.source.where(('output', 'path'))}: ",
+        set(varying) | {_dotted(k) for k in per_combo}))
     resolved_cfg["output"]["path"] = str(out_path)
 
     return Plan(

@@ -1,0 +1,167 @@
+"""``file``: a current read from samples on disk, streamed chunk by chunk.
+
+The file holds samples ``x[j]`` at times ``j * dt_file`` (j = 0 .. M-1): one column (every
+neuron gets it) or one column per neuron (``population.size`` columns; in a sweep every
+combination gets the same columns). ``.npy`` files are memory-mapped, so only the samples of
+the current chunk's time window are read; ``.csv`` files (comma-separated numbers, one optional
+header line) are read into host memory once. Either way the device only ever holds one
+chunk's window (``window``), never the whole file.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import ClassVar, Literal
+
+import jax.numpy as jnp
+import numpy as np
+from pydantic import Field, PrivateAttr
+
+from ..schema import PerNeuron
+from .base import Protocol
+
+#: relative slack on sample times (see base.TIME_SLACK), in units of one sample
+_SLACK = 1e-9
+
+
+def read_samples(path: Path) -> np.ndarray:
+    """Samples as a 2-D array [M, columns]; ``.npy`` memory-mapped. Raises ValueError with a
+    message fit for the user."""
+    suffix = path.suffix.lower()
+    if suffix == ".npy":
+        try:
+            x = np.load(path, mmap_mode="r", allow_pickle=False)
+        except (OSError, ValueError) as e:
+            raise ValueError(f"cannot read {path} as a .npy array ({e})") from None
+    elif suffix == ".csv":
+        try:
+            x = _read_csv(path)
+        except (OSError, UnicodeDecodeError) as e:
+            raise ValueError(f"cannot read {path}: {e}") from None
+    else:
+        raise ValueError(f"{path}: expected a .npy or .csv file, got {suffix or 'no suffix'!r}")
+    if x.ndim == 1:
+        x = x[:, None]
+    if x.ndim != 2 or x.shape[0] == 0 or x.shape[1] == 0:
+        raise ValueError(f"{path}: expected samples as rows (one column, or one per neuron), "
+                         f"got an array of shape {x.shape}")
+    if not np.issubdtype(x.dtype, np.number) or np.issubdtype(x.dtype, np.complexfloating):
+        raise ValueError(f"{path}: expected real numbers, got dtype {x.dtype}")
+    return x
+
+
+def _read_csv(path: Path) -> np.ndarray:
+    lines = path.read_text().splitlines()
+    rows = []
+    for i, line in enumerate(lines):
+        if not line.strip():
+            continue
+        cells = line.split(",")
+        try:
+            rows.append([float(c) for c in cells])
+        except ValueError:
+            if i == 0 and not rows:  # a header line
+                continue
+            raise ValueError(f"{path}:{i + 1}: expected comma-separated numbers, got "
+                             f"{line.strip()[:60]!r}") from None
+        if len(rows[-1]) != len(rows[0]):
+            raise ValueError(f"{path}:{i + 1}: {len(rows[-1])} columns, but the first row has "
+                             f"{len(rows[0])}")
+    return np.asarray(rows, float).reshape(len(rows), -1 if rows else 1)
+
+
+class File(Protocol):
+    """Samples from a ``.npy`` or ``.csv`` file, sample j at ``t = j * dt``, times ``scale``.
+    ``interpolation: hold`` keeps sample j over ``[j dt, (j+1) dt)``; ``linear`` joins
+    consecutive samples by straight lines. A file longer than the run is read only as far as
+    the run goes. What happens past its end is ``after``: ``error`` (the default) refuses a
+    file that does not cover the whole run; ``zero``, ``hold`` (keep the last sample) and
+    ``repeat`` (loop the file; with ``linear`` the last sample joins the first) are the
+    explicit alternatives."""
+
+    type: Literal["file"]
+    path: str = Field(..., description=".npy or .csv file of samples (rows = times; one column, "
+                                       "or one per neuron); relative paths are relative to "
+                                       "the config file's folder")
+    dt: float = Field(..., gt=0, description="time between samples, ms (need not be the run's)")
+    interpolation: Literal["hold", "linear"] = Field(
+        "hold", description="hold: sample j over [j dt, (j+1) dt); linear: straight lines "
+                            "between samples")
+    after: Literal["error", "zero", "hold", "repeat"] = Field(
+        "error", description="past the file's end: error (refuse a file shorter than the run) "
+                             "| zero | hold (last sample) | repeat (loop the file)")
+    scale: PerNeuron = Field(1.0, description="factor applied to the samples (e.g. to convert "
+                                              "units)")
+    numeric: ClassVar = ("scale",)
+    streamed: ClassVar = True
+
+    _samples: np.ndarray | None = PrivateAttr(None)
+    _resolved: Path | None = PrivateAttr(None)
+
+    def covers(self, n_samples: int) -> float:
+        """Time (ms) up to which ``n_samples`` samples define the current."""
+        return (n_samples if self.interpolation == "hold" else n_samples - 1) * self.dt
+
+    def check(self, ctx):
+        path = Path(self.path).expanduser()
+        if not path.is_absolute():
+            path = ctx.base / path
+        if not path.exists():
+            return [("path", f"input file not found: {path} (relative paths start from the "
+                             f"config file's folder)")]
+        try:
+            x = read_samples(path)
+        except ValueError as e:
+            return [("path", str(e))]
+        m, cols = x.shape
+        if cols not in (1, ctx.size):
+            return [("path", f"{path} has {cols} columns; expected 1 (the same current for every "
+                             f"neuron) or population.size = {ctx.size} (one per neuron)")]
+        if self.interpolation == "linear" and m < 2:
+            return [("interpolation", "linear interpolation needs at least 2 samples; "
+                                      "use interpolation: hold")]
+        end = self.covers(m)
+        if self.after == "error" and end < ctx.duration - 1e-9:
+            return [("after", f"{path} covers {end:g} ms ({m} samples of {self.dt:g} ms, "
+                              f"{self.interpolation}) but the run lasts {ctx.duration:g} ms. "
+                              f"Choose what happens after its end: after: zero | hold | "
+                              f"repeat, or shorten simulation.duration")]
+        self._samples, self._resolved = x, path
+        return []
+
+    # -- streaming -------------------------------------------------------------------------
+    def window_rows(self, n_steps: int, dt: float) -> int:
+        """Rows in the window of a chunk of ``n_steps`` steps (static: one compilation)."""
+        return int(math.ceil(n_steps * dt / self.dt)) + 3
+
+    def window_bytes(self, n_steps: int, dt: float, itemsize: int) -> int:
+        return self.window_rows(n_steps, dt) * self._samples.shape[1] * itemsize
+
+    def window(self, first_step: int, n_steps: int, dt: float, size: int, n: int, dtype):
+        """Host side: the samples a chunk starting at step ``first_step`` can need, with the
+        past-the-end rule applied, as extra fields ``window`` [rows, cols], ``first`` (file
+        index of row 0) and ``column`` (each neuron's column)."""
+        x, m = self._samples, self._samples.shape[0]
+        first = int(math.floor(first_step * dt / self.dt + _SLACK))
+        idx = first + np.arange(self.window_rows(n_steps, dt))
+        sel = idx % m if self.after == "repeat" else np.minimum(idx, m - 1)
+        rows = np.asarray(x[sel], dtype)  # on a memory-mapped .npy this reads these rows only
+        if self.after == "zero":
+            rows[idx >= m] = 0
+        # after == "error": only the run's very end (t = duration, the last sample and the
+        # last RK stage) can reach past the end; it sees the last sample
+        column = (np.arange(n) % size) if x.shape[1] > 1 else np.zeros(n, np.int64)
+        return {"window": rows, "first": np.int64(first), "column": column.astype(np.int32)}
+
+    def current(self, t, f, s):
+        w = f["window"]
+        pos = t / self.dt - f["first"]
+        j = jnp.clip(jnp.floor(pos + _SLACK), 0, w.shape[0] - 2).astype(jnp.int32)
+        if self.interpolation == "hold":
+            row = w[j]
+        else:
+            frac = jnp.clip(pos - j, 0.0, 1.0).astype(w.dtype)
+            row = w[j] * (1 - frac) + w[j + 1] * frac
+        value = row[0] if w.shape[1] == 1 else row[f["column"]]
+        return f["scale"] * value

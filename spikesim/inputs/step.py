@@ -1,0 +1,24 @@
+"""``step``: a current switched on at ``start`` and off at ``stop``."""
+
+from __future__ import annotations
+
+from typing import ClassVar, Literal
+
+from pydantic import Field
+
+from ..schema import PerNeuron
+from .base import Protocol, gate
+
+
+class Step(Protocol):
+    """``amplitude`` on ``[start, stop)``, zero elsewhere."""
+
+    type: Literal["step"]
+    amplitude: PerNeuron = Field(..., description="current during the step, in the model's "
+                                                  "current unit")
+    start: PerNeuron = Field(0.0, description="onset, ms")
+    stop: PerNeuron | None = Field(None, description="offset, ms (null: until the end)")
+    numeric: ClassVar = ("amplitude", "start", "stop")
+
+    def current(self, t, f, s):
+        return gate(t, f, f["amplitude"])
