@@ -39,25 +39,67 @@ def _load(config: Path, overrides: list[str], output: Optional[Path] = None):
 
 @app.command()
 def run(
-    config: Path = typer.Argument(..., help="YAML config file", show_default=False),
+    config: Optional[Path] = typer.Argument(None, help="YAML config file (not with --from)",
+                                            show_default=False),
     overrides: Optional[List[str]] = typer.Argument(None, help=OVERRIDES_HELP, show_default=False),
     output: Optional[Path] = typer.Option(None, "-o", "--output",
                                           help="output HDF5 path (default: output.path of the config)"),
     device: Optional[str] = typer.Option(None, "--device", help="auto | cpu | gpu (overrides simulation.device)"),
     force: bool = typer.Option(False, "--force", help="replace an existing output file once the new run completes"),
     quiet: bool = typer.Option(False, "-q", "--quiet", help="no progress bar"),
+    from_file: Optional[Path] = typer.Option(
+        None, "--from", help="re-run a past run from the config embedded in its HDF5 file "
+                             "(KEY=VALUE overrides still apply; give a new path with -o)"),
+    init_from: Optional[Path] = typer.Option(
+        None, "--init-from", help="start from the final state stored in a completed run's "
+                                  "file (same model and number of neurons): a warm-up run "
+                                  "once, reused; noise continues, time restarts at 0"),
 ):
     """Run a simulation and write its HDF5 file; prints the path written."""
     from .runner import run_plan
 
+    log = (lambda m: None) if quiet else (lambda m: err.print(m))
+    overrides = list(overrides or [])
     if device is not None:
         if device not in ("auto", "cpu", "gpu"):
             raise UsageError(f"--device must be auto, cpu or gpu, got {device!r}")
-        overrides = list(overrides or []) + [f"simulation.device={device}"]
-    plan = _load(config, overrides, output)
-    path = run_plan(plan, force=force, quiet=quiet,
-                    log=(lambda m: None) if quiet else (lambda m: err.print(m)))
+        overrides.append(f"simulation.device={device}")
+    start = None
+    if from_file is not None:
+        from .config import load
+        from .plan import make_plan
+        from .resume import embedded_config
+
+        if config is not None and "=" not in str(config):
+            raise UsageError(f"give either a CONFIG file or --from FILE.h5, not both "
+                             f"({config} and {from_file})")
+        if config is not None:  # typer took the first override for CONFIG
+            overrides.insert(0, str(config))
+        data, info = embedded_config(from_file)
+        _warn_versions(info["versions"], log)
+        plan = make_plan(load(None, overrides, data=data), output)
+        start = info["init"]
+    elif config is None:
+        raise UsageError("give a CONFIG file (or --from FILE.h5 to re-run a past run)")
+    else:
+        plan = _load(config, overrides, output)
+    if init_from is not None:
+        from .resume import final_state
+
+        start = final_state(init_from, plan)
+    path = run_plan(plan, force=force, quiet=quiet, init_state=start, log=log)
     print(path)
+
+
+def _warn_versions(recorded: dict, log):
+    """Say which versions differ from those a past run was made with (results may differ)."""
+    from .writer import versions
+
+    now = versions()
+    for k, v in recorded.items():
+        if k in now and now[k] != v:
+            log(f"warning: that run was made with {k.removesuffix('_version')} {v}, this is "
+                f"{now[k]}; results may differ slightly")
 
 
 @app.command()
@@ -134,6 +176,50 @@ def models(
 
 
 @app.command()
+def inspect(
+    file: Path = typer.Argument(..., help="HDF5 file of a run (or its .partial)", show_default=False),
+    as_json: bool = typer.Option(False, "--json", help="print as JSON"),
+):
+    """What a run holds: metadata, spike statistics per population, recorded variables, and
+    for a sweep a table of axis values against rate. Reads no report data, so it is quick
+    on any file size."""
+    from .inspect import inspect as inspect_file, jsonable, render
+
+    info = inspect_file(file)
+    if as_json:
+        print(json.dumps(jsonable(info), indent=2))
+    else:
+        render(info, out)
+
+
+@app.command()
+def plot(
+    file: Path = typer.Argument(..., help="HDF5 file of a run (or its .partial)", show_default=False),
+    output: Optional[Path] = typer.Option(None, "-o", "--output",
+                                          help="PNG to write (default: FILE with .png)"),
+    var: Optional[str] = typer.Option(None, "--var", help="recorded variable to trace "
+                                                          "(default: v, else the first one)"),
+    neurons: Optional[str] = typer.Option(None, "--neurons", help="neuron ids to trace, e.g. "
+                                          "0,5,9 (default: a few spread over the run)"),
+    t_start: Optional[float] = typer.Option(None, "--from", help="start of the time window, ms"),
+    t_stop: Optional[float] = typer.Option(None, "--to", help="end of the time window, ms"),
+):
+    """Plot a run: spike raster, traces of a recorded variable with the input current
+    beneath, and for a sweep the rate against the swept value (f-I curve). Prints the PNG
+    path. An existing PNG is replaced (a figure is cheap to redo)."""
+    from .plot import plot as plot_file
+
+    ids = None
+    if neurons is not None:
+        try:
+            ids = [int(x) for x in neurons.replace(" ", "").split(",") if x]
+        except ValueError:
+            raise UsageError(f"--neurons takes neuron ids separated by commas, e.g. 0,5,9; "
+                             f"got {neurons!r}") from None
+    print(plot_file(file, output, var=var, neurons=ids, t0=t_start, t1=t_stop))
+
+
+@app.command()
 def schema():
     """Print the JSON schema of the config file (for editors)."""
     from .schema import config_class
@@ -157,13 +243,12 @@ def main():
         sys.exit(130)
     except SystemExit:
         raise
-    except Exception as e:  # click's own usage errors
-        import click
-
-        if isinstance(e, click.exceptions.ClickException):
+    except Exception as e:  # click's own usage errors (typer may vendor its own click)
+        names = {c.__name__ for c in type(e).__mro__}
+        if "ClickException" in names:
             e.show()
             sys.exit(e.exit_code)
-        if isinstance(e, click.exceptions.Abort):
+        if "Abort" in names:
             sys.exit(130)
         raise
 
