@@ -9,9 +9,10 @@ from .plan import make_plan
 
 
 def run(config: str | Path | dict, *overrides: str, output: str | Path | None = None,
-        force: bool = False, quiet: bool = True) -> Path:
+        force: bool = False, quiet: bool = True, init_from: str | Path | None = None) -> Path:
     """Run a config (a YAML path or a mapping) with ``KEY=VALUE`` overrides; returns the path
-    of the HDF5 file written.
+    of the HDF5 file written. ``init_from`` continues from the final state stored in a
+    completed run's file (as ``spikesim run --init-from``).
 
     >>> spikesim.run("configs/hh_step.yaml", "input.amplitude=12", output="out/hh12.h5")
     """
@@ -22,4 +23,9 @@ def run(config: str | Path | dict, *overrides: str, output: str | Path | None = 
     else:
         loaded = _config.load(config, list(overrides))
     plan = make_plan(loaded, output)
-    return run_plan(plan, force=force, quiet=quiet)
+    start = None
+    if init_from is not None:
+        from .resume import final_state
+
+        start = final_state(init_from, plan)
+    return run_plan(plan, force=force, quiet=quiet, init_state=start)

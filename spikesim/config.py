@@ -53,6 +53,21 @@ class LoadedConfig:
 
 
 # -- YAML -------------------------------------------------------------------------------
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that reads ``1e-3`` and ``1.0e5`` as numbers (YAML 1.2), not as the strings
+    YAML 1.1 makes of them: ``dt: 1e-3`` is what people write."""
+
+
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)[eE][-+]?[0-9]+$"),
+    list("-+0123456789."))
+
+
+def _yaml(text: str):
+    return yaml.load(text, Loader=_Loader)
+
+
 def _line_map(node, path=(), out=None, problems=None, file=""):
     """Map every key path to its 1-based line; report duplicate keys."""
     out = {} if out is None else out
@@ -85,8 +100,8 @@ def read_yaml(path: str | Path) -> tuple[dict, Source]:
     except (OSError, UnicodeDecodeError) as e:
         raise UsageError(f"cannot read config {path}: {e}") from None
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node = yaml.compose(text, Loader=_Loader)
+        data = _yaml(text)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
@@ -122,7 +137,7 @@ def apply_overrides(data: dict, overrides: list[str], source: Source) -> dict:
         if not key or key.startswith(".") or key.endswith(".") or ".." in key:
             raise UsageError(f"override {item!r}: {key!r} is not a dotted key path")
         try:
-            value = yaml.safe_load(text) if text.strip() else None
+            value = _yaml(text) if text.strip() else None
         except yaml.YAMLError as e:
             raise UsageError(f"override {item!r}: VALUE is not valid YAML ({e.__class__.__name__})."
                              f" Quote it for the shell, e.g. 'key=[1, 2]'") from None

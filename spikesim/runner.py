@@ -10,11 +10,13 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
 
 import jax
+import jax.numpy as jnp
 
 jax.config.update("jax_enable_x64", True)  # float64 runs; float32 runs use explicit dtypes
 
@@ -22,6 +24,7 @@ import numpy as np  # noqa: E402
 
 from .engine import Engine, decode_spikes  # noqa: E402
 from .errors import RunError, UsageError  # noqa: E402
+from .resume import InitState  # noqa: E402
 from .writer import Writer, partial_path  # noqa: E402
 
 
@@ -74,36 +77,55 @@ def check_output(plan, force: bool):
     if part.exists() and not force:
         raise UsageError(f"{part} exists (left by an earlier run that did not complete); look "
                          f"at it with `spikesim inspect {part}`, then delete it or pass --force")
-    parent = out.parent
+    # The nearest existing folder must take a new file: try one (os.access says yes to root
+    # even on a read-only file system). No folder is created yet, so that a later exit 2
+    # leaves nothing behind; the writer creates them.
+    folder = out.parent
+    existing = folder
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir():
+        raise UsageError(f"cannot create output folder {folder}: {existing} is a file, not a "
+                         f"folder. Choose another path with -o")
     try:
-        parent.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".spikesim-", suffix=".probe", dir=existing)
     except OSError as e:
-        raise UsageError(f"cannot create output folder {parent}: {e.strerror}. "
-                         f"Choose another path with -o") from None
-    if not os.access(parent, os.W_OK):
-        raise UsageError(f"output folder {parent} is not writable. Choose another path with -o")
+        raise UsageError(f"output folder {existing} is not writable ({e.strerror}). Choose "
+                         f"another path with -o") from None
+    os.close(fd)
+    os.unlink(probe)
 
 
-class _Terminated(Exception):
-    pass
+class _Stop:
+    """The first SIGINT or SIGTERM of a run, recorded by the handler; the chunk loop acts on
+    it once the chunk it is writing is on disk."""
+
+    signum: int | None = None
 
 
 @contextmanager
-def _sigterm_as_exception():
-    """SIGTERM ends the run like Ctrl-C does: the current chunk is flushed and the partial
-    file marked failed (exit 1 instead of 130)."""
+def _deferred_signals():
+    """SIGINT and SIGTERM end the run at the next chunk boundary: the chunk being written is
+    completed and flushed, then the partial file is marked failed (exit 130 after SIGINT, 1
+    after SIGTERM). A second signal interrupts at once (the file is still closed, marked
+    failed, with what was flushed)."""
+    stop = _Stop()
+
     def handler(signum, frame):
-        raise _Terminated()
+        if stop.signum is not None:
+            raise KeyboardInterrupt
+        stop.signum = signum
 
     try:
-        old = signal.signal(signal.SIGTERM, handler)
+        old = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
     except ValueError:  # not the main thread: leave signals alone
-        yield
+        yield stop
         return
     try:
-        yield
+        yield stop
     finally:
-        signal.signal(signal.SIGTERM, old)
+        for s, h in old.items():
+            signal.signal(s, h)
 
 
 def _progress(total: int, quiet: bool, label: str):
@@ -121,27 +143,60 @@ def _progress(total: int, quiet: bool, label: str):
 def run_plan(plan, force: bool = False, quiet: bool = True, init_state=None,
              log=None) -> Path:
     """Run ``plan`` and write its output; returns the path written. Raises UsageError before
-    any work for a bad output path or device, RunError when the run fails midway."""
+    any work for a bad output path or device, RunError when the run fails midway.
+    ``init_state`` (an :class:`InitState`, e.g. from :func:`spikesim.resume.final_state`)
+    continues a previous run: its state variables, random-input states and step count."""
     log = log or (lambda msg: print(msg, file=sys.stderr))
     check_output(plan, force)
     device = select_device(plan.device)
+    start = InitState(dict(init_state)) if isinstance(init_state, dict) else init_state
     for w in plan.warnings:
         log(f"warning: {w}")
     with jax.default_device(device):
-        engine = Engine(plan, device)
-        carry = engine.initial_carry(init_state)
+        engine = Engine(plan, device, step_offset=start.step if start else 0)
+        carry = engine.initial_carry(start.y if start else None)
+        if start is not None:
+            carry = _continue_inputs(engine, carry, start, log)
         compile_s = engine.compile(carry)
-        writer = Writer(plan, device_label(device))
+        writer = _open_writer(plan, device, start)
         try:
-            with _sigterm_as_exception():
-                return _loop(plan, engine, writer, carry, compile_s, quiet)
+            with _deferred_signals() as stop:
+                return _loop(plan, engine, writer, carry, compile_s, quiet, stop, start)
         except BaseException:
             if writer.f.id.valid:  # an unexpected error: keep what was written, marked
                 writer.close("failed", note=f"{sys.exc_info()[0].__name__}: {sys.exc_info()[1]}")
             raise
 
 
-def _loop(plan, engine, writer, carry, compile_s, quiet):
+def _open_writer(plan, device, start):
+    try:
+        return Writer(plan, device_label(device), start)
+    except OSError as e:
+        partial_path(Path(plan.output)).unlink(missing_ok=True)
+        raise RunError(f"cannot create {partial_path(Path(plan.output))}: {e}. Nothing was "
+                       f"computed; free some space or choose another path with -o") from None
+
+
+def _continue_inputs(engine, carry, start, log):
+    """Put the stored states of random input protocols into the initial carry, so that e.g.
+    an OU current continues rather than restarts; a protocol with no matching stored state
+    starts afresh (with a warning)."""
+    y, s_in, k = carry
+    s_in = list(s_in)
+    for i in engine.random:
+        proto = engine.protocols[i]
+        stored = start.inputs.get(i)
+        leaves, tree = jax.tree.flatten(s_in[i])
+        if stored is None or stored[0] != proto.type or len(stored[1]) != len(leaves):
+            log(f"warning: input {i} ({proto.type}) starts afresh: {start.source} holds no "
+                f"state for it")
+            continue
+        s_in[i] = jax.tree.unflatten(tree, [jnp.asarray(v, x.dtype).reshape(x.shape)
+                                            for v, x in zip(stored[1], leaves)])
+    return y, tuple(s_in), k
+
+
+def _loop(plan, engine, writer, carry, compile_s, quiet, stop, start):
     rec, layout = plan.record, engine.layout
     B = layout.block
     t0 = time.perf_counter()
@@ -168,39 +223,49 @@ def _loop(plan, engine, writer, carry, compile_s, quiet):
                 nxt = None
                 if i < len(bounds):
                     k0, k_end = bounds[i]
-                    nxt = (carry, k0, k_end, engine.run_chunk(carry, k_end))
+                    nxt = (carry, k0, k_end, engine.run_chunk(carry, k_end, k0))
                     carry = nxt[3][0]
                 if pending is not None:
                     c_in, k0p, k_endp, (c_out, words, samples, finite) = pending
                     if not bool(finite):
-                        raise RunError(_blowup_message(plan, c_out, k0p, k_endp))
+                        raise RunError(_blowup_message(plan, engine, c_in, k0p, k_endp))
                     _write_chunk(plan, writer, layout, k0p, k_endp, words, samples)
                     done = k_endp
                     writer.progress(done)
                     prog.update(task, completed=done)
                 pending = nxt
+                if stop.signum is not None and done < plan.n_steps:
+                    raise KeyboardInterrupt
         except KeyboardInterrupt:
-            status, note = "failed", f"interrupted (SIGINT) after {done} of {plan.n_steps} steps"
-            exc = RunError(f"interrupted: {writer.partial} keeps the first {done * plan.dt:g} ms "
-                           f"({done} of {plan.n_steps} steps), marked failed", exit_code=130)
-        except _Terminated:
-            status, note = "failed", f"terminated (SIGTERM) after {done} of {plan.n_steps} steps"
-            exc = RunError(f"terminated: {writer.partial} keeps the first {done * plan.dt:g} ms, "
-                           f"marked failed")
+            name = "SIGTERM" if stop.signum == signal.SIGTERM else "SIGINT"
+            status = "failed"
+            note = (f"interrupted ({name}) after {done} of {plan.n_steps} steps "
+                    f"(t = {done * plan.dt:g} ms)")
+            exc = RunError(f"interrupted ({name}): {writer.partial} keeps the first "
+                           f"{done * plan.dt:g} ms ({done} of {plan.n_steps} steps), marked "
+                           f"failed", exit_code=1 if name == "SIGTERM" else 130)
         except RunError as e:
             status, note, exc = "failed", str(e), e
         except OSError as e:
             status, note = "failed", f"write error after {done} steps: {e}"
             exc = RunError(f"write error: {e}. {writer.partial} keeps what was written up to "
-                           f"{done * plan.dt:g} ms, marked failed")
+                           f"t = {done * plan.dt:g} ms ({done} of {plan.n_steps} steps), "
+                           f"marked failed. Free some space and run again")
     run_s = time.perf_counter() - t0
-    if status == "complete":
-        y = carry[0]
-        writer.final_state({k: np.asarray(v) for k, v in y.items()})
     try:
+        if status == "complete":
+            y, s_in, _ = carry
+            inputs = {i: (engine.protocols[i].type, jax.tree.leaves(s_in[i]))
+                      for i in engine.random}
+            step0, time0 = (start.step, start.time) if start is not None else (0, 0.0)
+            writer.final_state({k: np.asarray(v) for k, v in y.items()}, inputs,
+                               step0 + plan.n_steps, time0 + plan.n_steps * plan.dt)
         path = writer.close(status, note=note, compile_seconds=compile_s, run_seconds=run_s)
     except OSError as e:
-        raise RunError(f"could not finish writing {writer.partial}: {e}") from None
+        if writer.f.id.valid:
+            writer.close("failed", note=f"write error at the end: {e}")
+        raise RunError(f"write error: {e}. {writer.partial} keeps the spikes and samples of "
+                       f"the whole run but not its final state, marked failed") from None
     if status != "complete":
         raise exc
     return path
@@ -225,15 +290,60 @@ def _write_chunk(plan, writer, layout, k0, k_end, words, samples):
             writer.samples({v: np.asarray(x)[keep] for v, x in zip(rec.variables, samples)})
 
 
-def _blowup_message(plan, carry, k0, k_end) -> str:
-    y = carry[0]
-    first = None
-    for var, x in y.items():
-        bad = np.nonzero(~np.isfinite(np.asarray(x)))[0]
-        if bad.size and (first is None or bad[0] < first[1]):
-            first = (var, int(bad[0]))
-    var, nid = first if first else ("?", -1)
-    return (f"numerical blow-up: {var} of neuron {nid} became NaN or inf between "
-            f"t = {k0 * plan.dt:g} and {k_end * plan.dt:g} ms. The file keeps everything up to "
-            f"t = {k0 * plan.dt:g} ms. Try a smaller dt, rk4 or exp_euler, or check the "
-            f"parameters of that neuron.")
+def _finite(carry) -> bool:
+    return all(bool(np.isfinite(np.asarray(x)).all()) for x in jax.tree.leaves(carry[0]))
+
+
+def _locate_blowup(engine, c_in, k0, k_end):
+    """The first step ``k`` whose state is not finite, between ``k0`` (finite, the state the
+    failed chunk started from) and ``k_end``, with the states at ``k - 1`` and ``k``.
+    Bisection with the compiled chunk itself (its steps past ``k_end`` hold the state), so
+    the failure path needs no second compilation; each probe starts from the last finite
+    state found, so the whole search costs about two chunks. It assumes that a state, once
+    non-finite, stays so (NaN propagates; a model that resets an infinite value could
+    hide an earlier step)."""
+    lo, c_lo, hi, c_hi = k0, c_in, k_end, None
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        c_mid = engine.run_chunk(c_lo, mid, lo)[0]
+        if _finite(c_mid):
+            lo, c_lo = mid, c_mid
+        else:
+            hi, c_hi = mid, c_mid
+    if c_hi is None:
+        c_hi = engine.run_chunk(c_lo, hi, lo)[0]
+    return hi, c_lo, c_hi
+
+
+def _blowup_message(plan, engine, c_in, k0, k_end) -> str:
+    """Where and when the state first became NaN or inf, and what to try."""
+    dt = plan.dt
+    if k0 == 0 and not _finite(c_in):  # not even the initial state is finite
+        k, c_lo, c_hi = 0, c_in, c_in
+    else:
+        k, c_lo, c_hi = _locate_blowup(engine, c_in, k0, k_end)
+    bad = {v: ~np.isfinite(np.asarray(x)) for v, x in c_hi[0].items()}
+    hit = np.logical_or.reduce(list(bad.values()))
+    nid = int(np.argmax(hit))
+    var = next(v for v, b in bad.items() if b[nid])
+    value = np.asarray(c_hi[0][var])[nid]
+    who = f"neuron {nid}"
+    if plan.varying:
+        who += " (" + ", ".join(f"{key} = {vals[nid]:g}" for key, vals in plan.varying.items()) + ")"
+    others = int(hit.sum()) - 1
+    if k == 0:
+        what = (f"the initial state is not finite: {var} of {who} is {value}. Check model.init "
+                f"and the parameters of that neuron")
+    else:
+        was = np.asarray(c_lo[0][var])[nid]
+        what = (f"numerical blow-up at t = {k * dt:g} ms (step {k}): {var} of {who} became "
+                f"{value} (it was {was:.6g} at t = {(k - 1) * dt:g} ms)"
+                + (f"; {others} other neuron(s) too" if others > 0 else ""))
+        tries = [f"a smaller dt (now {dt:g} ms)"]
+        better = [i for i in ("rk4", "exp_euler")
+                  if i in plan.model.integrators() and i != plan.integrator]
+        if better:
+            tries.append(f"simulation.integrator: {' or '.join(better)} (now {plan.integrator})")
+        what += f". Try {', or '.join(tries)}, or check the parameters of that neuron"
+    return (f"{what}. {partial_path(Path(plan.output))} keeps everything up to "
+            f"t = {k0 * dt:g} ms (the last chunk that stayed finite), marked failed.")

@@ -9,7 +9,11 @@ Layout (SONATA where SONATA has a convention)::
     /report/<pop>/<var>/data                [T_rec, N_rec], attr units
     /report/<pop>/<var>/mapping/node_ids, time = (start, stop, step)
     /neurons/<pop>/<key>                    per-neuron values that vary across neurons
-    /state/<pop>/<var>                      final state
+    /state/<pop>/<var>                      final state (see :mod:`spikesim.resume`)
+    /init/<pop>/<var>                       initial state, for a run continued from another
+
+A hard kill (SIGKILL, a node dying) leaves ``<path>.partial`` as it was at its last flush: the
+end of the last chunk written, with ``status=running``.
 """
 
 from __future__ import annotations
@@ -45,7 +49,7 @@ def versions() -> dict[str, str]:
 class Writer:
     """Streams one run into ``<path>.partial``."""
 
-    def __init__(self, plan, device_name: str):
+    def __init__(self, plan, device_name: str, start=None):
         self.plan = plan
         self.path = Path(plan.output)
         self.partial = partial_path(self.path)
@@ -56,6 +60,11 @@ class Writer:
         self.n_spikes = 0
         self._attrs(device_name)
         self._layout()
+        if start is not None:
+            self.f.attrs["init_from"] = start.source
+            self.f.attrs["t_start"] = start.time
+            self.f.attrs["step_start"] = start.step
+            self._state("init", start.y, start.inputs, start.step, start.time)
         self.f.flush()
 
     # -- structure ----------------------------------------------------------------------
@@ -81,6 +90,8 @@ class Writer:
         a["seed"] = plan.seed
         a["current_unit"] = plan.model.current_unit
         a["steps_done"] = 0
+        a["t_start"] = 0.0  # absolute time of step 0 (> 0 for a run continued with --init-from)
+        a["step_start"] = 0
         a["compile_seconds"] = np.nan
         a["run_seconds"] = np.nan
 
@@ -150,24 +161,38 @@ class Writer:
         self.f.attrs["steps_done"] = steps_done
         self.f.flush()
 
-    def final_state(self, state: dict[str, np.ndarray]):
-        g = self.f.require_group(f"state/{self.pop}")
-        for var, values in state.items():
-            if var in g:
-                del g[var]
-            g.create_dataset(var, data=values)
+    def final_state(self, y: dict[str, np.ndarray], inputs=None, step: int = 0,
+                    time: float = 0.0):
+        """The state at the end of the run: what ``--init-from`` continues from. ``inputs``
+        maps a random protocol's index to (type, leaves of its state); ``step`` and ``time``
+        count from the start of the first run of a chain of continued runs."""
+        self._state("state", y, inputs or {}, step, time)
+
+    def _state(self, group, y, inputs, step, time):
+        g = self.f.require_group(f"{group}/{self.pop}")
+        g.attrs["step"] = int(step)
+        g.attrs["time"] = float(time)
+        for var, values in y.items():
+            g.create_dataset(var, data=np.asarray(values))
+        for i, (kind, leaves) in inputs.items():
+            gi = g.create_group(f"inputs/{i}")
+            gi.attrs["type"] = kind
+            for j, leaf in enumerate(leaves):
+                gi.create_dataset(str(j), data=np.asarray(leaf))
 
     def close(self, status: str, note: str = "", **timings):
         """Mark the file ``complete`` (and rename it into place) or ``failed`` (kept as
         ``.partial``). Returns the path of the file left on disk."""
-        a = self.f.attrs
-        a["status"] = status
-        if note:
-            a["note"] = note
-        for k, v in timings.items():
-            a[k] = v
-        self.f.flush()
-        self.f.close()
+        try:
+            a = self.f.attrs
+            a["status"] = status
+            if note:
+                a["note"] = note
+            for k, v in timings.items():
+                a[k] = v
+            self.f.flush()
+        finally:  # even when the disk is full: release the file, keep what is on disk
+            self.f.close()
         if status == "complete":
             os.replace(self.partial, self.path)
             return self.path

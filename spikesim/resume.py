@@ -1,0 +1,111 @@
+"""Picking up from a past run's file: its embedded config (``spikesim run --from``) and its
+final state (``spikesim run --init-from``).
+
+A file's ``/state/<pop>/`` group holds what continuing needs: every state variable
+``[N]``, the state of each random input protocol (``inputs/<i>/<leaf>``, attr ``type``),
+and attrs ``step`` and ``time``: steps and ms simulated since the first run of the chain.
+A continued run's own time axis starts at 0 (its config's stimulus times are relative to its
+start, so one warm-up serves many experiments); its file's ``t_start`` / ``step_start``
+attrs give the absolute offset, and its noise keys continue from ``step``, so the noise does
+not repeat the warm-up's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .errors import UsageError
+
+
+@dataclass
+class InitState:
+    """Where a run starts: state variables, random-protocol states (index -> (type,
+    leaves)), and the absolute step and time of that state."""
+
+    y: dict[str, np.ndarray]
+    inputs: dict[int, tuple[str, list[np.ndarray]]] = field(default_factory=dict)
+    step: int = 0
+    time: float = 0.0
+    source: str = ""
+
+
+def _open(path: Path, option: str):
+    import h5py
+
+    path = Path(path)
+    if not path.exists():
+        raise UsageError(f"{option} {path}: no such file")
+    if path.is_dir():
+        raise UsageError(f"{option} {path}: is a folder; give the .h5 file of a run")
+    try:
+        f = h5py.File(path, "r")
+    except OSError as e:
+        raise UsageError(f"{option} {path}: not a readable HDF5 file ({e})") from None
+    from .writer import MAGIC
+
+    if f.attrs.get("magic") != MAGIC:
+        f.close()
+        raise UsageError(f"{option} {path}: not a spikesim output file (no magic attribute)")
+    return f
+
+
+def embedded_config(path: Path) -> tuple[dict, dict]:
+    """The resolved config stored in a run's file, and the versions it was made with."""
+    import yaml
+
+    with _open(path, "--from") as f:
+        text = f.attrs.get("config")
+        versions = {k: str(v) for k, v in f.attrs.items() if k.endswith("_version")}
+        init = read_group(f, "init") if "init" in f else None
+    if not text:
+        raise UsageError(f"--from {path}: the file holds no config attribute")
+    data = yaml.safe_load(text)
+    return data, {"versions": versions, "init": init}
+
+
+def read_group(f, group: str) -> InitState | None:
+    """The state stored under ``/<group>/<pop>/`` of an open file (``state`` or ``init``)."""
+    pop = f.attrs.get("population")
+    g = f.get(f"{group}/{pop}")
+    if g is None:
+        return None
+    y = {k: np.asarray(v) for k, v in g.items() if k != "inputs"}
+    inputs = {}
+    for i, gi in g.get("inputs", {}).items():
+        leaves = [np.asarray(gi[str(j)]) for j in range(len(gi))]
+        inputs[int(i)] = (str(gi.attrs["type"]), leaves)
+    return InitState(y, inputs, int(g.attrs.get("step", 0)), float(g.attrs.get("time", 0.0)),
+                     str(f.filename))
+
+
+def final_state(path: Path, plan) -> InitState:
+    """The final state of the run in ``path``, checked against ``plan``: same model, same
+    number of neurons, every state variable present."""
+    option = "--init-from"
+    with _open(path, option) as f:
+        status = str(f.attrs.get("status"))
+        state = read_group(f, "state")
+        model, n = str(f.attrs.get("model")), int(f.attrs.get("n_neurons", -1))
+    if state is None:
+        why = (f"its status is {status!r}: only a completed run stores a final state"
+               if status != "complete" else "it holds no /state group")
+        raise UsageError(f"{option} {path}: cannot continue from this file, {why}")
+    if model != plan.model.name:
+        raise UsageError(f"{option} {path}: that run used model {model!r}, this config uses "
+                         f"{plan.model.name!r}; continue with the same model")
+    if n != plan.n:
+        raise UsageError(f"{option} {path}: that run has {n} neurons, this config has "
+                         f"{plan.n}; population.size (x sweep combinations) must match")
+    missing = sorted(set(plan.model.states) - set(state.y))
+    if missing:
+        raise UsageError(f"{option} {path}: the stored state lacks {', '.join(missing)}")
+    state.y = {k: state.y[k] for k in plan.model.states}
+    bad = [k for k, v in state.y.items() if v.shape != (plan.n,)]
+    if bad:
+        raise UsageError(f"{option} {path}: state {bad[0]} has shape {state.y[bad[0]].shape}, "
+                         f"expected ({plan.n},)")
+    state.source = str(Path(path).resolve())
+    return state
