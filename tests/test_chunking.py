@@ -1,0 +1,57 @@
+"""Chunking is invisible: the same run with chunk sizes that do and do not divide the number
+of steps gives bit-identical output."""
+
+import numpy as np
+import pytest
+
+from conftest import hh_config
+
+CFG = hh_config(population={"size": 5},
+                model={"type": "hodgkin_huxley", "params": {"g_K": {"linspace": [30.0, 40.0]}}},
+                simulation={"duration": 30.0, "dt": 0.025, "precision": "float32",
+                            "integrator": "rk2"},
+                input={"type": "step", "amplitude": 12.0, "start": 1.0, "stop": 25.0},
+                record={"variables": ["v", "input"], "every": 3, "start": 0.5, "stop": 29.0})
+
+
+def _read(f):
+    out = {k: f[f"spikes/hodgkin_huxley/{k}"][:] for k in ("timestamps", "node_ids")}
+    for var in ("v", "input"):
+        out[var] = f[f"report/hodgkin_huxley/{var}/data"][:]
+    for var in ("v", "n", "m", "h"):
+        out["state_" + var] = f[f"state/hodgkin_huxley/{var}"][:]
+    return out
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    import h5py
+
+    import spikesim
+
+    path = spikesim.run(CFG, "simulation.chunk_steps=100000",
+                        output=tmp_path_factory.mktemp("ref") / "ref.h5")
+    with h5py.File(path) as f:
+        return _read(f)
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 64, 150])
+def test_chunk_size_does_not_change_output(run_config, reference, chunk):
+    # 1200 steps in blocks of 3: chunks of 150 steps divide them, 7 (-> 9) and 64 (-> 66) do
+    # not; 1 (-> one block per chunk) is the extreme
+    ref = reference
+    got = _read(run_config(CFG, f"simulation.chunk_steps={chunk}", name=f"c{chunk}"))
+    assert len(ref["timestamps"]) >= 10
+    for key in ref:
+        np.testing.assert_array_equal(got[key], ref[key], err_msg=key)
+
+
+def test_report_rows_follow_window(run_config):
+    f = run_config(CFG)
+    mapping = f["report/hodgkin_huxley/v/mapping/time"][:]
+    dt, every = 0.025, 3
+    start_step = 20  # ceil(0.5 / 0.025)
+    stop_step = 1160  # floor(29.0 / 0.025)
+    n_rows = (stop_step - start_step) // every + 1
+    assert f["report/hodgkin_huxley/v/data"].shape[0] == n_rows
+    np.testing.assert_allclose(mapping, [0.5, 0.5 + n_rows * every * dt, every * dt])
