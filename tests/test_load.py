@@ -1,0 +1,133 @@
+"""spikesim.load: every recorded quantity round-trips, compared with the file read by h5py."""
+
+from __future__ import annotations
+
+import h5py
+import numpy as np
+import pytest
+import yaml
+
+import spikesim
+from _runs import config, run
+from spikesim.errors import RunError, UsageError
+from spikesim.writer import Writer
+
+RECORDS = {
+    "all": dict(every=1),
+    "subset_window_every": dict(every=3, start=0.7, stop=17.3, neurons=[1, 3]),
+    "first_every": dict(every=4, start=1.0, neurons={"first": 2}),
+}
+
+
+@pytest.mark.parametrize("case", list(RECORDS))
+def test_round_trip(tmp_path, case):
+    cfg = config(record=RECORDS[case], model={"params": {"t_ref": 1.0, "v_reset": -72.0,
+                                                        "tau_m": [8.0, 9.0, 10, 11, 12, 13]}})
+    p = run(tmp_path, case, cfg)
+    r = spikesim.load(p)
+    assert r.complete and r.status == "complete" and r.t_end == pytest.approx(40.0)
+    with h5py.File(p) as f:
+        ts, ids = f["spikes/lif/timestamps"][:], f["spikes/lif/node_ids"][:]
+        for var in ("v", "input"):
+            g = f[f"report/lif/{var}"]
+            tr = r.trace(var)
+            start, _, step = g["mapping/time"][:]
+            np.testing.assert_array_equal(tr.data, g["data"][:])
+            np.testing.assert_array_equal(tr.neurons, g["mapping/node_ids"][:])
+            np.testing.assert_allclose(tr.t, start + step * np.arange(g["data"].shape[0]))
+            assert tr.units == g["data"].attrs["units"]
+            for c, i in enumerate(tr.neurons):
+                np.testing.assert_array_equal(tr.of(i), g["data"][:, c])
+        tau = f["neurons/lif/model.params.tau_m"][:]
+    np.testing.assert_array_equal(r.spikes.t, ts)
+    np.testing.assert_array_equal(r.spikes.ids, ids)
+    assert sum(len(x) for x in r.spikes.times) == ts.size
+    for i in range(6):
+        np.testing.assert_array_equal(r.spikes[i], ts[ids == i])
+    np.testing.assert_array_equal(r.spikes.counts, np.bincount(ids.astype(int), minlength=6))
+    np.testing.assert_array_equal(r.neurons["id"], np.arange(6))
+    np.testing.assert_array_equal(r.neurons["model.params.tau_m"], tau)
+    assert r.config == yaml.safe_load(r.attrs["config"])
+    assert r.config["record"]["every"] == RECORDS[case]["every"]
+    assert set(r.traces) == {"v", "input"}
+    assert set(r.final_state) >= {"v"}
+
+
+def test_trace_selection_reads_a_slice(tmp_path):
+    p = run(tmp_path, "sel", config(record={"every": 2}))
+    r = spikesim.load(p)
+    full = r.trace("v")
+    part = r.trace("v", neurons=[4, 2], t0=5.0, t1=12.0)
+    rows = (full.t >= 5.0 - 1e-9) & (full.t <= 12.0 + 1e-9)
+    np.testing.assert_array_equal(part.neurons, [2, 4])
+    np.testing.assert_array_equal(part.t, full.t[rows])
+    np.testing.assert_array_equal(part.data, full.data[rows][:, [2, 4]])
+    win = r.spikes_between(10.0, 30.0)
+    m = (r.spikes.t >= 10.0) & (r.spikes.t < 30.0)
+    np.testing.assert_array_equal(win.t, r.spikes.t[m])
+    np.testing.assert_array_equal(win.ids, r.spikes.ids[m])
+    with pytest.raises(KeyError, match="not recorded"):
+        r.trace("refrac")
+
+
+def test_sweep_combinations(tmp_path):
+    cfg = config(population={"size": 2}, record={"every": 10},
+                 sweep={"mode": "grid", "axes": {"model.params.tau_m": [10.0, 20.0],
+                                                 "input.0.start": [1.0, 2.0, 3.0]}})
+    cfg["input"][0]["amplitude"] = 3.0
+    cfg["input"][1]["amplitude"] = 0.0
+    r = spikesim.load(run(tmp_path, "sweep", cfg))
+    assert r.size == 2 and r.n == 12
+    assert list(r.sweep) == ["model.params.tau_m", "input.0.start"]
+    np.testing.assert_array_equal(r.combinations["model.params.tau_m"], [10] * 3 + [20] * 3)
+    np.testing.assert_array_equal(r.combinations["input.0.start"], [1, 2, 3] * 2)
+    np.testing.assert_array_equal(r.neurons["combination"], np.repeat(np.arange(6), 2))
+
+
+def _blow_up(tmp_path):
+    """Hodgkin-Huxley with Euler at dt = 0.5 ms diverges once the 40 uA/cm2 step is on."""
+    out = tmp_path / "fail.h5"
+    cfg = {"model": {"type": "hodgkin_huxley"}, "population": {"size": 3},
+           "simulation": {"duration": 100.0, "dt": 0.5, "integrator": "euler",
+                          "chunk_steps": 20},
+           "input": {"type": "step", "amplitude": 40.0, "start": 10.0},
+           "record": {"variables": ["v"], "every": 2}}
+    with pytest.raises(RunError, match="blow-up"):
+        spikesim.run(cfg, output=out)
+    return out
+
+
+def test_failed_run_is_readable_and_partial(tmp_path):
+    out = _blow_up(tmp_path)
+    assert not out.exists()
+    r = spikesim.load(out)  # finds <path>.partial
+    assert r.path.name == "fail.h5.partial"
+    assert r.status == "failed" and not r.complete
+    assert 0 < r.t_end < 100.0
+    assert "partial" in repr(r)
+    v = r.trace("v")
+    assert v.t[-1] <= r.t_end and np.all(np.isfinite(v.data))
+
+
+def test_writer_closed_failed_directly(tmp_path):
+    from spikesim.config import load as load_config
+    from spikesim.plan import make_plan
+
+    plan = make_plan(load_config(None, [], data=config()), tmp_path / "w.h5")
+    w = Writer(plan, "cpu:0")
+    w.spikes(np.asarray([3, 9]), np.asarray([1, 4]))
+    w.progress(10)
+    w.close("failed", note="test")
+    r = spikesim.load(tmp_path / "w.h5.partial")
+    assert not r.complete and r.t_end == pytest.approx(1.0)
+    np.testing.assert_allclose(r.spikes.t, [0.4, 1.0])
+    assert r.trace("v").data.shape == (0, 6)
+
+
+def test_not_a_result(tmp_path):
+    with pytest.raises(UsageError, match="does not exist"):
+        spikesim.load(tmp_path / "missing.h5")
+    with h5py.File(tmp_path / "other.h5", "w") as f:
+        f["x"] = 1
+    with pytest.raises(UsageError, match="not a spikesim output"):
+        spikesim.load(tmp_path / "other.h5")
