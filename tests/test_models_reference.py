@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from scipy.integrate import solve_ivp
 
+from _equations import rhs
 from _modelsim import make_params, simulate, spike_times
 from spikesim.models import get_model
 
@@ -26,63 +27,8 @@ def _np_params(model, preset=None, **over):
     return {k: float(v) for k, v in make_params(model, jnp.float64, preset, **over).items()}
 
 
-def _rhs(name, p, I):
-    """The model's equations, written out again here from the papers in numpy (float64, one
-    neuron), so that the reference does not share code with spikesim. Returns (f, names)."""
-    if name == "hodgkin_huxley":  # Hodgkin & Huxley 1952, u = v - v_rest
-        def f(t, y):
-            v, n, m, h = y
-            u = v - p["v_rest"]
-            an = 0.01 * (10 - u) / np.expm1((10 - u) / 10)
-            am = 0.1 * (25 - u) / np.expm1((25 - u) / 10)
-            bn, bm = 0.125 * np.exp(-u / 80), 4 * np.exp(-u / 18)
-            ah, bh = 0.07 * np.exp(-u / 20), 1 / (np.exp((30 - u) / 10) + 1)
-            i_ion = (p["g_Na"] * m**3 * h * (v - p["E_Na"]) + p["g_K"] * n**4 * (v - p["E_K"])
-                     + p["g_L"] * (v - p["E_L"]))
-            return [(p["R_m"] * I - i_ion) / p["C"], an * (1 - n) - bn * n,
-                    am * (1 - m) - bm * m, ah * (1 - h) - bh * h]
-        return f, ["v", "n", "m", "h"]
-    if name == "wang_buzsaki":  # Wang & Buzsaki 1996
-        def f(t, y):
-            v, h, n = y
-            am = -0.1 * (v + 35) / (np.exp(-0.1 * (v + 35)) - 1)
-            bm = 4 * np.exp(-(v + 60) / 18)
-            ah, bh = 0.07 * np.exp(-(v + 58) / 20), 1 / (np.exp(-0.1 * (v + 28)) + 1)
-            an = -0.01 * (v + 34) / (np.exp(-0.1 * (v + 34)) - 1)
-            bn = 0.125 * np.exp(-(v + 44) / 80)
-            minf = am / (am + bm)
-            i_ion = (p["g_Na"] * minf**3 * h * (v - p["E_Na"]) + p["g_K"] * n**4
-                     * (v - p["E_K"]) + p["g_L"] * (v - p["E_L"]))
-            return [(I - i_ion) / p["C"], p["phi"] * (ah * (1 - h) - bh * h),
-                    p["phi"] * (an * (1 - n) - bn * n)]
-        return f, ["v", "h", "n"]
-    if name == "adex":  # Brette & Gerstner 2005 in ngclearn's tau_m, R_m form
-        def f(t, y):
-            v, w = y
-            dv = (-(v - p["v_rest"]) + p["delta_T"] * np.exp((v - p["v_T"]) / p["delta_T"])
-                  - p["R_m"] * w + p["R_m"] * I) / p["tau_m"]
-            return [dv, (-w + p["a"] * (v - p["v_rest"])) / p["tau_w"]]
-        return f, ["v", "w"]
-    if name == "izhikevich":  # Izhikevich 2003
-        def f(t, y):
-            v, u = y
-            return [0.04 * v * v + 5 * v + 140 - u + I, p["a"] * (p["b"] * v - u)]
-        return f, ["v", "u"]
-    if name == "qif":  # inferno voltage_integration_quadratic
-        def f(t, y):
-            return [(p["a"] * (y[0] - p["v_rest"]) * (y[0] - p["v_crit"]) + p["R_m"] * I)
-                    / p["tau_m"]]
-        return f, ["v"]
-    if name == "eif":  # inferno voltage_integration_exponential
-        def f(t, y):
-            return [(-(y[0] - p["v_rest"]) + p["delta_T"] * np.exp((y[0] - p["v_T"])
-                     / p["delta_T"]) + p["R_m"] * I) / p["tau_m"]]
-        return f, ["v"]
-    raise KeyError(name)
-
-
 def _free_run_crossings(model, p, y0, current, t_end):
-    f, names = _rhs(model.name, p, current)
+    f, names = rhs(model.name, p, current)
     iv = names.index("v")
 
     def ev(t, y):
@@ -98,7 +44,7 @@ def _reset_run(model, p, y0, current, t_end, reset, runaway=None):
     """Integrate to each threshold event, apply ``reset`` there, carry on. ``runaway``: a
     voltage beyond which the exponential upswing reaches v_th in negligible time; if DOP853
     gives up (step size underflow) past it, that is taken as the spike."""
-    f, names = _rhs(model.name, p, current)
+    f, names = rhs(model.name, p, current)
     iv = names.index("v")
 
     def ev(t, y):
@@ -125,7 +71,7 @@ def test_conductance_models_match_dop853(name, current):
     p = _np_params(model)
     n_steps = 6000
     tr, sp = simulate(model, dt=DT, n_steps=n_steps, integrator="rk4", current=current)
-    names = _rhs(name, p, current)[1]
+    names = rhs(name, p, current)[1]
     y0 = [tr[n][0, 0] for n in names]
     t_true, sol = _free_run_crossings(model, p, y0, current, n_steps * DT)
     t_sim = spike_times(sp, DT)

@@ -1,0 +1,70 @@
+"""The model equations written out again from the papers, in numpy (float64, one neuron), as
+right-hand sides for scipy's ``solve_ivp``: the independent references of the model tests,
+sharing no code with spikesim."""
+
+import numpy as np
+
+
+def rhs(name, p, current):
+    """Right-hand side of model ``name`` with parameters ``p`` (floats). ``current`` is a number
+    or a function of t. Returns (f, names of the integrated states in the order of y)."""
+
+    def f_of(g):
+        def f(t, y):
+            return g(t, y, current(t) if callable(current) else current)
+        return f
+
+    if name == "hodgkin_huxley":  # Hodgkin & Huxley 1952, u = v - v_rest
+        def g(t, y, I):
+            v, n, m, h = y
+            u = v - p["v_rest"]
+            an = 0.01 * (10 - u) / np.expm1((10 - u) / 10)
+            am = 0.1 * (25 - u) / np.expm1((25 - u) / 10)
+            bn, bm = 0.125 * np.exp(-u / 80), 4 * np.exp(-u / 18)
+            ah, bh = 0.07 * np.exp(-u / 20), 1 / (np.exp((30 - u) / 10) + 1)
+            i_ion = (p["g_Na"] * m**3 * h * (v - p["E_Na"]) + p["g_K"] * n**4 * (v - p["E_K"])
+                     + p["g_L"] * (v - p["E_L"]))
+            return [(p["R_m"] * I - i_ion) / p["C"], an * (1 - n) - bn * n,
+                    am * (1 - m) - bm * m, ah * (1 - h) - bh * h]
+        return f_of(g), ["v", "n", "m", "h"]
+    if name == "wang_buzsaki":  # Wang & Buzsaki 1996
+        def g(t, y, I):
+            v, h, n = y
+            am = -0.1 * (v + 35) / (np.exp(-0.1 * (v + 35)) - 1)
+            bm = 4 * np.exp(-(v + 60) / 18)
+            ah, bh = 0.07 * np.exp(-(v + 58) / 20), 1 / (np.exp(-0.1 * (v + 28)) + 1)
+            an = -0.01 * (v + 34) / (np.exp(-0.1 * (v + 34)) - 1)
+            bn = 0.125 * np.exp(-(v + 44) / 80)
+            minf = am / (am + bm)
+            i_ion = (p["g_Na"] * minf**3 * h * (v - p["E_Na"]) + p["g_K"] * n**4
+                     * (v - p["E_K"]) + p["g_L"] * (v - p["E_L"]))
+            return [(I - i_ion) / p["C"], p["phi"] * (ah * (1 - h) - bh * h),
+                    p["phi"] * (an * (1 - n) - bn * n)]
+        return f_of(g), ["v", "h", "n"]
+    if name == "adex":  # Brette & Gerstner 2005 in ngclearn's tau_m, R_m form
+        def g(t, y, I):
+            v, w = y
+            dv = (-(v - p["v_rest"]) + p["delta_T"] * np.exp((v - p["v_T"]) / p["delta_T"])
+                  - p["R_m"] * w + p["R_m"] * I) / p["tau_m"]
+            return [dv, (-w + p["a"] * (v - p["v_rest"])) / p["tau_w"]]
+        return f_of(g), ["v", "w"]
+    if name == "izhikevich":  # Izhikevich 2003
+        def g(t, y, I):
+            v, u = y
+            return [0.04 * v * v + 5 * v + 140 - u + I, p["a"] * (p["b"] * v - u)]
+        return f_of(g), ["v", "u"]
+    if name == "lif":  # inferno voltage_integration_linear's equation
+        def g(t, y, I):
+            return [(-(y[0] - p["v_rest"]) + p["R_m"] * I) / p["tau_m"]]
+        return f_of(g), ["v"]
+    if name == "qif":  # inferno voltage_integration_quadratic
+        def g(t, y, I):
+            return [(p["a"] * (y[0] - p["v_rest"]) * (y[0] - p["v_crit"]) + p["R_m"] * I)
+                    / p["tau_m"]]
+        return f_of(g), ["v"]
+    if name == "eif":  # inferno voltage_integration_exponential
+        def g(t, y, I):
+            return [(-(y[0] - p["v_rest"]) + p["delta_T"] * np.exp((y[0] - p["v_T"])
+                     / p["delta_T"]) + p["R_m"] * I) / p["tau_m"]]
+        return f_of(g), ["v"]
+    raise KeyError(name)
