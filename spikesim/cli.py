@@ -235,8 +235,12 @@ def main():
     try:
         app(standalone_mode=False)
     except SpikesimError as e:
-        err.print(f"[bold red]error:[/bold red] {e}" if e.exit_code == 2
-                  else f"[bold red]run failed:[/bold red] {e}", markup=True, highlight=False)
+        from rich.markup import escape
+
+        # escape: a message quotes the user's text, and "[vv]" must not be read as markup
+        err.print(f"[bold red]error:[/bold red] {escape(str(e))}" if e.exit_code == 2
+                  else f"[bold red]run failed:[/bold red] {escape(str(e))}", markup=True,
+                  highlight=False)
         sys.exit(e.exit_code)
     except KeyboardInterrupt:
         err.print("interrupted")

@@ -32,12 +32,18 @@ class Source:
     overrides: dict[tuple, str] = field(default_factory=dict)
 
     def where(self, path: tuple) -> str:
+        # an override replaces what the file said at and below its key, so it wins over the
+        # file's lines; an error on a mapping (``input``) may come from an override below it
+        path = tuple(path)
+        for n in range(len(path), 0, -1):
+            if path[:n] in self.overrides:
+                return f"override {self.overrides[path[:n]]}"
+        below = [v for k, v in self.overrides.items() if k[:len(path)] == path]
+        if path and below:
+            return f"override {below[-1]}"
         for n in range(len(path), -1, -1):
-            prefix = tuple(path[:n])
-            if prefix in self.overrides:
-                return f"override {self.overrides[prefix]}"
-            if prefix in self.lines:
-                return f"{self.file}:{self.lines[prefix]}"
+            if path[:n] in self.lines:
+                return f"{self.file}:{self.lines[path[:n]]}"
         return self.file
 
 
