@@ -1,0 +1,100 @@
+"""The command line as a user meets it: stdout, exit codes, refusals, the informational
+commands."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import h5py
+import pytest
+import yaml
+
+from conftest import hh_config
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def spikesim(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "spikesim", *map(str, args)], cwd=cwd,
+                          capture_output=True, text=True, timeout=300)
+
+
+@pytest.fixture
+def small_config(tmp_path):
+    path = tmp_path / "small.yaml"
+    path.write_text(yaml.safe_dump(hh_config(simulation={"duration": 2.0, "precision": "float32",
+                                                         "integrator": "euler"},
+                                             output={"path": str(tmp_path / "{name}.h5")})))
+    return path
+
+
+def test_run_prints_only_the_path(small_config, tmp_path):
+    r = spikesim("run", small_config, "-q")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == f"{tmp_path / 'small.h5'}\n"
+    with h5py.File(r.stdout.strip()) as f:
+        assert f.attrs["status"] == "complete"
+
+
+def test_existing_output_is_not_touched_without_force(small_config, tmp_path):
+    out = tmp_path / "small.h5"
+    out.write_bytes(b"precious")
+    r = spikesim("run", small_config, "-q")
+    assert r.returncode == 2 and "--force" in r.stderr and r.stdout == ""
+    assert out.read_bytes() == b"precious"
+    r = spikesim("run", small_config, "-q", "--force")
+    assert r.returncode == 0, r.stderr
+    with h5py.File(out) as f:
+        assert f.attrs["status"] == "complete"
+
+
+def test_gpu_without_gpu_is_a_usage_error(small_config, tmp_path):
+    import jax
+
+    if any(d.platform == "gpu" for d in jax.devices()):
+        pytest.skip("this machine has a GPU")
+    r = spikesim("run", small_config, "--device", "gpu", "-q")
+    assert r.returncode == 2 and "gpu" in r.stderr.lower()
+    assert not list(tmp_path.glob("*.h5*"))
+
+
+def test_override_reaches_the_run(small_config, tmp_path):
+    r = spikesim("run", small_config, "-q", "input.amplitude=0", "model.params.g_K=30",
+                 "-o", tmp_path / "o.h5")
+    assert r.returncode == 0, r.stderr
+    with h5py.File(tmp_path / "o.h5") as f:
+        cfg = yaml.safe_load(f.attrs["config"])
+        assert cfg["input"][0]["amplitude"] == 0 and cfg["model"]["params"]["g_K"] == 30
+        assert len(f["spikes/hodgkin_huxley/timestamps"]) == 0
+
+
+def test_validate_prints_resolved_config_and_estimates(small_config, tmp_path):
+    r = spikesim("validate", small_config, "population.size=10")
+    assert r.returncode == 0, r.stderr
+    resolved = yaml.safe_load(r.stdout)
+    assert resolved["population"]["size"] == 10
+    assert resolved["simulation"]["integrator"] == "rk4"
+    for word in ("steps", "neurons", "output", "memory"):
+        assert word in r.stderr
+    assert not list(tmp_path.glob("*.h5*"))  # validate writes nothing
+
+
+def test_models_list_and_describe():
+    r = spikesim("models")
+    assert r.returncode == 0 and "hodgkin_huxley" in r.stdout
+    r = spikesim("models", "hodgkin_huxley")
+    assert r.returncode == 0
+    for word in ("g_Na", "120", "mS/cm2", "ngclearn", "rk4", "exp_euler", "Hodgkin"):
+        assert word in r.stdout, word
+    info = json.loads(spikesim("models", "hodgkin_huxley", "--json").stdout)
+    assert info["params"]["g_K"]["default"] == 36.0 and "classic" in info["presets"]
+    r = spikesim("models", "hodkin_huxley")
+    assert r.returncode == 2 and "hodgkin_huxley" in r.stderr
+
+
+def test_schema_is_json_schema():
+    r = spikesim("schema")
+    s = json.loads(r.stdout)
+    assert s["type"] == "object" and "simulation" in s["properties"]
+    assert s["additionalProperties"] is False
