@@ -207,13 +207,13 @@ def plot(path, output=None, var: str | None = None, neurons=None, t0: float | No
     if sweep:
         labelled = len(next(iter(r.combinations.values()))) <= 16  # room for labels
         gs = fig.add_gridspec(2, 1, height_ratios=[1, 2.2], hspace=0.3, top=top, bottom=0.07,
-                              left=0.08, right=0.9 if labelled else 0.97)
+                              left=0.1, right=0.9 if labelled else 0.97)
         _fi_curve(fig.add_subplot(gs[0]), r)
         sub = gs[1].subgridspec(max(1, len(rows)), 1, height_ratios=[heights[k] for k in rows]
                                 or [1], hspace=0.12)
     else:
         sub = fig.add_gridspec(max(1, len(rows)), 1, height_ratios=[heights[k] for k in rows]
-                               or [1], hspace=0.12, top=top, bottom=0.07, left=0.08,
+                               or [1], hspace=0.12, top=top, bottom=0.07, left=0.1,
                                right=0.97)
     axes = {}
     for i, k in enumerate(rows):
@@ -233,7 +233,9 @@ def plot(path, output=None, var: str | None = None, neurons=None, t0: float | No
     if inp is not None:
         ax = axes["input"]
         for j in range(len(ids)):
-            ax.plot(inp[0], inp[1][:, j], lw=1.0, color=COLORS[j % len(COLORS)])
+            # the current is held over each sample interval: draw it as steps
+            ax.plot(inp[0], inp[1][:, j], lw=1.0, color=COLORS[j % len(COLORS)],
+                    drawstyle="steps-post")
         unit = r.attrs.get("current_unit", "")
         ax.set_ylabel(f"input ({unit})" if unit else "input")
         lo, hi = float(np.min(inp[1])) if inp[1].size else 0, \
@@ -251,8 +253,8 @@ def plot(path, output=None, var: str | None = None, neurons=None, t0: float | No
     status = "" if r.complete else f"   [{r.status.upper()}: partial, {r.t_end:g} of " \
                                    f"{r.duration:g} ms]"
     fig.suptitle(f"{r.name}: {r.n:,} neurons, {r.duration:g} ms{status}", fontsize=13,
-                 x=0.08, ha="left", y=0.985, color="black" if r.complete else "#b00000")
-    fig.text(0.08, 0.945, _describe(r), fontsize=9, color="0.3", ha="left", va="top",
+                 x=0.1, ha="left", y=0.985, color="black" if r.complete else "#b00000")
+    fig.text(0.1, 0.945, _describe(r), fontsize=9, color="0.3", ha="left", va="top",
              wrap=True)
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=DPI)
@@ -263,6 +265,9 @@ def plot(path, output=None, var: str | None = None, neurons=None, t0: float | No
 def _raster(ax, r: Result, t0: float, t1: float, highlight):
     sp = r.spikes_between(t0, t1 + 1e-12)
     ax.set_ylabel("neuron")
+    from matplotlib.ticker import MaxNLocator
+
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylim(-0.01 * r.n - 0.5, 1.01 * r.n - 0.5)
     if len(sp) == 0:
         ax.text(0.5, 0.5, f"no spikes between {t0:g} and {t1:g} ms", ha="center",

@@ -1,0 +1,82 @@
+"""spikesim plot: a PNG of the expected size for a plain run, a sweep and a silent run."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import matplotlib.image
+import pytest
+from typer.testing import CliRunner
+
+from _runs import config, run
+from spikesim.cli import app
+from spikesim.errors import UsageError
+from spikesim.plot import DPI, FIGSIZE
+
+SIZE = (round(FIGSIZE[1] * DPI), round(FIGSIZE[0] * DPI))  # rows, columns of pixels
+
+
+def _plot(args):
+    res = CliRunner().invoke(app, ["plot", *map(str, args)])
+    assert res.exit_code == 0, res.output + repr(res.exception)
+    return res.stdout.strip()
+
+
+def _check_png(path):
+    with open(path, "rb") as f:
+        assert f.read(8) == b"\x89PNG\r\n\x1a\n"
+    img = matplotlib.image.imread(path)
+    assert img.shape[:2] == SIZE
+    assert img[..., :3].std() > 0.05  # not a blank page
+
+
+def test_plain_run(tmp_path):
+    p = run(tmp_path, "plain", config(record={"every": 2}))
+    out = _plot([p])
+    assert out == str(tmp_path / "plain.png")
+    _check_png(out)
+    out2 = _plot([p, "-o", tmp_path / "sub" / "fig.png", "--var", "input", "--neurons", "1,3",
+                  "--from", "5", "--to", "20"])
+    _check_png(out2)
+
+
+def test_input_recomputed_when_not_recorded(tmp_path):
+    p = run(tmp_path, "v_only", config(record={"variables": ["v"], "every": 5}))
+    _check_png(_plot([p, "-o", tmp_path / "v.png"]))
+
+
+def test_sweep(tmp_path):
+    cfg = config(population={"size": 2}, record={"every": 5},
+                 input={"type": "step", "amplitude": 2.0, "start": 2.0},
+                 sweep={"axes": {"input.amplitude": {"start": 1.0, "stop": 5.0, "num": 5},
+                                 "model.params.tau_m": [10.0, 20.0]}})
+    _check_png(_plot([run(tmp_path, "sweep", cfg), "-o", tmp_path / "sweep.png"]))
+
+
+def test_no_spikes(tmp_path):
+    cfg = config(input={"type": "constant", "amplitude": 0.0}, record={"every": 5})
+    p = run(tmp_path, "silent", cfg)
+    _check_png(_plot([p, "-o", tmp_path / "silent.png"]))
+
+
+def test_failed_run(tmp_path):
+    from test_load import _blow_up
+
+    out = _blow_up(tmp_path)
+    png = _plot([out])
+    assert png.endswith("fail.partial.png")
+    _check_png(png)
+
+
+def test_bad_options_are_usage_errors(tmp_path):
+    p = run(tmp_path, "bad", config(record={"every": 10}))
+    for args in (["--var", "w"], ["--neurons", "x"], ["--neurons", "99"],
+                 ["--from", "30", "--to", "10"], ["-o", tmp_path / "fig.pdf"]):
+        res = CliRunner().invoke(app, ["plot", str(p), *map(str, args)])
+        assert isinstance(res.exception, UsageError), (args, res.output)
+    # through the real entry point: exit 2, one message, no figure
+    proc = subprocess.run([sys.executable, "-m", "spikesim", "plot", str(p), "--var", "w"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2 and "recorded: v, input" in proc.stderr
+    assert not (tmp_path / "bad.png").exists()
