@@ -226,7 +226,8 @@ def plot(path, output=None, var: str | None = None, neurons=None, t0: float | No
             ax.plot(trace.t, trace.data[:, j], lw=1.0, color=COLORS[j % len(COLORS)], label=lab)
         unit = f" ({trace.units})" if trace.units else ""
         ax.set_ylabel(f"{var}{unit}")
-        ax.legend(loc="upper right", fontsize=8, frameon=False, ncol=min(4, len(ids)))
+        ax.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False,
+                  ncol=min(4, len(ids)), borderaxespad=0.1)  # above the panel, off the data
         if trace.t.size == 0:
             ax.text(0.5, 0.5, f"no samples of {var} between {t0:g} and {t1:g} ms",
                     ha="center", va="center", transform=ax.transAxes, color="0.4")
