@@ -8,6 +8,16 @@ The rate functions are written, as in the 1952 paper, in terms of the depolarisa
 convention; the ``ngclearn`` preset reproduces ngclearn's ``HodgkinHuxleyCell``, which keeps
 the paper's rest-at-0 mV convention (``v_rest = 0``), calls C ``tau_v`` and scales its input
 by ``resist_m``.
+
+The ``ngclearn`` preset is that cell's defaults, not the 1952 values: g_Na = 100, g_K = 5 (the
+paper: 120, 36), E_Na = 115, E_K = -35 (the paper: 115, -12), E_L = 10.6 mV, thr = 4 mV,
+and the docstring's tau_v = 1 ms (the constructor itself has no default for it). With
+``euler`` it reproduces the cell's update step for step: the cell steps v with the gates of
+the start of the step and each gate with the rates at the start-of-step v, which is the
+coupled forward Euler step. (Its rk2 and rk4 options integrate v and the gates separately,
+each with the others frozen, so they are not the coupled RK methods used here.) Two
+differences in spike reporting: ngclearn flags every step where v > thr, spikesim counts the
+upward crossing once (the same spikes when spike_reset = 1); and the test is v >= v_th here.
 """
 
 from __future__ import annotations
@@ -68,7 +78,8 @@ class HodgkinHuxley(Model):
         "E_Na": Param(50.0, "mV", "sodium reversal potential", ref="v_Na"),
         "E_K": Param(-77.0, "mV", "potassium reversal potential", ref="v_K"),
         "E_L": Param(-54.387, "mV", "leak reversal potential", ref="v_L"),
-        "v_rest": Param(-65.0, "mV", "resting potential; origin of the rate functions' voltage"),
+        "v_rest": Param(-65.0, "mV", "resting potential; origin of the rate functions' voltage",
+                        ref="none (ngclearn fixes it at 0 mV)"),
         "R_m": Param(1.0, "1", "scale applied to the injected current", ref="resist_m"),
         "v_th": Param(0.0, "mV", "spike-detection threshold (upward crossing)", ref="thr"),
         "spike_reset": Param(0.0, "1", "1: snap v and gates back after a spike (ngclearn option)", ref="spike_reset"),
