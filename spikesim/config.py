@@ -185,7 +185,9 @@ def _sweep_axis_path(path: tuple, data: dict) -> tuple:
     if path[:2] != ("sweep", "axes") or len(path) <= 3:
         return path
     rest = tuple(str(p) for p in path[2:])
-    axes = (data.get("sweep") or {}).get("axes") or {}
+    sweep = data.get("sweep")
+    axes = sweep.get("axes") if isinstance(sweep, dict) else None
+    axes = axes if isinstance(axes, dict) else {}
     if rest[-1] in ("start", "stop", "num") and isinstance(axes.get(".".join(rest[:-1])), dict):
         return ("sweep", "axes", ".".join(rest[:-1]), rest[-1])
     return ("sweep", "axes", ".".join(rest))
@@ -242,7 +244,17 @@ def _display_path(loc: tuple, raw: dict) -> tuple:
     """Drop pydantic's union tags from a location; show ``input.0.x`` as ``input.x`` when the
     config has a single input protocol."""
     out = []
+    node: Any = raw
     for i, part in enumerate(loc):
+        # a key of the user's config is kept whatever it looks like (e.g. "a[0]")
+        if (isinstance(node, dict) and part in node) or (
+                isinstance(node, list) and isinstance(part, int) and part < len(node)):
+            out.append(part)
+            node = node[part]
+            continue
+        if i == 1 and part == 0 and loc[0] == "input" and isinstance(node, dict):
+            out.append(part)  # a single protocol, wrapped into a list by the schema
+            continue
         if isinstance(part, str) and (part in PROTOCOLS and i >= 2 and isinstance(loc[i - 1], int)
                                       and loc[0] == "input"):
             continue
@@ -250,6 +262,7 @@ def _display_path(loc: tuple, raw: dict) -> tuple:
                                       or part.startswith("function-")):
             continue
         out.append(part)
+        node = None
     if out[:2] == ["input", 0] and isinstance(raw.get("input"), dict):
         out = ["input"] + out[2:]
     return tuple(out)
