@@ -156,12 +156,15 @@ class File(Protocol):
 
     def current(self, t, f, s):
         w = f["window"]
-        pos = t / self.dt - f["first"]
-        j = jnp.clip(jnp.floor(pos + _SLACK), 0, w.shape[0] - 2).astype(jnp.int32)
+        # sample index and fraction from t alone (not from the window's offset), so the
+        # value at t is bit-identical whatever the chunking
+        pos = t / self.dt
+        g = jnp.floor(pos + _SLACK)
+        j = jnp.clip(g.astype(jnp.int64) - f["first"], 0, w.shape[0] - 2).astype(jnp.int32)
         if self.interpolation == "hold":
             row = w[j]
         else:
-            frac = jnp.clip(pos - j, 0.0, 1.0).astype(w.dtype)
+            frac = jnp.clip(pos - g, 0.0, 1.0).astype(w.dtype)
             row = w[j] * (1 - frac) + w[j + 1] * frac
         value = row[0] if w.shape[1] == 1 else row[f["column"]]
         return f["scale"] * value
