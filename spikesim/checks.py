@@ -152,9 +152,10 @@ def check_config(cfg, raw, source) -> list[str]:
         for axis, values in cfg.sweep.axes.items():
             path = canonical(split_key(axis), cfg)
             if path not in keys:
-                names = sorted(_dotted(k) for k in keys)
+                names = sorted(_dotted(("input",) + k[2:] if k[0] == "input" and single else k)
+                               for k in keys)
                 err(("sweep", "axes", axis), f"{axis!r} is not a numeric key of this config."
-                    f"{suggest(_dotted(path), names)} Sweepable keys: {', '.join(names)}")
+                    f"{suggest(axis, names)} Sweepable keys: {', '.join(names)}")
             lengths.append(values.num if hasattr(values, "num") else len(values))
             if path in keys:
                 pts = [values.start, values.stop] if hasattr(values, "num") else values
