@@ -24,7 +24,7 @@ def model_info(name: str) -> dict:
                        "conditionally_linear": s.linear, "integrated": s.integrated}
                    for k, s in m.states.items()},
         "presets": {k: {"params": dict(p.params), "init": dict(p.init), "source": p.source,
-                        "doc": p.doc}
+                        "doc": p.doc, "current": p.current}
                     for k, p in m.presets.items()},
     }
 
@@ -60,7 +60,10 @@ def render_model(name: str, console) -> None:
             t.add_column(col)
         for k, p in info["presets"].items():
             vals = ", ".join(f"{a}={b:g}" for a, b in {**p["params"], **p["init"]}.items())
-            t.add_row(k, vals or "(defaults)", p["source"])
+            if p["current"] is not None:
+                vals += f"; suggested input {p['current']:g} {info['current_unit']}"
+            source = p["source"] + (f" ({p['doc']})" if p["doc"] else "")
+            t.add_row(k, vals or "(defaults)", source)
         console.print(t)
     console.print(f"[bold]Integrators[/bold]: {', '.join(info['integrators'])} "
                   f"(default {info['default_integrator']})")

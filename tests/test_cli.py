@@ -74,7 +74,7 @@ def test_validate_prints_resolved_config_and_estimates(small_config, tmp_path):
     assert r.returncode == 0, r.stderr
     resolved = yaml.safe_load(r.stdout)
     assert resolved["population"]["size"] == 10
-    assert resolved["simulation"]["integrator"] == "rk4"
+    assert resolved["simulation"]["integrator"] == "euler"
     for word in ("steps", "neurons", "output", "memory"):
         assert word in r.stderr
     assert not list(tmp_path.glob("*.h5*"))  # validate writes nothing
