@@ -24,6 +24,7 @@ The model step functions (``hh_step``, ``izh_step``, ``lif_step``) and the timin
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import time
 
@@ -123,21 +124,59 @@ def lif_step(v, ref, RI=LIF["RI"]):
 # Timing
 # --------------------------------------------------------------------------------------
 
-def time_compiled(fn, args, repeats=3, warmup=1):
-    """Compile ``fn`` (already jitted) for ``args`` separately, then return
-    (median run seconds, compile seconds, last outputs)."""
+def _busy_cpu_s():
+    """Seconds of CPU time spent by the whole machine (all processes) so far."""
+    with open("/proc/stat") as f:
+        fields = [int(x) for x in f.readline().split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def _own_cpu_s():
+    t = os.times()
+    return t.user + t.system
+
+
+def time_compiled(fn, args, repeats=3, warmup=1, max_others=0.10, max_tries=None):
+    """Compile ``fn`` (already jitted) for ``args`` separately (``lower().compile()``), then
+    time ``repeats`` calls with ``block_until_ready``.
+
+    The benchmark machine is shared, so each call also measures how much CPU *other*
+    processes used meanwhile (from /proc/stat minus our own ``os.times()``), as a fraction
+    of the machine, and how many cores we kept busy (``threads``).  Calls where that exceeds ``max_others`` are retried (up to
+    ``max_tries``); the result is the median of the clean calls, or the fastest call when
+    too few were clean.  Details of the last call are in ``time_compiled.last``.
+
+    Returns (run seconds, compile seconds, outputs of the last call)."""
+    ncpu = os.cpu_count() or 1
+    max_tries = max_tries or 3 * repeats
     t0 = time.perf_counter()
     compiled = fn.lower(*args).compile()
     compile_s = time.perf_counter() - t0
     out = None
     for _ in range(warmup):
         out = jax.block_until_ready(compiled(*args))
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
+    clean, dirty = [], []
+    for _ in range(max_tries):
+        b0, o0, t0 = _busy_cpu_s(), _own_cpu_s(), time.perf_counter()
         out = jax.block_until_ready(compiled(*args))
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times), compile_s, out
+        wall = time.perf_counter() - t0
+        own = _own_cpu_s() - o0
+        others = max(0.0, (_busy_cpu_s() - b0) - own) / (wall * ncpu)
+        (clean if others <= max_others or wall < 0.05 else dirty).append((wall, others, own / wall))
+        if len(clean) >= repeats:
+            break
+    if len(clean) >= max(1, repeats // 2 + 1):
+        run_s = statistics.median(w for w, _, _ in clean)
+    else:
+        run_s = min(w for w, _, _ in clean + dirty)
+    time_compiled.last = dict(clean=len(clean), tries=len(clean) + len(dirty),
+                              others=statistics.median(o for _, o, _ in clean + dirty),
+                              threads=statistics.median(c for _, _, c in clean + dirty))
+    return run_s, compile_s, out
+
+
+time_compiled.last = {}
 
 
 def _result(run_s, compile_s, counts, n, n_steps):
@@ -227,15 +266,18 @@ def main(argv=None):
     p.add_argument("--workloads", nargs="+", default=list(WORKLOADS), choices=list(WORKLOADS))
     p.add_argument("--repeats", type=int, default=3)
     a = p.parse_args(argv)
-    print(f"jax {jax.__version__}, devices {jax.devices()}, steps {N_STEPS}")
-    print(f"{'workload':8} {'N':>8} {'neuron-steps/s':>15} {'compile s':>10} {'spikes/neuron':>14}")
+    print(f"jax {jax.__version__}, devices {jax.devices()}, steps {N_STEPS}, "
+          f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
+    print(f"{'workload':8} {'N':>8} {'neuron-steps/s':>15} {'compile s':>10} {'spikes/neuron':>14}  clean/tries  others")
     ok = True
     for w in a.workloads:
         for n in a.n:
             rate, comp, spn = WORKLOADS[w](n, repeats=a.repeats)
             flag = "" if abs(spn - EXPECTED_SPIKES[w]) <= 1 else f"  !! expected ~{EXPECTED_SPIKES[w]}"
             ok &= not flag
-            print(f"{w:8} {n:>8} {rate:>15.3e} {comp:>10.3f} {spn:>14.2f}{flag}", flush=True)
+            lt = time_compiled.last
+            print(f"{w:8} {n:>8} {rate:>15.3e} {comp:>10.3f} {spn:>14.2f}  {lt['clean']:>5}/{lt['tries']:<5}"
+                  f"  {lt['others']:>5.0%}{flag}", flush=True)
     return 0 if ok else 1
 
 
