@@ -22,6 +22,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.sharding import Mesh, NamedSharding, PartitionSpec, SingleDeviceSharding
 
 from .integrators import INTEGRATORS
 
@@ -64,39 +65,84 @@ def choose_layout(plan, budget_bytes: int = 64 << 20, max_steps: int = 50_000) -
     return Layout(block, max(1, n_blocks), words)
 
 
-def _as(value, dtype):
-    return jnp.asarray(np.asarray(value, dtype=dtype))
-
-
 class Engine:
-    """Holds the compiled chunk function of a plan and the arrays it runs on."""
+    """Holds the compiled chunk function of a plan and the arrays it runs on.
 
-    def __init__(self, plan, device=None, layout: Layout | None = None, step_offset: int = 0):
+    With several ``devices`` the neuron axis is sharded across them (``jax.sharding``): the
+    population is padded to a multiple of the device count with copies of its last neuron,
+    whose results are dropped on the host. Every per-neuron computation is elementwise, so
+    each device runs its share of neurons independently; only recorded subsets are gathered.
+    """
+
+    def __init__(self, plan, devices=None, layout: Layout | None = None, step_offset: int = 0):
         self.plan = plan
         # steps already simulated before this run's step 0 (a run continued with
         # --init-from): the noise keys continue from there instead of repeating
         self.step_offset = int(step_offset)
         self.dtype = jnp.float64 if plan.precision == "float64" else jnp.float32
         self.layout = layout or choose_layout(plan)
-        self.device = device
+        self.devices = list(devices) if devices else [jax.devices()[0]]
         self.model = plan.model
         self.protocols = [proto for proto, _ in plan.inputs]
         self.random = [i for i, p in enumerate(self.protocols) if p.random]
         self.streamed = [i for i, p in enumerate(self.protocols) if p.streamed]
         rec = plan.record
         self.rec_all = len(rec.neurons) == plan.n
-        put = (lambda x: jax.device_put(x, device)) if device is not None else (lambda x: x)
-        self._put = put
-        self.params = {k: put(_as(v, self.dtype)) for k, v in plan.params.items()}
+        n_dev = len(self.devices)
+        self.n_pad = -(-plan.n // n_dev) * n_dev
+        if n_dev > 1:
+            mesh = Mesh(np.asarray(self.devices), ("n",))
+            self._sharding = lambda ndim: NamedSharding(
+                mesh, PartitionSpec(*([None] * (ndim - 1)), "n"))
+            self._replicated = NamedSharding(mesh, PartitionSpec())
+        else:
+            self._replicated = SingleDeviceSharding(self.devices[0])
+            self._sharding = lambda ndim: self._replicated
+        self.params = {k: self._put(v, self.dtype) for k, v in plan.params.items()}
         # times (onsets, periods) stay float64 like t, so an edge at k*dt falls on step k
-        self.fields = [{k: put(_as(v, np.float64 if k in p.time_fields else self.dtype))
+        self.fields = [{k: self._put(v, np.float64 if k in p.time_fields else None)
                         for k, v in f.items()} for p, f in plan.inputs]
-        self.rec_ids = put(jnp.asarray(rec.neurons, jnp.int32))
+        self.rec_ids = self._put(np.asarray(rec.neurons, np.int32), neuron_axis=False)
         # noise key of neuron i: (seed, protocol, step, i mod population.size), so a neuron's
         # noise is the same alone, in a larger population and in every sweep combination
-        self.noise_ids = put(jnp.asarray(np.arange(plan.n) % plan.size, jnp.uint32))
+        self.noise_ids = self._put(np.arange(self.n_pad) % plan.size, np.uint32)
         self.key = jax.random.key(plan.seed)
         self._compiled = None
+
+    # -- placement ----------------------------------------------------------------------
+    def _put(self, value, dtype=None, neuron_axis: bool | None = None):
+        """Place a host value: a per-neuron array (1-D, one value per neuron of the run) is
+        padded to the device multiple and sharded; anything else is replicated."""
+        x = np.asarray(value, dtype=dtype if dtype is not None else
+                       (self.dtype if np.issubdtype(np.asarray(value).dtype, np.floating)
+                        else None))
+        if neuron_axis is None:
+            neuron_axis = x.ndim == 1 and x.shape[0] in (self.plan.n, self.n_pad)
+        if neuron_axis:
+            if x.shape[0] < self.n_pad:
+                x = np.concatenate([x, np.repeat(x[-1:], self.n_pad - x.shape[0])])
+            return jax.device_put(x, self._sharding(1))
+        return jax.device_put(x, self._replicated)
+
+    def host(self, x) -> np.ndarray:
+        """A device array back on the host, without the padding neurons."""
+        x = np.asarray(x)
+        return x[..., :self.plan.n] if x.ndim >= 1 and x.shape[-1] == self.n_pad else x
+
+    def place_like(self, value, like):
+        """A stored host value (e.g. an input's state from a previous run) placed like
+        ``like``."""
+        x = np.asarray(value, like.dtype)
+        if like.ndim >= 1 and like.shape[-1] == self.n_pad:
+            return self._put(x.reshape(-1), like.dtype, neuron_axis=True)
+        return self._put(x.reshape(like.shape), like.dtype, neuron_axis=False)
+
+    def _out_shardings(self, tree):
+        """Shardings for a tree of outputs: arrays whose last axis is the (padded) neuron
+        axis are sharded along it, everything else replicated."""
+        return jax.tree.map(
+            lambda a: (self._sharding(a.ndim) if a.ndim >= 1 and a.shape[-1] == self.n_pad
+                       else self._replicated), tree)
 
     # -- pieces of the step -------------------------------------------------------------
     def _current(self, t, fields, s_in):
@@ -113,17 +159,26 @@ class Engine:
 
     def initial_carry(self, init_state: dict | None = None):
         """Initial state (from the model, or a saved final state), protocol states for step 0,
-        and the step counter."""
+        and the step counter; computed by one small compiled function."""
         plan = self.plan
-        init = {k: _as(v, self.dtype) for k, v in plan.init.items()}
-        y = (init_state if init_state is not None
-             else self.model.initial_state(self.params, init, plan.n, self.dtype))
-        y = {k: jnp.asarray(v, self.dtype) for k, v in y.items()}
-        s_in = []
-        for i, (proto, f) in enumerate(zip(self.protocols, self.fields)):
-            s_in.append(proto.init(f, plan.n, self.dtype, plan.dt, lambda: self._normal(0, i))
-                        if proto.random else None)
-        return (y, tuple(s_in), jnp.asarray(0, jnp.int64))
+        init = {k: self._put(v) for k, v in plan.init.items()}
+        given = ({k: self._put(v, self.dtype) for k, v in init_state.items()}
+                 if init_state is not None else None)
+
+        def make(params, init, fields, given):
+            y = (given if given is not None
+                 else self.model.initial_state(params, init, self.n_pad, self.dtype))
+            y = {k: jnp.broadcast_to(jnp.asarray(v, self.dtype), (self.n_pad,))
+                 for k, v in y.items()}
+            s_in = []
+            for i, (proto, f) in enumerate(zip(self.protocols, fields)):
+                s_in.append(proto.init(f, self.n_pad, self.dtype, plan.dt,
+                                       lambda i=i: self._normal(0, i)) if proto.random else None)
+            return (y, tuple(s_in), jnp.asarray(0, jnp.int64))
+
+        args = (self.params, init, self.fields_at(0), given)
+        shapes = jax.eval_shape(make, *args)
+        return jax.jit(make, out_shardings=self._out_shardings(shapes))(*args)
 
     # -- the compiled chunk -------------------------------------------------------------
     def _chunk_fn(self):
@@ -159,10 +214,14 @@ class Engine:
                     words = words.at[w].set(words[w] | bit)
             return (y_new, s_new, k_next, words), None
 
+        n = self.n_pad
+
         def block(carry, params, fields, k_end, masked):
             y, s_in, k = carry
-            words = jnp.zeros((W, plan.n), jnp.uint32)
+            words = jnp.zeros((W, n), jnp.uint32)
             active = k_end if masked else None
+            # no unrolling: on 2 sharded CPU devices it slowed every model down (LIF and
+            # Izhikevich by 1.5-2x at unroll 4-8, benchmarks/RESULTS.md)
             (y, s_in, k, words), _ = jax.lax.scan(
                 lambda c, j: step(c, j, params, fields, active), (y, s_in, k, words),
                 jnp.arange(B, dtype=jnp.int32))
@@ -175,15 +234,17 @@ class Engine:
                 c, words = jax.lax.switch(branch, [
                     lambda c: block(c, params, fields, k_end, False),
                     lambda c: block(c, params, fields, k_end, True),
-                    lambda c: (c, jnp.zeros((W, plan.n), jnp.uint32)),
+                    lambda c: (c, jnp.zeros((W, n), jnp.uint32)),
                 ], c)
                 return c, (words, self._sample(c, fields))
 
             carry, (words, samples) = jax.lax.scan(body, carry, None, length=layout.n_blocks)
-            finite = jnp.array(True)
+            # per neuron, not reduced here: a reduction over a sharded population would be a
+            # cross-device collective at every chunk (measured: 25% slower LIF on 2 devices)
+            finite = jnp.ones((n,), bool)
             if plan.check_finite:
                 for x in jax.tree.leaves(carry[0]):
-                    finite = finite & jnp.all(jnp.isfinite(x))
+                    finite = finite & jnp.isfinite(x)
             return carry, words, samples, finite
 
         return chunk
@@ -193,9 +254,10 @@ class Engine:
         import time
 
         t0 = time.perf_counter()
-        fn = jax.jit(self._chunk_fn())
-        k_end = jnp.asarray(0, jnp.int64)
-        self._compiled = fn.lower(carry, self.params, self.fields_at(0), k_end).compile()
+        fn = self._chunk_fn()
+        args = (carry, self.params, self.fields_at(0), self._put(np.int64(0)))
+        out = self._out_shardings(jax.eval_shape(fn, *args))
+        self._compiled = jax.jit(fn, out_shardings=out).lower(*args).compile()
         return time.perf_counter() - t0
 
     def fields_at(self, k0: int):
@@ -208,25 +270,26 @@ class Engine:
         for i in self.streamed:
             win = self.protocols[i].window(k0, self.layout.steps, self.plan.dt, self.plan.size,
                                            self.plan.n, self.dtype)
-            out[i] = {**self.fields[i], **{k: self._put(jnp.asarray(v)) for k, v in win.items()}}
+            out[i] = {**self.fields[i], **{k: self._put(v) for k, v in win.items()}}
         return out
 
     def run_chunk(self, carry, k_end: int, k0: int = 0):
         """Dispatch the chunk from step ``k0`` (the carry's) to ``k_end`` (asynchronously);
         returns (carry, words, samples, finite)."""
         return self._compiled(carry, self.params, self.fields_at(k0),
-                              jnp.asarray(k_end, jnp.int64))
+                              self._put(np.int64(k_end)))
 
     def sample_now(self, carry, k0: int = 0) -> tuple:
         """The recorded variables at the carry's time, step ``k0`` (for row 0 of a report)."""
-        return tuple(np.asarray(x) for x in jax.jit(self._sample)(carry, self.fields_at(k0)))
+        return tuple(np.asarray(x)[:len(self.plan.record.neurons)]
+                     for x in jax.jit(self._sample)(carry, self.fields_at(k0)))
 
     def _sample(self, carry, fields):
         y, s_in, k = carry
         out = []
         for v in self.plan.record.variables:
             x = (jnp.broadcast_to(self._current(k.astype(jnp.float64) * self.plan.dt, fields,
-                                                s_in), (self.plan.n,))
+                                                s_in), (self.n_pad,))
                  if v == "input" else y[v])
             out.append(x if self.rec_all else x[self.rec_ids])
         return tuple(out)
@@ -235,15 +298,34 @@ class Engine:
 def decode_spikes(words: np.ndarray, k0: int, block: int, n_valid_blocks: int
                   ) -> tuple[np.ndarray, np.ndarray]:
     """Spike steps and neuron ids from a chunk's words ``[n_blocks, W, N]`` (first
-    ``n_valid_blocks`` blocks), sorted by step then neuron."""
+    ``n_valid_blocks`` blocks), sorted by step, then by neuron.
+
+    O(words + spikes), all vectorised: the non-zero words come out of ``flatnonzero`` in
+    (word, neuron) order; a word with several bits set is expanded in place into one entry
+    per bit; a stable sort on the step alone (a radix sort while a chunk has fewer than
+    65,536 steps) then orders the entries by step and keeps them by neuron within a step."""
     words = words[:n_valid_blocks]
-    b, w, i = np.nonzero(words)
-    if b.size == 0:
+    _, n_words, n = words.shape
+    flat = words.reshape(-1)
+    idx = np.flatnonzero(flat)
+    if idx.size == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    vals = words[b, w, i]
-    bits = ((vals[:, None] >> np.arange(SPIKE_WORD, dtype=np.uint32)) & 1).astype(bool)
-    m, bit = np.nonzero(bits)
-    steps = k0 + b[m].astype(np.int64) * block + w[m].astype(np.int64) * SPIKE_WORD + bit
-    ids = i[m].astype(np.int64)
-    order = np.lexsort((ids, steps))
-    return steps[order], ids[order]
+    vals = flat[idx]
+    counts = np.bitwise_count(vals)
+    if counts.max() > 1:  # expand: entry r of a word gets its r-th lowest set bit
+        idx = np.repeat(idx, counts)
+        vals = np.repeat(vals, counts)
+        starts = np.repeat(np.cumsum(counts) - counts, counts)
+        rank = np.arange(idx.size) - starts
+        for r in range(1, int(counts.max())):
+            clear = rank >= r
+            vals[clear] &= vals[clear] - np.uint32(1)
+    bit = np.bitwise_count((vals & (~vals + np.uint32(1))) - np.uint32(1))
+    word, ids = np.divmod(idx, n)  # word = block * W + w
+    key = word * SPIKE_WORD + bit  # = block * W * 32 + w * 32 + bit
+    order = np.argsort(key.astype(np.uint16) if key[-1] < (1 << 16) and key.max() < (1 << 16)
+                       else key, kind="stable")
+    key, ids = key[order], ids[order]
+    per_block = n_words * SPIKE_WORD
+    steps = k0 + (key // per_block) * block + key % per_block
+    return steps.astype(np.int64), ids.astype(np.int64)

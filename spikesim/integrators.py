@@ -82,10 +82,14 @@ def exp_euler(model, y, p, t, dt, current):
     linear = set(model.linear_states())
     for name, dxdt in f.items():
         if name in linear:
-            def f_x(x, name=name):
-                return model.vector_field(t, {**y, name: x}, p, i_t)[name]
+            # differentiate along a scalar shift of x: the same diagonal coefficient (neurons
+            # are independent), but when A does not depend on the state (LIF: -1/tau_m) it
+            # stays a broadcast scalar that XLA folds, instead of an exp per neuron and step
+            def f_x(shift, name=name):
+                return model.vector_field(t, {**y, name: y[name] + shift}, p, i_t)[name]
 
-            _, a = jax.jvp(f_x, (y[name],), (jnp.ones_like(y[name]),))
+            zero = jnp.zeros((), y[name].dtype)
+            _, a = jax.jvp(f_x, (zero,), (jnp.ones_like(zero),))
             out[name] = y[name] + dt * dxdt * _phi1(a * dt)
         else:
             out[name] = y[name] + dt * dxdt

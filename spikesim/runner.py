@@ -42,24 +42,50 @@ def _enable_compilation_cache():
 _enable_compilation_cache()
 
 
-def select_device(name: str):
-    """The JAX device for ``simulation.device`` (auto | cpu | gpu)."""
+#: below this many neurons per device, sharding a CPU run costs more than it gains
+MIN_NEURONS_PER_CPU_DEVICE = 4096
+
+
+def select_devices(plan) -> list:
+    """The JAX devices for ``simulation.device`` (auto | cpu | gpu) and
+    ``simulation.devices`` (auto | all | N). ``auto`` shares a CPU run among all host CPU
+    devices (spikesim asks XLA for one per core) when each gets at least
+    ``MIN_NEURONS_PER_CPU_DEVICE`` neurons, and keeps a GPU run on one GPU."""
+    name = plan.device
     if name == "auto":
-        return jax.devices()[0]
-    try:
-        devs = jax.devices(name)
-    except RuntimeError:
-        devs = []
+        devs = jax.devices()
+    else:
+        try:
+            devs = jax.devices(name)
+        except RuntimeError:
+            devs = []
     if not devs:
         fix = ("install the GPU build (pip install -e \".[cuda12]\" or \".[cuda13]\") on a "
                "machine with an NVIDIA GPU, or use --device cpu / auto") if name == "gpu" else ""
         raise UsageError(f"device {name!r} was asked for, but JAX sees none "
                          f"(available: {', '.join(sorted({d.platform for d in jax.devices()}))}). {fix}")
-    return devs[0]
+    want = plan.devices
+    if want == "all":
+        return devs
+    if want == "auto":
+        if devs[0].platform != "cpu":
+            return devs[:1]
+        return devs[:max(1, min(len(devs), plan.n // MIN_NEURONS_PER_CPU_DEVICE))]
+    if want > len(devs):
+        hint = (" For simulated CPU devices set XLA_FLAGS=--xla_force_host_platform_device_count"
+                f"={want} before starting." if devs[0].platform == "cpu" else "")
+        raise UsageError(f"simulation.devices: {want} devices were asked for, but JAX sees "
+                         f"{len(devs)} {devs[0].platform} device(s). Use at most {len(devs)}, "
+                         f"or all.{hint}")
+    return devs[:want]
 
 
-def device_label(d) -> str:
-    return f"{d.platform}:{d.id} ({d.device_kind})"
+def device_label(devs) -> str:
+    d = devs[0]
+    if len(devs) == 1:
+        return f"{d.platform}:{d.id} ({d.device_kind})"
+    return (f"{d.platform} x{len(devs)} ({d.device_kind}; devices "
+            f"{', '.join(str(x.id) for x in devs)})")
 
 
 def check_output(plan, force: bool):
@@ -148,17 +174,17 @@ def run_plan(plan, force: bool = False, quiet: bool = True, init_state=None,
     continues a previous run: its state variables, random-input states and step count."""
     log = log or (lambda msg: print(msg, file=sys.stderr))
     check_output(plan, force)
-    device = select_device(plan.device)
+    devices = select_devices(plan)
     start = InitState(dict(init_state)) if isinstance(init_state, dict) else init_state
     for w in plan.warnings:
         log(f"warning: {w}")
-    with jax.default_device(device):
-        engine = Engine(plan, device, step_offset=start.step if start else 0)
+    with jax.default_device(devices[0]):
+        engine = Engine(plan, devices, step_offset=start.step if start else 0)
         carry = engine.initial_carry(start.y if start else None)
         if start is not None:
             carry = _continue_inputs(engine, carry, start, log)
         compile_s = engine.compile(carry)
-        writer = _open_writer(plan, device, start)
+        writer = _open_writer(plan, devices, start)
         try:
             with _deferred_signals() as stop:
                 return _loop(plan, engine, writer, carry, compile_s, quiet, stop, start)
@@ -168,9 +194,9 @@ def run_plan(plan, force: bool = False, quiet: bool = True, init_state=None,
             raise
 
 
-def _open_writer(plan, device, start):
+def _open_writer(plan, devices, start):
     try:
-        return Writer(plan, device_label(device), start)
+        return Writer(plan, device_label(devices), start)
     except OSError as e:
         partial_path(Path(plan.output)).unlink(missing_ok=True)
         raise RunError(f"cannot create {partial_path(Path(plan.output))}: {e}. Nothing was "
@@ -191,7 +217,7 @@ def _continue_inputs(engine, carry, start, log):
             log(f"warning: input {i} ({proto.type}) starts afresh: {start.source} holds no "
                 f"state for it")
             continue
-        s_in[i] = jax.tree.unflatten(tree, [jnp.asarray(v, x.dtype).reshape(x.shape)
+        s_in[i] = jax.tree.unflatten(tree, [engine.place_like(v, x)
                                             for v, x in zip(stored[1], leaves)])
     return y, tuple(s_in), k
 
@@ -227,7 +253,7 @@ def _loop(plan, engine, writer, carry, compile_s, quiet, stop, start):
                     carry = nxt[3][0]
                 if pending is not None:
                     c_in, k0p, k_endp, (c_out, words, samples, finite) = pending
-                    if not bool(finite):
+                    if not np.asarray(finite).all():
                         raise RunError(_blowup_message(plan, engine, c_in, k0p, k_endp))
                     _write_chunk(plan, writer, layout, k0p, k_endp, words, samples)
                     done = k_endp
@@ -258,7 +284,9 @@ def _loop(plan, engine, writer, carry, compile_s, quiet, stop, start):
             inputs = {i: (engine.protocols[i].type, jax.tree.leaves(s_in[i]))
                       for i in engine.random}
             step0, time0 = (start.step, start.time) if start is not None else (0, 0.0)
-            writer.final_state({k: np.asarray(v) for k, v in y.items()}, inputs,
+            inputs = {i: (kind, [engine.host(x) for x in leaves])
+                      for i, (kind, leaves) in inputs.items()}
+            writer.final_state({k: engine.host(v) for k, v in y.items()}, inputs,
                                step0 + plan.n_steps, time0 + plan.n_steps * plan.dt)
         path = writer.close(status, note=note, compile_seconds=compile_s, run_seconds=run_s)
     except OSError as e:
@@ -276,6 +304,8 @@ def _write_chunk(plan, writer, layout, k0, k_end, words, samples):
     if layout.words:
         n_valid = -(-(k_end - k0) // B)
         steps, ids = decode_spikes(np.asarray(words), k0, B, n_valid)
+        real = ids < plan.n  # drop the padding neurons of a sharded run
+        steps, ids = steps[real], ids[real]
         writer.spikes(steps, ids)
     if rec.variables:
         # sample i is the state at the end of block i; a block that straddles k_end stops
@@ -287,7 +317,9 @@ def _write_chunk(plan, writer, layout, k0, k_end, words, samples):
               & ((ends - rec.start_step) % rec.every == 0))
         keep = first[on]
         if keep.size:
-            writer.samples({v: np.asarray(x)[keep] for v, x in zip(rec.variables, samples)})
+            n_rec = len(rec.neurons)
+            writer.samples({v: np.asarray(x)[keep, :n_rec]
+                            for v, x in zip(rec.variables, samples)})
 
 
 def _finite(carry) -> bool:

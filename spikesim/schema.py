@@ -106,8 +106,10 @@ class SimulationSection(StrictModel):
                           "default: the model's own")
     precision: Literal["float32", "float64"] = Field("float32", description="floating point type")
     device: Literal["auto", "cpu", "gpu"] = Field("auto", description="where JAX runs")
-    devices: Union[int, Literal["all"]] = Field(
-        1, description="how many devices share the population: 1 | N | all")
+    devices: Union[Annotated[int, Field(ge=1)], Literal["all", "auto"]] = Field(
+        "auto", description="how many devices share the population (its neuron axis is "
+                            "sharded across them): 1 | N | all | auto (CPU: one per core for "
+                            "populations of at least 4096 neurons per core; GPU: one)")
     seed: int = Field(0, ge=0, description="seed of every random draw of the run")
     chunk_steps: int | None = Field(
         None, ge=1, description="steps per compiled chunk between writes (default: automatic, "

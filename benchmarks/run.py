@@ -1,0 +1,164 @@
+"""spikesim against a hand-written JAX scan (issue 7), in one process, interleaved.
+
+For each workload (W1a, W1b, W2, W3; see ``baselines.py``) and population size it measures
+
+* (a) spikesim through its Python API (``spikesim.run``): neuron-steps/s over the run's own
+      ``run_seconds`` (the compiled loop, spike decoding, HDF5 writing; compile excluded and
+      reported separately as ``compile_seconds``);
+* (b) ``spikesim run`` as a whole process: neuron-steps/s over the wall time, and peak RSS;
+* (c) the simple hand-written ``jax.jit(jax.lax.scan)`` of ``baselines.py`` (one device,
+      spike count in the carry; W1b keeps its samples in memory and writes nothing);
+
+and prints neuron-steps/s, the ratio (a)/(c), compile times and peak RSS. Options:
+
+* ``--safety``: (a) again with the NaN check off and the whole run in one chunk, to measure
+  what the safety machinery costs;
+* ``--memory``: peak RSS of (b) for W1b at the largest N, at 1x and 10x the duration;
+* ``--peers``: Brian2 / BrainPy on the same workloads, if installed (``pip install -e
+  ".[bench]"``; see ``peers.py``).
+
+Usage: python benchmarks/run.py [--n 1000 10000 100000] [--workloads W1a W1b W2 W3]
+       [--repeats 3] [--safety] [--memory] [--peers]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+os.environ.setdefault("SPIKESIM_CACHE_DIR", tempfile.mkdtemp(prefix="spikesim-bench-cache-"))
+
+import spikesim  # noqa: E402  (before jax: spikesim asks XLA for one CPU device per core)
+
+import baselines as base  # noqa: E402
+import h5py  # noqa: E402
+import yaml  # noqa: E402
+
+
+def config(workload: str, n: int, steps: int = base.N_STEPS) -> dict:
+    """The spikesim config of a workload: the same equations and numbers as baselines.py."""
+    if workload in ("W1a", "W1b"):
+        model, dt, integ, amp = {"type": "hodgkin_huxley", "preset": "classic"}, 0.01, "euler", 10.0
+    elif workload == "W2":
+        model, dt, integ, amp = {"type": "izhikevich", "preset": "RS"}, 0.1, "euler", 10.0
+    else:
+        model = {"type": "lif", "params": {"tau_m": 10.0, "R_m": 1.0, "v_rest": -65.0,
+                                           "v_reset": -65.0, "v_th": -50.0, "t_ref": 2.0}}
+        dt, integ, amp = 0.1, "exp_euler", 20.0
+    record = {"spikes": True}
+    if workload == "W1b":
+        record.update(variables=["v"], every=10)
+    return {"name": f"{workload}_{n}", "model": model, "population": {"size": n},
+            "simulation": {"duration": steps * dt, "dt": dt, "integrator": integ,
+                           "precision": "float32"},
+            "input": {"type": "constant", "amplitude": amp}, "record": record}
+
+
+def run_api(cfg: dict, out: Path, *overrides: str) -> tuple[float, float, float]:
+    """(a): returns (run_seconds, compile_seconds, spikes per neuron)."""
+    path = spikesim.run(cfg, *overrides, output=out, force=True)
+    with h5py.File(path) as f:
+        spikes = f[f"spikes/{f.attrs['population']}/node_ids"].shape[0]
+        result = (float(f.attrs["run_seconds"]), float(f.attrs["compile_seconds"]),
+                  spikes / int(f.attrs["n_neurons"]))
+    os.remove(path)
+    return result
+
+
+_CHILD = ("import resource, subprocess, sys, time; t = time.perf_counter(); "
+          "r = subprocess.run(sys.argv[1:]); w = time.perf_counter() - t; "
+          "print(w, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, r.returncode)")
+
+
+def run_process(cfg: dict, tmp: Path, *overrides: str) -> tuple[float, float]:
+    """(b): `spikesim run` as its own process; returns (wall seconds, peak RSS in MiB)."""
+    conf = tmp / f"{cfg['name']}.yaml"
+    conf.write_text(yaml.safe_dump(cfg))
+    out = tmp / f"{cfg['name']}_proc.h5"
+    cmd = [sys.executable, "-c", _CHILD, sys.executable, "-m", "spikesim", "run", str(conf),
+           "-o", str(out), "--force", "-q", *overrides]
+    res = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    wall, rss_kib, rc = res.stdout.split()[-3:]  # after the path spikesim prints
+    if int(rc) != 0:
+        raise RuntimeError(f"spikesim run failed for {cfg['name']}")
+    out.unlink(missing_ok=True)
+    return float(wall), int(rss_kib) / 1024
+
+
+def fmt(x: float) -> str:
+    return f"{x:.2e}"
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--n", type=int, nargs="+", default=list(base.SIZES))
+    ap.add_argument("--workloads", nargs="+", default=list(base.WORKLOADS))
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--safety", action="store_true")
+    ap.add_argument("--memory", action="store_true")
+    ap.add_argument("--peers", action="store_true")
+    args = ap.parse_args(argv)
+
+    import jax
+
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, "
+          f"{platform.processor() or platform.platform()}; python {platform.python_version()}, "
+          f"jax {jax.__version__}, spikesim {spikesim.__version__}; "
+          f"devices {[str(d) for d in jax.devices()]}")
+    print("neuron-steps/s; (a) spikesim.run (loop + HDF5, compile excluded), (b) `spikesim run` "
+          "process wall, (c) hand-written scan; medians of repeats\n")
+    head = (f"{'work':5} {'N':>7} {'(a) api':>9} {'(b) cli':>9} {'(c) scan':>9} {'a/c':>5} "
+            f"{'comp a':>7} {'comp c':>7} {'rss b':>7} {'spk/n':>6}")
+    if args.safety:
+        head += f" {'a unsafe':>9} {'safety cost':>11}"
+    print(head)
+    tmp = Path(tempfile.mkdtemp(prefix="spikesim-bench-"))
+    rows = []
+    for wl in args.workloads:
+        for n in args.n:
+            cfg = config(wl, n)
+            work = n * base.N_STEPS
+            a, c, unsafe = [], [], []
+            comp_a = comp_c = spk = 0.0
+            run_api(cfg, tmp / "warm.h5")  # compile once (the cache serves the repeats)
+            for _ in range(args.repeats):  # interleaved, so drifts in load hit both
+                run_s, comp_a, spk = run_api(cfg, tmp / "a.h5")
+                a.append(run_s)
+                rate_c, comp_c, _ = base.WORKLOADS[wl](n, repeats=1)
+                c.append(work / rate_c)
+                if args.safety:
+                    unsafe.append(run_api(cfg, tmp / "u.h5", "simulation.check_finite=false",
+                                          f"simulation.chunk_steps={base.N_STEPS}")[0])
+            wall_b, rss_b = run_process(cfg, tmp)
+            ra, rc = work / statistics.median(a), work / statistics.median(c)
+            line = (f"{wl:5} {n:>7} {fmt(ra):>9} {fmt(work / wall_b):>9} {fmt(rc):>9} "
+                    f"{ra / rc:>5.2f} {comp_a:>7.2f} {comp_c:>7.2f} {rss_b:>6.0f}M {spk:>6.1f}")
+            if args.safety:
+                ru = work / statistics.median(unsafe)
+                line += f" {fmt(ru):>9} {100 * (ru - ra) / ru:>10.1f}%"
+            print(line, flush=True)
+            rows.append((wl, n, ra, rc))
+    if args.memory:
+        n = max(args.n)
+        print(f"\npeak RSS of `spikesim run` for W1b at N = {n}:")
+        for factor in (1, 10):
+            cfg = config("W1b", n, base.N_STEPS * factor)
+            cfg["name"] = f"W1b_mem_{factor}"
+            wall, rss = run_process(cfg, tmp)
+            print(f"  {factor:>2}x duration ({base.N_STEPS * factor} steps): {rss:.0f} MiB, "
+                  f"{wall:.1f} s")
+    if args.peers:
+        subprocess.run([sys.executable, str(HERE / "peers.py"), "--n", *map(str, args.n)])
+
+
+if __name__ == "__main__":
+    main()
