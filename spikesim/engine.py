@@ -2,16 +2,16 @@
 
 One jitted function advances the population by one *chunk*: a ``lax.scan`` over blocks of
 ``B`` steps (``B = record.every`` when variables are recorded, else 32), each block an inner
-``lax.scan`` over its steps. After each block the recorded variables are sampled, and the
-spikes of the block come out as bit words (bit ``j`` of word ``w`` = step ``32 w + j`` of the
-block), 32 steps per ``uint32`` per neuron, so spike output costs an OR per neuron-step and
-1/8 byte of memory traffic.
+loop over its steps. After each block the recorded variables are sampled, and the spikes of
+the block come out as bit words (bit ``j`` of word ``w`` = step ``32 w + j`` of the block), 32
+steps per ``uint32`` per neuron, so spike output costs an OR per neuron-step and 1/8 byte of
+memory traffic.
 
-Every chunk call takes ``k_end``, the first step *not* to simulate. A block that ends before it
-runs unmasked; a block that straddles it masks its steps past ``k_end`` (state held, no
-spikes); a block after it is skipped. So the last, partial chunk reuses the same compiled
-function (no second compilation), and so does a call that only advances to a recording
-window's phase.
+Every chunk call takes ``k_end``, the first step *not* to simulate, and each block's inner loop
+runs ``min(B, k_end - k)`` steps (a ``fori_loop`` with a dynamic trip count, 0 past the end).
+So the last, partial chunk, and a call that only advances to a recording window's phase,
+reuse the same compiled function: no second compilation, no masking, and only one copy of
+the model's step in the compiled program (which keeps compile time down).
 """
 
 from __future__ import annotations
@@ -185,10 +185,9 @@ class Engine:
         plan, model, layout = self.plan, self.model, self.layout
         integrate = INTEGRATORS[plan.integrator]
         dt = plan.dt
-        rec = plan.record
         B, W = layout.block, layout.words
 
-        def step(carry, j, params, fields, active):
+        def step(j, carry, params, fields):
             y, s_in, k, words = carry
             t = k.astype(jnp.float64) * dt
             y_new, spiked = model.step(integrate, y, params, t, dt,
@@ -198,13 +197,6 @@ class Engine:
                 s_new[i] = self.protocols[i].advance(s_in[i], fields[i], dt,
                                                      self._normal(k + 1, i))
             s_new = tuple(s_new)
-            k_next = k + 1
-            if active is not None:  # masked block: steps at or past k_end change nothing
-                on = k < active
-                y_new = jax.tree.map(lambda a, b: jnp.where(on, a, b), y_new, y)
-                s_new = jax.tree.map(lambda a, b: jnp.where(on, a, b), s_new, s_in)
-                spiked = spiked & on
-                k_next = jnp.where(on, k_next, k)
             if W:
                 bit = spiked.astype(jnp.uint32) << (j % SPIKE_WORD).astype(jnp.uint32)
                 if W == 1:
@@ -212,30 +204,23 @@ class Engine:
                 else:
                     w = j // SPIKE_WORD
                     words = words.at[w].set(words[w] | bit)
-            return (y_new, s_new, k_next, words), None
+            return y_new, s_new, k + 1, words
 
         n = self.n_pad
 
-        def block(carry, params, fields, k_end, masked):
+        def block(carry, params, fields, k_end):
             y, s_in, k = carry
             words = jnp.zeros((W, n), jnp.uint32)
-            active = k_end if masked else None
+            steps = jnp.clip(k_end - k, 0, B).astype(jnp.int32)
             # no unrolling: on 2 sharded CPU devices it slowed every model down (LIF and
             # Izhikevich by 1.5-2x at unroll 4-8, benchmarks/RESULTS.md)
-            (y, s_in, k, words), _ = jax.lax.scan(
-                lambda c, j: step(c, j, params, fields, active), (y, s_in, k, words),
-                jnp.arange(B, dtype=jnp.int32))
+            y, s_in, k, words = jax.lax.fori_loop(
+                0, steps, lambda j, c: step(j, c, params, fields), (y, s_in, k, words))
             return (y, s_in, k), words
 
         def chunk(carry, params, fields, k_end):
             def body(c, _):
-                k = c[2]
-                branch = jnp.where(k + B <= k_end, 0, jnp.where(k < k_end, 1, 2))
-                c, words = jax.lax.switch(branch, [
-                    lambda c: block(c, params, fields, k_end, False),
-                    lambda c: block(c, params, fields, k_end, True),
-                    lambda c: (c, jnp.zeros((W, n), jnp.uint32)),
-                ], c)
+                c, words = block(c, params, fields, k_end)
                 return c, (words, self._sample(c, fields))
 
             carry, (words, samples) = jax.lax.scan(body, carry, None, length=layout.n_blocks)
