@@ -292,7 +292,7 @@ def decode_spikes(words: np.ndarray, k0: int, block: int, n_valid_blocks: int
     words = words[:n_valid_blocks]
     _, n_words, n = words.shape
     flat = words.reshape(-1)
-    idx = np.flatnonzero(flat)
+    idx = np.flatnonzero(flat != 0)  # nonzero of a bool array: twice as fast as of uint32
     if idx.size == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     vals = flat[idx]
@@ -306,11 +306,13 @@ def decode_spikes(words: np.ndarray, k0: int, block: int, n_valid_blocks: int
             clear = rank >= r
             vals[clear] &= vals[clear] - np.uint32(1)
     bit = np.bitwise_count((vals & (~vals + np.uint32(1))) - np.uint32(1))
-    word, ids = np.divmod(idx, n)  # word = block * W + w
-    key = word * SPIKE_WORD + bit  # = block * W * 32 + w * 32 + bit
-    order = np.argsort(key.astype(np.uint16) if key[-1] < (1 << 16) and key.max() < (1 << 16)
-                       else key, kind="stable")
-    key, ids = key[order], ids[order]
+    if flat.size < (1 << 31):  # int32 arithmetic: half the memory traffic of int64
+        idx = idx.astype(np.int32)
+    word, ids = np.divmod(idx, idx.dtype.type(n))  # word = block * W + w
+    key = word * SPIKE_WORD + bit.astype(idx.dtype)  # = block * W * 32 + w * 32 + bit
+    order = np.argsort(key.astype(np.uint16) if key.max() < (1 << 16) else key, kind="stable")
+    key, ids = key[order].astype(np.int64), ids[order]
     per_block = n_words * SPIKE_WORD
-    steps = k0 + (key // per_block) * block + key % per_block
+    steps = k0 + (key if per_block == block else
+                  (key // per_block) * block + key % per_block)
     return steps.astype(np.int64), ids.astype(np.int64)

@@ -42,6 +42,24 @@ def _enable_compilation_cache():
 _enable_compilation_cache()
 
 
+def _release_large_buffers():
+    """Serve host allocations of 1 MiB and more (each chunk's spike words and samples) from
+    mmap, so they go back to the OS when freed. With glibc's default (a threshold that grows
+    up to 32 MiB) those buffers stay in the heap and fragment it, and the peak memory of a
+    long run crept up with its number of chunks (+20% at 10x the duration)."""
+    import ctypes
+    import ctypes.util
+
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.mallopt(-3, 1 << 20)  # M_MMAP_THRESHOLD
+    except (OSError, AttributeError):  # not glibc: nothing to do
+        pass
+
+
+_release_large_buffers()
+
+
 #: below this many neurons per device, sharding a CPU run costs more than it gains
 MIN_NEURONS_PER_CPU_DEVICE = 4096
 
