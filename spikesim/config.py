@@ -17,7 +17,6 @@ from pydantic import BaseModel, ValidationError
 
 from .errors import ConfigError, UsageError
 from .inputs import PROTOCOLS
-from .models import MODELS
 from .schema import config_class
 
 Path_ = tuple  # a key path: tuple of str and int

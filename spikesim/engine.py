@@ -17,7 +17,6 @@ the model's step in the compiled program (which keeps compile time down).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import jax
 import jax.numpy as jnp

@@ -16,7 +16,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import jax
-import jax.numpy as jnp
 
 jax.config.update("jax_enable_x64", True)  # float64 runs; float32 runs use explicit dtypes
 

@@ -9,6 +9,29 @@ os.environ.setdefault("SPIKESIM_CACHE_DIR", "")
 
 
 @pytest.fixture
+def spikesim_cli(monkeypatch, capsys, tmp_path):
+    """``spikesim_cli(*argv) -> (exit code, stdout, stderr)``: the real CLI entry point
+    (``spikesim.cli.main``), in process, in ``tmp_path``."""
+    import sys
+
+    from spikesim import cli
+
+    monkeypatch.chdir(tmp_path)
+
+    def run(*argv):
+        monkeypatch.setattr(sys, "argv", ["spikesim", *map(str, argv)])
+        try:
+            cli.main()
+            code = 0
+        except SystemExit as e:
+            code = e.code
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
+
+
+@pytest.fixture
 def run_config(tmp_path):
     """``run_config(cfg_dict, *overrides) -> h5py.File`` (opened read-only)."""
     import h5py

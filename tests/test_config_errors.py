@@ -5,13 +5,11 @@ expected, nothing created or changed on disk, and nothing compiled."""
 from __future__ import annotations
 
 import os
-import sys
 import textwrap
 
 import pytest
 import yaml
 
-from spikesim import cli
 
 BASE = """\
 model:
@@ -34,9 +32,9 @@ record:
 
 
 @pytest.fixture
-def spikesim_cli(tmp_path, monkeypatch, capsys):
-    """``spikesim_cli(*argv) -> (exit code, stdout, stderr)``, run in ``tmp_path``, failing the
-    test if anything gets compiled or a file gets opened for writing."""
+def spikesim_cli(spikesim_cli, monkeypatch):
+    """The in-process CLI of conftest, failing the test if anything gets compiled or a file
+    gets opened for writing."""
     import spikesim.engine
     import spikesim.writer
 
@@ -45,19 +43,7 @@ def spikesim_cli(tmp_path, monkeypatch, capsys):
 
     monkeypatch.setattr(spikesim.engine.Engine, "compile", forbidden)
     monkeypatch.setattr(spikesim.writer.Writer, "__init__", forbidden)
-    monkeypatch.chdir(tmp_path)
-
-    def run(*argv):
-        monkeypatch.setattr(sys, "argv", ["spikesim", *map(str, argv)])
-        try:
-            cli.main()
-            code = 0
-        except SystemExit as e:
-            code = e.code
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return run
+    return spikesim_cli
 
 
 def snapshot(folder):

@@ -6,7 +6,6 @@ import subprocess
 import sys
 
 import matplotlib.image
-import pytest
 from typer.testing import CliRunner
 
 from _runs import config, run

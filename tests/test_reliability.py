@@ -15,7 +15,6 @@ import numpy as np
 import pytest
 import yaml
 
-from spikesim import cli
 
 LIF = {
     "model": {"type": "lif"},
@@ -31,24 +30,6 @@ def write_config(folder, cfg, name="cfg.yaml"):
     path = folder / name
     path.write_text(yaml.safe_dump(cfg))
     return path
-
-
-@pytest.fixture
-def spikesim_cli(monkeypatch, capsys, tmp_path):
-    """``spikesim_cli(*argv) -> (exit code, stdout, stderr)``, in process, in ``tmp_path``."""
-    monkeypatch.chdir(tmp_path)
-
-    def run(*argv):
-        monkeypatch.setattr(sys, "argv", ["spikesim", *map(str, argv)])
-        try:
-            cli.main()
-            code = 0
-        except SystemExit as e:
-            code = e.code
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return run
 
 
 def spikes(path):
