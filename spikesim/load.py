@@ -21,6 +21,7 @@ import numpy as np
 import yaml
 
 from .errors import UsageError
+from .writer import MAGIC
 
 #: spikes are read in blocks of this many, so memory stays bounded on any file
 BLOCK = 1 << 22
@@ -42,7 +43,7 @@ def resolve_path(path: str | Path) -> Path:
             magic = f.attrs.get("magic")
     except OSError as e:
         raise UsageError(f"{p} is not an HDF5 file ({e})") from None
-    if magic is None or int(magic) != 0x0A7A:
+    if magic is None or int(magic) != MAGIC:
         raise UsageError(f"{p} is an HDF5 file but not a spikesim output (no magic 0x0A7A "
                          f"attribute)")
     return p
