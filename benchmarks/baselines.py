@@ -187,20 +187,26 @@ def _result(run_s, compile_s, counts, n, n_steps):
 # Baselines: the simple scan
 # --------------------------------------------------------------------------------------
 
-def run_w1a(n, n_steps=N_STEPS, repeats=3):
+def _counting_scan(step, init, n, n_steps, repeats):
+    """The simple scan of ``step`` (state arrays -> (*state, spiked)) from ``init(n)``, with a
+    per-neuron spike count in the carry."""
     def body(carry, _):
-        v, m, h, nn, cnt = carry
-        v, m, h, nn, s = hh_step(v, m, h, nn)
-        return (v, m, h, nn, cnt + s.astype(jnp.int32)), None
+        *state, cnt = carry
+        *state, s = step(*state)
+        return (*state, cnt + s.astype(jnp.int32)), None
 
     @jax.jit
-    def sim(v, m, h, nn):
-        carry, _ = jax.lax.scan(body, (v, m, h, nn, jnp.zeros(v.shape, jnp.int32)), None,
+    def sim(*state):
+        carry, _ = jax.lax.scan(body, (*state, jnp.zeros(state[0].shape, jnp.int32)), None,
                                 length=n_steps)
         return carry
 
-    run_s, comp_s, out = time_compiled(sim, hh_init(n), repeats)
+    run_s, comp_s, out = time_compiled(sim, init(n), repeats)
     return _result(run_s, comp_s, out[-1], n, n_steps)
+
+
+def run_w1a(n, n_steps=N_STEPS, repeats=3):
+    return _counting_scan(hh_step, hh_init, n, n_steps, repeats)
 
 
 def run_w1b(n, n_steps=N_STEPS, every=10, repeats=3):
@@ -225,35 +231,11 @@ def run_w1b(n, n_steps=N_STEPS, every=10, repeats=3):
 
 
 def run_w2(n, n_steps=N_STEPS, repeats=3):
-    def body(carry, _):
-        v, u, cnt = carry
-        v, u, s = izh_step(v, u)
-        return (v, u, cnt + s.astype(jnp.int32)), None
-
-    @jax.jit
-    def sim(v, u):
-        carry, _ = jax.lax.scan(body, (v, u, jnp.zeros(v.shape, jnp.int32)), None,
-                                length=n_steps)
-        return carry
-
-    run_s, comp_s, out = time_compiled(sim, izh_init(n), repeats)
-    return _result(run_s, comp_s, out[-1], n, n_steps)
+    return _counting_scan(izh_step, izh_init, n, n_steps, repeats)
 
 
 def run_w3(n, n_steps=N_STEPS, repeats=3):
-    def body(carry, _):
-        v, ref, cnt = carry
-        v, ref, s = lif_step(v, ref)
-        return (v, ref, cnt + s.astype(jnp.int32)), None
-
-    @jax.jit
-    def sim(v, ref):
-        carry, _ = jax.lax.scan(body, (v, ref, jnp.zeros(v.shape, jnp.int32)), None,
-                                length=n_steps)
-        return carry
-
-    run_s, comp_s, out = time_compiled(sim, lif_init(n), repeats)
-    return _result(run_s, comp_s, out[-1], n, n_steps)
+    return _counting_scan(lif_step, lif_init, n, n_steps, repeats)
 
 
 WORKLOADS = {"W1a": run_w1a, "W1b": run_w1b, "W2": run_w2, "W3": run_w3}

@@ -3,17 +3,13 @@ key alone). Each problem is one line: where, key, what is wrong, and the fix."""
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
+from .config import _dotted, split_key, suggest
 from .inputs import CheckContext
 from .inputs.base import scalar_values
 from .models import MODELS
-
-
-def _dotted(path) -> str:
-    from .config import _dotted as d
-
-    return d(path)
 
 
 def numeric_keys(cfg) -> dict[tuple, object]:
@@ -67,8 +63,6 @@ def _domain_of(path: tuple, cfg, model) -> str | None:
 
 
 def check_config(cfg, raw, source) -> list[str]:
-    from .config import split_key, suggest
-
     out: list[str] = []
 
     def err(path, msg):
@@ -170,8 +164,6 @@ def check_config(cfg, raw, source) -> list[str]:
                                f"'sweep.axes.{_dotted(shown)}=[...]'")
         if cfg.sweep.mode == "zip" and len(set(lengths)) > 1:
             err(("sweep", "axes"), f"zip mode needs axes of equal length, got {lengths}")
-        import math
-
         n_total = size * (lengths[0] if cfg.sweep.mode == "zip" and lengths
                           else math.prod(lengths))
     if isinstance(rec.neurons, list):
