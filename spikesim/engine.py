@@ -27,6 +27,17 @@ from .integrators import INTEGRATORS
 
 SPIKE_WORD = 32
 
+#: XLA:CPU options for the chunk function. Both leave every result bit for bit the same
+#: (tests/test_engine_options.py) and were measured on the 2-core AVX-512 development VM
+#: (benchmarks/RESULTS.md): 512-bit vectors (XLA's default prefers 256) run the HH step
+#: about 25 % faster; copy insertion with region analysis drops the copies of the state that
+#: the while loop otherwise makes every step (LIF at 1e4 neurons: about 20 % faster).
+#: Machines without AVX-512 ignore the vector width.
+CPU_COMPILER_OPTIONS = {
+    "xla_cpu_prefer_vector_width": 512,
+    "xla_cpu_copy_insertion_use_region_analysis": True,
+}
+
 
 @dataclass
 class Layout:
@@ -241,7 +252,8 @@ class Engine:
         fn = self._chunk_fn()
         args = (carry, self.params, self.fields_at(0), self._put(np.int64(0)))
         out = self._out_shardings(jax.eval_shape(fn, *args))
-        self._compiled = jax.jit(fn, out_shardings=out).lower(*args).compile()
+        opts = CPU_COMPILER_OPTIONS if self.devices[0].platform == "cpu" else None
+        self._compiled = jax.jit(fn, out_shardings=out).lower(*args).compile(opts)
         return time.perf_counter() - t0
 
     def fields_at(self, k0: int):
@@ -279,39 +291,64 @@ class Engine:
         return tuple(out)
 
 
-def decode_spikes(words: np.ndarray, k0: int, block: int, n_valid_blocks: int
-                  ) -> tuple[np.ndarray, np.ndarray]:
+def iter_spikes(words: np.ndarray, k0: int, block: int, n_valid_blocks: int,
+                n_real: int | None = None, slice_words: int = 1 << 16):
     """Spike steps and neuron ids from a chunk's words ``[n_blocks, W, N]`` (first
-    ``n_valid_blocks`` blocks), sorted by step, then by neuron.
+    ``n_valid_blocks`` blocks; neurons from ``n_real`` on, the padding of a sharded run,
+    dropped), as a sequence of ``(steps, ids)`` pieces, each sorted by step, then by neuron,
+    and the pieces in step order.
 
-    O(words + spikes), all vectorised: the non-zero words come out of ``flatnonzero`` in
-    (word, neuron) order; a word with several bits set is expanded in place into one entry
-    per bit; a stable sort on the step alone (a radix sort while a chunk has fewer than
-    65,536 steps) then orders the entries by step and keeps them by neuron within a step."""
-    words = words[:n_valid_blocks]
-    _, n_words, n = words.shape
-    flat = words.reshape(-1)
-    idx = np.flatnonzero(flat != 0)  # nonzero of a bool array: twice as fast as of uint32
-    if idx.size == 0:
+    The chunk is decoded a few blocks at a time (about ``slice_words`` words): each piece's
+    temporaries then stay in the CPU cache and come from the heap instead of fresh pages,
+    which makes decoding several times faster than on the whole chunk at once (a chunk of
+    100,000 LIF neurons holds millions of spikes). Within a piece, O(words + spikes), all
+    vectorised: the non-zero words come out of ``flatnonzero`` in (word, neuron) order; a
+    word with several bits set is expanded in place into one entry per bit; a stable sort on
+    the step alone (a radix sort: keys below 65,536) then orders the entries by step and keeps
+    them by neuron within a step."""
+    n_blocks, n_words, n = words.shape
+    n_valid_blocks = min(n_valid_blocks, n_blocks)
+    per_block = n_words * SPIKE_WORD  # bit positions per block; >= block
+    # blocks per piece: enough words to amortise numpy's per-call cost, few enough bit
+    # positions that the sort key fits 16 bits
+    step_b = max(1, min(slice_words // max(1, n_words * n), (1 << 16) // per_block))
+    for b0 in range(0, n_valid_blocks, step_b):
+        b1 = min(b0 + step_b, n_valid_blocks)
+        flat = words[b0:b1].reshape(-1)
+        idx = np.flatnonzero(flat != 0)  # of a bool array: twice as fast as of uint32
+        if idx.size == 0:
+            continue
+        vals = flat[idx]
+        counts = np.bitwise_count(vals)
+        if counts.max() > 1:  # expand: entry r of a word gets its r-th lowest set bit
+            idx = np.repeat(idx, counts)
+            vals = np.repeat(vals, counts)
+            starts = np.repeat(np.cumsum(counts) - counts, counts)
+            rank = np.arange(idx.size) - starts
+            for r in range(1, int(counts.max())):
+                clear = rank >= r
+                vals[clear] &= vals[clear] - np.uint32(1)
+        bit = np.bitwise_count((vals & (~vals + np.uint32(1))) - np.uint32(1))
+        word, ids = np.divmod(idx, n)  # word = block * W + w, within the piece
+        key = word * SPIKE_WORD + bit  # = block * W * 32 + w * 32 + bit < 65,536
+        small = np.uint8 if (b1 - b0) * per_block <= 256 else np.uint16
+        order = np.argsort(key.astype(small), kind="stable")
+        key, ids = key[order], ids[order]
+        if per_block == block:
+            steps = key + (k0 + b0 * block)
+        else:
+            steps = (key // per_block + b0) * block + key % per_block + k0
+        if n_real is not None and n_real < n:
+            real = ids < n_real
+            steps, ids = steps[real], ids[real]
+        yield steps.astype(np.int64, copy=False), ids.astype(np.int64, copy=False)
+
+
+def decode_spikes(words: np.ndarray, k0: int, block: int, n_valid_blocks: int,
+                  n_real: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """All spikes of a chunk's words as one ``(steps, ids)`` pair: :func:`iter_spikes`
+    joined."""
+    pieces = list(iter_spikes(words, k0, block, n_valid_blocks, n_real))
+    if not pieces:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    vals = flat[idx]
-    counts = np.bitwise_count(vals)
-    if counts.max() > 1:  # expand: entry r of a word gets its r-th lowest set bit
-        idx = np.repeat(idx, counts)
-        vals = np.repeat(vals, counts)
-        starts = np.repeat(np.cumsum(counts) - counts, counts)
-        rank = np.arange(idx.size) - starts
-        for r in range(1, int(counts.max())):
-            clear = rank >= r
-            vals[clear] &= vals[clear] - np.uint32(1)
-    bit = np.bitwise_count((vals & (~vals + np.uint32(1))) - np.uint32(1))
-    if flat.size < (1 << 31):  # int32 arithmetic: half the memory traffic of int64
-        idx = idx.astype(np.int32)
-    word, ids = np.divmod(idx, idx.dtype.type(n))  # word = block * W + w
-    key = word * SPIKE_WORD + bit.astype(idx.dtype)  # = block * W * 32 + w * 32 + bit
-    order = np.argsort(key.astype(np.uint16) if key.max() < (1 << 16) else key, kind="stable")
-    key, ids = key[order].astype(np.int64), ids[order]
-    per_block = n_words * SPIKE_WORD
-    steps = k0 + (key if per_block == block else
-                  (key // per_block) * block + key % per_block)
-    return steps.astype(np.int64), ids.astype(np.int64)
+    return (np.concatenate([p[0] for p in pieces]), np.concatenate([p[1] for p in pieces]))

@@ -21,7 +21,7 @@ jax.config.update("jax_enable_x64", True)  # float64 runs; float32 runs use expl
 
 import numpy as np  # noqa: E402
 
-from .engine import Engine, decode_spikes  # noqa: E402
+from .engine import Engine, iter_spikes  # noqa: E402
 from .errors import RunError, UsageError  # noqa: E402
 from .resume import InitState  # noqa: E402
 from .writer import Writer, partial_path  # noqa: E402
@@ -320,10 +320,9 @@ def _write_chunk(plan, writer, layout, k0, k_end, words, samples):
     B, rec = layout.block, plan.record
     if layout.words:
         n_valid = -(-(k_end - k0) // B)
-        steps, ids = decode_spikes(np.asarray(words), k0, B, n_valid)
-        real = ids < plan.n  # drop the padding neurons of a sharded run
-        steps, ids = steps[real], ids[real]
-        writer.spikes(steps, ids)
+        # decoded a few blocks at a time (cache-sized pieces), padding neurons dropped
+        for steps, ids in iter_spikes(np.asarray(words), k0, B, n_valid, plan.n):
+            writer.spikes(steps, ids)
     if rec.variables:
         # sample i is the state at the end of block i; a block that straddles k_end stops
         # there, so the phase call (0, start_step) when start_step < every also ends on a

@@ -49,6 +49,9 @@ def versions() -> dict[str, str]:
 class Writer:
     """Streams one run into ``<path>.partial``."""
 
+    #: spikes collected before a write to the file (2^18: 4 MiB of timestamps and ids)
+    SPIKE_BUFFER = 1 << 18
+
     def __init__(self, plan, device_name: str, start=None):
         self.plan = plan
         self.path = Path(plan.output)
@@ -58,6 +61,11 @@ class Writer:
         self.pop = plan.population
         self.rows_written = 0
         self.n_spikes = 0
+        # allocated once (see spikes())
+        self._buf_t = np.empty(self.SPIKE_BUFFER, np.float64)
+        self._buf_i = np.empty(self.SPIKE_BUFFER, np.uint64)
+        self._buf_steps = np.empty(self.SPIKE_BUFFER, np.int64)
+        self._buf_n = 0
         self._attrs(device_name)
         self._layout()
         if start is not None:
@@ -136,16 +144,35 @@ class Writer:
 
     # -- streaming ----------------------------------------------------------------------
     def spikes(self, steps: np.ndarray, ids: np.ndarray):
-        """Append spikes; a spike's timestamp is the end of the step in which it crossed."""
+        """Append spikes (in time order); a spike's timestamp is the end of the step in which
+        it crossed. They are collected in a fixed buffer and reach the file in large writes
+        (when the buffer fills, and at every :meth:`progress`): the runner hands them over a
+        few blocks at a time, and one HDF5 resize and write per piece would cost more than
+        the decoding."""
         if not self.plan.record.spikes or steps.size == 0:
+            return
+        at = 0
+        while at < steps.size:
+            if self._buf_n == self._buf_t.size:
+                self._flush_spikes()
+            take = min(steps.size - at, self._buf_t.size - self._buf_n)
+            sl = slice(self._buf_n, self._buf_n + take)
+            np.add(steps[at:at + take], 1, out=self._buf_steps[:take])
+            np.multiply(self._buf_steps[:take], self.plan.dt, out=self._buf_t[sl])
+            self._buf_i[sl] = ids[at:at + take]
+            self._buf_n += take
+            at += take
+        self.n_spikes += steps.size
+
+    def _flush_spikes(self):
+        if not self._buf_n:
             return
         g = self.f[f"spikes/{self.pop}"]
         n0 = g["timestamps"].shape[0]
-        for name, values in (("timestamps", (steps + 1) * self.plan.dt),
-                             ("node_ids", ids.astype(np.uint64))):
-            g[name].resize((n0 + steps.size,))
-            g[name][n0:] = values
-        self.n_spikes += steps.size
+        for name, buf in (("timestamps", self._buf_t), ("node_ids", self._buf_i)):
+            g[name].resize((n0 + self._buf_n,))
+            g[name][n0:] = buf[:self._buf_n]
+        self._buf_n = 0
 
     def samples(self, rows: dict[str, np.ndarray]):
         """Append report rows ``{var: [rows, N_rec]}`` (all variables the same rows)."""
@@ -158,6 +185,8 @@ class Writer:
         self.rows_written += n or 0
 
     def progress(self, steps_done: int):
+        """Everything up to ``steps_done`` is in the file: flush the spikes, mark, flush."""
+        self._flush_spikes()
         self.f.attrs["steps_done"] = steps_done
         self.f.flush()
 

@@ -4,7 +4,7 @@
 import numpy as np
 import pytest
 
-from spikesim.engine import SPIKE_WORD, decode_spikes
+from spikesim.engine import SPIKE_WORD, decode_spikes, iter_spikes
 
 
 def pack(spikes: np.ndarray, block: int) -> np.ndarray:
@@ -35,3 +35,22 @@ def test_only_valid_blocks_are_decoded():
     spikes = np.ones((4 * 32, 5), bool)
     steps, _ = decode_spikes(pack(spikes, 32), 0, 32, 2)
     assert steps.max() == 2 * 32 - 1 and steps.size == 2 * 32 * 5
+
+
+@pytest.mark.parametrize("slice_words", [1, 300, 5000, 1 << 16])
+def test_pieces_join_to_the_whole_and_drop_padding(slice_words):
+    """Decoded a few blocks at a time (pieces of any size), the pieces are in step order and
+    join to the spikes that were packed; neurons from n_real on (padding) are dropped."""
+    block = 10
+    rng = np.random.default_rng(slice_words)
+    spikes = rng.random((9 * block, 103)) < 0.2
+    pieces = list(iter_spikes(pack(spikes, block), 50, block, 9, n_real=100,
+                              slice_words=slice_words))
+    assert all(p[0].size for p in pieces)
+    steps = np.concatenate([p[0] for p in pieces])
+    ids = np.concatenate([p[1] for p in pieces])
+    want_steps, want_ids = np.nonzero(spikes[:, :100])
+    np.testing.assert_array_equal(steps, want_steps + 50)
+    np.testing.assert_array_equal(ids, want_ids)
+    if slice_words < 103:  # one block per piece
+        assert len(pieces) == 9
