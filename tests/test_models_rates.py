@@ -22,7 +22,10 @@ from spikesim.models import wang_buzsaki as wb  # noqa: E402
 
 mpmath.mp.dps = 30
 
-OFFSETS = [0.0, 1e-12, -1e-12, 1e-7, -1e-7, 1e-5, -1e-5, 1e-3, -1e-3, 0.1, -0.1, 3.0, -3.0]
+# offsets in mV (x = offset / 10): at the singularity, within the series (|x| < 1/2), on
+# both sides of the switch to the direct formula at |x| = 1/2, and well beyond
+OFFSETS = [0.0, 1e-12, -1e-12, 1e-7, -1e-7, 1e-5, -1e-5, 1e-3, -1e-3, 0.1, -0.1, 3.0, -3.0,
+           4.99, -4.99, 5.0, -5.0, 5.01, -5.01, 20.0, -20.0, 200.0, -200.0]
 
 # Relative tolerance: the argument x = (v_s - v) / 10 is formed in floating point, so it
 # carries an absolute error of ~ulp(v) / 10 (v ~ -35..-40 or 10..25 mV: 7e-15 in float64,
