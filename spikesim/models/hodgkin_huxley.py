@@ -32,9 +32,10 @@ def rates(v, v_rest):
     """(alpha_n, beta_n, alpha_m, beta_m, alpha_h, beta_h) in 1/ms at membrane potential v.
 
     The removable 0/0 of alpha_n (at u = 10 mV) and alpha_m (at u = 25 mV) goes through
-    ``exprel``, exact at and near the singular voltage. The voltage scales are applied as
-    multiplications by their reciprocals (``u * 0.1`` for ``u / 10``): the same to within an
-    ulp, and a vector division costs XLA:CPU about ten multiplications (5 % of the step)."""
+    ``exprel``, accurate to a few ulps at and near the singular voltage. The voltage scales
+    are applied as multiplications by their reciprocals (``u * 0.1`` for ``u / 10``): the same
+    to within an ulp, and a vector division costs XLA:CPU about ten multiplications (5 % of
+    the step)."""
     u = v - v_rest
     alpha_n = 0.1 * exprel((10.0 - u) * 0.1)
     beta_n = 0.125 * jnp.exp(u * (-1 / 80))
