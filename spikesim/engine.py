@@ -343,12 +343,3 @@ def iter_spikes(words: np.ndarray, k0: int, block: int, n_valid_blocks: int,
             steps, ids = steps[real], ids[real]
         yield steps.astype(np.int64, copy=False), ids.astype(np.int64, copy=False)
 
-
-def decode_spikes(words: np.ndarray, k0: int, block: int, n_valid_blocks: int,
-                  n_real: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """All spikes of a chunk's words as one ``(steps, ids)`` pair: :func:`iter_spikes`
-    joined."""
-    pieces = list(iter_spikes(words, k0, block, n_valid_blocks, n_real))
-    if not pieces:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    return (np.concatenate([p[0] for p in pieces]), np.concatenate([p[1] for p in pieces]))

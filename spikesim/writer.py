@@ -60,7 +60,6 @@ class Writer:
         self.f = h5py.File(self.partial, "w")
         self.pop = plan.population
         self.rows_written = 0
-        self.n_spikes = 0
         # allocated once (see spikes())
         self._buf_t = np.empty(self.SPIKE_BUFFER, np.float64)
         self._buf_i = np.empty(self.SPIKE_BUFFER, np.uint64)
@@ -162,7 +161,6 @@ class Writer:
             self._buf_i[sl] = ids[at:at + take]
             self._buf_n += take
             at += take
-        self.n_spikes += steps.size
 
     def _flush_spikes(self):
         if not self._buf_n:

@@ -4,7 +4,15 @@
 import numpy as np
 import pytest
 
-from spikesim.engine import SPIKE_WORD, decode_spikes, iter_spikes
+from spikesim.engine import SPIKE_WORD, iter_spikes
+
+
+def decode_spikes(words, k0, block, n_valid_blocks):
+    """All spikes of a chunk as one (steps, ids) pair: the pieces of iter_spikes joined."""
+    pieces = list(iter_spikes(words, k0, block, n_valid_blocks))
+    if not pieces:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    return np.concatenate([p[0] for p in pieces]), np.concatenate([p[1] for p in pieces])
 
 
 def pack(spikes: np.ndarray, block: int) -> np.ndarray:
