@@ -15,6 +15,8 @@ Workloads (10,000 steps each, N in {1e3, 1e4, 1e5}):
        R*I = 20 mV, dt 0.1 ms, exact exponential step (~63 spikes)
 
 Usage:  python benchmarks/baselines.py [--n 1000 10000 100000] [--workloads W1a W2] [--repeats 3]
+        python benchmarks/baselines.py --serve   (run.py's plain-JAX worker: reads "W3 10000"
+                                                  lines, answers "rate compile_s spikes")
 
 Every ``run_*`` function returns ``(neuron_steps_per_s, compile_s, spikes_per_neuron)``.
 The model step functions (``hh_step``, ``izh_step``, ``lif_step``) and the timing helper
@@ -26,6 +28,7 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import sys
 import time
 
 import jax
@@ -242,12 +245,27 @@ WORKLOADS = {"W1a": run_w1a, "W1b": run_w1b, "W2": run_w2, "W3": run_w3}
 SIZES = (1_000, 10_000, 100_000)
 
 
+def serve(stdin, stdout):
+    """Answer one timing per request line ``"<workload> <n>"`` with ``"<neuron-steps/s>
+    <compile s> <spikes/neuron>"``: run.py's worker for the plain-JAX baseline, a process of
+    its own so that it runs under XLA's default flags, not those spikesim sets in run.py's
+    process."""
+    for line in stdin:
+        wl, n = line.split()
+        rate, comp, spn = WORKLOADS[wl](int(n), repeats=1)
+        print(rate, comp, spn, file=stdout, flush=True)
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--n", type=int, nargs="+", default=list(SIZES))
     p.add_argument("--workloads", nargs="+", default=list(WORKLOADS), choices=list(WORKLOADS))
     p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--serve", action="store_true", help="answer timing requests on stdin")
     a = p.parse_args(argv)
+    if a.serve:
+        serve(sys.stdin, sys.stdout)
+        return 0
     print(f"jax {jax.__version__}, devices {jax.devices()}, steps {N_STEPS}, "
           f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
     print(f"{'workload':8} {'N':>8} {'neuron-steps/s':>15} {'compile s':>10} {'spikes/neuron':>14}  clean/tries  others")

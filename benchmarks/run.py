@@ -7,7 +7,12 @@ For each workload (W1a, W1b, W2, W3; see ``baselines.py``) and population size i
       reported separately as ``compile_seconds``);
 * (b) ``spikesim run`` as a whole process: neuron-steps/s over the wall time, and peak RSS;
 * (c) the simple hand-written ``jax.jit(jax.lax.scan)`` of ``baselines.py`` (one device,
-      spike count in the carry; W1b keeps its samples in memory and writes nothing);
+      spike count in the carry; W1b keeps its samples in memory and writes nothing), in
+      this process, so under the XLA flags that importing spikesim sets (one CPU device per
+      core, multi-output fusion);
+* (c0) the same scan under XLA's default flags, i.e. as a user who never imports spikesim
+      runs it: XLA reads its flags once per process, so (c0) runs in a worker process
+      (``baselines.py --serve``), still interleaved with (a) and (c);
 
 and prints neuron-steps/s, the ratio (a)/(c), compile times and peak RSS. Options:
 
@@ -35,6 +40,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 os.environ.setdefault("SPIKESIM_CACHE_DIR", tempfile.mkdtemp(prefix="spikesim-bench-cache-"))
+USER_XLA_FLAGS = os.environ.get("XLA_FLAGS")  # before spikesim adds its own
 
 import spikesim  # noqa: E402  (before jax: spikesim asks XLA for one CPU device per core)
 
@@ -93,6 +99,31 @@ def run_process(cfg: dict, tmp: Path, *overrides: str) -> tuple[float, float]:
     return float(wall), int(rss_kib) / 1024
 
 
+class PlainJax:
+    """(c0): the baselines in a worker process that never imports spikesim."""
+
+    def __init__(self):
+        env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}
+        if USER_XLA_FLAGS is not None:
+            env["XLA_FLAGS"] = USER_XLA_FLAGS
+        self.proc = subprocess.Popen([sys.executable, str(HERE / "baselines.py"), "--serve"],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                                     env=env)
+
+    def __call__(self, wl: str, n: int) -> float:
+        """Neuron-steps/s of one timed call."""
+        self.proc.stdin.write(f"{wl} {n}\n")
+        self.proc.stdin.flush()
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError("the plain-JAX baseline worker died")
+        return float(line.split()[0])
+
+    def close(self):
+        self.proc.stdin.close()
+        self.proc.wait()
+
+
 def fmt(x: float) -> str:
     return f"{x:.2e}"
 
@@ -114,19 +145,21 @@ def main(argv=None):
           f"jax {jax.__version__}, spikesim {spikesim.__version__}; "
           f"devices {[str(d) for d in jax.devices()]}")
     print("neuron-steps/s; (a) spikesim.run (loop + HDF5, compile excluded), (b) `spikesim run` "
-          "process wall, (c) hand-written scan; medians of repeats\n")
+          "process wall, (c) hand-written scan in this process, (c0) the same under XLA's "
+          "default flags; medians of repeats\n")
     head = (f"{'work':5} {'N':>7} {'(a) api':>9} {'(b) cli':>9} {'(c) scan':>9} {'a/c':>5} "
+            f"{'(c0) plain':>10} {'a/c0':>5} "
             f"{'comp a':>7} {'comp c':>7} {'rss b':>7} {'spk/n':>6}")
     if args.safety:
         head += f" {'no check':>9} {'cost':>6} {'1 chunk':>9} {'cost':>6}"
     print(head)
     tmp = Path(tempfile.mkdtemp(prefix="spikesim-bench-"))
-    rows = []
+    plain = PlainJax()
     for wl in args.workloads:
         for n in args.n:
             cfg = config(wl, n)
             work = n * base.N_STEPS
-            a, c, unchecked, single = [], [], [], []
+            a, c, c0, unchecked, single = [], [], [], [], []
             comp_a = comp_c = spk = 0.0
             run_api(cfg, tmp / "warm.h5")  # compile once (the cache serves the repeats)
             for _ in range(args.repeats):  # interleaved, so drifts in load hit both
@@ -134,6 +167,7 @@ def main(argv=None):
                 a.append(run_s)
                 rate_c, comp_c, _ = base.WORKLOADS[wl](n, repeats=1)
                 c.append(work / rate_c)
+                c0.append(work / plain(wl, n))
                 if args.safety:
                     unchecked.append(run_api(cfg, tmp / "u.h5",
                                              "simulation.check_finite=false")[0])
@@ -141,14 +175,15 @@ def main(argv=None):
                                           f"simulation.chunk_steps={base.N_STEPS}")[0])
             wall_b, rss_b = run_process(cfg, tmp)
             ra, rc = work / statistics.median(a), work / statistics.median(c)
+            rc0 = work / statistics.median(c0)
             line = (f"{wl:5} {n:>7} {fmt(ra):>9} {fmt(work / wall_b):>9} {fmt(rc):>9} "
-                    f"{ra / rc:>5.2f} {comp_a:>7.2f} {comp_c:>7.2f} {rss_b:>6.0f}M {spk:>6.1f}")
+                    f"{ra / rc:>5.2f} {fmt(rc0):>10} {ra / rc0:>5.2f} {comp_a:>7.2f} {comp_c:>7.2f} {rss_b:>6.0f}M {spk:>6.1f}")
             if args.safety:  # cost = how much slower (a) is than the variant
                 for variant in (unchecked, single):
                     rv = work / statistics.median(variant)
                     line += f" {fmt(rv):>9} {100 * (rv - ra) / rv:>5.1f}%"
             print(line, flush=True)
-            rows.append((wl, n, ra, rc))
+    plain.close()
     if args.memory:
         n = max(args.n)
         print(f"\npeak RSS of `spikesim run` for W1b at N = {n}:")

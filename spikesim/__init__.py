@@ -16,7 +16,24 @@ def _host_devices():
         _os.environ["XLA_FLAGS"] = f"{flags} {flag}={max(1, cores or 1)}".strip()
 
 
+
+def _fusion():
+    """XLA:CPU multi-output fusion: the updates of a step's state variables, which read the
+    same arrays, compile to one loop over the neurons instead of one loop each. XLA's CPU
+    backend leaves it off by default. At 10,000 neurons, where launching each loop costs as
+    much as running it, LIF and Izhikevich run about 1.5x faster (benchmarks/RESULTS.md). It
+    changes the grouping of operations, not the operations: the tested models fire the same
+    spikes, and a value may move by an ulp where LLVM contracts another multiply-add into an
+    FMA (tests/test_engine_options.py). Like the device count, XLA reads it once, when JAX
+    starts; ``xla_backend_extra_options`` set by the user in ``XLA_FLAGS`` replace it."""
+    flag = "--xla_backend_extra_options"
+    flags = _os.environ.get("XLA_FLAGS", "")
+    if flag not in flags:
+        _os.environ["XLA_FLAGS"] = f"{flags} {flag}=xla_cpu_use_multi_output_fusion".strip()
+
+
 _host_devices()
+_fusion()
 
 from .api import run  # noqa: E402
 from .load import load  # noqa: E402
