@@ -117,3 +117,44 @@ def test_no_overflow_in_any_stage(name, huge, integrator):
             assert np.all(np.asarray(s)), "a huge input must make every neuron spike"
             assert all(np.all(np.isfinite(np.asarray(x))) for x in y_step.values())
         spy.stages.clear()
+
+
+def _mp_hh(v):
+    """The six classic HH rates (alpha_n, beta_n, alpha_m, beta_m, alpha_h, beta_h) of the
+    1952 paper at v (mV, rest at -65), in mpmath."""
+    u = mpmath.mpf(v) + 65
+    a_n = (mpmath.mpf("0.01") * (10 - u) / mpmath.expm1((10 - u) / 10) if u != 10
+           else mpmath.mpf("0.1"))
+    a_m = mpmath.mpf("0.1") * (25 - u) / mpmath.expm1((25 - u) / 10) if u != 25 else mpmath.mpf(1)
+    return [a_n, mpmath.mpf("0.125") * mpmath.exp(-u / 80), a_m, 4 * mpmath.exp(-u / 18),
+            mpmath.mpf("0.07") * mpmath.exp(-u / 20), 1 / (mpmath.exp((30 - u) / 10) + 1)]
+
+
+def _mp_wb(v):
+    """The six Wang-Buzsaki (1996) rates (alpha_m, beta_m, alpha_h, beta_h, alpha_n, beta_n)
+    at v (mV), in mpmath."""
+    v = mpmath.mpf(v)
+    a_m = (-mpmath.mpf("0.1") * (v + 35) / mpmath.expm1(-(v + 35) / 10) if v != -35
+           else mpmath.mpf(1))
+    a_n = (-mpmath.mpf("0.01") * (v + 34) / mpmath.expm1(-(v + 34) / 10) if v != -34
+           else mpmath.mpf("0.1"))
+    return [a_m, 4 * mpmath.exp(-(v + 60) / 18), mpmath.mpf("0.07") * mpmath.exp(-(v + 58) / 20),
+            1 / (mpmath.exp(-(v + 28) / 10) + 1), a_n, mpmath.mpf("0.125") * mpmath.exp(-(v + 44) / 80)]
+
+
+@pytest.mark.parametrize("dtype", [jnp.float32, jnp.float64])
+@pytest.mark.parametrize("label,fn,exact", [
+    ("hh", lambda v: hh.rates(v, -65.0), _mp_hh),
+    ("wb", wb.rates, _mp_wb),
+])
+def test_all_rates_over_the_voltage_range(label, fn, exact, dtype):
+    """Every rate from -120 to +60 mV, against the paper's formula in mpmath at the same
+    floating-point voltage. The rates share exponentials (exp(-u/10) times constants,
+    exp(-u/80) to the fourth power for exp(-u/20)); the bound is 16 units of roundoff
+    (2^-24, 2^-53): forming the argument u/s rounds it by up to |u/s|/2 units, which exp
+    passes on to the value (|u/s| <= 13 here), plus exp's own error and a few products."""
+    v = jnp.asarray(np.linspace(-120.0, 60.0, 721), dtype)
+    got = np.asarray(jax.jit(lambda x: jnp.stack(fn(x)))(v), np.float64)
+    want = np.array([[float(r) for r in exact(float(x))] for x in np.asarray(v)]).T
+    unit = np.finfo(dtype).eps / 2
+    np.testing.assert_allclose(got, want, rtol=16 * unit, atol=0)

@@ -1,5 +1,7 @@
 """Numerically safe helpers shared by the conductance-based models."""
 
+import math
+
 import jax.numpy as jnp
 
 
@@ -9,9 +11,11 @@ _EVEN_SERIES = (1 / 12, -1 / 720, 1 / 30240, -1 / 1209600, 1 / 47900160,
                 -691 / 1307674368000, 1 / 74724249600)
 
 
-def exprel(x):
+def exprel(x, exp_x=None):
     """``x / (exp(x) - 1)``, accurate to a few ulps everywhere, and exact in the limit 1 at
-    ``x = 0``.
+    ``x = 0``. ``exp_x``, if given, is ``exp(x)`` computed by the caller (a rate function that
+    gets several exponentials from one, see ``hodgkin_huxley.rates``); it is used only where
+    ``|x| >= 1/2``.
 
     HH-type rate functions have the form ``k * u / (exp(u / s) - 1)`` with a removable 0/0 at
     ``u = 0``. For ``|x| >= 1/2`` the direct formula loses at most ``e^x / |e^x - 1| < 2.6``
@@ -24,7 +28,8 @@ def exprel(x):
     x = jnp.asarray(x)
     small = jnp.abs(x) < 0.5
     safe = jnp.where(small, 1.0, x)
-    direct = safe / (jnp.exp(safe) - 1.0)
+    safe_exp = jnp.exp(safe) if exp_x is None else jnp.where(small, math.e, exp_x)
+    direct = safe / (safe_exp - 1.0)
     terms = _EVEN_SERIES[:4] if x.dtype == jnp.float32 else _EVEN_SERIES
     x2 = x * x
     even = jnp.zeros_like(x) + terms[-1]

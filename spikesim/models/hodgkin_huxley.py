@@ -22,27 +22,42 @@ upward crossing once (the same spikes when spike_reset = 1); and the test is v >
 
 from __future__ import annotations
 
+import math
+
 import jax.numpy as jnp
 
 from ._rates import exprel
 from .base import Model, Param, Preset, StateVar
 
 
+# exp((c - u) / 10) = e^(c/10) exp(-u/10) for the three rates with a 10 mV scale
+_E1, _E2_5, _E3 = math.exp(1.0), math.exp(2.5), math.exp(3.0)
+
+
 def rates(v, v_rest):
     """(alpha_n, beta_n, alpha_m, beta_m, alpha_h, beta_h) in 1/ms at membrane potential v.
 
     The removable 0/0 of alpha_n (at u = 10 mV) and alpha_m (at u = 25 mV) goes through
-    ``exprel``, accurate to a few ulps at and near the singular voltage. The voltage scales
-    are applied as multiplications by their reciprocals (``u * 0.1`` for ``u / 10``): the same
-    to within an ulp, and a vector division costs XLA:CPU about ten multiplications (5 % of
-    the step)."""
+    ``exprel``, accurate to a few ulps at and near the singular voltage.
+
+    Three exponentials serve the six rates: ``exp(-u/10)``, times the constants e^1, e^2.5
+    and e^3, is the exponential of alpha_n, alpha_m and beta_h; ``exp(-u/80)`` is beta_n's,
+    and its fourth power alpha_h's ``exp(-u/20)``; beta_m has its own ``exp(-u/18)``. Each
+    rate stays within a few ulps of the paper's formula (tests/test_models_rates.py), and the
+    HH step runs about 20 % faster: XLA:CPU evaluates an ``exp`` as some twenty vector
+    instructions, the largest part of the step. The voltage scales are likewise
+    multiplications by their reciprocals (``u * 0.1`` for ``u / 10``): a vector division
+    costs XLA:CPU about ten multiplications."""
     u = v - v_rest
-    alpha_n = 0.1 * exprel((10.0 - u) * 0.1)
-    beta_n = 0.125 * jnp.exp(u * (-1 / 80))
-    alpha_m = exprel((25.0 - u) * 0.1)
+    e10 = jnp.exp(u * -0.1)
+    e80 = jnp.exp(u * (-1 / 80))
+    e80_2 = e80 * e80
+    alpha_n = 0.1 * exprel((10.0 - u) * 0.1, _E1 * e10)
+    beta_n = 0.125 * e80
+    alpha_m = exprel((25.0 - u) * 0.1, _E2_5 * e10)
     beta_m = 4.0 * jnp.exp(u * (-1 / 18))
-    alpha_h = 0.07 * jnp.exp(u * (-1 / 20))
-    beta_h = 1.0 / (jnp.exp((30.0 - u) * 0.1) + 1.0)
+    alpha_h = 0.07 * (e80_2 * e80_2)
+    beta_h = 1.0 / (_E3 * e10 + 1.0)
     return alpha_n, beta_n, alpha_m, beta_m, alpha_h, beta_h
 
 

@@ -15,23 +15,36 @@ exactly. v is *not*: the sodium current ``g_Na m_inf(v)^3 h (v - E_Na)`` depends
 
 from __future__ import annotations
 
+import math
+
 import jax.numpy as jnp
 
 from ._rates import exprel
 from .base import Model, Param, StateVar
 
 
+# exp(-(v + c) / s) as constants times two shared exponentials (see hodgkin_huxley.rates)
+_E_M, _E_H, _E_N = math.exp(-3.5), math.exp(-2.8), math.exp(-3.4)  # exp(-c/10): m, beta_h, n
+_E_AH = math.exp(-14.0 / 20.0)  # exp(-(v+58)/20) = exp(-(v+44)/80)^4 * exp(-14/20)
+
+
 def rates(v):
     """(alpha_m, beta_m, alpha_h, beta_h, alpha_n, beta_n) in 1/ms at v (mV), before ``phi``.
 
     alpha_m and alpha_n have a removable 0/0 at v = -35 and -34 mV; both go through
-    ``exprel`` (``x / (exp(x) - 1)``), exact at and near the singular voltage."""
-    alpha_m = exprel(-(v + 35.0) / 10.0)
-    beta_m = 4.0 * jnp.exp(-(v + 60.0) / 18.0)
-    alpha_h = 0.07 * jnp.exp(-(v + 58.0) / 20.0)
-    beta_h = 1.0 / (jnp.exp(-(v + 28.0) / 10.0) + 1.0)
-    alpha_n = 0.1 * exprel(-(v + 34.0) / 10.0)
-    beta_n = 0.125 * jnp.exp(-(v + 44.0) / 80.0)
+    ``exprel`` (``x / (exp(x) - 1)``), exact at and near the singular voltage. As in
+    ``hodgkin_huxley.rates``, three exponentials serve the six rates: ``exp(-v/10)`` (alpha_m,
+    beta_h, alpha_n), ``exp(-(v+44)/80)`` (beta_n, and to the fourth power alpha_h) and
+    ``exp(-(v+60)/18)`` (beta_m); each rate stays within a few ulps of the paper's formula."""
+    e10 = jnp.exp(v * -0.1)
+    e80 = jnp.exp((v + 44.0) * (-1 / 80))
+    e80_2 = e80 * e80
+    alpha_m = exprel((v + 35.0) * -0.1, _E_M * e10)
+    beta_m = 4.0 * jnp.exp((v + 60.0) * (-1 / 18))
+    alpha_h = 0.07 * _E_AH * (e80_2 * e80_2)
+    beta_h = 1.0 / (_E_H * e10 + 1.0)
+    alpha_n = 0.1 * exprel((v + 34.0) * -0.1, _E_N * e10)
+    beta_n = 0.125 * e80
     return alpha_m, beta_m, alpha_h, beta_h, alpha_n, beta_n
 
 
