@@ -334,6 +334,8 @@ def _write_chunk(plan, writer, layout, k0, k_end, words, samples):
         keep = first[on]
         if keep.size:
             n_rec = len(rec.neurons)
+            if keep[-1] - keep[0] == keep.size - 1:  # consecutive rows (the usual case): a
+                keep = slice(keep[0], keep[-1] + 1)  # view, not a copy of tens of MB
             writer.samples({v: np.asarray(x)[keep, :n_rec]
                             for v, x in zip(rec.variables, samples)})
 
