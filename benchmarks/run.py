@@ -16,6 +16,9 @@ For each workload (W1a, W1b, W2, W3; see ``baselines.py``) and population size i
 
 and prints neuron-steps/s, the ratio (a)/(c), compile times and peak RSS. Options:
 
+* ``--ceiling``: for W1a, also the hand-vectorised C loop of ``c_ceiling/hh.c`` (built here
+  with gcc -O3 -march=native -ffast-math -fopenmp, both cores; the better of its two loop
+  orders), interleaved with (a), and the ratio (a)/C;
 * ``--safety``: (a) again with the NaN check off, and again as one single chunk, to measure
   what the safety machinery costs (progress bars are off in (a) and in ``-q`` runs);
 * ``--memory``: peak RSS of (b) for W1b at the largest N, at 1x and 10x the duration;
@@ -23,7 +26,7 @@ and prints neuron-steps/s, the ratio (a)/(c), compile times and peak RSS. Option
   ".[bench]"``; see ``peers.py``).
 
 Usage: python benchmarks/run.py [--n 1000 10000 100000] [--workloads W1a W1b W2 W3]
-       [--repeats 3] [--safety] [--memory] [--peers]
+       [--repeats 3] [--ceiling] [--safety] [--memory] [--peers]
 """
 
 from __future__ import annotations
@@ -124,6 +127,28 @@ class PlainJax:
         self.proc.wait()
 
 
+class CCeiling:
+    """The C ceiling of W1a (c_ceiling/hh.c), built once into a temporary folder."""
+
+    def __init__(self, tmp: Path):
+        src = HERE / "c_ceiling" / "hh.c"
+        flags = ["-O3", "-march=native", "-ffast-math", "-fopenmp"]
+        self.binaries = [tmp / "hh_tiled", tmp / "hh_time_outer"]
+        for binary, extra in zip(self.binaries, ([], ["-DTIME_OUTER"])):
+            subprocess.run(["gcc", *flags, *extra, str(src), "-o", str(binary), "-lm"],
+                           check=True)
+
+    def __call__(self, n: int) -> float:
+        """Neuron-steps/s: the better of the two loop orders, one timed run each."""
+        env = dict(os.environ, OMP_NUM_THREADS=str(os.cpu_count() or 1), OMP_PROC_BIND="true")
+        rates = []
+        for binary in self.binaries:
+            out = subprocess.run([str(binary), str(n), str(base.N_STEPS), "1"], env=env,
+                                 capture_output=True, text=True, check=True).stdout
+            rates.append(float(out.split("neuron_steps_per_s(median)=")[1].split()[0]))
+        return max(rates)
+
+
 def fmt(x: float) -> str:
     return f"{x:.2e}"
 
@@ -133,6 +158,7 @@ def main(argv=None):
     ap.add_argument("--n", type=int, nargs="+", default=list(base.SIZES))
     ap.add_argument("--workloads", nargs="+", default=list(base.WORKLOADS))
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--ceiling", action="store_true")
     ap.add_argument("--safety", action="store_true")
     ap.add_argument("--memory", action="store_true")
     ap.add_argument("--peers", action="store_true")
@@ -150,16 +176,19 @@ def main(argv=None):
     head = (f"{'work':5} {'N':>7} {'(a) api':>9} {'(b) cli':>9} {'(c) scan':>9} {'a/c':>5} "
             f"{'(c0) plain':>10} {'a/c0':>5} "
             f"{'comp a':>7} {'comp c':>7} {'rss b':>7} {'spk/n':>6}")
+    if args.ceiling:
+        head += f" {'C (W1a)':>9} {'a/C':>5}"
     if args.safety:
         head += f" {'no check':>9} {'cost':>6} {'1 chunk':>9} {'cost':>6}"
     print(head)
     tmp = Path(tempfile.mkdtemp(prefix="spikesim-bench-"))
     plain = PlainJax()
+    ceiling = CCeiling(tmp) if args.ceiling else None
     for wl in args.workloads:
         for n in args.n:
             cfg = config(wl, n)
             work = n * base.N_STEPS
-            a, c, c0, unchecked, single = [], [], [], [], []
+            a, c, c0, c_ceil, unchecked, single = [], [], [], [], [], []
             comp_a = comp_c = spk = 0.0
             run_api(cfg, tmp / "warm.h5")  # compile once (the cache serves the repeats)
             for _ in range(args.repeats):  # interleaved, so drifts in load hit both
@@ -168,6 +197,8 @@ def main(argv=None):
                 rate_c, comp_c, _ = base.WORKLOADS[wl](n, repeats=1)
                 c.append(work / rate_c)
                 c0.append(work / plain(wl, n))
+                if ceiling and wl == "W1a":
+                    c_ceil.append(work / ceiling(n))
                 if args.safety:
                     unchecked.append(run_api(cfg, tmp / "u.h5",
                                              "simulation.check_finite=false")[0])
@@ -178,6 +209,11 @@ def main(argv=None):
             rc0 = work / statistics.median(c0)
             line = (f"{wl:5} {n:>7} {fmt(ra):>9} {fmt(work / wall_b):>9} {fmt(rc):>9} "
                     f"{ra / rc:>5.2f} {fmt(rc0):>10} {ra / rc0:>5.2f} {comp_a:>7.2f} {comp_c:>7.2f} {rss_b:>6.0f}M {spk:>6.1f}")
+            if c_ceil:
+                r_ceil = work / statistics.median(c_ceil)
+                line += f" {fmt(r_ceil):>9} {ra / r_ceil:>5.2f}"
+            elif args.ceiling:
+                line += f" {'':>9} {'':>5}"
             if args.safety:  # cost = how much slower (a) is than the variant
                 for variant in (unchecked, single):
                     rv = work / statistics.median(variant)
