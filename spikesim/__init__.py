@@ -16,7 +16,6 @@ def _host_devices():
         _os.environ["XLA_FLAGS"] = f"{flags} {flag}={max(1, cores or 1)}".strip()
 
 
-
 def _fusion():
     """XLA:CPU multi-output fusion: the updates of a step's state variables, which read the
     same arrays, compile to one loop over the neurons instead of one loop each. XLA's CPU

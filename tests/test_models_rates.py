@@ -138,8 +138,9 @@ def _mp_wb(v):
            else mpmath.mpf(1))
     a_n = (-mpmath.mpf("0.01") * (v + 34) / mpmath.expm1(-(v + 34) / 10) if v != -34
            else mpmath.mpf("0.1"))
-    return [a_m, 4 * mpmath.exp(-(v + 60) / 18), mpmath.mpf("0.07") * mpmath.exp(-(v + 58) / 20),
-            1 / (mpmath.exp(-(v + 28) / 10) + 1), a_n, mpmath.mpf("0.125") * mpmath.exp(-(v + 44) / 80)]
+    return [a_m, 4 * mpmath.exp(-(v + 60) / 18),
+            mpmath.mpf("0.07") * mpmath.exp(-(v + 58) / 20), 1 / (mpmath.exp(-(v + 28) / 10) + 1),
+            a_n, mpmath.mpf("0.125") * mpmath.exp(-(v + 44) / 80)]
 
 
 @pytest.mark.parametrize("dtype", [jnp.float32, jnp.float64])

@@ -43,7 +43,8 @@ def rates(v, v_rest):
     Three exponentials serve the six rates: ``exp(-u/10)``, times the constants e^1, e^2.5
     and e^3, is the exponential of alpha_n, alpha_m and beta_h; ``exp(-u/80)`` is beta_n's,
     and its fourth power alpha_h's ``exp(-u/20)``; beta_m has its own ``exp(-u/18)``. Each
-    rate stays within a few ulps of the paper's formula (tests/test_models_rates.py), and the
+    rate stays within a few ulps of the paper's formula (tests/test_models_rates.py). With
+    multi-output fusion (``spikesim/__init__.py``), which evaluates all gates in one loop, the
     HH step runs about 20 % faster: XLA:CPU evaluates an ``exp`` as some twenty vector
     instructions, the largest part of the step. The voltage scales are likewise
     multiplications by their reciprocals (``u * 0.1`` for ``u / 10``): a vector division
