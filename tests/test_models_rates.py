@@ -17,6 +17,7 @@ import pytest  # noqa: E402
 
 from spikesim.integrators import INTEGRATORS  # noqa: E402
 from spikesim.models import get_model  # noqa: E402
+from spikesim.models._rates import exprel  # noqa: E402
 from spikesim.models import hodgkin_huxley as hh  # noqa: E402
 from spikesim.models import wang_buzsaki as wb  # noqa: E402
 
@@ -159,3 +160,19 @@ def test_all_rates_over_the_voltage_range(label, fn, exact, dtype):
     want = np.array([[float(r) for r in exact(float(x))] for x in np.asarray(v)]).T
     unit = np.finfo(dtype).eps / 2
     np.testing.assert_allclose(got, want, rtol=16 * unit, atol=0)
+
+
+@pytest.mark.parametrize("dtype", [jnp.float32, jnp.float64])
+def test_exprel_derivative(dtype):
+    """exprel's custom JVP against mpmath's derivative of x / (exp(x) - 1), on both sides of
+    the switch at |x| = 1/2, at the removable singularity and far out; given exp(x) by the
+    caller too (its tangent then enters through exp_x). Bound: 16 units of roundoff, as for the
+    rates."""
+    xs = np.array([0.0, 1e-9, -1e-6, 0.1, -0.3, 0.49999, 0.5, -0.5, 0.7, 2.0, -3.0, 10.0, -20.0])
+    x = jnp.asarray(xs, dtype)
+    want = [float(mpmath.diff(lambda t: t / mpmath.expm1(t) if t != 0 else mpmath.mpf(1),
+                              mpmath.mpf(float(xi)))) for xi in np.asarray(x)]
+    unit = np.finfo(dtype).eps / 2
+    for fn in (lambda t: exprel(t), lambda t: exprel(t, jnp.exp(t))):
+        got = np.asarray(jax.vmap(jax.grad(fn))(x), np.float64)
+        np.testing.assert_allclose(got, want, rtol=16 * unit, atol=0)
