@@ -1,4 +1,4 @@
-"""spikesim against a hand-written JAX scan (issue 7), in one process, interleaved.
+"""spikesim against a hand-written JAX scan (issue 7), interleaved, in one process (and a worker).
 
 For each workload (W1a, W1b, W2, W3; see ``baselines.py``) and population size it measures
 
@@ -14,7 +14,8 @@ For each workload (W1a, W1b, W2, W3; see ``baselines.py``) and population size i
       runs it: XLA reads its flags once per process, so (c0) runs in a worker process
       (``baselines.py --serve``), still interleaved with (a) and (c);
 
-and prints neuron-steps/s, the ratio (a)/(c), compile times and peak RSS. Options:
+and prints neuron-steps/s, the ratios (a)/(c) and (a)/(c0), compile times and peak RSS.
+Options:
 
 * ``--ceiling``: for W1a, also the hand-vectorised C loop of ``c_ceiling/hh.c`` (built here
   with gcc -O3 -march=native -ffast-math -fopenmp, both cores; the better of its two loop
@@ -208,7 +209,8 @@ def main(argv=None):
             ra, rc = work / statistics.median(a), work / statistics.median(c)
             rc0 = work / statistics.median(c0)
             line = (f"{wl:5} {n:>7} {fmt(ra):>9} {fmt(work / wall_b):>9} {fmt(rc):>9} "
-                    f"{ra / rc:>5.2f} {fmt(rc0):>10} {ra / rc0:>5.2f} {comp_a:>7.2f} {comp_c:>7.2f} {rss_b:>6.0f}M {spk:>6.1f}")
+                    f"{ra / rc:>5.2f} {fmt(rc0):>10} {ra / rc0:>5.2f} "
+                    f"{comp_a:>7.2f} {comp_c:>7.2f} {rss_b:>6.0f}M {spk:>6.1f}")
             if c_ceil:
                 r_ceil = work / statistics.median(c_ceil)
                 line += f" {fmt(r_ceil):>9} {ra / r_ceil:>5.2f}"
