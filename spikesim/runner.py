@@ -272,7 +272,9 @@ def _loop(plan, engine, writer, carry, compile_s, quiet, stop, start):
                     c_in, k0p, k_endp, (c_out, words, samples, finite) = pending
                     if not np.asarray(finite).all():
                         raise RunError(_blowup_message(plan, engine, c_in, k0p, k_endp))
-                    _write_chunk(plan, writer, layout, k0p, k_endp, words, samples)
+                    # the words stay in their shards (no assembled copy of the chunk)
+                    _write_chunk(plan, writer, layout, k0p, k_endp, engine.host_parts(words),
+                                 samples)
                     done = k_endp
                     writer.progress(done)
                     prog.update(task, completed=done)
@@ -321,7 +323,7 @@ def _write_chunk(plan, writer, layout, k0, k_end, words, samples):
     if layout.words:
         n_valid = -(-(k_end - k0) // B)
         # decoded a few blocks at a time (cache-sized pieces), padding neurons dropped
-        for steps, ids in iter_spikes(np.asarray(words), k0, B, n_valid, plan.n):
+        for steps, ids in iter_spikes(words, k0, B, n_valid, plan.n):
             writer.spikes(steps, ids)
     if rec.variables:
         # sample i is the state at the end of block i; a block that straddles k_end stops

@@ -62,3 +62,21 @@ def test_pieces_join_to_the_whole_and_drop_padding(slice_words):
     np.testing.assert_array_equal(ids, want_ids)
     if slice_words < 103:  # one block per piece
         assert len(pieces) == 9
+
+
+@pytest.mark.parametrize("slice_words", [1, 300, 1 << 16])
+def test_parts_of_the_neuron_axis_decode_like_the_whole(slice_words):
+    """The words of a sharded run, given as the shards' parts of the neuron axis (the runner
+    does not assemble them), decode to the same pieces as the assembled array; the padding
+    neurons, at the end of the last part, are dropped."""
+    block = 32
+    rng = np.random.default_rng(7)
+    words = pack(rng.random((5 * block, 104)) < 0.1, block)
+    whole = list(iter_spikes(words, 3, block, 5, n_real=101, slice_words=slice_words))
+    parts = [words[..., :40], words[..., 40:52], words[..., 52:]]
+    split = list(iter_spikes(parts, 3, block, 5, n_real=101, slice_words=slice_words))
+    assert len(split) == len(whole) > 0
+    for (s1, i1), (s2, i2) in zip(whole, split):
+        np.testing.assert_array_equal(s1, s2)
+        np.testing.assert_array_equal(i1, i2)
+    assert max(i.max() for _, i in split) < 101
