@@ -300,11 +300,10 @@ def _loop(plan, engine, writer, carry, compile_s, quiet, stop, start):
     try:
         if status == "complete":
             y, s_in, _ = carry
-            inputs = {i: (engine.protocols[i].type, jax.tree.leaves(s_in[i]))
+            inputs = {i: (engine.protocols[i].type,
+                          [engine.host(x) for x in jax.tree.leaves(s_in[i])])
                       for i in engine.random}
             step0, time0 = (start.step, start.time) if start is not None else (0, 0.0)
-            inputs = {i: (kind, [engine.host(x) for x in leaves])
-                      for i, (kind, leaves) in inputs.items()}
             writer.final_state({k: engine.host(v) for k, v in y.items()}, inputs,
                                step0 + plan.n_steps, time0 + plan.n_steps * plan.dt)
         path = writer.close(status, note=note, compile_seconds=compile_s, run_seconds=run_s)

@@ -62,7 +62,6 @@ class IntegrateAndFire(Model):
     """Base of the integrate-and-fire models: subclasses declare their own parameters (merged
     with ``COMMON_PARAMS``), ``states`` (v and the refractory counter) and ``vector_field``."""
 
-
     update_order = UPDATE_ORDER
     current_unit = "nA"
     threshold_param = "v_th"
