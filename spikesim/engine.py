@@ -21,7 +21,8 @@ from dataclasses import dataclass
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jax.sharding import Mesh, NamedSharding, PartitionSpec, SingleDeviceSharding
+from jax.sharding import Mesh, NamedSharding, SingleDeviceSharding
+from jax.sharding import PartitionSpec as P
 
 from .integrators import INTEGRATORS
 
@@ -37,6 +38,29 @@ CPU_COMPILER_OPTIONS = {
     "xla_cpu_prefer_vector_width": 512,
     "xla_cpu_copy_insertion_use_region_analysis": True,
 }
+
+
+#: On CPU devices with many neurons each, a block's steps run over tiles of about
+#: ``model.cpu_tile`` neurons, one tile after another, so that a tile's state and the step's
+#: temporaries stay in the core's L1 data cache for all the block's steps instead of
+#: streaming through L2 at every step. A device's share is tiled only when it makes at least
+#: this many tiles: a smaller share is close to L1-sized already, and each tile adds its own
+#: loop launches (LIF at 5,000 neurons per device: 9 % slower in tiles of 2,500).
+MIN_TILES = 4
+
+
+def tiling(n: int, n_devices: int, tile_max: int | None) -> tuple[int, int]:
+    """``(tiles, tile)`` per device for ``n`` neurons: one tile of ``ceil(n / n_devices)``
+    when that is less than ``MIN_TILES`` tiles of ``tile_max`` (or ``tile_max`` is None),
+    else the fewest tiles of at most ``tile_max`` neurons, equal in size and a multiple of
+    16 (one 512-bit vector of float32), so that no tile has a remainder loop."""
+    n_local = -(-n // n_devices)
+    if tile_max is None or n_local < MIN_TILES * tile_max:
+        return 1, n_local
+    tile_max = max(16, tile_max // 16 * 16)
+    tiles = -(-n_local // tile_max)
+    tile = -(-n_local // tiles)
+    return tiles, -(-tile // 16) * 16
 
 
 @dataclass
@@ -82,9 +106,12 @@ class Engine:
     population is padded to a multiple of the device count with copies of its last neuron,
     whose results are dropped on the host. Every per-neuron computation is elementwise, so
     each device runs its share of neurons independently; only recorded subsets are gathered.
+    On CPU devices a large share is further cut into tiles (:data:`MIN_TILES`, padded the
+    same way); ``tile`` overrides the model's tile size (None: no tiles).
     """
 
-    def __init__(self, plan, devices=None, layout: Layout | None = None, step_offset: int = 0):
+    def __init__(self, plan, devices=None, layout: Layout | None = None, step_offset: int = 0,
+                 tile: int | None | str = "auto"):
         self.plan = plan
         # steps already simulated before this run's step 0 (a run continued with
         # --init-from): the noise keys continue from there instead of repeating
@@ -99,12 +126,16 @@ class Engine:
         rec = plan.record
         self.rec_all = len(rec.neurons) == plan.n
         n_dev = len(self.devices)
-        self.n_pad = -(-plan.n // n_dev) * n_dev
+        if tile == "auto":
+            tile = plan.model.cpu_tile if self.devices[0].platform == "cpu" else None
+        self.n_tiles, self.tile = tiling(plan.n, n_dev, tile)
+        self.n_pad = n_dev * self.n_tiles * self.tile
+        self.mesh = None
         if n_dev > 1:
-            mesh = Mesh(np.asarray(self.devices), ("n",))
+            mesh = self.mesh = Mesh(np.asarray(self.devices), ("n",))
             self._sharding = lambda ndim: NamedSharding(
-                mesh, PartitionSpec(*([None] * (ndim - 1)), "n"))
-            self._replicated = NamedSharding(mesh, PartitionSpec())
+                mesh, P(*([None] * (ndim - 1)), "n"))
+            self._replicated = NamedSharding(mesh, P())
         else:
             self._replicated = SingleDeviceSharding(self.devices[0])
             self._sharding = lambda ndim: self._replicated
@@ -170,10 +201,12 @@ class Engine:
             total = total + proto.current(t, f, s)
         return total.astype(self.dtype)
 
-    def _normal(self, k, stream):
-        """Standard normal per neuron for step ``k`` of random protocol ``stream``."""
+    def _normal(self, k, stream, ids=None):
+        """Standard normal per neuron for step ``k`` of random protocol ``stream`` (for the
+        neurons whose noise ids are ``ids``; default: all)."""
         key = jax.random.fold_in(jax.random.fold_in(self.key, stream), k + self.step_offset)
-        keys = jax.vmap(lambda i: jax.random.fold_in(key, i))(self.noise_ids)
+        ids = self.noise_ids if ids is None else ids
+        keys = jax.vmap(lambda i: jax.random.fold_in(key, i))(ids)
         return jax.vmap(lambda kk: jax.random.normal(kk, (), self.dtype))(keys)
 
     def initial_carry(self, init_state: dict | None = None):
@@ -206,7 +239,7 @@ class Engine:
         dt = plan.dt
         B, W = layout.block, layout.words
 
-        def step(j, carry, params, fields):
+        def step(j, carry, params, fields, ids):
             y, s_in, k, words = carry
             t = k.astype(jnp.float64) * dt
             y_new, spiked = model.step(integrate, y, params, t, dt,
@@ -214,7 +247,7 @@ class Engine:
             s_new = list(s_in)
             for i in self.random:
                 s_new[i] = self.protocols[i].advance(s_in[i], fields[i], dt,
-                                                     self._normal(k + 1, i))
+                                                     self._normal(k + 1, i, ids))
             s_new = tuple(s_new)
             if W:
                 bit = spiked.astype(jnp.uint32) << (j % SPIKE_WORD).astype(jnp.uint32)
@@ -225,17 +258,61 @@ class Engine:
                     words = words.at[w].set(words[w] | bit)
             return y_new, s_new, k + 1, words
 
+        T, tile = self.n_tiles, self.tile
+
+        def steps_of(y, s_in, k, params, fields, ids, steps):
+            """``steps`` steps of the neurons given (all, a device's share or a tile)."""
+            words = jnp.zeros((W, ids.shape[0]), jnp.uint32)
+            # no unrolling: on 2 sharded CPU devices it slowed every model down (LIF and
+            # Izhikevich by 1.5-2x at unroll 4-8, benchmarks/RESULTS.md)
+            y, s_in, _, words = jax.lax.fori_loop(
+                0, steps, lambda j, c: step(j, c, params, fields, ids), (y, s_in, k, words))
+            return y, s_in, words
+
+        def tiled(neuron, y, s_in, k, params, fields, ids, steps):
+            """A device's share, ``T`` tiles one after the other, each for all the block's
+            steps; ``neuron`` marks the per-neuron leaves of (s_in, params, fields)."""
+            def tile_steps(i, c):
+                y, s_in, words = c
+
+                def cut(x, per_neuron=True):
+                    return (jax.lax.dynamic_slice_in_dim(x, i * tile, tile, axis=-1)
+                            if per_neuron else x)
+
+                def paste(x, x_tile, per_neuron=True):
+                    return (jax.lax.dynamic_update_slice_in_dim(x, x_tile, i * tile, axis=-1)
+                            if per_neuron else x)
+
+                cuts = jax.tree.map(cut, (s_in, params, fields), neuron)
+                y_t, s_t, w_t = steps_of(jax.tree.map(cut, y), cuts[0], k, cuts[1], cuts[2],
+                                         cut(ids), steps)
+                return (jax.tree.map(paste, y, y_t), jax.tree.map(paste, s_in, s_t, neuron[0]),
+                        paste(words, w_t))
+
+            words = jnp.zeros((W, ids.shape[0]), jnp.uint32)
+            return jax.lax.fori_loop(0, T, tile_steps, (y, s_in, words))
+
         n = self.n_pad
 
         def block(carry, params, fields, k_end):
             y, s_in, k = carry
-            words = jnp.zeros((W, n), jnp.uint32)
             steps = jnp.clip(k_end - k, 0, B).astype(jnp.int32)
-            # no unrolling: on 2 sharded CPU devices it slowed every model down (LIF and
-            # Izhikevich by 1.5-2x at unroll 4-8, benchmarks/RESULTS.md)
-            y, s_in, k, words = jax.lax.fori_loop(
-                0, steps, lambda j, c: step(j, c, params, fields), (y, s_in, k, words))
-            return (y, s_in, k), words
+            if T == 1:
+                y, s_in, words = steps_of(y, s_in, k, params, fields, self.noise_ids, steps)
+            else:
+                neuron = jax.tree.map(lambda x: x.ndim == 1 and x.shape[0] == n,
+                                      (s_in, params, fields))
+                fn = lambda *a: tiled(neuron, *a)  # noqa: E731
+                if self.mesh is not None:
+                    # each device tiles its own share: written per device (shard_map), since
+                    # slicing a sharded axis in the global program would move data between
+                    # devices
+                    spec = jax.tree.map(lambda b: P("n") if b else P(), neuron)
+                    fn = jax.shard_map(fn, mesh=self.mesh, in_specs=(
+                        P("n"), spec[0], P(), spec[1], spec[2], P("n"), P()),
+                        out_specs=(P("n"), spec[0], P(None, "n")), check_vma=False)
+                y, s_in, words = fn(y, s_in, k, params, fields, self.noise_ids, steps)
+            return (y, s_in, k + steps), words
 
         def chunk(carry, params, fields, k_end):
             def body(c, _):

@@ -92,6 +92,11 @@ class Model:
     threshold_param: ClassVar[str] = "v_th"
     #: the integrator used when the config names none
     default_integrator: ClassVar[str] = "rk4"
+    #: neurons per tile on a CPU device (see :data:`spikesim.engine.MIN_TILES`): small for a
+    #: cheap step, whose time goes to moving its state between cache levels; larger for a
+    #: step that spends it computing, where each tile's extra loop launches cost more than
+    #: the cache saves
+    cpu_tile: ClassVar[int] = 2048
 
     # -- declarations -------------------------------------------------------------------
     @classmethod

@@ -69,6 +69,7 @@ class WangBuzsaki(Model):
     )
     current_unit = "uA/cm2"
     default_integrator = "rk4"
+    cpu_tile = 8192  # a compute-bound step, as Hodgkin-Huxley's
     params = {
         "C": Param(1.0, "uF/cm2", "membrane capacitance", ref="C", domain="positive"),
         "g_Na": Param(35.0, "mS/cm2", "maximal sodium conductance", ref="gNa", domain="nonnegative"),
