@@ -300,6 +300,10 @@ class Engine:
             if T == 1:
                 y, s_in, words = steps_of(y, s_in, k, params, fields, self.noise_ids, steps)
             else:
+                # per-neuron leaves are the 1-D ones of length n, as _put places them; not
+                # "last axis of length n" as for outputs: a file input's window [rows, cols]
+                # is indexed by global column numbers and must not be cut, even when it has
+                # one column per neuron
                 neuron = jax.tree.map(lambda x: x.ndim == 1 and x.shape[0] == n,
                                       (s_in, params, fields))
                 fn = lambda *a: tiled(neuron, *a)  # noqa: E731
