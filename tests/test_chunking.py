@@ -57,10 +57,13 @@ def test_report_rows_follow_window(run_config):
     np.testing.assert_allclose(mapping, [0.5, 0.5 + n_rows * every * dt, every * dt])
 
 
-def test_spike_buffer_size_does_not_change_output(tmp_path, monkeypatch):
-    """Spikes reach the file through a fixed buffer: a buffer far smaller than a chunk's
-    spikes (so that it fills and is written many times within a chunk, and partly at chunk
-    ends) gives the same file as one that holds the whole run."""
+@pytest.mark.parametrize("chunk,buffer", [(13, 39), (16, 100), (64, 1)])
+def test_spike_buffer_size_does_not_change_output(tmp_path, monkeypatch, chunk, buffer):
+    """Spikes reach the file through a fixed buffer, as whole HDF5 chunks: a buffer far
+    smaller than a chunk's spikes (so that it fills and is written many times within a
+    chunk, and partly, ending inside an HDF5 chunk, at chunk ends) gives the same spikes as
+    one buffer and one HDF5 chunk for the whole run; the buffer rounds up to whole chunks
+    (100 -> 112, 1 -> 64)."""
     import h5py
 
     import spikesim
@@ -70,12 +73,16 @@ def test_spike_buffer_size_does_not_change_output(tmp_path, monkeypatch):
            "simulation": {"duration": 200.0, "dt": 0.1, "chunk_steps": 640},
            "input": {"type": "constant", "amplitude": {"linspace": [16.0, 40.0]}}}
     out = {}
-    for size in (97, 1 << 20):
-        monkeypatch.setattr(Writer, "SPIKE_BUFFER", size)
-        path = spikesim.run(cfg, output=tmp_path / f"b{size}.h5")
+    for c, b in ((chunk, buffer), (1 << 20, 1 << 20)):
+        monkeypatch.setattr(Writer, "SPIKE_CHUNK", c)
+        monkeypatch.setattr(Writer, "SPIKE_BUFFER", b)
+        path = spikesim.run(cfg, output=tmp_path / f"b{b}.h5")
         with h5py.File(path) as f:
-            out[size] = (f["spikes/lif/timestamps"][:], f["spikes/lif/node_ids"][:])
-    assert out[97][0].size > 20 * 97
-    for a, b in zip(out[97], out[1 << 20]):
+            ts = f["spikes/lif/timestamps"]
+            assert ts.chunks == (c,)
+            out[c] = (ts[:], f["spikes/lif/node_ids"][:])
+    small, whole = out[chunk], out[1 << 20]
+    assert small[0].size > 20 * max(chunk, buffer)
+    for a, b in zip(small, whole):
         np.testing.assert_array_equal(a, b)
-    assert np.all(np.diff(out[97][0]) >= 0)
+    assert np.all(np.diff(small[0]) >= 0)
