@@ -147,7 +147,6 @@ class Engine:
         # noise key of neuron i: (seed, protocol, step, i mod population.size), so a neuron's
         # noise is the same alone, in a larger population and in every sweep combination
         self.noise_ids = self._put(np.arange(self.n_pad) % plan.size, np.uint32)
-        self.key = jax.random.key(plan.seed)
         self._compiled = None
 
     # -- placement ----------------------------------------------------------------------
@@ -204,7 +203,10 @@ class Engine:
     def _normal(self, k, stream, ids=None):
         """Standard normal per neuron for step ``k`` of random protocol ``stream`` (for the
         neurons whose noise ids are ``ids``; default: all)."""
-        key = jax.random.fold_in(jax.random.fold_in(self.key, stream), k + self.step_offset)
+        # the seed's key is made here, inside the traced function: made eagerly it would
+        # cost two small compilations (~50 ms) in every process, random inputs or not
+        key = jax.random.key(self.plan.seed)
+        key = jax.random.fold_in(jax.random.fold_in(key, stream), k + self.step_offset)
         ids = self.noise_ids if ids is None else ids
         keys = jax.vmap(lambda i: jax.random.fold_in(key, i))(ids)
         return jax.vmap(lambda kk: jax.random.normal(kk, (), self.dtype))(keys)
