@@ -368,8 +368,13 @@ class Engine:
                               self._put(np.int64(k_end)))
 
     def sample_now(self, carry, k0: int = 0) -> tuple:
-        """The recorded variables at the carry's time, step ``k0`` (for row 0 of a report)."""
-        return tuple(np.asarray(x)[:len(self.plan.record.neurons)]
+        """The recorded variables at the carry's time, step ``k0`` (for row 0 of a report).
+        State variables are read on the host; only a recorded ``input`` needs the current
+        evaluated, by a small compiled function (a compilation that other runs skip)."""
+        rec = self.plan.record
+        if "input" not in rec.variables:
+            return tuple(self.host(carry[0][v])[rec.neurons] for v in rec.variables)
+        return tuple(np.asarray(x)[:len(rec.neurons)]
                      for x in jax.jit(self._sample)(carry, self.fields_at(k0)))
 
     def _sample(self, carry, fields):
