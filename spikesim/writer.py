@@ -159,8 +159,9 @@ class Writer:
         The buffer always starts on a chunk boundary of the datasets, so that it reaches the
         file as whole chunks written directly (``write_direct_chunk``: no copy through
         HDF5's chunk cache, half the time of a dataset write). A flush that ends inside a
-        chunk writes that chunk too, zero-padded past the end of the data, and keeps its
-        spikes at the head of the buffer: the next flush writes the chunk again, complete."""
+        chunk (at the end of a simulation chunk) writes that chunk's new spikes with a
+        dataset write and keeps the chunk's spikes at the head of the buffer; once complete,
+        the chunk is written again, whole."""
         if not self.plan.record.spikes or steps.size == 0:
             return
         at = 0
@@ -176,18 +177,20 @@ class Writer:
             at += take
 
     def _flush_spikes(self):
-        if self._buf_n == self._buf_kept:  # nothing new since the last flush
+        n, kept, at = self._buf_n, self._buf_kept, self._buf_at
+        if n == kept:  # nothing new since the last flush
             return
         g = self.f[f"spikes/{self.pop}"]
-        C, n = self.SPIKE_CHUNK, self._buf_n
+        C = self.SPIKE_CHUNK
         whole = n // C * C  # spikes in whole chunks
-        ends = whole + (C if n > whole else 0)
+        new_tail = max(kept, whole)  # the first spike of a last, partial chunk not yet written
         for name, buf in (("timestamps", self._buf_t), ("node_ids", self._buf_i)):
-            buf[n:ends] = 0  # the padding of a last, partial chunk (past the data's end)
             d = g[name]
-            d.resize((self._buf_at + n,))
-            for j in range(0, ends, C):
-                d.id.write_direct_chunk((self._buf_at + j,), buf[j:j + C])
+            d.resize((at + n,))
+            for j in range(0, whole, C):
+                d.id.write_direct_chunk((at + j,), buf[j:j + C])
+            if n > new_tail:
+                d[at + new_tail:at + n] = buf[new_tail:n]
             if whole:
                 buf[:n - whole] = buf[whole:n]
         self._buf_at += whole
