@@ -62,8 +62,9 @@ def test_spike_buffer_size_does_not_change_output(tmp_path, monkeypatch, chunk, 
     """Spikes reach the file through a fixed buffer, as whole HDF5 chunks: a buffer far
     smaller than a chunk's spikes (so that it fills and is written many times within a
     chunk, and partly, ending inside an HDF5 chunk, at chunk ends) gives the same spikes as
-    one buffer and one HDF5 chunk for the whole run; the buffer rounds up to whole chunks
-    (100 -> 112, 1 -> 64)."""
+    one buffer and one HDF5 chunk for the whole run, which only dataset writes reach (no
+    chunk of it is ever complete); the buffer rounds up to whole chunks (100 -> 112,
+    1 -> 64)."""
     import h5py
 
     import spikesim
