@@ -323,6 +323,11 @@ def load(path: str | Path | None, overrides: list[str] = (), data: dict | None =
     else:
         raw, source = read_yaml(path)
     raw = apply_overrides(raw, list(overrides), source)
+    from .quantities import convert_config
+
+    problems = convert_config(raw, source)  # "10 us" -> 0.01 (ms), before validation
+    if problems:
+        raise ConfigError(problems)
     try:
         cfg = config_class().model_validate(raw)
     except ValidationError as e:

@@ -12,6 +12,8 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
+from .units import Quantity, widen
+
 
 class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_default=True)
@@ -61,22 +63,30 @@ def check_per_neuron(x: Any):
         raise ValueError(f"expected {_PER_NEURON_HELP}, got {x!r}") from None
 
 
+def _num() -> dict:
+    """A number, or a quantity string such as "500 pA" (converted at load, SPEC section 4)."""
+    s = {"type": "number"}
+    widen(s)
+    return s
+
+
 _PER_NEURON_SCHEMA = {
     "anyOf": [
-        {"type": "number"},
-        {"type": "array", "items": {"type": "number"}, "minItems": 1},
-        {"type": "object", "properties": {"linspace": {"type": "array", "items": {"type": "number"},
+        *_num()["anyOf"],
+        {"type": "array", "items": _num(), "minItems": 1},
+        {"type": "object", "properties": {"linspace": {"type": "array", "items": _num(),
                                                        "minItems": 2, "maxItems": 2}},
          "required": ["linspace"], "additionalProperties": False},
         {"type": "object", "properties": {"normal": {"type": "object", "properties": {
-            "mean": {"type": "number"}, "std": {"type": "number", "minimum": 0}},
+            "mean": _num(), "std": _num()},
             "required": ["mean"], "additionalProperties": False}},
          "required": ["normal"], "additionalProperties": False},
-        {"type": "object", "properties": {"uniform": {"type": "array", "items": {"type": "number"},
+        {"type": "object", "properties": {"uniform": {"type": "array", "items": _num(),
                                                       "minItems": 2, "maxItems": 2}},
          "required": ["uniform"], "additionalProperties": False},
     ],
-    "description": "per-neuron value: " + _PER_NEURON_HELP,
+    "description": "per-neuron value: " + _PER_NEURON_HELP + "; any number may carry a unit "
+                   "(\"500 pA\")",
 }
 
 PerNeuron = Annotated[Any, BeforeValidator(check_per_neuron), WithJsonSchema(_PER_NEURON_SCHEMA)]
@@ -99,8 +109,9 @@ class PopulationSection(StrictModel):
 
 
 class SimulationSection(StrictModel):
-    duration: float = Field(..., gt=0, description="simulated time, ms")
-    dt: float = Field(..., gt=0, description="time step, ms")
+    duration: float = Field(..., gt=0, description="simulated time, ms",
+                            json_schema_extra=Quantity("ms"))
+    dt: float = Field(..., gt=0, description="time step, ms", json_schema_extra=Quantity("ms"))
     integrator: Literal["euler", "rk2", "rk4", "exp_euler"] | None = Field(
         None, description="euler | rk2 (explicit midpoint) | rk4 | exp_euler; "
                           "default: the model's own")
@@ -133,8 +144,10 @@ class RecordSection(StrictModel):
     neurons: Union[Literal["all"], list[Annotated[int, Field(ge=0)]], First, Every] = Field(
         "all", description="all | [0, 5, 9] | {first: k} | {every: k}")
     every: int = Field(1, ge=1, description="keep one sample every k steps")
-    start: float = Field(0.0, ge=0, description="start of the recording window, ms")
-    stop: float | None = Field(None, description="end of the recording window, ms (inclusive)")
+    start: float = Field(0.0, ge=0, description="start of the recording window, ms",
+                         json_schema_extra=Quantity("ms"))
+    stop: float | None = Field(None, description="end of the recording window, ms (inclusive)",
+                               json_schema_extra=Quantity("ms"))
 
 
 class OutputSection(StrictModel):
@@ -148,15 +161,17 @@ class OutputSection(StrictModel):
 
 
 class Range(StrictModel):
-    start: float
-    stop: float
+    # the unit is the swept key's (converted at load, see spikesim.quantities)
+    start: float = Field(..., json_schema_extra=widen)
+    stop: float = Field(..., json_schema_extra=widen)
     num: int = Field(..., ge=1)
 
 
 class SweepSection(StrictModel):
     mode: Literal["grid", "zip"] = Field("grid", description="grid: cartesian product; "
                                                              "zip: axes in lockstep")
-    axes: dict[str, Union[Annotated[list[float], Field(min_length=1)], Range]] = Field(
+    axes: dict[str, Union[Annotated[list[Annotated[float, Field(json_schema_extra=widen)]],
+                                    Field(min_length=1)], Range]] = Field(
         ..., min_length=1, description="dotted config key -> list of values or "
                                        "{start, stop, num}")
 

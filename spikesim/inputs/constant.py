@@ -7,6 +7,7 @@ from typing import ClassVar, Literal
 from pydantic import Field
 
 from ..schema import PerNeuron
+from ..units import MODEL_CURRENT, Quantity
 from .base import Protocol
 
 
@@ -14,7 +15,8 @@ class Constant(Protocol):
     """A constant current ``amplitude`` for the whole run."""
 
     type: Literal["constant"]
-    amplitude: PerNeuron = Field(0.0, description="current, in the model's current unit")
+    amplitude: PerNeuron = Field(0.0, json_schema_extra=Quantity(MODEL_CURRENT),
+                                 description="current, in the model's current unit")
     numeric: ClassVar = ("amplitude",)
 
     def current(self, t, f, s):

@@ -19,6 +19,7 @@ import numpy as np
 from pydantic import Field, PrivateAttr
 
 from ..schema import PerNeuron
+from ..units import Quantity
 from .base import Protocol
 
 #: relative slack on sample times (see base.TIME_SLACK), in units of one sample
@@ -84,15 +85,17 @@ class File(Protocol):
     path: str = Field(..., description=".npy or .csv file of samples (rows = times; one column, "
                                        "or one per neuron); relative paths are relative to "
                                        "the config file's folder")
-    dt: float = Field(..., gt=0, description="time between samples, ms (need not be the run's)")
+    dt: float = Field(..., gt=0, json_schema_extra=Quantity("ms"),
+                      description="time between samples, ms (need not be the run's)")
     interpolation: Literal["hold", "linear"] = Field(
         "hold", description="hold: sample j over [j dt, (j+1) dt); linear: straight lines "
                             "between samples")
     after: Literal["error", "zero", "hold", "repeat"] = Field(
         "error", description="past the file's end: error (refuse a file shorter than the run) "
                              "| zero | hold (last sample) | repeat (loop the file)")
-    scale: PerNeuron = Field(1.0, description="factor applied to the samples (e.g. to convert "
-                                              "units)")
+    scale: PerNeuron = Field(1.0, json_schema_extra=Quantity("1"),
+                             description="factor applied to the samples (e.g. to convert "
+                                         "units)")
     numeric: ClassVar = ("scale",)
     streamed: ClassVar = True
 

@@ -8,6 +8,7 @@ import jax.numpy as jnp
 from pydantic import Field
 
 from ..schema import PerNeuron
+from ..units import MODEL_CURRENT, Quantity
 from .base import Protocol, gate
 
 
@@ -20,12 +21,16 @@ class Noise(Protocol):
     not depend on dt. The recorded `input` has standard deviation ``std / sqrt(dt)``."""
 
     type: Literal["noise"]
-    mean: PerNeuron = Field(0.0, description="mean current, in the model's current unit")
-    std: PerNeuron = Field(..., description="noise intensity, in current unit x ms^1/2 "
-                                            "(the current over a step of dt ms has standard "
-                                            "deviation std/sqrt(dt))")
-    start: PerNeuron = Field(0.0, description="onset, ms")
-    stop: PerNeuron | None = Field(None, description="offset, ms (null: until the end)")
+    mean: PerNeuron = Field(0.0, json_schema_extra=Quantity(MODEL_CURRENT),
+                            description="mean current, in the model's current unit")
+    std: PerNeuron = Field(..., json_schema_extra=Quantity(MODEL_CURRENT + "*ms^0.5"),
+                           description="noise intensity, in current unit x ms^1/2 "
+                                       "(the current over a step of dt ms has standard "
+                                       "deviation std/sqrt(dt))")
+    start: PerNeuron = Field(0.0, json_schema_extra=Quantity("ms"),
+                             description="onset, ms")
+    stop: PerNeuron | None = Field(None, json_schema_extra=Quantity("ms"),
+                                   description="offset, ms (null: until the end)")
     numeric: ClassVar = ("mean", "std", "start", "stop")
     domains: ClassVar = {"std": "nonnegative"}
     random: ClassVar = True

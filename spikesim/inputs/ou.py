@@ -8,6 +8,7 @@ import jax.numpy as jnp
 from pydantic import Field
 
 from ..schema import PerNeuron
+from ..units import MODEL_CURRENT, Quantity
 from .base import Protocol, gate
 
 
@@ -20,12 +21,17 @@ class OU(Protocol):
     step."""
 
     type: Literal["ou"]
-    mean: PerNeuron = Field(0.0, description="stationary mean current, in the model's "
-                                             "current unit")
-    std: PerNeuron = Field(..., description="stationary standard deviation, current unit")
-    tau: PerNeuron = Field(..., description="correlation time, ms (> 0)")
-    start: PerNeuron = Field(0.0, description="onset, ms (the process runs from t = 0 anyway)")
-    stop: PerNeuron | None = Field(None, description="offset, ms (null: until the end)")
+    mean: PerNeuron = Field(0.0, json_schema_extra=Quantity(MODEL_CURRENT),
+                            description="stationary mean current, in the model's "
+                                        "current unit")
+    std: PerNeuron = Field(..., json_schema_extra=Quantity(MODEL_CURRENT),
+                           description="stationary standard deviation, current unit")
+    tau: PerNeuron = Field(..., json_schema_extra=Quantity("ms"),
+                           description="correlation time, ms (> 0)")
+    start: PerNeuron = Field(0.0, json_schema_extra=Quantity("ms"),
+                             description="onset, ms (the process runs from t = 0 anyway)")
+    stop: PerNeuron | None = Field(None, json_schema_extra=Quantity("ms"),
+                                   description="offset, ms (null: until the end)")
     numeric: ClassVar = ("mean", "std", "tau", "start", "stop")
     domains: ClassVar = {"std": "nonnegative", "tau": "positive"}
     random: ClassVar = True

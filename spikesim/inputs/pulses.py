@@ -8,6 +8,7 @@ import jax.numpy as jnp
 from pydantic import Field
 
 from ..schema import PerNeuron
+from ..units import MODEL_CURRENT, Quantity
 from .base import TIME_SLACK, Protocol, scalar_values
 
 
@@ -17,13 +18,18 @@ class Pulses(Protocol):
     width)``, j = 0 .. count-1. Zero elsewhere."""
 
     type: Literal["pulses"]
-    amplitude: PerNeuron = Field(..., description="current during a pulse, in the model's "
-                                                  "current unit")
-    start: PerNeuron = Field(0.0, description="onset of the first pulse, ms")
-    width: PerNeuron = Field(..., description="duration of each pulse, ms (> 0, <= period)")
-    period: PerNeuron = Field(..., description="time from one pulse onset to the next, ms (> 0)")
-    count: PerNeuron | None = Field(None, description="number of pulses (null: until the end "
-                                                      "of the run)")
+    amplitude: PerNeuron = Field(..., json_schema_extra=Quantity(MODEL_CURRENT),
+                                 description="current during a pulse, in the model's "
+                                             "current unit")
+    start: PerNeuron = Field(0.0, json_schema_extra=Quantity("ms"),
+                             description="onset of the first pulse, ms")
+    width: PerNeuron = Field(..., json_schema_extra=Quantity("ms"),
+                             description="duration of each pulse, ms (> 0, <= period)")
+    period: PerNeuron = Field(..., json_schema_extra=Quantity("ms"),
+                              description="time from one pulse onset to the next, ms (> 0)")
+    count: PerNeuron | None = Field(None, json_schema_extra=Quantity("1"),
+                                    description="number of pulses (null: until the end "
+                                                "of the run)")
     numeric: ClassVar = ("amplitude", "start", "width", "period", "count")
     domains: ClassVar = {"width": "positive", "period": "positive", "count": "positive"}
 

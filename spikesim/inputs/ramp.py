@@ -8,6 +8,7 @@ import jax.numpy as jnp
 from pydantic import Field
 
 from ..schema import PerNeuron
+from ..units import MODEL_CURRENT, Quantity
 from .base import Protocol, gate, scalar_values
 
 
@@ -17,11 +18,14 @@ class Ramp(Protocol):
     outside."""
 
     type: Literal["ramp"]
-    start: PerNeuron = Field(0.0, description="ms; the current is `from` here")
-    stop: PerNeuron = Field(..., description="ms; the current reaches `to` here and drops to 0")
-    from_: PerNeuron = Field(0.0, alias="from", description="current at start, in the model's "
-                                                           "current unit")
-    to: PerNeuron = Field(..., description="current approached at stop")
+    start: PerNeuron = Field(0.0, json_schema_extra=Quantity("ms"),
+                             description="ms; the current is `from` here")
+    stop: PerNeuron = Field(..., json_schema_extra=Quantity("ms"),
+                            description="ms; the current reaches `to` here and drops to 0")
+    from_: PerNeuron = Field(0.0, alias="from", json_schema_extra=Quantity(MODEL_CURRENT),
+                             description="current at start, in the model's current unit")
+    to: PerNeuron = Field(..., json_schema_extra=Quantity(MODEL_CURRENT),
+                          description="current approached at stop")
     numeric: ClassVar = ("start", "stop", "from", "to")
 
     def check(self, ctx):

@@ -9,6 +9,7 @@ import jax.numpy as jnp
 from pydantic import Field
 
 from ..schema import PerNeuron
+from ..units import MODEL_CURRENT, Quantity
 from .base import Protocol, gate
 
 
@@ -18,13 +19,19 @@ class Sine(Protocol):
     ``start``: at t = start the current is ``offset + amplitude sin(phase)``."""
 
     type: Literal["sine"]
-    amplitude: PerNeuron = Field(..., description="peak deviation from offset, in the model's "
-                                                  "current unit")
-    frequency: PerNeuron = Field(..., description="Hz (cycles per second; time is in ms)")
-    phase: PerNeuron = Field(0.0, description="radians, at t = start")
-    offset: PerNeuron = Field(0.0, description="constant added inside [start, stop)")
-    start: PerNeuron = Field(0.0, description="onset, ms")
-    stop: PerNeuron | None = Field(None, description="offset time, ms (null: until the end)")
+    amplitude: PerNeuron = Field(..., json_schema_extra=Quantity(MODEL_CURRENT),
+                                 description="peak deviation from offset, in the model's "
+                                             "current unit")
+    frequency: PerNeuron = Field(..., json_schema_extra=Quantity("Hz"),
+                                 description="Hz (cycles per second; time is in ms)")
+    phase: PerNeuron = Field(0.0, json_schema_extra=Quantity("rad"),
+                             description="radians, at t = start")
+    offset: PerNeuron = Field(0.0, json_schema_extra=Quantity(MODEL_CURRENT),
+                              description="constant added inside [start, stop)")
+    start: PerNeuron = Field(0.0, json_schema_extra=Quantity("ms"),
+                             description="onset, ms")
+    stop: PerNeuron | None = Field(None, json_schema_extra=Quantity("ms"),
+                                   description="offset time, ms (null: until the end)")
     numeric: ClassVar = ("amplitude", "frequency", "phase", "offset", "start", "stop")
     domains: ClassVar = {"frequency": "nonnegative"}
 

@@ -7,6 +7,7 @@ from typing import ClassVar, Literal
 from pydantic import Field
 
 from ..schema import PerNeuron
+from ..units import MODEL_CURRENT, Quantity
 from .base import Protocol, gate
 
 
@@ -14,10 +15,13 @@ class Step(Protocol):
     """``amplitude`` on ``[start, stop)``, zero elsewhere."""
 
     type: Literal["step"]
-    amplitude: PerNeuron = Field(..., description="current during the step, in the model's "
-                                                  "current unit")
-    start: PerNeuron = Field(0.0, description="onset, ms")
-    stop: PerNeuron | None = Field(None, description="offset, ms (null: until the end)")
+    amplitude: PerNeuron = Field(..., json_schema_extra=Quantity(MODEL_CURRENT),
+                                 description="current during the step, in the model's "
+                                             "current unit")
+    start: PerNeuron = Field(0.0, json_schema_extra=Quantity("ms"),
+                             description="onset, ms")
+    stop: PerNeuron | None = Field(None, json_schema_extra=Quantity("ms"),
+                                   description="offset, ms (null: until the end)")
     numeric: ClassVar = ("amplitude", "start", "stop")
 
     def current(self, t, f, s):

@@ -1,0 +1,150 @@
+"""Values with units in a config (SPEC section 4), converted before validation.
+
+:func:`convert_config` walks the raw mapping (after ``KEY=VALUE`` overrides) and replaces every
+``"<number> <unit>"`` string in a field that declares a unit by the number in that unit
+(:func:`spikesim.units.convert`). So the schema, the checks, the resolved config (``validate``,
+the file's ``config`` attribute) and the compiled loop only ever see plain numbers in the
+declared units; a bare number is left untouched.
+
+Declared units come from one place each:
+
+* ``model.params.X`` and ``model.init.X``: the model's ``Param.unit`` / ``StateVar.unit``;
+* input fields: the protocol's field (``Quantity`` in ``spikesim/inputs/*.py``), with
+  ``<model current unit>`` standing for the model's ``current_unit``;
+* ``simulation.duration``/``dt``, ``record.start``/``stop``: their fields in
+  :mod:`spikesim.schema`;
+* a sweep axis (a list of values or ``{start, stop}``): the unit of the key it sweeps.
+
+A per-neuron value may carry units in each of its numbers: ``[1 nA, 2 nA]``,
+``{linspace: [0 nA, 2 nA]}``, ``{uniform: [...]}``, ``{normal: {mean: .., std: ..}}``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .units import MODEL_CURRENT, UnitError, convert, field_unit, resolve
+
+Path_ = tuple
+
+
+def _protocol_units(proto, current_unit: str) -> dict[str, str]:
+    """Config name -> declared unit of a protocol's fields."""
+    out = {}
+    for attr, info in proto.model_fields.items():
+        unit = field_unit(info)
+        if unit is not None:
+            out[info.alias or attr] = resolve(unit, current_unit)
+    return out
+
+
+def _section_units(cls) -> dict[str, str]:
+    return {name: u for name, info in cls.model_fields.items()
+            if (u := field_unit(info)) is not None}
+
+
+def key_units(raw: dict) -> dict[tuple, tuple[str, str | None]]:
+    """Every key of ``raw`` that has a unit: path -> (unit, owner) where owner names who
+    declares it (the model, for its parameters and currents) for messages."""
+    from .inputs import PROTOCOLS
+    from .models import MODELS
+    from .schema import RecordSection, SimulationSection
+
+    out: dict[tuple, tuple[str, str | None]] = {}
+    for section, cls in (("simulation", SimulationSection), ("record", RecordSection)):
+        for name, unit in _section_units(cls).items():
+            out[(section, name)] = (unit, None)
+    model_sec = raw.get("model")
+    mtype = model_sec.get("type") if isinstance(model_sec, dict) else None
+    model = MODELS.get(mtype) if isinstance(mtype, str) else None
+    if model is None:
+        return out
+    for name, p in model.params.items():
+        out[("model", "params", name)] = (p.unit, model.name)
+    for name, s in model.states.items():
+        out[("model", "init", name)] = (s.unit, model.name)
+    inputs = raw.get("input")
+    single = isinstance(inputs, dict)
+    for i, proto in enumerate([inputs] if single else inputs if isinstance(inputs, list) else []):
+        cls = PROTOCOLS.get(proto.get("type")) if isinstance(proto, dict) else None
+        if cls is None:
+            continue
+        for name, unit in _protocol_units(cls, model.current_unit).items():
+            who = model.name if MODEL_CURRENT in _declared(cls, name) else None
+            out[("input", name) if single else ("input", i, name)] = (unit, who)
+            if single or len(inputs) == 1:  # input.F and input.0.F name the same key
+                out[("input", 0, name)] = out[("input", name)] = (unit, who)
+    return out
+
+
+def _declared(cls, name: str) -> str:
+    for attr, info in cls.model_fields.items():
+        if (info.alias or attr) == name:
+            return field_unit(info) or ""
+    return ""
+
+
+def _per_neuron(value: Any, unit: str, owner) -> Any:
+    """Convert every number of a scalar, list or generator."""
+    if isinstance(value, list):
+        return [convert(v, unit, owner) for v in value]
+    if isinstance(value, dict) and len(value) == 1:
+        (kind, arg), = value.items()
+        if kind in ("linspace", "uniform") and isinstance(arg, list):
+            return {kind: [convert(v, unit, owner) for v in arg]}
+        if kind == "normal" and isinstance(arg, dict):
+            return {kind: {k: convert(v, unit, owner) for k, v in arg.items()}}
+        return value
+    return convert(value, unit, owner)
+
+
+def convert_config(raw: dict, source) -> list[str]:
+    """Convert, in place, every quantity string of ``raw`` to its declared unit; returns the
+    problems (one line each, ``file:line: key: message``)."""
+    from .config import _dotted, split_key
+
+    problems: list[str] = []
+    units = key_units(raw)
+
+    def at(path, parent, key):
+        unit, owner = units[path]
+        try:
+            parent[key] = _per_neuron(parent[key], unit, owner)
+        except UnitError as e:
+            problems.append(f"{source.where(path)}: {_dotted(path)}: {e}")
+
+    for path in units:
+        parent = _node(raw, path[:-1])
+        if isinstance(parent, dict) and path[-1] in parent:
+            at(path, parent, path[-1])
+    sweep = raw.get("sweep")
+    axes = sweep.get("axes") if isinstance(sweep, dict) else None
+    if isinstance(axes, dict):
+        for axis, spec in axes.items():
+            key = split_key(axis) if isinstance(axis, str) else (axis,)
+            if key not in units:
+                continue  # not a key with a unit (or not a key at all: the checks say so)
+            unit, owner = units[key]
+            path = ("sweep", "axes", axis)
+            try:
+                if isinstance(spec, list):
+                    axes[axis] = [convert(v, unit, owner) for v in spec]
+                elif isinstance(spec, dict):
+                    for end in ("start", "stop"):
+                        if end in spec:
+                            spec[end] = convert(spec[end], unit, owner)
+            except UnitError as e:
+                problems.append(f"{source.where(path)}: {_dotted(path)}: {e}")
+    return problems
+
+
+def _node(raw: dict, path: tuple):
+    node: Any = raw
+    for part in path:
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+            node = node[part]
+        else:
+            return None
+    return node

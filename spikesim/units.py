@@ -1,0 +1,216 @@
+"""Numbers with units (SPEC section 4): ``"<number> <unit>"`` converted to a declared unit.
+
+Parsing and conversion are pint's (https://pint.readthedocs.io); this module adds only
+
+* a normalisation of the spellings people write (:func:`normalise`): ``u``, ``µ`` (U+00B5) and
+  ``μ`` (U+03BC) for micro; ``cm2`` = ``cm^2`` = ``cm²``; ``Ohm``/``ohm``/``Ω`` (U+03A9 and the
+  ohm sign U+2126) for ohm, so ``MOhm`` = ``Mohm`` = ``MΩ``; ``^1/2`` for a square root
+  (pint would read ``ms^1/2`` as ``ms / 2``); ``·`` for a product. pint itself reads SI
+  prefixes (``us``, ``pA``, ``nS``, ``GOhm`` once normalised), ``Hz`` and ``1/ms``;
+* exact conversion: the number is read as the decimal it is written as and multiplied by
+  pint's conversion factor in rational arithmetic (pint's ``non_int_type=Fraction``), then
+  rounded once to a float. So ``10 us`` is the float ``0.01`` exactly as if ``0.01`` (ms) had
+  been written, and ``0.5 nA`` is ``500.0`` pA, not ``500.00000000000006``;
+* messages that name the dimension expected and the one given (:func:`dimension_name`) and,
+  for an unknown unit, the nearest known spelling.
+
+pint (about 1 s to import and build its registry) is imported on the first string with a
+unit, so a config of bare numbers neither pays for it nor changes: a bare number keeps
+meaning the declared unit, and is passed through untouched.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from fractions import Fraction
+from functools import lru_cache
+
+#: a number, then optionally a unit: the grammar of a quantity written in a config
+QUANTITY = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(.*?)\s*$")
+#: the same as a JSON-schema pattern (for editors)
+QUANTITY_PATTERN = r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*\S.*$"
+
+#: spellings suggested for an unknown unit (the ones SPEC section 4 lists, and their kin)
+KNOWN = ("ms", "s", "us", "min", "mV", "V", "uV", "pA", "nA", "uA", "mA", "uA/cm2", "mA/cm2",
+         "nA/cm2", "mS/cm2", "S/cm2", "nS", "uS", "pS", "pF", "nF", "uF", "uF/cm2", "MOhm",
+         "GOhm", "kOhm", "Hz", "kHz", "1/ms", "1/s", "mV/ms", "1/mV", "rad", "deg")
+
+
+class UnitError(ValueError):
+    """A value whose unit is unknown or of the wrong dimension; the message is for the user."""
+
+
+def normalise(unit: str) -> str:
+    """The spelling pint reads for a unit as people write it (see the module docstring)."""
+    s = unit.strip()
+    s = s.replace("\u00b5", "u").replace("\u03bc", "u")
+    s = s.replace("\u2126", "ohm").replace("\u03a9", "ohm").replace("Ohm", "ohm")
+    s = s.replace("\u00b2", "^2").replace("\u00b3", "^3").replace("\u00b7", "*")
+    s = re.sub(r"\^\s*\(?\s*1\s*/\s*2\s*\)?", "^0.5", s)
+    # a power written without ^ after a unit name: cm2 -> cm^2 (pint would read cm2 as cm*2)
+    s = re.sub(r"(?<=[A-Za-z])(\d+(?:\.\d+)?)\b", r"^\1", s)
+    return s
+
+
+@lru_cache(maxsize=1)
+def registry():
+    import pint
+
+    return pint.UnitRegistry(non_int_type=Fraction)
+
+
+@lru_cache(maxsize=None)
+def parse_unit(unit: str):
+    """pint's unit for a spelling; :class:`UnitError` with a did-you-mean when unknown."""
+    import pint
+
+    reg = registry()
+    try:
+        u = reg.parse_units(normalise(unit))
+    except (pint.errors.UndefinedUnitError, pint.errors.DefinitionSyntaxError, AttributeError,
+            TypeError, ValueError, SyntaxError, AssertionError) as e:
+        bad = getattr(e, "unit_names", None)
+        bad = f" ({', '.join(map(str, bad))} is not a unit pint knows)" if bad else ""
+        raise UnitError(f"unknown unit {unit!r}{bad}.{suggest(unit, KNOWN)} Units are written "
+                        f"like ms, mV, pA, uA/cm2, mS/cm2, nS, pF, MOhm, Hz") from None
+    if not isinstance(u, reg.Unit):
+        raise UnitError(f"unknown unit {unit!r}: write a unit without a number, e.g. ms")
+    return u
+
+
+def suggest(unit: str, options) -> str:
+    """" Did you mean 'ms'?" for the option nearest to ``unit`` (case ignored), or ""."""
+    lower = {o.lower(): o for o in options}
+    close = difflib.get_close_matches(unit.lower(), list(lower), n=1, cutoff=0.5)
+    return f" Did you mean {lower[close[0]]!r}?" if close else ""
+
+
+def _same_dimension(unit: str) -> list[str]:
+    dim = parse_unit(unit).dimensionality
+    return [unit] + [k for k in KNOWN if parse_unit(k).dimensionality == dim]
+
+
+#: reference units of the dimensions a neuron model's fields have, and their names
+_NAMES = (
+    ("1", "a plain number (dimensionless)"), ("ms", "a time"), ("Hz", "a frequency (1/time)"),
+    ("mV", "a voltage"), ("nA", "a current"), ("uA/cm^2", "a current density"),
+    ("nS", "a conductance"), ("mS/cm^2", "a conductance density"),
+    ("pF", "a capacitance"), ("uF/cm^2", "a capacitance density"),
+    ("MOhm", "a resistance"), ("mV/ms", "a voltage per time"), ("1/mV", "an inverse voltage"),
+    ("nA*ms^0.5", "a current x time^1/2"),
+    ("uA/cm^2*ms^0.5", "a current density x time^1/2"), ("cm", "a length"),
+    ("cm^2", "an area"),
+)
+
+
+@lru_cache(maxsize=None)
+def _names() -> dict:
+    return {parse_unit(u).dimensionality: name for u, name in _NAMES}
+
+
+def dimension_name(unit: str) -> str:
+    """``"a current density"`` for ``uA/cm2``: the words for a unit's dimension."""
+    dim = parse_unit(unit).dimensionality
+    if dim in _names():
+        return _names()[dim]
+    # pint cannot format a dimension with Fraction exponents: spell it out
+    terms = " * ".join(f"{k}^{v}" if v != 1 else k for k, v in sorted(dim.items()))
+    return f"of dimension {terms}"
+
+
+def split(text: str) -> tuple[str, str]:
+    """``"500 pA"`` -> ``("500", "pA")``; :class:`UnitError` when it is not a quantity."""
+    m = QUANTITY.match(text)
+    if not m:
+        raise UnitError(f"expected a number or a number with a unit such as '500 pA', got "
+                        f"{text!r}")
+    return m.group(1), m.group(2)
+
+
+def convert(value, unit: str, owner: str | None = None):
+    """``value`` in ``unit``: a bare number is returned as it is (it means ``unit``); a string
+    ``"<number> <unit>"`` is converted exactly (see the module docstring) to a float. Anything
+    else is returned as it is, for the schema to judge. ``owner`` (e.g. the model's name)
+    starts the message of a dimension error: "hodgkin_huxley takes a current density ..."."""
+    if not isinstance(value, str):
+        return value
+    number, given = split(value)
+    if not given:
+        return float(Fraction(number))
+    dst = parse_unit(unit)
+    try:
+        src = parse_unit(given)
+    except UnitError:
+        raise UnitError(f"unknown unit {given!r} in {value.strip()!r}."
+                        f"{suggest(given, _same_dimension(unit))} This field takes "
+                        f"{dimension_name(unit)}, e.g. {value.strip()[:-len(given)]}{unit}"
+                        ) from None
+    if src.dimensionality != dst.dimensionality:
+        who = f"{owner} takes" if owner else "expected"
+        shown = "" if unit == "1" else f" ({unit})"
+        msg = (f"{who} {dimension_name(unit)}{shown}; got {value.strip()}, "
+               f"{dimension_name(given)}")
+        area = parse_unit("cm^2").dimensionality
+        if src.dimensionality / area == dst.dimensionality:
+            msg += (f". {dimension_name(given).capitalize()} where {dimension_name(unit)} is "
+                    f"expected: divide by the membrane area, or give the value in {unit}")
+        elif src.dimensionality * area == dst.dimensionality:
+            msg += (f". {dimension_name(given).capitalize()} where {dimension_name(unit)} is "
+                    f"expected: multiply by the membrane area, or give the value in {unit}")
+        elif unit == "1":
+            msg += ". Give a plain number"
+        else:
+            msg += f". Give it in {unit} or another unit of that dimension"
+        raise UnitError(msg)
+    q = registry().Quantity(Fraction(number), src).to(dst)
+    return float(q.magnitude)
+
+
+def check_unit(unit: str, like: str) -> None:
+    """:class:`UnitError` unless ``unit`` parses and has the dimension of ``like``."""
+    if parse_unit(unit).dimensionality != parse_unit(like).dimensionality:
+        raise UnitError(f"unit {unit!r} is {dimension_name(unit)}, expected "
+                        f"{dimension_name(like)} like {like!r}")
+
+
+# -- declarations in the schema -----------------------------------------------------------
+#: placeholder in a declared unit for the current unit of the configured model
+MODEL_CURRENT = "<model current unit>"
+
+
+def resolve(declared: str, current_unit: str) -> str:
+    """A declared unit with the model's current unit substituted."""
+    return declared.replace(MODEL_CURRENT, current_unit)
+
+
+class Quantity:
+    """``json_schema_extra`` of a field that has a unit: records the unit (read back by
+    :func:`field_unit`) and lets the JSON schema accept ``"<number> <unit>"`` strings as well
+    as numbers, as the loader does."""
+
+    def __init__(self, unit: str):
+        self.unit = unit
+
+    def __call__(self, schema: dict) -> None:
+        schema["unit"] = self.unit
+        widen(schema)
+
+
+def widen(schema: dict) -> None:
+    """Let a JSON-schema node that takes a number also take a quantity string."""
+    text = {"type": "string", "pattern": QUANTITY_PATTERN,
+            "description": "a number with a unit, e.g. '10 us' or '500 pA'"}
+    if schema.get("type") in ("number", "integer"):
+        number = {k: schema.pop(k) for k in list(schema)
+                  if k in ("type", "exclusiveMinimum", "minimum", "maximum", "exclusiveMaximum")}
+        schema["anyOf"] = [number, text]
+    elif "anyOf" in schema and text not in schema["anyOf"]:
+        if any(s.get("type") in ("number", "integer") for s in schema["anyOf"]):
+            schema["anyOf"].append(text)
+
+
+def field_unit(info) -> str | None:
+    """The unit a pydantic field declares (through :class:`Quantity`), or None."""
+    extra = getattr(info, "json_schema_extra", None)
+    return getattr(extra, "unit", None)
