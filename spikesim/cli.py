@@ -220,11 +220,31 @@ def plot(
 
 
 @app.command()
+def export(
+    file: Path = typer.Argument(..., help="HDF5 file of a run (or its .partial)", show_default=False),
+    to: str = typer.Option(..., "--to", help="format: nwb (NWB 2, needs the extra .[nwb])"),
+    output: Optional[Path] = typer.Option(None, "-o", "--output",
+                                          help="file to write (default: FILE with .nwb)"),
+    force: bool = typer.Option(False, "--force", help="replace an existing output file"),
+):
+    """Write a run in another format: NWB 2 (a Units table with spike times in seconds, one
+    TimeSeries per recorded variable, the resolved config in the metadata). Prints the path
+    written. For NEO, use spikesim.load(path).to_neo() in Python."""
+    if to != "nwb":
+        raise UsageError(f"--to {to!r}: the export formats are: nwb (for NEO/Elephant use "
+                         f"spikesim.load(path).to_neo() in Python)")
+    from .export.nwb import to_nwb
+
+    print(to_nwb(file, output, force=force))
+
+
+@app.command()
 def schema():
     """Print the JSON schema of the config file (for editors)."""
+    from .quantities import schema_with_units
     from .schema import config_class
 
-    s = config_class().model_json_schema()
+    s = schema_with_units(config_class().model_json_schema())
     s["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     s["title"] = "spikesim config"
     print(json.dumps(s, indent=2))

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .units import MODEL_CURRENT, UnitError, convert, field_unit, resolve
+from .units import MODEL_CURRENT, UnitError, convert, field_unit, resolve, widen
 
 Path_ = tuple
 
@@ -62,7 +62,8 @@ def key_units(raw: dict) -> dict[tuple, tuple[str, str | None]]:
     for name, p in model.params.items():
         out[("model", "params", name)] = (p.unit, model.name)
     for name, s in model.states.items():
-        out[("model", "init", name)] = (s.unit, model.name)
+        if s.integrated:  # bookkeeping state (a refractory counter) is not configurable
+            out[("model", "init", name)] = (s.unit, model.name)
     inputs = raw.get("input")
     single = isinstance(inputs, dict)
     for i, proto in enumerate([inputs] if single else inputs if isinstance(inputs, list) else []):
@@ -148,3 +149,50 @@ def _node(raw: dict, path: tuple):
         else:
             return None
     return node
+
+
+def config_units(config: dict) -> dict[str, str]:
+    """Dotted key -> declared unit of every key of a (resolved) config that has one, both
+    spellings of a single protocol's keys (``input.F`` and ``input.0.F``) included: the
+    file's ``units`` attribute, and the ``units`` of its ``/neurons`` datasets."""
+    from .config import _dotted
+
+    return {_dotted(k): unit for k, (unit, _) in key_units(config).items()}
+
+
+def schema_with_units(schema: dict) -> dict:
+    """Add to the JSON schema of the config, for each model, its parameters and initial
+    values with their units and defaults (``if model.type == X then ...``), so that an editor
+    completes ``model.params`` and shows each unit; and the model's current unit, which the
+    input fields marked ``<model current unit>`` take."""
+    from .models import MODELS
+
+    def number(unit, doc, default=None):
+        s = {"type": "number", "unit": unit, "description": f"{doc} ({unit})"}
+        if default is not None:
+            s["default"] = default
+        widen(s)
+        return s
+
+    rules = []
+    for name, m in MODELS.items():
+        params = {k: {**_per_neuron_ref(), "unit": p.unit, "default": p.default,
+                      "description": f"{p.doc} ({p.unit}); {_per_neuron_ref()['description']}"}
+                  for k, p in m.params.items()}
+        init = {k: number(s.unit, s.doc, s.init) for k, s in m.states.items() if s.integrated}
+        rules.append({
+            "if": {"properties": {"model": {"properties": {"type": {"const": name}}}}},
+            "then": {"properties": {"model": {
+                "description": f"{name}: currents in {m.current_unit}",
+                "properties": {
+                    "params": {"properties": params, "additionalProperties": False},
+                    "init": {"properties": init, "additionalProperties": False}}}}}})
+    schema.setdefault("allOf", []).extend(rules)
+    schema["x-current-units"] = {name: m.current_unit for name, m in MODELS.items()}
+    return schema
+
+
+def _per_neuron_ref() -> dict:
+    from .schema import _PER_NEURON_SCHEMA
+
+    return _PER_NEURON_SCHEMA

@@ -19,14 +19,17 @@ end of the last chunk written, with ``status=running``.
 from __future__ import annotations
 
 import datetime
+import json
 import os
 import platform
 from pathlib import Path
 
 import h5py
 import numpy as np
+import yaml
 
 from . import __version__
+from .quantities import config_units
 
 MAGIC = 0x0A7A
 FORMAT_VERSION = (0, 1)
@@ -62,6 +65,7 @@ class Writer:
         self.partial.parent.mkdir(parents=True, exist_ok=True)
         self.f = h5py.File(self.partial, "w")
         self.pop = plan.population
+        self._units = config_units(yaml.safe_load(plan.config_yaml))
         self.rows_written = 0
         # allocated once (see spikes())
         size = -(-self.SPIKE_BUFFER // self.SPIKE_CHUNK) * self.SPIKE_CHUNK
@@ -102,6 +106,9 @@ class Writer:
         a["device"] = device_name
         a["seed"] = plan.seed
         a["current_unit"] = plan.model.current_unit
+        # the unit of every key of the config that has one (SPEC section 4), as JSON
+        a["units"] = json.dumps({"dt": "ms", "duration": "ms", "t_start": "ms",
+                                 **self._units})
         a["steps_done"] = 0
         a["t_start"] = 0.0  # absolute time of step 0 (> 0 for a run continued with --init-from)
         a["step_start"] = 0
@@ -141,12 +148,16 @@ class Writer:
         g.attrs["size"] = plan.size
         g.attrs["n"] = plan.n
         for key, values in plan.varying.items():
-            g.create_dataset(key, data=np.asarray(values, np.float64))
+            d = g.create_dataset(key, data=np.asarray(values, np.float64))
+            if key in self._units:
+                d.attrs["units"] = self._units[key]
         if plan.combination is not None:
             g.create_dataset("combination", data=plan.combination.astype(np.uint64))
             axes = g.create_group("sweep")
             for axis, values in plan.sweep_axes.items():
-                axes.create_dataset(axis, data=np.asarray(values, np.float64))
+                d = axes.create_dataset(axis, data=np.asarray(values, np.float64))
+                if axis in self._units:
+                    d.attrs["units"] = self._units[axis]
 
     # -- streaming ----------------------------------------------------------------------
     def spikes(self, steps: np.ndarray, ids: np.ndarray):
@@ -224,7 +235,9 @@ class Writer:
         g.attrs["step"] = int(step)
         g.attrs["time"] = float(time)
         for var, values in y.items():
-            g.create_dataset(var, data=np.asarray(values))
+            d = g.create_dataset(var, data=np.asarray(values))
+            if var in self.plan.model.states:
+                d.attrs["units"] = self.plan.model.states[var].unit
         for i, (kind, leaves) in inputs.items():
             gi = g.create_group(f"inputs/{i}")
             gi.attrs["type"] = kind
