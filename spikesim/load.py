@@ -266,6 +266,13 @@ class Result:
         """Neurons per sweep combination (``population.size``)."""
         return int((self.config.get("population") or {}).get("size") or self.n)
 
+    def to_neo(self):
+        """The run as a NEO Block: a SpikeTrain per neuron, an AnalogSignal per recorded
+        variable (needs the extra ``.[neo]``; see :mod:`spikesim.export.neo`)."""
+        from .export.neo import to_neo
+
+        return to_neo(self)
+
     @cached_property
     def final_state(self) -> dict[str, np.ndarray]:
         """Final value of every state variable (empty for a partial file)."""
