@@ -188,6 +188,13 @@ def schema_with_units(schema: dict) -> dict:
                     "params": {"properties": params, "additionalProperties": False},
                     "init": {"properties": init, "additionalProperties": False}}}}}})
     schema.setdefault("allOf", []).extend(rules)
+    # ``input`` is one protocol or a list of them (the loader wraps a single one)
+    inp = schema.get("properties", {}).get("input")
+    if isinstance(inp, dict) and inp.get("type") == "array" and "items" in inp:
+        items = inp["items"]
+        schema["properties"]["input"] = {
+            "description": inp.get("description", ""),
+            "anyOf": [{k: v for k, v in inp.items() if k != "description"}, items]}
     schema["x-current-units"] = {name: m.current_unit for name, m in MODELS.items()}
     return schema
 
