@@ -1,0 +1,167 @@
+"""Export (SPEC section 9): NWB through pynwb (spike times in seconds, values equal, the file
+passes pynwb's validator) and NEO (numbers agree with `spikesim inspect`)."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+
+import spikesim
+from spikesim.errors import UsageError
+from spikesim.inspect import inspect
+
+REPO = Path(__file__).resolve().parents[1]
+
+#: LIF neurons that differ (a generator and a sweep axis) under step + white-noise input, so
+#: that ISIs vary within a neuron (a non-trivial ISI CV); v and the input recorded
+CFG = {
+    "name": "export_test",
+    "model": {"type": "lif", "params": {"tau_m": {"linspace": [8.0, 12.0]}, "t_ref": 1.0}},
+    "population": {"size": 3},
+    "simulation": {"duration": 200.0, "dt": 0.1, "precision": "float64", "seed": 3},
+    "input": [{"type": "step", "amplitude": "2000 pA", "start": 10.0},
+              {"type": "noise", "std": 1.0}],
+    "record": {"variables": ["v", "input"], "neurons": [0, 2, 5], "every": 2},
+    "sweep": {"axes": {"input.0.amplitude": [1.8, 2.5]}},
+}
+
+
+@pytest.fixture(scope="module")
+def run_file(tmp_path_factory):
+    return spikesim.run(CFG, output=tmp_path_factory.mktemp("export") / "run.h5")
+
+
+# -- NWB ------------------------------------------------------------------------------------
+def test_nwb_round_trip(run_file, tmp_path):
+    pynwb = pytest.importorskip("pynwb")
+    from spikesim.export.nwb import to_nwb
+
+    out = to_nwb(run_file, tmp_path / "run.nwb")
+    assert pynwb.validate(path=str(out)) == []
+    r = spikesim.load(run_file)
+    with pynwb.NWBHDF5IO(str(out), "r") as io:
+        nwb = io.read()
+        units = nwb.units
+        assert list(units.id[:]) == list(range(r.n))
+        for i in range(r.n):
+            # NWB times are seconds, spikesim's ms: the exported times are the ms / 1000
+            assert np.array_equal(units["spike_times"][i], r.spikes[i] / 1000.0)
+        assert sum(len(units["spike_times"][i]) for i in range(r.n)) == len(r.spikes) > 20
+        for key in ("model.params.tau_m", "input.0.amplitude", "combination"):
+            assert np.array_equal(units[key][:], r.neurons[key]), key
+        assert "ms" in units["model.params.tau_m"].description
+        v, inp = nwb.acquisition["v"], nwb.acquisition["input"]
+        tv = r.trace("v")
+        assert np.array_equal(v.data[:], tv.data)
+        assert (v.unit, v.conversion) == ("volts", 0.001)  # mV
+        assert inp.unit == "amperes" and inp.conversion == pytest.approx(1e-9, rel=1e-15)  # nA
+        assert np.array_equal(inp.data[:], r.trace("input").data)
+        assert v.rate == pytest.approx(1000.0 / 0.2) and v.starting_time == 0.0
+        assert "neuron_ids: 0, 2, 5" == v.comments
+        assert nwb.source_script == r.attrs["config"]
+        notes = json.loads(nwb.notes)
+        assert notes["spikesim_version"] == spikesim.__version__
+        assert notes["jax_version"] == r.attrs["jax_version"] and notes["status"] == "complete"
+        assert "complete" in nwb.session_description
+
+
+def test_nwb_of_a_partial_run_says_so(run_file, tmp_path):
+    pynwb = pytest.importorskip("pynwb")
+    from spikesim.export.nwb import to_nwb
+
+    part = tmp_path / "cut.h5.partial"
+    shutil.copy(run_file, part)
+    with h5py.File(part, "a") as f:  # as a failed run leaves it: status and steps done
+        f.attrs["status"] = "failed"
+        f.attrs["steps_done"] = 1000
+    out = to_nwb(tmp_path / "cut.h5", tmp_path / "cut.nwb")
+    assert pynwb.validate(path=str(out)) == []
+    with pynwb.NWBHDF5IO(str(out), "r") as io:
+        nwb = io.read()
+        assert "PARTIAL (failed): holds the first 100 of 200 ms" in nwb.session_description
+        assert json.loads(nwb.notes)["export"] == {"status": "failed", "complete": False,
+                                                   "simulated_ms": 100.0}
+
+
+def test_export_cli_refuses_to_overwrite_and_writes_the_default_path(run_file, tmp_path,
+                                                                       spikesim_cli):
+    pytest.importorskip("pynwb")
+    h5 = tmp_path / "run.h5"
+    shutil.copy(run_file, h5)
+    code, out, err = spikesim_cli("export", h5, "--to", "nwb")
+    assert code == 0 and out.strip() == str(tmp_path / "run.nwb")
+    code, out, err = spikesim_cli("export", h5, "--to", "nwb")
+    assert code == 2 and "exists" in err and "--force" in err
+    code, out, err = spikesim_cli("export", h5, "--to", "sonata")
+    assert code == 2 and "nwb" in err
+
+
+def test_without_the_extra_export_says_what_to_install(run_file, monkeypatch):
+    from spikesim.export.nwb import to_nwb
+
+    monkeypatch.setitem(sys.modules, "pynwb", None)  # import pynwb raises ImportError
+    with pytest.raises(UsageError, match=r"pip install 'spikesim\[nwb\]'"):
+        to_nwb(run_file)
+    monkeypatch.setitem(sys.modules, "neo", None)
+    with pytest.raises(UsageError, match=r"pip install 'spikesim\[neo\]'"):
+        spikesim.load(run_file).to_neo()
+
+
+def test_export_cli_exit_2_without_pynwb(run_file, tmp_path):
+    code = ("import sys; sys.modules['pynwb'] = None; sys.argv = ['spikesim', 'export', "
+            f"{str(run_file)!r}, '--to', 'nwb', '-o', {str(tmp_path / 'x.nwb')!r}]; "
+            "from spikesim.cli import main; main()")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                       env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert r.returncode == 2 and "pip install 'spikesim[nwb]'" in r.stderr
+    assert not (tmp_path / "x.nwb").exists()
+
+
+def test_export_does_not_load_the_engine(run_file, tmp_path):
+    pytest.importorskip("pynwb")
+    code = ("import sys; from spikesim.export.nwb import to_nwb; "
+            f"to_nwb({str(run_file)!r}, {str(tmp_path / 'y.nwb')!r}); "
+            "print(sorted(m for m in ('spikesim.engine', 'spikesim.runner', 'spikesim.plan', "
+            "'spikesim.models') if m in sys.modules))")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                       env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert r.returncode == 0, r.stderr
+    # (spikesim/__init__ imports the Python API; what the export itself needs is h5py,
+    # numpy, pint and pynwb)
+    assert "spikesim.engine" not in r.stdout and "spikesim.runner" not in r.stdout
+
+
+# -- NEO ------------------------------------------------------------------------------------
+def test_neo_block_agrees_with_inspect(run_file):
+    neo = pytest.importorskip("neo")
+    pq = pytest.importorskip("quantities")
+    r = spikesim.load(run_file)
+    block = r.to_neo()
+    assert isinstance(block, neo.Block)
+    seg = block.segments[0]
+    assert len(seg.spiketrains) == r.n == 6
+    for i, st in enumerate(seg.spiketrains):
+        assert st.units == pq.ms and float(st.t_stop) == r.t_end == 200.0
+        assert np.array_equal(st.magnitude, r.spikes[i])
+        assert st.annotations["id"] == i
+        assert st.annotations["model.params.tau_m"] == r.neurons["model.params.tau_m"][i]
+    v, inp = seg.analogsignals
+    assert v.name == "v" and v.units == pq.mV and inp.units == pq.nA
+    assert float(v.sampling_period.rescale("ms")) == pytest.approx(0.2)
+    assert np.array_equal(v.magnitude, r.trace("v").data)
+    assert list(v.array_annotations["neuron_ids"]) == [0, 2, 5]
+
+    info = inspect(run_file)["populations"]["lif"]
+    es = pytest.importorskip("elephant.statistics")
+    rates = [float(es.mean_firing_rate(st).rescale("Hz")) for st in seg.spiketrains]
+    assert np.mean(rates) == pytest.approx(info["mean_rate_hz"], rel=1e-12)
+    cvs = [es.cv(es.isi(st)) for st in seg.spiketrains if len(st) >= 3]
+    assert len(cvs) == info["isi_cv_neurons"] == 6
+    assert np.mean(cvs) == pytest.approx(info["isi_cv"], rel=1e-9)
+    assert info["isi_cv"] > 0.01  # the noise makes the ISIs differ: not a trivial agreement
