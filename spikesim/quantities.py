@@ -118,13 +118,24 @@ def convert_config(raw: dict, source) -> list[str]:
         parent = _node(raw, path[:-1])
         if isinstance(parent, dict) and path[-1] in parent:
             at(path, parent, path[-1])
+    if key_units_known(raw):
+        # a key the model lacks (``model.params.g_KK: 3 mS/cm2``) has no declared unit; keep
+        # the number, so that the checks report the unknown name (with a did-you-mean), not
+        # "expected a number"; such a key is always an error, so its value is never used
+        for section in ("params", "init"):
+            values = _node(raw, ("model", section))
+            if isinstance(values, dict):
+                for name in values:
+                    if ("model", section, name) not in units:
+                        values[name] = _numbers_only(values[name])
     sweep = raw.get("sweep")
     axes = sweep.get("axes") if isinstance(sweep, dict) else None
     if isinstance(axes, dict):
         for axis, spec in axes.items():
             key = split_key(axis) if isinstance(axis, str) else (axis,)
-            if key not in units:
-                continue  # not a key with a unit (or not a key at all: the checks say so)
+            if key not in units:  # not a key of this config: the checks say so, by name
+                axes[axis] = _numbers_only(spec)
+                continue
             unit, owner = units[key]
             path = ("sweep", "axes", axis)
             try:
@@ -137,6 +148,28 @@ def convert_config(raw: dict, source) -> list[str]:
             except UnitError as e:
                 problems.append(f"{source.where(path)}: {_dotted(path)}: {e}")
     return problems
+
+
+def key_units_known(raw: dict) -> bool:
+    """True when the config names a known model (so its keys' units are known)."""
+    from .models import MODELS
+
+    m = raw.get("model")
+    return isinstance(m, dict) and isinstance(m.get("type"), str) and m["type"] in MODELS
+
+
+def _numbers_only(value):
+    """``"3 mS/cm2"`` -> 3.0 wherever it occurs in a value; anything else as it is."""
+    from .units import QUANTITY
+
+    if isinstance(value, str):
+        m = QUANTITY.match(value)
+        return float(m.group(1)) if m else value
+    if isinstance(value, list):
+        return [_numbers_only(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _numbers_only(v) for k, v in value.items()}
+    return value
 
 
 def _node(raw: dict, path: tuple):

@@ -211,3 +211,13 @@ def test_a_config_of_bare_numbers_does_not_import_pint():
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                        cwd=REPO, env={**__import__("os").environ, "PYTHONPATH": str(REPO)})
     assert r.stdout.strip() == "False", r.stderr
+
+
+def test_an_unknown_key_with_a_unit_is_reported_by_name():
+    with pytest.raises(ConfigError) as e:
+        load(None, ["model.params.g_KK=30 mS/cm2", "model.init.vv=3 mV",
+                    "sweep.axes.model.params.g_NN=[1 mS/cm2]"], data=hh())
+    msg = str(e.value)
+    assert "model hodgkin_huxley has no parameter 'g_KK'. Did you mean 'g_K'?" in msg
+    assert "no state variable 'vv'. Did you mean 'v'?" in msg
+    assert "'model.params.g_NN' is not a numeric key of this config" in msg
