@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from .config import _dotted, split_key, suggest
+from .keys import dotted as _dotted, split_key, suggest
 from .inputs import CheckContext
 from .inputs.base import scalar_values
 from .models import MODELS

@@ -148,7 +148,7 @@ def models(
 ):
     """List the models, or describe one: equations, parameters, state variables, presets,
     integrators and citation."""
-    from .config import suggest
+    from .keys import suggest
     from .describe import model_info, render_model
     from .models import MODELS
 

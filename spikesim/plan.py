@@ -19,7 +19,8 @@ import numpy as np
 import yaml
 
 from .checks import canonical, numeric_keys
-from .config import LoadedConfig, _dotted, split_key
+from .config import LoadedConfig
+from .keys import dotted as _dotted, split_key
 from .errors import ConfigError
 from .models import MODELS, Model
 

@@ -29,7 +29,7 @@ from typing import ClassVar
 
 import jax.numpy as jnp
 
-from ..schema import StrictModel
+from ..fields import StrictModel
 
 #: slack (ms) on window edges, so that an edge at ``k * dt`` is met on step k despite the
 #: round-off of ``k * dt`` in floating point (far below any usable dt)

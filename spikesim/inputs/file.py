@@ -18,7 +18,7 @@ import jax.numpy as jnp
 import numpy as np
 from pydantic import Field, PrivateAttr
 
-from ..schema import PerNeuron
+from ..fields import Float, PerNeuron
 from .base import Protocol
 
 #: relative slack on sample times (see base.TIME_SLACK), in units of one sample
@@ -84,7 +84,7 @@ class File(Protocol):
     path: str = Field(..., description=".npy or .csv file of samples (rows = times; one column, "
                                        "or one per neuron); relative paths are relative to "
                                        "the config file's folder")
-    dt: float = Field(..., gt=0, description="time between samples, ms (need not be the run's)")
+    dt: Float = Field(..., gt=0, description="time between samples, ms (need not be the run's)")
     interpolation: Literal["hold", "linear"] = Field(
         "hold", description="hold: sample j over [j dt, (j+1) dt); linear: straight lines "
                             "between samples")

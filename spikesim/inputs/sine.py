@@ -8,7 +8,7 @@ from typing import ClassVar, Literal
 import jax.numpy as jnp
 from pydantic import Field
 
-from ..schema import PerNeuron
+from ..fields import PerNeuron
 from .base import Protocol, gate
 
 
