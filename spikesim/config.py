@@ -257,6 +257,9 @@ def _message(err: dict, data: dict, path: tuple) -> str:
         return f"an input protocol needs `type:` ({', '.join(PROTOCOLS)})"
     if kind == "value_error":
         return err["msg"].removeprefix("Value error, ")
+    if kind == "string_pattern_mismatch" and path == ("name",):
+        return (f"a run name may not hold control characters or slashes (it becomes part of "
+                f"the output file name), got {got!r}"[:300])
     if kind == "string_pattern_mismatch":
         return f"expected a name of letters, digits and _ (not starting with a digit), got {got!r}"
     if kind in ("too_short", "too_long"):
@@ -270,6 +273,8 @@ def _schema_errors(e: ValidationError, raw: dict, source: Source) -> list[str]:
     seen, lines = set(), []
     for err in e.errors():
         path = _display_path(tuple(err["loc"]), raw)
+        if err["type"] == "union_tag_invalid":  # point at the `type:` line itself
+            path = path + ("type",)
         # a value that failed every branch of a union gives one error per branch: keep one
         if path in seen:
             continue
@@ -289,14 +294,15 @@ def load(path: str | Path | None, overrides: list[str] = (), data: dict | None =
     else:
         raw, source = read_yaml(path)
     raw = apply_overrides(raw, list(overrides), source)
+    from .checks import check_config, normalise_switches
+
+    normalise_switches(raw)
     try:
         cfg = config_class().model_validate(raw)
     except ValidationError as e:
         raise ConfigError(_schema_errors(e, raw, source)) from None
     if cfg.name is None:
         cfg.name = Path(path).stem if path is not None else "run"
-    from .checks import check_config
-
     problems = check_config(cfg, raw, source)
     if problems:
         raise ConfigError(problems)

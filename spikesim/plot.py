@@ -257,9 +257,14 @@ def plot(path, output=None, var: str | None = None, neurons=None, t0: float | No
                  x=0.1, ha="left", y=0.985, color="black" if r.complete else "#b00000")
     fig.text(0.1, 0.945, _describe(r), fontsize=9, color="0.3", ha="left", va="top",
              wrap=True)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=DPI)
-    plt.close(fig)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(out, dpi=DPI)
+    except OSError as e:
+        raise UsageError(f"cannot write {out}: {e.strerror or e}. Choose another path with "
+                         f"-o") from None
+    finally:
+        plt.close(fig)
     return out
 
 

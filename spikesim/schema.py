@@ -7,11 +7,11 @@ variables) happen in :mod:`spikesim.config` once the model is known.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Union
+from typing import Annotated, Any, Literal, Union
 
-from pydantic import BeforeValidator, Field
+from pydantic import BeforeValidator, Field, WithJsonSchema
 
-from .fields import Bool, Float, Int, PerNeuron, StrictModel
+from .fields import Bool, Float, Int, PerNeuron, StrictModel, integer
 from .inputs import PROTOCOLS
 
 
@@ -35,6 +35,19 @@ class PopulationSection(StrictModel):
                              description="population name in the output (default: model type)")
 
 
+def _devices(x):
+    if x in ("all", "auto"):
+        return x
+    n = integer(x, "all, auto or a number of devices >= 1")
+    if n < 1:
+        raise ValueError(f"expected all, auto or a number of devices >= 1, got {n}")
+    return n
+
+
+Devices = Annotated[Any, BeforeValidator(_devices), WithJsonSchema({"anyOf": [
+    {"enum": ["all", "auto"]}, {"type": "integer", "minimum": 1}]})]
+
+
 class SimulationSection(StrictModel):
     duration: Float = Field(..., gt=0, description="simulated time, ms")
     dt: Float = Field(..., gt=0, description="time step, ms")
@@ -43,7 +56,7 @@ class SimulationSection(StrictModel):
                           "default: the model's own")
     precision: Literal["float32", "float64"] = Field("float32", description="floating point type")
     device: Literal["auto", "cpu", "gpu"] = Field("auto", description="where JAX runs")
-    devices: Union[Literal["all", "auto"], Annotated[Int, Field(ge=1)]] = Field(
+    devices: Devices = Field(
         "auto", description="how many devices share the population (its neuron axis is "
                             "sharded across them): 1 | N | all | auto (CPU: one per core for "
                             "populations of at least 4096 neurons per core; GPU: one)")
@@ -64,13 +77,42 @@ class Every(StrictModel):
     every: Int = Field(..., ge=1)
 
 
+def _neurons(x):
+    """``record.neurons`` by its shape, so that a mistake gets one message, not one per
+    form it failed to be."""
+    forms = "all, a list of neuron ids [0, 5, 9], {first: k} or {every: k} (k >= 1)"
+    if x == "all":
+        return x
+    if isinstance(x, list):
+        if not x:
+            raise ValueError(f"an empty list records nothing; give ids, or record.variables: [] "
+                             f"to record no variable. Expected {forms}")
+        ids = [integer(i, "neuron ids (integers >= 0)") for i in x]
+        if any(i < 0 for i in ids):
+            raise ValueError(f"neuron ids start at 0, got {min(ids)}")
+        return ids
+    if isinstance(x, dict) and len(x) == 1 and next(iter(x)) in ("first", "every"):
+        (kind, k), = x.items()
+        k = integer(k, f"{{{kind}: k}} with an integer k >= 1")
+        if k < 1:
+            raise ValueError(f"{{{kind}: k}} needs k >= 1, got {k}")
+        return First(first=k) if kind == "first" else Every(every=k)
+    raise ValueError(f"expected {forms}, got {x!r}"[:300])
+
+
+Neurons = Annotated[Any, BeforeValidator(_neurons), WithJsonSchema({"anyOf": [
+    {"const": "all"}, {"type": "array", "items": {"type": "integer", "minimum": 0}, "minItems": 1},
+    {"type": "object", "properties": {"first": {"type": "integer", "minimum": 1}},
+     "required": ["first"], "additionalProperties": False},
+    {"type": "object", "properties": {"every": {"type": "integer", "minimum": 1}},
+     "required": ["every"], "additionalProperties": False}]})]
+
+
 class RecordSection(StrictModel):
     spikes: Bool = Field(True, description="record spike times")
     variables: list[str] = Field(default_factory=list,
                                  description="state variables to record, and `input`")
-    neurons: Union[Literal["all"], Annotated[list[Annotated[Int, Field(ge=0)]], Field(min_length=1)],
-                   First, Every] = Field(
-        "all", description="all | [0, 5, 9] | {first: k} | {every: k}")
+    neurons: Neurons = Field("all", description="all | [0, 5, 9] | {first: k} | {every: k}")
     every: Int = Field(1, ge=1, description="keep one sample every k steps")
     start: Float = Field(0.0, ge=0, description="start of the recording window, ms")
     stop: Float | None = Field(None, description="end of the recording window, ms (inclusive)")
