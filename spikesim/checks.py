@@ -82,29 +82,35 @@ def _domain_of(path: tuple, cfg, model) -> str | None:
 
 
 # -- switches ----------------------------------------------------------------------------
-def normalise_switches(raw: dict) -> None:
+def normalise_switches(raw: dict) -> list[tuple[tuple, str]]:
     """Replace the names a switch parameter takes (``reset_mode: linear``, ``spike_reset:
     true``) by their numbers in ``raw``, in ``model.params`` and sweep axes, before the schema
-    (which takes numbers) sees them. Anything else is left for :func:`check_config`."""
+    (which takes numbers) sees them. Returns ``[(path, message)]`` for names that are none of
+    the choices; numbers are left for :func:`check_config`."""
     model = raw.get("model")
     mtype = model.get("type") if isinstance(model, dict) else None
     if not isinstance(mtype, str) or mtype not in MODELS:
-        return
+        return []
     declared = MODELS[mtype].params
+    problems: list[tuple[tuple, str]] = []
 
-    def number(param, x):
+    def number(param, x, path):
         if isinstance(x, list):
-            return [number(param, v) for v in x]
+            return [number(param, v, path) for v in x]
         for name, value in param.choices.items():
             if x is name or (isinstance(x, str) and isinstance(name, str) and x == name):
                 return value
+        if isinstance(x, (str, bool)):
+            names = [str(k).lower() if isinstance(k, bool) else k for k in param.choices]
+            problems.append((path, f"is a switch: it takes {', '.join(names)}, got {x!r}."
+                                   f"{suggest(x, names)}"))
         return x
 
     params = model.get("params")
     if isinstance(params, dict):
         for name, value in params.items():
             if name in declared and declared[name].choices:
-                params[name] = number(declared[name], value)
+                params[name] = number(declared[name], value, ("model", "params", name))
     sweep = raw.get("sweep")
     axes = sweep.get("axes") if isinstance(sweep, dict) else None
     if isinstance(axes, dict):
@@ -112,7 +118,8 @@ def normalise_switches(raw: dict) -> None:
             path = split_key(axis) if isinstance(axis, str) else ()
             if (len(path) == 3 and path[:2] == ("model", "params") and path[2] in declared
                     and declared[path[2]].choices):
-                axes[axis] = number(declared[path[2]], values)
+                axes[axis] = number(declared[path[2]], values, ("sweep", "axes", axis))
+    return problems
 
 
 def _switch_problem(param, value) -> str | None:

@@ -132,7 +132,8 @@ def validate(
     state = plan.n * len(plan.model.states) * itemsize
     chunk = (layout.n_blocks * (plan.n * 4 * layout.words
                                 + len(rec.variables) * len(rec.neurons) * itemsize))
-    err.print(f"[bold]{escape(plan.name)}[/bold]: model {plan.model.name}, integrator {plan.integrator}, "
+    err.print(f"[bold]{escape(plan.name)}[/bold]: model {plan.model.name}, integrator "
+              f"{plan.integrator}, "
               f"{plan.precision}")
     err.print(f"  steps      {plan.n_steps:,} of {plan.dt:g} ms ({plan.duration:g} ms)")
     err.print(f"  neurons    {plan.n:,}" + (f" ({plan.size} x {plan.n // plan.size} sweep "
@@ -242,6 +243,22 @@ def schema():
     s["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     s["title"] = "spikesim config"
     print(json.dumps(s, indent=2))
+
+
+def _version(value: bool):
+    if value:
+        from . import __version__
+
+        print(f"spikesim {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                 help="print the version and exit"),
+):
+    """Simulate populations of spiking neurons from a YAML config; results go to HDF5."""
 
 
 def main():

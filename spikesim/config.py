@@ -109,7 +109,8 @@ def read_yaml(path: str | Path) -> tuple[dict, Source]:
 def apply_overrides(data: dict, overrides: list[str], source: Source) -> dict:
     for item in overrides:
         if "=" not in item:
-            raise UsageError(f"override {_short(item)!r} must be KEY=VALUE, e.g. input.amplitude=12.5 "
+            raise UsageError(f"override {_short(item)!r} must be KEY=VALUE, e.g. "
+                             f"input.amplitude=12.5 "
                              f"or model.params.g_K=[30,36]")
         key, text = item.split("=", 1)
         if not key or key.startswith(".") or key.endswith(".") or ".." in key:
@@ -126,9 +127,13 @@ def apply_overrides(data: dict, overrides: list[str], source: Source) -> dict:
         node = data
         for i, part in enumerate(path[:-1]):
             nxt = path[i + 1]
+            if (isinstance(node, list) and len(node) == 1 and isinstance(part, str)
+                    and path[:1] == ("input",) and i == 1):
+                node = node[0]  # input.F on a single protocol written as a list
             if isinstance(node, list):
                 if not isinstance(part, int) or part >= len(node):
-                    raise UsageError(f"override {_short(item)!r}: {_dotted(path[:i + 1])} does not exist "
+                    raise UsageError(f"override {_short(item)!r}: {_dotted(path[:i + 1])} does "
+                                     f"not exist "
                                      f"(that list has {len(node)} items)")
                 node = node[part]
                 continue
@@ -140,6 +145,9 @@ def apply_overrides(data: dict, overrides: list[str], source: Source) -> dict:
                 node[part] = [node[part]]
             node = node[part]
         last = path[-1]
+        if (isinstance(node, list) and len(node) == 1 and isinstance(last, str)
+                and path[:1] == ("input",) and len(path) == 2):
+            node = node[0]
         if isinstance(node, list):
             if not isinstance(last, int) or last > len(node):
                 raise UsageError(f"override {_short(item)!r}: no list position {last} there")
@@ -296,7 +304,9 @@ def load(path: str | Path | None, overrides: list[str] = (), data: dict | None =
     raw = apply_overrides(raw, list(overrides), source)
     from .checks import check_config, normalise_switches
 
-    normalise_switches(raw)
+    problems = normalise_switches(raw)
+    if problems:
+        raise ConfigError([f"{source.where(p)}: {_dotted(p)}: {m}" for p, m in problems])
     try:
         cfg = config_class().model_validate(raw)
     except ValidationError as e:

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
-import jax.numpy as jnp
+from ..lazyjax import jnp
 
 from ..fields import StrictModel
 

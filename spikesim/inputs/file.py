@@ -14,7 +14,7 @@ import math
 from pathlib import Path
 from typing import ClassVar, Literal
 
-import jax.numpy as jnp
+from ..lazyjax import jnp
 import numpy as np
 from pydantic import Field, PrivateAttr
 

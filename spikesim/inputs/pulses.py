@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar, Literal
 
-import jax.numpy as jnp
+from ..lazyjax import jnp
 from pydantic import Field
 
 from ..fields import PerNeuron

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import ClassVar, Literal
 
-import jax.numpy as jnp
+from ..lazyjax import jnp
 from pydantic import Field
 
 from ..fields import PerNeuron

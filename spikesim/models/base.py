@@ -19,11 +19,11 @@ fixed conventions written in the declarations (ms, mV and the model's current un
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, ClassVar, Mapping
+from typing import Any, Callable, ClassVar, Mapping
 
-import jax.numpy as jnp
+from ..lazyjax import jnp
 
-Array = jnp.ndarray
+Array = Any  # a jax.Array inside a run (named Any so that reading declarations needs no JAX)
 Params = Mapping[str, Array]
 State = dict[str, Array]
 CurrentFn = Callable[[Array], Array]

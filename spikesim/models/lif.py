@@ -13,7 +13,7 @@ period: see ``_integrate_and_fire``.
 
 from __future__ import annotations
 
-import jax.numpy as jnp
+from ..lazyjax import jnp
 
 from ._integrate_and_fire import COMMON_PARAMS, REFRACTORY, IntegrateAndFire
 from .base import StateVar
