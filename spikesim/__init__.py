@@ -28,7 +28,16 @@ _xla_flag("--xla_force_host_platform_device_count", max(1, _cores or 1))
 # (tests/test_engine_options.py). ``xla_backend_extra_options`` set by the user replace it.
 _xla_flag("--xla_backend_extra_options", "xla_cpu_use_multi_output_fusion")
 
-from .api import run  # noqa: E402
 from .load import load  # noqa: E402
 
 __all__ = ["run", "load", "__version__"]
+
+
+def __getattr__(name):
+    # ``spikesim.run`` is imported on first use, so that ``import spikesim`` to read a file
+    # (``spikesim.load``) does not load the config machinery
+    if name == "run":
+        from .api import run
+
+        return run
+    raise AttributeError(f"module 'spikesim' has no attribute {name!r}")

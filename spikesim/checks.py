@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from .config import _dotted, split_key, suggest
+from .keys import dotted as _dotted, split_key, suggest
 from .inputs import CheckContext
 from .inputs.base import scalar_values
 from .models import MODELS
@@ -54,12 +54,116 @@ def _out_of_domain(value, domain) -> str | None:
     return None
 
 
+def _window_problem(proto) -> str | None:
+    """``stop`` must come after ``start`` wherever both are known before drawing."""
+    if "start" not in proto.numeric or "stop" not in proto.numeric:
+        return None
+    start, stop = proto.value("start"), proto.value("stop")
+    if stop is None or isinstance(start, dict) or isinstance(stop, dict):
+        return None
+    starts = start if isinstance(start, list) else [start]
+    stops = stop if isinstance(stop, list) else [stop]
+    if len(starts) > 1 and len(stops) > 1 and len(starts) != len(stops):
+        return None  # reported as a per-neuron list of the wrong length
+    pairs = zip(starts * (len(stops) if len(starts) == 1 else 1),
+                stops * (len(starts) if len(stops) == 1 else 1))
+    for a, b in pairs:
+        if b < a:
+            return f"stop {b:g} ms is before start {a:g} ms; swap them"
+    return None
+
+
 def _domain_of(path: tuple, cfg, model) -> str | None:
     if path[:2] == ("model", "params"):
         return model.params[path[2]].domain
     if path[0] == "input":
         return cfg.input[path[1]].domains.get(path[2])
     return None
+
+
+# -- switches ----------------------------------------------------------------------------
+def normalise_switches(raw: dict) -> list[tuple[tuple, str]]:
+    """Replace the names a switch parameter takes (``reset_mode: linear``, ``spike_reset:
+    true``) by their numbers in ``raw``, in ``model.params`` and sweep axes, before the schema
+    (which takes numbers) sees them. Returns ``[(path, message)]`` for names that are none of
+    the choices; numbers are left for :func:`check_config`."""
+    model = raw.get("model")
+    mtype = model.get("type") if isinstance(model, dict) else None
+    if not isinstance(mtype, str) or mtype not in MODELS:
+        return []
+    declared = MODELS[mtype].params
+    problems: list[tuple[tuple, str]] = []
+
+    def number(param, x, path):
+        if isinstance(x, list):
+            return [number(param, v, path) for v in x]
+        for name, value in param.choices.items():
+            if x is name or (isinstance(x, str) and isinstance(name, str) and x == name):
+                return value
+        if isinstance(x, (str, bool)):
+            names = [str(k).lower() if isinstance(k, bool) else k for k in param.choices]
+            problems.append((path, f"is a switch: it takes {', '.join(names)}, got {x!r}."
+                                   f"{suggest(x, names)}"))
+        return x
+
+    params = model.get("params")
+    if isinstance(params, dict):
+        for name, value in params.items():
+            if name in declared and declared[name].choices:
+                params[name] = number(declared[name], value, ("model", "params", name))
+    sweep = raw.get("sweep")
+    axes = sweep.get("axes") if isinstance(sweep, dict) else None
+    if isinstance(axes, dict):
+        for axis, values in axes.items():
+            path = split_key(axis) if isinstance(axis, str) else ()
+            if (len(path) == 3 and path[:2] == ("model", "params") and path[2] in declared
+                    and declared[path[2]].choices):
+                axes[axis] = number(declared[path[2]], values, ("sweep", "axes", axis))
+    return problems
+
+
+def _switch_problem(param, value) -> str | None:
+    names = ", ".join(str(k).lower() if isinstance(k, bool) else k for k in param.choices)
+    allowed = set(param.choices.values())
+    if isinstance(value, dict):
+        return f"is a switch: it takes {names}, not a generator"
+    vals = value if isinstance(value, list) else [value]
+    bad = [v for v in vals if v not in allowed]
+    if bad:
+        return (f"is a switch: it takes {names} (or their numbers "
+                f"{', '.join(f'{v:g}' for v in sorted(allowed))}), got {bad[0]!r}")
+    return None
+
+
+# -- what a run can afford ---------------------------------------------------------------
+#: most steps in one run (step indices are 32-bit integers inside the compiled loop)
+MAX_STEPS = 2**31 - 1
+#: smallest time step (ms): step edges are compared with a slack of 1e-9 ms
+MIN_DT = 1e-6
+
+
+def _memory_bytes() -> int:
+    """Physical memory of this machine (bytes); a large number when unknown."""
+    import os
+
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return 1 << 50
+
+
+def _size(n: float) -> str:
+    for unit in ("B", "KB", "MB", "GB", "TB", "PB"):
+        if n < 1024 or unit == "PB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.3g} {unit}"
+        n /= 1024
+
+
+def estimate_bytes(n: int, n_per_neuron: int, itemsize: int, block_bytes: int) -> int:
+    """Host and device memory a run of ``n`` neurons needs at least: each per-neuron array
+    (state, parameters, the carry and its copy, recorded ids) and one block of outputs.
+    Python integers, so it cannot overflow."""
+    return 4 * n * n_per_neuron * itemsize + 8 * n + block_bytes
 
 
 def check_config(cfg, raw, source) -> list[str]:
@@ -84,7 +188,10 @@ def check_config(cfg, raw, source) -> list[str]:
             err(("model", "params", name), f"model {mtype} has no parameter {name!r}."
                 f"{suggest(name, model.params)} Parameters: {', '.join(model.params)}")
             continue
-        problem = _out_of_domain(value, model.params[name].domain)
+        if model.params[name].choices:
+            problem = _switch_problem(model.params[name], value)
+        else:
+            problem = _out_of_domain(value, model.params[name].domain)
         if problem:
             err(("model", "params", name), problem)
     for name in cfg.model.init:
@@ -101,6 +208,14 @@ def check_config(cfg, raw, source) -> list[str]:
 
     # -- time ---------------------------------------------------------------------------
     sim = cfg.simulation
+    steps = sim.duration / sim.dt
+    if sim.dt < MIN_DT:
+        err(("simulation", "dt"), f"dt = {sim.dt:g} ms is below {MIN_DT:g} ms (1 ns), finer than "
+                                  f"step edges are resolved; use a larger dt")
+    elif steps > MAX_STEPS:
+        err(("simulation", "duration"), f"duration / dt = {steps:.3g} steps; a run takes at most "
+            f"{MAX_STEPS:,} steps. Shorten the duration, use a larger dt, or continue in "
+            f"several runs with --init-from")
     if sim.duration < sim.dt:
         err(("simulation", "duration"), f"duration {sim.duration} ms is shorter than one step "
                                         f"(dt = {sim.dt} ms); make it >= dt")
@@ -113,6 +228,9 @@ def check_config(cfg, raw, source) -> list[str]:
     if rec.stop is not None and rec.stop > sim.duration:
         err(("record", "stop"), f"recording stop {rec.stop} ms is after the run ends "
                                 f"({sim.duration} ms); use at most {sim.duration} or null")
+    if rec.variables and rec.every > max(1.0, steps):
+        err(("record", "every"), f"one sample every {rec.every:,} steps, but the run has "
+                                 f"{steps:.0f} steps; use at most {max(1, int(steps)):,}")
     base = Path(source.file).parent if Path(source.file).is_file() else Path.cwd()
     ctx = CheckContext(sim.duration, sim.dt, cfg.population.size, base)
     single = isinstance(raw.get("input"), dict)
@@ -123,6 +241,9 @@ def check_config(cfg, raw, source) -> list[str]:
             problem = _out_of_domain(proto.value(f), domain)
             if problem:
                 err(("input", f) if single else ("input", i, f), problem)
+        problem = _window_problem(proto)
+        if problem:
+            err(("input", "stop") if single else ("input", i, "stop"), problem)
 
     # -- recording ----------------------------------------------------------------------
     allowed = [s for s in model.states if model.states[s].integrated] + ["input"]
@@ -143,8 +264,13 @@ def check_config(cfg, raw, source) -> list[str]:
     if cfg.sweep is not None:
         keys = sweepable(cfg, model)
         lengths = []
+        spelled: dict[tuple, str] = {}
         for axis, values in cfg.sweep.axes.items():
             path = canonical(split_key(axis), cfg)
+            if path in spelled:
+                err(("sweep", "axes", axis), f"{axis!r} names the same key as the axis "
+                    f"{spelled[path]!r}; keep one of them")
+            spelled[path] = axis
             if path not in keys:
                 names = sorted(_dotted(("input",) + k[2:] if k[0] == "input" and single else k)
                                for k in keys)
@@ -166,6 +292,23 @@ def check_config(cfg, raw, source) -> list[str]:
             err(("sweep", "axes"), f"zip mode needs axes of equal length, got {lengths}")
         n_total = size * (lengths[0] if cfg.sweep.mode == "zip" and lengths
                           else math.prod(lengths))
+    # what the run can afford here: refuse before any array of n_total is made
+    itemsize = 8 if sim.precision == "float64" else 4
+    block = min(rec.every, max(1, int(min(steps, MAX_STEPS)))) if rec.variables else 32
+    n_rec = n_total if rec.neurons == "all" else (
+        len(rec.neurons) if isinstance(rec.neurons, list) else
+        min(rec.neurons.first, n_total) if hasattr(rec.neurons, "first")
+        else -(-n_total // rec.neurons.every))
+    block_bytes = (n_total * 4 * -(-block // 32) * rec.spikes
+                   + len(rec.variables) * n_rec * itemsize * 2)
+    need = estimate_bytes(n_total, len(model.states) + len(model.params), itemsize, block_bytes)
+    have = _memory_bytes()
+    if need > have:
+        shown = (f"{n_total:,} neurons ({size:,} x {n_total // size:,} sweep combinations)"
+                 if cfg.sweep is not None else f"{n_total:,} neurons")
+        err(("population", "size") if cfg.sweep is None else ("sweep", "axes"),
+            f"{shown} need at least {_size(need)} of memory; this machine has {_size(have)}. "
+            f"Make the population or the sweep smaller, or split it into several runs")
     if isinstance(rec.neurons, list):
         bad = [i for i in rec.neurons if i >= n_total]
         if bad:

@@ -23,7 +23,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode="rich",
 )
-err = Console(stderr=True, soft_wrap=True)
+# highlight=False: rich's highlighter is slow on long text (a user's long value in a message)
+err = Console(stderr=True, soft_wrap=True, highlight=False)
 out = Console(soft_wrap=True)
 
 OVERRIDES_HELP = ("KEY=VALUE overrides of config keys by dotted path, VALUE parsed as YAML: "
@@ -58,7 +59,7 @@ def run(
     """Run a simulation and write its HDF5 file; prints the path written."""
     from .runner import run_plan
 
-    log = (lambda m: None) if quiet else (lambda m: err.print(m))
+    log = (lambda m: None) if quiet else (lambda m: err.print(m, markup=False))
     overrides = list(overrides or [])
     if device is not None:
         if device not in ("auto", "cpu", "gpu"):
@@ -87,7 +88,8 @@ def run(
         from .resume import final_state
 
         start = final_state(init_from, plan)
-    path = run_plan(plan, force=force, quiet=quiet, init_state=start, log=log)
+    protect = [p for p in (from_file, init_from) if p is not None]
+    path = run_plan(plan, force=force, quiet=quiet, init_state=start, log=log, protect=protect)
     print(path)
 
 
@@ -109,7 +111,17 @@ def validate(
 ):
     """Check a config without running it: print the resolved config and estimates of steps,
     neurons, output size and memory."""
+    from rich.markup import escape
+
+    from .preflight import preflight
+
     plan = _load(config, overrides)
+    # what `run` checks before any work; an existing output is only a warning here, since
+    # `run --force` or -o settles it
+    preflight(plan, force=True)
+    if Path(plan.output).exists():
+        plan.warnings.append(f"{plan.output} exists: `spikesim run` needs --force (or "
+                             f"output.overwrite: true) to replace it, or another path with -o")
     print(plan.config_yaml, end="")
     itemsize = 8 if plan.precision == "float64" else 4
     rec = plan.record
@@ -120,18 +132,19 @@ def validate(
     state = plan.n * len(plan.model.states) * itemsize
     chunk = (layout.n_blocks * (plan.n * 4 * layout.words
                                 + len(rec.variables) * len(rec.neurons) * itemsize))
-    err.print(f"[bold]{plan.name}[/bold]: model {plan.model.name}, integrator {plan.integrator}, "
+    err.print(f"[bold]{escape(plan.name)}[/bold]: model {plan.model.name}, integrator "
+              f"{plan.integrator}, "
               f"{plan.precision}")
     err.print(f"  steps      {plan.n_steps:,} of {plan.dt:g} ms ({plan.duration:g} ms)")
     err.print(f"  neurons    {plan.n:,}" + (f" ({plan.size} x {plan.n // plan.size} sweep "
                                             f"combinations)" if plan.combination is not None else ""))
     err.print(f"  work       {plan.n * plan.n_steps:.3g} neuron-steps")
-    err.print(f"  output     {plan.output}: reports {_size(report)}"
+    err.print(f"  output     {escape(str(plan.output))}: reports {_size(report)}"
               + (" + 12 bytes per spike" if rec.spikes else ""))
     err.print(f"  memory     state {_size(state)}, chunk buffers {_size(chunk)} "
               f"({layout.steps:,} steps per chunk)")
     for w in plan.warnings:
-        err.print(f"  warning: {w}")
+        err.print(f"  warning: {escape(w)}")
 
 
 def _size(n: float) -> str:
@@ -148,7 +161,7 @@ def models(
 ):
     """List the models, or describe one: equations, parameters, state variables, presets,
     integrators and citation."""
-    from .config import suggest
+    from .keys import suggest
     from .describe import model_info, render_model
     from .models import MODELS
 
@@ -213,9 +226,11 @@ def plot(
     if neurons is not None:
         try:
             ids = [int(x) for x in neurons.replace(" ", "").split(",") if x]
+            if not ids or min(ids) < 0:
+                raise ValueError
         except ValueError:
-            raise UsageError(f"--neurons takes neuron ids separated by commas, e.g. 0,5,9; "
-                             f"got {neurons!r}") from None
+            raise UsageError(f"--neurons takes neuron ids (>= 0) separated by commas, e.g. "
+                             f"0,5,9; got {neurons[:60]!r}") from None
     print(plot_file(file, output, var=var, neurons=ids, t0=t_start, t1=t_stop))
 
 
@@ -248,6 +263,22 @@ def schema():
     s["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     s["title"] = "spikesim config"
     print(json.dumps(s, indent=2))
+
+
+def _version(value: bool):
+    if value:
+        from . import __version__
+
+        print(f"spikesim {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                 help="print the version and exit"),
+):
+    """Simulate populations of spiking neurons from a YAML config; results go to HDF5."""
 
 
 def main():

@@ -6,16 +6,16 @@ before a config passes.
 
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
 from .errors import ConfigError, UsageError
+from . import yamltext
+from .keys import dotted as _dotted, split_key, suggest
 from .inputs import PROTOCOLS
 from .schema import config_class
 
@@ -36,10 +36,10 @@ class Source:
         path = tuple(path)
         for n in range(len(path), 0, -1):
             if path[:n] in self.overrides:
-                return f"override {self.overrides[path[:n]]}"
+                return f"override {_short(self.overrides[path[:n]])}"
         below = [v for k, v in self.overrides.items() if k[:len(path)] == path]
         if path and below:
-            return f"override {below[-1]}"
+            return f"override {_short(below[-1])}"
         for n in range(len(path), -1, -1):
             if path[:n] in self.lines:
                 return f"{self.file}:{self.lines[path[:n]]}"
@@ -57,42 +57,12 @@ class LoadedConfig:
     overrides: list[str]
 
 
+def _short(text: str, n: int = 80) -> str:
+    """``text`` cut to ``n`` characters for a message (an override may be megabytes long)."""
+    return text if len(text) <= n else text[:n - 3] + "..."
+
+
 # -- YAML -------------------------------------------------------------------------------
-class _Loader(yaml.SafeLoader):
-    """SafeLoader that reads ``1e-3`` and ``1.0e5`` as numbers (YAML 1.2), not as the strings
-    YAML 1.1 makes of them: ``dt: 1e-3`` is what people write."""
-
-
-_Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:float",
-    re.compile(r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)[eE][-+]?[0-9]+$"),
-    list("-+0123456789."))
-
-
-def _yaml(text: str):
-    return yaml.load(text, Loader=_Loader)
-
-
-def _line_map(node, path=(), out=None, problems=None, file=""):
-    """Map every key path to its 1-based line; report duplicate keys."""
-    out = {} if out is None else out
-    out[path] = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        seen = set()
-        for k, v in node.value:
-            key = k.value
-            if key in seen and problems is not None:
-                problems.append(f"{file}:{k.start_mark.line + 1}: {_dotted(path + (key,))}: "
-                                f"duplicate key; keep one of them")
-            seen.add(key)
-            _line_map(v, path + (key,), out, problems, file)
-            out[path + (key,)] = k.start_mark.line + 1
-    elif isinstance(node, yaml.SequenceNode):
-        for i, v in enumerate(node.value):
-            _line_map(v, path + (i,), out, problems, file)
-    return out
-
-
 def read_yaml(path: str | Path) -> tuple[dict, Source]:
     path = Path(path)
     if not path.exists():
@@ -101,77 +71,91 @@ def read_yaml(path: str | Path) -> tuple[dict, Source]:
     if path.is_dir():
         raise UsageError(f"{path} is a folder; give the path of a YAML config file.")
     try:
-        text = path.read_text()
-    except (OSError, UnicodeDecodeError) as e:
-        raise UsageError(f"cannot read config {path}: {e}") from None
+        # read at most one byte past the limit: /dev/zero or a huge file is refused unread
+        with open(path, "rb") as f:
+            data = f.read(yamltext.MAX_FILE_BYTES + 1)
+        text = data.decode("utf-8")
+    except OSError as e:
+        raise UsageError(f"cannot read config {path}: {e.strerror or e}") from None
+    except UnicodeDecodeError as e:
+        line = data[:e.start].count(b"\n") + 1
+        raise ConfigError(f"{path}:{line}: not UTF-8 text (byte {data[e.start]:#x}); save the "
+                          f"config as UTF-8") from None
+    if len(data) > yamltext.MAX_FILE_BYTES:
+        raise ConfigError(f"{path}: larger than {yamltext.MAX_FILE_BYTES >> 20} MiB; a config is "
+                          f"a few kB (per-neuron values belong in generators, sweeps or an "
+                          f"input file)")
     try:
-        node = yaml.compose(text, Loader=_Loader)
-        data = _yaml(text)
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
-        problem = getattr(e, "problem", None) or str(e)
-        raise ConfigError(f"{where}: malformed YAML: {problem}. Check indentation, colons "
-                          f"and quotes on that line.") from None
+        data, node = yamltext.parse(text)
+    except yamltext.YAMLProblem as e:
+        where = f"{path}:{e.line}" if e.line else str(path)
+        where += f":{e.column}" if e.line and e.column else ""
+        raise ConfigError(f"{where}: malformed YAML: {e.problem}. Check indentation, colons "
+                          f"and quotes on that line." if e.syntax else
+                          f"{where}: cannot read this YAML: {e.problem}") from None
     if data is None:
         data = {}
     if not isinstance(data, dict):
         raise ConfigError(f"{path}:1: the config must be a mapping of sections "
                           f"(model:, simulation:, ...), got {type(data).__name__}")
     problems: list[str] = []
-    source = Source(str(path), _line_map(node, problems=problems, file=str(path)) if node else {})
+    source = Source(str(path), yamltext.line_map(node, problems, str(path)) if node else {})
     if problems:
         raise ConfigError(problems)
     return data, source
 
 
 # -- overrides --------------------------------------------------------------------------
-def split_key(key: str) -> tuple:
-    """``a.b\\.c.0`` -> ("a", "b.c", 0): dots separate levels, ``\\.`` is a literal dot (for
-    sweep axes, whose names are themselves dotted keys), integers index lists."""
-    parts = [p.replace("\\.", ".") for p in re.split(r"(?<!\\)\.", key)]
-    return tuple(int(p) if p.isdigit() else p for p in parts)
-
-
 def apply_overrides(data: dict, overrides: list[str], source: Source) -> dict:
     for item in overrides:
         if "=" not in item:
-            raise UsageError(f"override {item!r} must be KEY=VALUE, e.g. input.amplitude=12.5 "
+            raise UsageError(f"override {_short(item)!r} must be KEY=VALUE, e.g. "
+                             f"input.amplitude=12.5 "
                              f"or model.params.g_K=[30,36]")
         key, text = item.split("=", 1)
         if not key or key.startswith(".") or key.endswith(".") or ".." in key:
-            raise UsageError(f"override {item!r}: {key!r} is not a dotted key path")
+            raise UsageError(f"override {_short(item)!r}: {key!r} is not a dotted key path")
         try:
-            value = _yaml(text) if text.strip() else None
-        except yaml.YAMLError as e:
-            raise UsageError(f"override {item!r}: VALUE is not valid YAML ({e.__class__.__name__})."
+            value = yamltext.parse(text, yamltext.MAX_VALUE_CHARS)[0] if text.strip() else None
+        except yamltext.YAMLProblem as e:
+            raise UsageError(f"override {_short(item)!r}: VALUE is not valid YAML ({e.problem})."
                              f" Quote it for the shell, e.g. 'key=[1, 2]'") from None
         path = _sweep_axis_path(split_key(key), data)
+        if len(path) > yamltext.MAX_DEPTH:
+            raise UsageError(f"override {_short(item)!r}: a key path of {len(path)} levels; "
+                             f"configs nest at most {yamltext.MAX_DEPTH}")
         node = data
         for i, part in enumerate(path[:-1]):
             nxt = path[i + 1]
+            if (isinstance(node, list) and len(node) == 1 and isinstance(part, str)
+                    and path[:1] == ("input",) and i == 1):
+                node = node[0]  # input.F on a single protocol written as a list
             if isinstance(node, list):
                 if not isinstance(part, int) or part >= len(node):
-                    raise UsageError(f"override {item!r}: {_dotted(path[:i + 1])} does not exist "
+                    raise UsageError(f"override {_short(item)!r}: {_dotted(path[:i + 1])} does "
+                                     f"not exist "
                                      f"(that list has {len(node)} items)")
                 node = node[part]
                 continue
             if not isinstance(node, dict):
-                raise UsageError(f"override {item!r}: {_dotted(path[:i])} is not a mapping")
+                raise UsageError(f"override {_short(item)!r}: {_dotted(path[:i])} is not a mapping")
             if part not in node or node[part] is None:
                 node[part] = [] if isinstance(nxt, int) else {}
             elif part == "input" and isinstance(node[part], dict) and isinstance(nxt, int):
                 node[part] = [node[part]]
             node = node[part]
         last = path[-1]
+        if (isinstance(node, list) and len(node) == 1 and isinstance(last, str)
+                and path[:1] == ("input",) and len(path) == 2):
+            node = node[0]
         if isinstance(node, list):
             if not isinstance(last, int) or last > len(node):
-                raise UsageError(f"override {item!r}: no list position {last} there")
+                raise UsageError(f"override {_short(item)!r}: no list position {last} there")
             node[last:last + 1] = [value]
         elif isinstance(node, dict):
             node[last] = value
         else:
-            raise UsageError(f"override {item!r}: {_dotted(path[:-1])} is not a mapping")
+            raise UsageError(f"override {_short(item)!r}: {_dotted(path[:-1])} is not a mapping")
         source.overrides[path] = item
     return data
 
@@ -193,16 +177,6 @@ def _sweep_axis_path(path: tuple, data: dict) -> tuple:
 
 
 # -- messages ---------------------------------------------------------------------------
-def _dotted(path) -> str:
-    return ".".join(str(p).replace(".", "\\.") if isinstance(p, str) else str(p)
-                    for p in path) or "(top level)"
-
-
-def suggest(word: str, options) -> str:
-    close = difflib.get_close_matches(str(word), list(options), n=1, cutoff=0.6)
-    return f" Did you mean {close[0]!r}?" if close else ""
-
-
 def _fields_at(data: dict, path: tuple) -> list[str] | None:
     """The keys allowed in the mapping at ``path`` (for did-you-mean), walking the schema."""
     cls: Any = config_class()
@@ -291,6 +265,9 @@ def _message(err: dict, data: dict, path: tuple) -> str:
         return f"an input protocol needs `type:` ({', '.join(PROTOCOLS)})"
     if kind == "value_error":
         return err["msg"].removeprefix("Value error, ")
+    if kind == "string_pattern_mismatch" and path == ("name",):
+        return (f"a run name may not hold control characters or slashes (it becomes part of "
+                f"the output file name), got {got!r}"[:300])
     if kind == "string_pattern_mismatch":
         return f"expected a name of letters, digits and _ (not starting with a digit), got {got!r}"
     if kind in ("too_short", "too_long"):
@@ -304,6 +281,8 @@ def _schema_errors(e: ValidationError, raw: dict, source: Source) -> list[str]:
     seen, lines = set(), []
     for err in e.errors():
         path = _display_path(tuple(err["loc"]), raw)
+        if err["type"] == "union_tag_invalid":  # point at the `type:` line itself
+            path = path + ("type",)
         # a value that failed every branch of a union gives one error per branch: keep one
         if path in seen:
             continue
@@ -323,19 +302,21 @@ def load(path: str | Path | None, overrides: list[str] = (), data: dict | None =
     else:
         raw, source = read_yaml(path)
     raw = apply_overrides(raw, list(overrides), source)
+    from .checks import check_config, normalise_switches
     from .quantities import convert_config
 
     problems = convert_config(raw, source)  # "10 us" -> 0.01 (ms), before validation
     if problems:
         raise ConfigError(problems)
+    problems = normalise_switches(raw)
+    if problems:
+        raise ConfigError([f"{source.where(p)}: {_dotted(p)}: {m}" for p, m in problems])
     try:
         cfg = config_class().model_validate(raw)
     except ValidationError as e:
         raise ConfigError(_schema_errors(e, raw, source)) from None
     if cfg.name is None:
         cfg.name = Path(path).stem if path is not None else "run"
-    from .checks import check_config
-
     problems = check_config(cfg, raw, source)
     if problems:
         raise ConfigError(problems)

@@ -18,7 +18,10 @@ def model_info(name: str) -> dict:
         "threshold_param": m.threshold_param,
         "default_integrator": m.default_integrator,
         "integrators": list(m.integrators()),
-        "params": {k: {"default": p.default, "unit": p.unit, "doc": p.doc, "reference_name": p.ref}
+        "params": {k: {"default": _spelled(p, p.default), "unit": p.unit, "doc": p.doc,
+                       "reference_name": p.ref,
+                       **({"choices": {_name(c): v for c, v in p.choices.items()}}
+                          if p.choices else {})}
                    for k, p in m.params.items()},
         "states": {k: {"unit": s.unit, "doc": s.doc, "init": s.init,
                        "conditionally_linear": s.linear, "integrated": s.integrated}
@@ -29,10 +32,21 @@ def model_info(name: str) -> dict:
     }
 
 
+def _name(choice) -> str:
+    """A switch's choice as a config writes it: ``true``, ``linear``."""
+    return str(choice).lower() if isinstance(choice, bool) else str(choice)
+
+
+def _spelled(param, value):
+    """A switch's value by its name (``constant``), any other value as is."""
+    return _name(param.choice_name(value)) if param.choices else value
+
+
 def render_model(name: str, console) -> None:
     from rich.table import Table
 
     info = model_info(name)
+    m = MODELS[name]
     console.print(f"[bold]{info['name']}[/bold]: {info['summary']}")
     console.print(f"[dim]{info['citation']}[/dim]\n")
     console.print("[bold]Equations[/bold] (time in ms, voltage in mV, current in "
@@ -44,7 +58,11 @@ def render_model(name: str, console) -> None:
     for col in ("name", "default", "unit", "meaning", "reference name"):
         t.add_column(col)
     for k, p in info["params"].items():
-        t.add_row(k, f"{p['default']:g}", p["unit"], p["doc"], p["reference_name"] or "")
+        if "choices" in p:  # a switch: its names instead of a unit
+            t.add_row(k, str(p["default"]), " | ".join(p["choices"]), p["doc"],
+                      p["reference_name"] or "")
+        else:
+            t.add_row(k, f"{p['default']:g}", p["unit"], p["doc"], p["reference_name"] or "")
     console.print(t)
     t = Table(title="State variables", title_justify="left")
     for col in ("name", "initial value", "unit", "meaning", "exp_euler"):
@@ -59,7 +77,10 @@ def render_model(name: str, console) -> None:
         for col in ("name", "values", "source"):
             t.add_column(col)
         for k, p in info["presets"].items():
-            vals = ", ".join(f"{a}={b:g}" for a, b in {**p["params"], **p["init"]}.items())
+            vals = ", ".join(f"{a}={_spelled(m.params[a], b) if a in m.params else b:g}"
+                             if not (a in m.params and m.params[a].choices)
+                             else f"{a}={_spelled(m.params[a], b)}"
+                             for a, b in {**p["params"], **p["init"]}.items())
             if p["current"] is not None:
                 vals += f"; suggested input {p['current']:g} {info['current_unit']}"
             source = p["source"] + (f" ({p['doc']})" if p["doc"] else "")

@@ -19,7 +19,8 @@ import numpy as np
 import yaml
 
 from .checks import canonical, numeric_keys
-from .config import LoadedConfig, _dotted, split_key
+from .config import LoadedConfig
+from .keys import dotted as _dotted, split_key
 from .errors import ConfigError
 from .models import MODELS, Model
 
@@ -70,6 +71,8 @@ class Plan:
     compression: str | None
     config_yaml: str
     warnings: list[str] = field(default_factory=list)
+    source: Any = None  # the config's Source: where each key came from, for messages
+    output_given: bool = False  # the output path came from -o, not output.path
 
     @property
     def duration(self) -> float:
@@ -231,4 +234,5 @@ def make_plan(loaded: LoadedConfig, output: str | Path | None = None) -> Plan:
         check_finite=sim.check_finite, record=record, output=out_path,
         overwrite=cfg.output.overwrite, compression=cfg.output.compression,
         config_yaml=yaml.safe_dump(resolved_cfg, sort_keys=False), warnings=warnings,
+        source=loaded.source, output_given=output is not None,
     )

@@ -162,6 +162,8 @@ def plot(path, output=None, var: str | None = None, neurons=None, t0: float | No
     if out.suffix.lower() != ".png":
         raise UsageError(f"plot output {out} should end in .png")
     t0 = 0.0 if t0 is None else float(t0)
+    if t1 is None and r.t_end <= t0 and not r.complete:
+        t1 = t0 + r.dt  # a run that failed on its first chunk: an empty figure that says so
     t1 = r.t_end if t1 is None else float(t1)
     if not t1 > t0:
         raise UsageError(f"empty time window --from {t0:g} --to {t1:g} ms; the run covers "
@@ -257,9 +259,14 @@ def plot(path, output=None, var: str | None = None, neurons=None, t0: float | No
                  x=0.1, ha="left", y=0.985, color="black" if r.complete else "#b00000")
     fig.text(0.1, 0.945, _describe(r), fontsize=9, color="0.3", ha="left", va="top",
              wrap=True)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=DPI)
-    plt.close(fig)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(out, dpi=DPI)
+    except OSError as e:
+        raise UsageError(f"cannot write {out}: {e.strerror or e}. Choose another path with "
+                         f"-o") from None
+    finally:
+        plt.close(fig)
     return out
 
 

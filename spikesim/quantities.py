@@ -102,7 +102,7 @@ def _per_neuron(value: Any, unit: str, owner) -> Any:
 def convert_config(raw: dict, source) -> list[str]:
     """Convert, in place, every quantity string of ``raw`` to its declared unit; returns the
     problems (one line each, ``file:line: key: message``)."""
-    from .config import _dotted, split_key
+    from .keys import dotted as _dotted, split_key
 
     problems: list[str] = []
     units = key_units(raw)
@@ -188,7 +188,7 @@ def config_units(config: dict) -> dict[str, str]:
     """Dotted key -> declared unit of every key of a (resolved) config that has one, both
     spellings of a single protocol's keys (``input.F`` and ``input.0.F``) included: the
     file's ``units`` attribute, and the ``units`` of its ``/neurons`` datasets."""
-    from .config import _dotted
+    from .keys import dotted as _dotted
 
     return {_dotted(k): unit for k, (unit, _) in key_units(config).items()}
 
@@ -233,6 +233,6 @@ def schema_with_units(schema: dict) -> dict:
 
 
 def _per_neuron_ref() -> dict:
-    from .schema import _PER_NEURON_SCHEMA
+    from .fields import _PER_NEURON_SCHEMA
 
     return _PER_NEURON_SCHEMA

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import signal
 import sys
-import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,7 +21,8 @@ jax.config.update("jax_enable_x64", True)  # float64 runs; float32 runs use expl
 import numpy as np  # noqa: E402
 
 from .engine import Engine, iter_spikes  # noqa: E402
-from .errors import RunError, UsageError  # noqa: E402
+from .errors import RunError  # noqa: E402
+from .preflight import device_label, preflight  # noqa: E402
 from .resume import InitState  # noqa: E402
 from .writer import Writer, partial_path  # noqa: E402
 
@@ -57,86 +57,6 @@ def _release_large_buffers():
 
 
 _release_large_buffers()
-
-
-#: below this many neurons per device, sharding a CPU run costs more than it gains
-MIN_NEURONS_PER_CPU_DEVICE = 4096
-
-
-def select_devices(plan) -> list:
-    """The JAX devices for ``simulation.device`` (auto | cpu | gpu) and
-    ``simulation.devices`` (auto | all | N). ``auto`` shares a CPU run among all host CPU
-    devices (spikesim asks XLA for one per core) when each gets at least
-    ``MIN_NEURONS_PER_CPU_DEVICE`` neurons, and keeps a GPU run on one GPU."""
-    name = plan.device
-    if name == "auto":
-        devs = jax.devices()
-    else:
-        try:
-            devs = jax.devices(name)
-        except RuntimeError:
-            devs = []
-    if not devs:
-        fix = ("install the GPU build (pip install -e \".[cuda12]\" or \".[cuda13]\") on a "
-               "machine with an NVIDIA GPU, or use --device cpu / auto") if name == "gpu" else ""
-        raise UsageError(f"device {name!r} was asked for, but JAX sees none "
-                         f"(available: {', '.join(sorted({d.platform for d in jax.devices()}))}). {fix}")
-    want = plan.devices
-    if want == "all":
-        return devs
-    if want == "auto":
-        if devs[0].platform != "cpu":
-            return devs[:1]
-        return devs[:max(1, min(len(devs), plan.n // MIN_NEURONS_PER_CPU_DEVICE))]
-    if want > len(devs):
-        hint = (" For simulated CPU devices set XLA_FLAGS=--xla_force_host_platform_device_count"
-                f"={want} before starting." if devs[0].platform == "cpu" else "")
-        raise UsageError(f"simulation.devices: {want} devices were asked for, but JAX sees "
-                         f"{len(devs)} {devs[0].platform} device(s). Use at most {len(devs)}, "
-                         f"or all.{hint}")
-    return devs[:want]
-
-
-def device_label(devs) -> str:
-    d = devs[0]
-    if len(devs) == 1:
-        return f"{d.platform}:{d.id} ({d.device_kind})"
-    return (f"{d.platform} x{len(devs)} ({d.device_kind}; devices "
-            f"{', '.join(str(x.id) for x in devs)})")
-
-
-def check_output(plan, force: bool):
-    """Refuse to overwrite (exit 2) and make sure the folder can be written, before any work."""
-    out = Path(plan.output)
-    if out.suffix not in (".h5", ".hdf5"):
-        raise UsageError(f"output path {out} should end in .h5 (an HDF5 file)")
-    if out.is_dir():
-        raise UsageError(f"output path {out} is a folder; give a file name ending in .h5")
-    force = force or plan.overwrite
-    if out.exists() and not force:
-        raise UsageError(f"{out} exists; pass --force (or output.overwrite: true) to replace it "
-                         f"when the new run completes, or choose another path with -o")
-    part = partial_path(out)
-    if part.exists() and not force:
-        raise UsageError(f"{part} exists (left by an earlier run that did not complete); look "
-                         f"at it with `spikesim inspect {part}`, then delete it or pass --force")
-    # The nearest existing folder must take a new file: try one (os.access says yes to root
-    # even on a read-only file system). No folder is created yet, so that a later exit 2
-    # leaves nothing behind; the writer creates them.
-    folder = out.parent
-    existing = folder
-    while not existing.exists():
-        existing = existing.parent
-    if not existing.is_dir():
-        raise UsageError(f"cannot create output folder {folder}: {existing} is a file, not a "
-                         f"folder. Choose another path with -o")
-    try:
-        fd, probe = tempfile.mkstemp(prefix=".spikesim-", suffix=".probe", dir=existing)
-    except OSError as e:
-        raise UsageError(f"output folder {existing} is not writable ({e.strerror}). Choose "
-                         f"another path with -o") from None
-    os.close(fd)
-    os.unlink(probe)
 
 
 class _Stop:
@@ -184,14 +104,15 @@ def _progress(total: int, quiet: bool, label: str):
 
 
 def run_plan(plan, force: bool = False, quiet: bool = True, init_state=None,
-             log=None) -> Path:
+             log=None, protect=()) -> Path:
     """Run ``plan`` and write its output; returns the path written. Raises UsageError before
     any work for a bad output path or device, RunError when the run fails midway.
     ``init_state`` (an :class:`InitState`, e.g. from :func:`spikesim.resume.final_state`)
-    continues a previous run: its state variables, random-input states and step count."""
+    continues a previous run: its state variables, random-input states and step count.
+    ``protect``: files the run reads (a ``--from`` or ``--init-from`` file) that the output
+    must not be."""
     log = log or (lambda msg: print(msg, file=sys.stderr))
-    check_output(plan, force)
-    devices = select_devices(plan)
+    devices = preflight(plan, force, protect)
     start = InitState(dict(init_state)) if isinstance(init_state, dict) else init_state
     for w in plan.warnings:
         log(f"warning: {w}")

@@ -7,89 +7,17 @@ variables) happen in :mod:`spikesim.config` once the model is known.
 
 from __future__ import annotations
 
-import math
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+from pydantic import BeforeValidator, Field, WithJsonSchema
 
+from .fields import Bool, Float, Int, PerNeuron, StrictModel, integer
+from .inputs import PROTOCOLS
 from .units import Quantity, widen
 
 
-class StrictModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_default=True)
-
-
-# -- per-neuron numbers -----------------------------------------------------------------
-GENERATORS = ("linspace", "normal", "uniform")
-_PER_NEURON_HELP = ("a number, a list of numbers (one per neuron), or a generator "
-                    "{linspace: [a, b]}, {normal: {mean: m, std: s}}, {uniform: [a, b]}")
-
-
-def _number(x: Any, what: str) -> float:
-    if isinstance(x, bool) or not isinstance(x, (int, float)):
-        raise ValueError(f"expected {what}, got {x!r}")
-    if not math.isfinite(x):
-        raise ValueError(f"expected a finite number, got {x!r}")
-    return float(x)
-
-
-def _pair(x: Any, name: str) -> list[float]:
-    if not isinstance(x, (list, tuple)) or len(x) != 2:
-        raise ValueError(f"{{{name}: [a, b]}} needs a list of two numbers, got {x!r}")
-    return [_number(v, "a number") for v in x]
-
-
-def check_per_neuron(x: Any):
-    """Validate a value that may vary per neuron; returns it normalised (floats)."""
-    if isinstance(x, (list, tuple)):
-        if not x:
-            raise ValueError("expected " + _PER_NEURON_HELP + ", got an empty list")
-        return [_number(v, "a number in the list") for v in x]
-    if isinstance(x, dict):
-        if len(x) != 1 or next(iter(x)) not in GENERATORS:
-            raise ValueError(f"expected {_PER_NEURON_HELP}, got {x!r}")
-        (kind, arg), = x.items()
-        if kind == "normal":
-            if not isinstance(arg, dict) or set(arg) - {"mean", "std"} or "mean" not in arg:
-                raise ValueError(f"{{normal: ...}} needs {{mean: m, std: s}}, got {arg!r}")
-            std = _number(arg.get("std", 0.0), "a number for std")
-            if std < 0:
-                raise ValueError(f"normal std must be >= 0, got {std}")
-            return {"normal": {"mean": _number(arg["mean"], "a number for mean"), "std": std}}
-        return {kind: _pair(arg, kind)}
-    try:
-        return _number(x, _PER_NEURON_HELP)
-    except ValueError:
-        raise ValueError(f"expected {_PER_NEURON_HELP}, got {x!r}") from None
-
-
-def _num() -> dict:
-    """A number, or a quantity string such as "500 pA" (converted at load, SPEC section 4)."""
-    s = {"type": "number"}
-    widen(s)
-    return s
-
-
-_PER_NEURON_SCHEMA = {
-    "anyOf": [
-        *_num()["anyOf"],
-        {"type": "array", "items": _num(), "minItems": 1},
-        {"type": "object", "properties": {"linspace": {"type": "array", "items": _num(),
-                                                       "minItems": 2, "maxItems": 2}},
-         "required": ["linspace"], "additionalProperties": False},
-        {"type": "object", "properties": {"normal": {"type": "object", "properties": {
-            "mean": _num(), "std": _num()},
-            "required": ["mean"], "additionalProperties": False}},
-         "required": ["normal"], "additionalProperties": False},
-        {"type": "object", "properties": {"uniform": {"type": "array", "items": _num(),
-                                                      "minItems": 2, "maxItems": 2}},
-         "required": ["uniform"], "additionalProperties": False},
-    ],
-    "description": "per-neuron value: " + _PER_NEURON_HELP + "; any number may carry a unit "
-                   "(\"500 pA\")",
-}
-
-PerNeuron = Annotated[Any, BeforeValidator(check_per_neuron), WithJsonSchema(_PER_NEURON_SCHEMA)]
+#: longest run or population name (a file name component is at most 255 bytes)
+NAME_MAX = 200
 
 
 # -- sections ---------------------------------------------------------------------------
@@ -103,57 +31,101 @@ class ModelSection(StrictModel):
 
 
 class PopulationSection(StrictModel):
-    size: int = Field(1, ge=1, description="neurons (per sweep combination)")
-    name: str | None = Field(None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+    size: Int = Field(1, ge=1, description="neurons (per sweep combination)")
+    name: str | None = Field(None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", max_length=NAME_MAX,
                              description="population name in the output (default: model type)")
 
 
+def _devices(x):
+    if x in ("all", "auto"):
+        return x
+    n = integer(x, "all, auto or a number of devices >= 1")
+    if n < 1:
+        raise ValueError(f"expected all, auto or a number of devices >= 1, got {n}")
+    return n
+
+
+Devices = Annotated[Any, BeforeValidator(_devices), WithJsonSchema({"anyOf": [
+    {"enum": ["all", "auto"]}, {"type": "integer", "minimum": 1}]})]
+
+
 class SimulationSection(StrictModel):
-    duration: float = Field(..., gt=0, description="simulated time, ms",
+    duration: Float = Field(..., gt=0, description="simulated time, ms",
                             json_schema_extra=Quantity("ms"))
-    dt: float = Field(..., gt=0, description="time step, ms", json_schema_extra=Quantity("ms"))
+    dt: Float = Field(..., gt=0, description="time step, ms", json_schema_extra=Quantity("ms"))
     integrator: Literal["euler", "rk2", "rk4", "exp_euler"] | None = Field(
         None, description="euler | rk2 (explicit midpoint) | rk4 | exp_euler; "
                           "default: the model's own")
     precision: Literal["float32", "float64"] = Field("float32", description="floating point type")
     device: Literal["auto", "cpu", "gpu"] = Field("auto", description="where JAX runs")
-    devices: Union[Annotated[int, Field(ge=1)], Literal["all", "auto"]] = Field(
+    devices: Devices = Field(
         "auto", description="how many devices share the population (its neuron axis is "
                             "sharded across them): 1 | N | all | auto (CPU: one per core for "
                             "populations of at least 4096 neurons per core; GPU: one)")
-    seed: int = Field(0, ge=0, description="seed of every random draw of the run")
-    chunk_steps: int | None = Field(
+    seed: Int = Field(0, ge=0, le=2**63 - 1,
+                      description="seed of every random draw of the run (0 to 2^63 - 1)")
+    chunk_steps: Int | None = Field(
         None, ge=1, description="steps per compiled chunk between writes (default: automatic, "
                                 "bounded memory); the output does not depend on it")
-    check_finite: bool = Field(True, description="stop the run at the end of the chunk in "
+    check_finite: Bool = Field(True, description="stop the run at the end of the chunk in "
                                                  "which any state becomes NaN or inf")
 
 
 class First(StrictModel):
-    first: int = Field(..., ge=1)
+    first: Int = Field(..., ge=1)
 
 
 class Every(StrictModel):
-    every: int = Field(..., ge=1)
+    every: Int = Field(..., ge=1)
+
+
+def _neurons(x):
+    """``record.neurons`` by its shape, so that a mistake gets one message, not one per
+    form it failed to be."""
+    forms = "all, a list of neuron ids [0, 5, 9], {first: k} or {every: k} (k >= 1)"
+    if x == "all":
+        return x
+    if isinstance(x, list):
+        if not x:
+            raise ValueError(f"an empty list records nothing; give ids, or record.variables: [] "
+                             f"to record no variable. Expected {forms}")
+        ids = [integer(i, "neuron ids (integers >= 0)") for i in x]
+        if any(i < 0 for i in ids):
+            raise ValueError(f"neuron ids start at 0, got {min(ids)}")
+        return ids
+    if isinstance(x, dict) and len(x) == 1 and next(iter(x)) in ("first", "every"):
+        (kind, k), = x.items()
+        k = integer(k, f"{{{kind}: k}} with an integer k >= 1")
+        if k < 1:
+            raise ValueError(f"{{{kind}: k}} needs k >= 1, got {k}")
+        return First(first=k) if kind == "first" else Every(every=k)
+    raise ValueError(f"expected {forms}, got {x!r}"[:300])
+
+
+Neurons = Annotated[Any, BeforeValidator(_neurons), WithJsonSchema({"anyOf": [
+    {"const": "all"}, {"type": "array", "items": {"type": "integer", "minimum": 0}, "minItems": 1},
+    {"type": "object", "properties": {"first": {"type": "integer", "minimum": 1}},
+     "required": ["first"], "additionalProperties": False},
+    {"type": "object", "properties": {"every": {"type": "integer", "minimum": 1}},
+     "required": ["every"], "additionalProperties": False}]})]
 
 
 class RecordSection(StrictModel):
-    spikes: bool = Field(True, description="record spike times")
+    spikes: Bool = Field(True, description="record spike times")
     variables: list[str] = Field(default_factory=list,
                                  description="state variables to record, and `input`")
-    neurons: Union[Literal["all"], list[Annotated[int, Field(ge=0)]], First, Every] = Field(
-        "all", description="all | [0, 5, 9] | {first: k} | {every: k}")
-    every: int = Field(1, ge=1, description="keep one sample every k steps")
-    start: float = Field(0.0, ge=0, description="start of the recording window, ms",
+    neurons: Neurons = Field("all", description="all | [0, 5, 9] | {first: k} | {every: k}")
+    every: Int = Field(1, ge=1, description="keep one sample every k steps")
+    start: Float = Field(0.0, ge=0, description="start of the recording window, ms",
                          json_schema_extra=Quantity("ms"))
-    stop: float | None = Field(None, description="end of the recording window, ms (inclusive)",
+    stop: Float | None = Field(None, description="end of the recording window, ms (inclusive)",
                                json_schema_extra=Quantity("ms"))
 
 
 class OutputSection(StrictModel):
     path: str = Field("outputs/{name}.h5", description="HDF5 file; {name} and any {dotted.key} "
                                                        "of the config are substituted")
-    overwrite: bool = Field(False, description="replace an existing file (same as --force)")
+    overwrite: Bool = Field(False, description="replace an existing file (same as --force)")
     compression: Literal["gzip"] | None = Field(
         None, description="gzip compression of reports (off by default: HDF5's gzip is "
                           "single-threaded and runs on the writing path, so it slows long runs; "
@@ -162,15 +134,15 @@ class OutputSection(StrictModel):
 
 class Range(StrictModel):
     # the unit is the swept key's (converted at load, see spikesim.quantities)
-    start: float = Field(..., json_schema_extra=widen)
-    stop: float = Field(..., json_schema_extra=widen)
-    num: int = Field(..., ge=1)
+    start: Float = Field(..., json_schema_extra=widen)
+    stop: Float = Field(..., json_schema_extra=widen)
+    num: Int = Field(..., ge=1)
 
 
 class SweepSection(StrictModel):
     mode: Literal["grid", "zip"] = Field("grid", description="grid: cartesian product; "
                                                              "zip: axes in lockstep")
-    axes: dict[str, Union[Annotated[list[Annotated[float, Field(json_schema_extra=widen)]],
+    axes: dict[str, Union[Annotated[list[Annotated[Float, Field(json_schema_extra=widen)]],
                                     Field(min_length=1)], Range]] = Field(
         ..., min_length=1, description="dotted config key -> list of values or "
                                        "{start, stop, num}")
@@ -181,14 +153,13 @@ def _as_list(x):
 
 
 def config_class():
-    """The root config class. Built lazily so that :mod:`spikesim.inputs` (which imports this
-    module) can register its protocols first."""
-    from .inputs import PROTOCOLS
-
+    """The root config class, with the input protocols as a union tagged by ``type``."""
     protocol = Annotated[Union[tuple(PROTOCOLS.values())], Field(discriminator="type")]
 
     class Config(StrictModel):
-        name: str | None = Field(None, description="run name; default: the config file's stem")
+        name: str | None = Field(None, max_length=NAME_MAX, pattern=r"^[^\x00-\x1f/\\\x7f]+$",
+                                 description="run name (no control characters or slashes); "
+                                             "default: the config file's stem")
         model: ModelSection
         population: PopulationSection = Field(default_factory=PopulationSection)
         simulation: SimulationSection

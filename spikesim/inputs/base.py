@@ -27,9 +27,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
-import jax.numpy as jnp
+from ..lazyjax import jnp
 
-from ..schema import StrictModel
+from ..fields import StrictModel
 
 #: slack (ms) on window edges, so that an edge at ``k * dt`` is met on step k despite the
 #: round-off of ``k * dt`` in floating point (far below any usable dt)

@@ -14,11 +14,11 @@ import math
 from pathlib import Path
 from typing import ClassVar, Literal
 
-import jax.numpy as jnp
+from ..lazyjax import jnp
 import numpy as np
 from pydantic import Field, PrivateAttr
 
-from ..schema import PerNeuron
+from ..fields import Float, PerNeuron
 from ..units import Quantity
 from .base import Protocol
 
@@ -72,6 +72,24 @@ def _read_csv(path: Path) -> np.ndarray:
     return np.asarray(rows, float).reshape(len(rows), -1 if rows else 1)
 
 
+#: finest sampling accepted, in samples per step of the run: finer samples are never read
+#: (the current is evaluated at the integrator's stages) but each chunk's window holds them
+MAX_SAMPLES_PER_STEP = 1000
+
+
+def _first_nonfinite(x: np.ndarray, rows: int = 1 << 16):
+    """(row, column) of the first NaN or infinite sample, or None; reads a memory-mapped
+    file block by block so that memory stays bounded."""
+    if np.issubdtype(x.dtype, np.integer):
+        return None
+    for i in range(0, x.shape[0], rows):
+        block = np.asarray(x[i:i + rows])
+        bad = np.argwhere(~np.isfinite(block))
+        if bad.size:
+            return (i + int(bad[0][0]), int(bad[0][1]))
+    return None
+
+
 class File(Protocol):
     """Samples from a ``.npy`` or ``.csv`` file, sample j at ``t = j * dt``, times ``scale``.
     ``interpolation: hold`` keeps sample j over ``[j dt, (j+1) dt)``; ``linear`` joins
@@ -85,7 +103,7 @@ class File(Protocol):
     path: str = Field(..., description=".npy or .csv file of samples (rows = times; one column, "
                                        "or one per neuron); relative paths are relative to "
                                        "the config file's folder")
-    dt: float = Field(..., gt=0, json_schema_extra=Quantity("ms"),
+    dt: Float = Field(..., gt=0, json_schema_extra=Quantity("ms"),
                       description="time between samples, ms (need not be the run's)")
     interpolation: Literal["hold", "linear"] = Field(
         "hold", description="hold: sample j over [j dt, (j+1) dt); linear: straight lines "
@@ -121,6 +139,16 @@ class File(Protocol):
         if cols not in (1, ctx.size):
             return [("path", f"{path} has {cols} columns; expected 1 (the same current for every "
                              f"neuron) or population.size = {ctx.size} (one per neuron)")]
+        bad = _first_nonfinite(x)
+        if bad is not None:
+            return [("path", f"{path}: sample {bad[0]} (row {bad[0] + 1}), column {bad[1]} is "
+                             f"{float(x[bad])}; input samples must be finite numbers. Fix or drop "
+                             f"that row")]
+        if self.dt < ctx.dt / MAX_SAMPLES_PER_STEP:
+            return [("dt", f"samples every {self.dt:g} ms are {ctx.dt / self.dt:.3g} per step of "
+                           f"{ctx.dt:g} ms; the run reads one per integrator stage, so at most "
+                           f"{MAX_SAMPLES_PER_STEP} per step are accepted. Resample the file "
+                           f"(or check that dt is in ms)")]
         if self.interpolation == "linear" and m < 2:
             return [("interpolation", "linear interpolation needs at least 2 samples; "
                                       "use interpolation: hold")]

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import ClassVar, Literal
 
-import jax.numpy as jnp
+from ..lazyjax import jnp
 from pydantic import Field
 
-from ..schema import PerNeuron
+from ..fields import PerNeuron
 from ..units import MODEL_CURRENT, Quantity
 from .base import Protocol, gate, scalar_values
 

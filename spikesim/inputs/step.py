@@ -6,7 +6,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from ..schema import PerNeuron
+from ..fields import PerNeuron
 from ..units import MODEL_CURRENT, Quantity
 from .base import Protocol, gate
 

@@ -16,9 +16,9 @@ dt: no held step). inferno counts the remaining period in ms and tests it for eq
 after subtracting dt; counting whole steps gives the same steps whenever t_ref is a multiple of
 dt, without the float round-off that can add a step to that test.
 
-Reset (``reset_mode``): 0 sets v <- v_reset (constant reset); 1 sets
-v <- v_rest + reset_slope (v - v_rest) - reset_offset (inferno's linear reset, its m_v and b_v),
-with v the value that crossed threshold.
+Reset (``reset_mode``, a switch): ``constant`` (0) sets v <- v_reset; ``linear`` (1,
+inferno's "linear thresholding") sets v <- v_rest + reset_slope (v - v_rest) - reset_offset
+(inferno's m_v and b_v), with v the value that crossed threshold.
 
 Units: time ms, voltage mV, current nA and R_m in MOhm (1 MOhm x 1 nA = 1 mV), as in inferno.
 Default values, which inferno leaves to the caller, are those of the integrate-and-fire neuron of
@@ -28,7 +28,7 @@ V_th = -50 mV, tau_m = 10 ms, R_m = 10 MOhm), with a 2 ms refractory period.
 
 from __future__ import annotations
 
-import jax.numpy as jnp
+from ..lazyjax import jnp
 
 from .base import Model, Param, StateVar
 
@@ -37,11 +37,13 @@ COMMON_PARAMS = {
     "R_m": Param(10.0, "MOhm", "membrane resistance", ref="resistance", domain="positive"),
     "v_rest": Param(-65.0, "mV", "resting potential", ref="rest_v"),
     "v_th": Param(-50.0, "mV", "spike threshold: spike where v >= v_th", ref="thresh_v"),
-    "v_reset": Param(-65.0, "mV", "voltage after a spike (reset_mode 0)", ref="reset_v"),
-    "reset_mode": Param(0.0, "1", "0: v <- v_reset; 1: v <- v_rest + reset_slope (v - v_rest) "
-                        "- reset_offset", ref="constant | linear thresholding"),
-    "reset_slope": Param(0.0, "1", "slope of the linear reset (reset_mode 1)", ref="v_slope (m_v)"),
-    "reset_offset": Param(0.0, "mV", "offset subtracted by the linear reset (reset_mode 1)",
+    "v_reset": Param(-65.0, "mV", "voltage after a spike (reset_mode: constant)", ref="reset_v"),
+    "reset_mode": Param(0.0, "1", "constant: v <- v_reset; linear: v <- v_rest + reset_slope "
+                        "(v - v_rest) - reset_offset", ref="constant | linear thresholding",
+                        choices={"constant": 0.0, "linear": 1.0}),
+    "reset_slope": Param(0.0, "1", "slope of the linear reset (reset_mode: linear)",
+                         ref="v_slope (m_v)"),
+    "reset_offset": Param(0.0, "mV", "offset subtracted by the linear reset (reset_mode: linear)",
                           ref="v_intercept (b_v)"),
     "t_ref": Param(2.0, "ms", "absolute refractory period, counted in whole steps",
                    ref="refrac_t", domain="nonnegative"),

@@ -34,7 +34,7 @@ corrupt w on the spike step. Forward Euler evaluates only at v <= v_th, so it is
 
 from __future__ import annotations
 
-import jax.numpy as jnp
+from ..lazyjax import jnp
 
 from ._rates import capped_exp
 from .base import Model, Param, Preset, StateVar

@@ -19,11 +19,11 @@ fixed conventions written in the declarations (ms, mV and the model's current un
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, ClassVar, Mapping
+from typing import Any, Callable, ClassVar, Mapping
 
-import jax.numpy as jnp
+from ..lazyjax import jnp
 
-Array = jnp.ndarray
+Array = Any  # a jax.Array inside a run (named Any so that reading declarations needs no JAX)
 Params = Mapping[str, Array]
 State = dict[str, Array]
 CurrentFn = Callable[[Array], Array]
@@ -40,6 +40,16 @@ class Param:
     ref: str | None = None
     #: ``"positive"`` (> 0), ``"nonnegative"`` (>= 0) or ``None``; checked at config time.
     domain: str | None = None
+    #: a switch: the names (or booleans) a config may write, each with the number the model
+    #: computes with; a switch takes only these (and their numbers), never a generator
+    choices: Mapping[str | bool, float] | None = None
+
+    def choice_name(self, value: float):
+        """The config spelling of a switch's number (``value`` itself if it has none)."""
+        for name, number in (self.choices or {}).items():
+            if number == value:
+                return name
+        return value
 
 
 @dataclass(frozen=True)

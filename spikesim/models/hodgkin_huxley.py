@@ -17,14 +17,14 @@ the start of the step and each gate with the rates at the start-of-step v, which
 coupled forward Euler step. (Its rk2 and rk4 options integrate v and the gates separately,
 each with the others frozen, so they are not the coupled RK methods used here.) Two
 differences in spike reporting: ngclearn flags every step where v > thr, spikesim counts the
-upward crossing once (the same spikes when spike_reset = 1); and the test is v >= v_th here.
+upward crossing once (the same spikes when spike_reset is true); and the test is v >= v_th here.
 """
 
 from __future__ import annotations
 
 import math
 
-import jax.numpy as jnp
+from ..lazyjax import jnp
 
 from ._rates import exprel
 from .base import Model, Param, Preset, StateVar
@@ -81,11 +81,11 @@ class HodgkinHuxley(Model):
         "alpha_n = 0.01 (10 - u) / (exp((10 - u)/10) - 1)    beta_n = 0.125 exp(-u/80)\n"
         "alpha_m = 0.1 (25 - u) / (exp((25 - u)/10) - 1)     beta_m = 4 exp(-u/18)\n"
         "alpha_h = 0.07 exp(-u/20)                           beta_h = 1 / (exp((30 - u)/10) + 1)\n"
-        "spike: v crosses v_th upwards; if spike_reset = 1: v <- v_reset, gates <- steady state at v_reset"
+        "spike: v crosses v_th upwards; if spike_reset is true: v <- v_reset, gates <- steady state at v_reset"
     )
     update_order = (
         "integrate v, n, m, h together over the step; detect the upward crossing of v_th; "
-        "if spike_reset = 1, snap v to v_reset and the gates to their steady state there"
+        "if spike_reset is true, snap v to v_reset and the gates to their steady state there"
     )
     current_unit = "uA/cm2"
     default_integrator = "rk4"
@@ -102,8 +102,10 @@ class HodgkinHuxley(Model):
                         ref="none (ngclearn fixes it at 0 mV)"),
         "R_m": Param(1.0, "1", "scale applied to the injected current", ref="resist_m"),
         "v_th": Param(0.0, "mV", "spike-detection threshold (upward crossing)", ref="thr"),
-        "spike_reset": Param(0.0, "1", "1: snap v and gates back after a spike (ngclearn option)", ref="spike_reset"),
-        "v_reset": Param(0.0, "mV", "voltage after a spike when spike_reset = 1", ref="v_reset"),
+        "spike_reset": Param(0.0, "1", "true: snap v and gates back after a spike (ngclearn "
+                             "option)", ref="spike_reset", choices={False: 0.0, True: 1.0}),
+        "v_reset": Param(0.0, "mV", "voltage after a spike when spike_reset is true",
+                         ref="v_reset"),
     }
     states = {
         "v": StateVar("mV", "membrane potential (default: v_rest)", None, linear=True),

@@ -20,7 +20,7 @@ the same Euler step of v, before the threshold test.
 
 from __future__ import annotations
 
-import jax.numpy as jnp
+from ..lazyjax import jnp
 
 from .base import Model, Param, Preset, StateVar
 

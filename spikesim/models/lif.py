@@ -13,7 +13,7 @@ period: see ``_integrate_and_fire``.
 
 from __future__ import annotations
 
-import jax.numpy as jnp
+from ..lazyjax import jnp
 
 from ._integrate_and_fire import COMMON_PARAMS, REFRACTORY, IntegrateAndFire
 from .base import StateVar
@@ -26,8 +26,8 @@ class LIF(IntegrateAndFire):
                 "inferno voltage_integration_linear + voltage_thresholding")
     equations = (
         "tau_m dv/dt = -(v - v_rest) + R_m I\n"
-        "spike: v >= v_th; reset v <- v_reset (reset_mode 0) or "
-        "v <- v_rest + reset_slope (v - v_rest) - reset_offset (reset_mode 1); "
+        "spike: v >= v_th; reset v <- v_reset (reset_mode: constant) or "
+        "v <- v_rest + reset_slope (v - v_rest) - reset_offset (reset_mode: linear); "
         "refractory for round(t_ref/dt) steps"
     )
     default_integrator = "exp_euler"

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 
-import jax.numpy as jnp
+from ..lazyjax import jnp
 
 from ._rates import exprel
 from .base import Model, Param, StateVar

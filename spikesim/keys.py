@@ -1,0 +1,30 @@
+"""Key paths of a config and the words used to name them in messages.
+
+A key path is a tuple of str and int (``("model", "params", "g_K")``, ``("input", 0,
+"amplitude")``). This module sits below :mod:`spikesim.config` and :mod:`spikesim.checks`
+so that both can name keys without importing each other.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+
+
+def split_key(key: str) -> tuple:
+    """``a.b\\.c.0`` -> ("a", "b.c", 0): dots separate levels, ``\\.`` is a literal dot (for
+    sweep axes, whose names are themselves dotted keys), integers index lists."""
+    parts = [p.replace("\\.", ".") for p in re.split(r"(?<!\\)\.", key)]
+    return tuple(int(p) if p.isdigit() else p for p in parts)
+
+
+def dotted(path) -> str:
+    """A key path as the user writes it: ``model.params.g_K``; a literal dot is escaped."""
+    return ".".join(str(p).replace(".", "\\.") if isinstance(p, str) else str(p)
+                    for p in path) or "(top level)"
+
+
+def suggest(word, options) -> str:
+    """`` Did you mean 'x'?`` for the closest of ``options``, or ``""``."""
+    close = difflib.get_close_matches(str(word), [str(o) for o in options], n=1, cutoff=0.6)
+    return f" Did you mean {close[0]!r}?" if close else ""

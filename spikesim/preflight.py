@@ -1,0 +1,154 @@
+"""What a run checks before any work: the output path and the devices. ``spikesim validate``
+runs the same checks, so a config that validates does not fail on them later.
+
+Problems name where the value came from (``file:line`` of the config, an override or ``-o``)
+and are usage errors: exit 2, nothing written.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from .errors import UsageError
+
+#: below this many neurons per device, sharding a CPU run costs more than it gains
+MIN_NEURONS_PER_CPU_DEVICE = 4096
+
+
+def _where(plan, path: tuple) -> str:
+    src = getattr(plan, "source", None)
+    return f"{src.where(path)}: " if src is not None else ""
+
+
+def preflight(plan, force: bool = False, protect=()) -> list:
+    """Check the output path (never one of ``protect``, the config and input files) and the
+    devices; returns the JAX devices of the run."""
+    check_output(plan, force, protect)
+    return select_devices(plan)
+
+
+def protected_files(plan) -> list[Path]:
+    """Files a run reads and must never replace: the config file and every input file."""
+    files = []
+    src = getattr(plan, "source", None)
+    if src is not None and Path(src.file).is_file():
+        files.append(Path(src.file))
+    for proto, _ in plan.inputs:
+        resolved = getattr(proto, "_resolved", None)
+        if resolved is not None:
+            files.append(Path(resolved))
+    return files
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.exists() and b.exists() and os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def check_output(plan, force: bool, protect=()):
+    """Refuse to overwrite (exit 2) and make sure the folder can be written, before any work."""
+    out = Path(plan.output)
+    key = ("output", "path")
+    where = "-o: " if getattr(plan, "output_given", False) else _where(plan, key)
+    text = str(out)
+    if "\0" in text:
+        raise UsageError(f"{where}output path {text!r} holds a NUL byte; choose another path")
+    try:
+        name_max = os.pathconf(out.parent if out.parent.exists() else ".", "PC_NAME_MAX")
+        path_max = os.pathconf(".", "PC_PATH_MAX")
+    except (OSError, ValueError):
+        name_max, path_max = 255, 4096
+    long = [p for p in out.parts if len(os.fsencode(p)) + len(".partial") > name_max]
+    if long:
+        raise UsageError(f"{where}output path: the name {long[0][:40]}... has "
+                         f"{len(os.fsencode(long[0]))} bytes; file names here take at most "
+                         f"{name_max - len('.partial')} (with room for .partial). Choose a "
+                         f"shorter name")
+    if len(os.fsencode(str(out.absolute()))) + len(".partial") > path_max:
+        raise UsageError(f"{where}output path has {len(os.fsencode(str(out.absolute())))} "
+                         f"bytes; paths here take at most {path_max - len('.partial')}. Choose "
+                         f"a shorter path")
+    if out.suffix not in (".h5", ".hdf5"):
+        raise UsageError(f"{where}output path {out} should end in .h5 (an HDF5 file)")
+    if out.is_dir():
+        raise UsageError(f"{where}output path {out} is a folder; give a file name ending in .h5")
+    from .writer import partial_path
+
+    part = partial_path(out)
+    for f in list(protect) + protected_files(plan):
+        if _same_file(out, Path(f)) or _same_file(part, Path(f)):
+            raise UsageError(f"{where}output path {out} is {f}, which this run reads; "
+                             f"choose another path with -o")
+    force = force or plan.overwrite
+    if out.exists() and not force:
+        raise UsageError(f"{out} exists; pass --force (or output.overwrite: true) to replace it "
+                         f"when the new run completes, or choose another path with -o")
+    if part.exists() and not force:
+        raise UsageError(f"{part} exists (left by an earlier run that did not complete); look "
+                         f"at it with `spikesim inspect {part}`, then delete it or pass --force")
+    # The nearest existing folder must take a new file: try one (os.access says yes to root
+    # even on a read-only file system). No folder is created yet, so that a later exit 2
+    # leaves nothing behind; the writer creates them.
+    folder = out.parent
+    existing = folder
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir():
+        raise UsageError(f"{where}cannot create output folder {folder}: {existing} is a file, "
+                         f"not a folder. Choose another path with -o")
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".spikesim-", suffix=".probe", dir=existing)
+    except OSError as e:
+        raise UsageError(f"{where}output folder {existing} is not writable ({e.strerror}). "
+                         f"Choose another path with -o") from None
+    os.close(fd)
+    os.unlink(probe)
+
+
+def select_devices(plan) -> list:
+    """The JAX devices for ``simulation.device`` (auto | cpu | gpu) and
+    ``simulation.devices`` (auto | all | N). ``auto`` shares a CPU run among all host CPU
+    devices (spikesim asks XLA for one per core) when each gets at least
+    ``MIN_NEURONS_PER_CPU_DEVICE`` neurons, and keeps a GPU run on one GPU."""
+    import jax
+
+    name = plan.device
+    if name == "auto":
+        devs = jax.devices()
+    else:
+        try:
+            devs = jax.devices(name)
+        except RuntimeError:
+            devs = []
+    if not devs:
+        fix = ("install the GPU build (pip install -e \".[cuda12]\" or \".[cuda13]\") on a "
+               "machine with an NVIDIA GPU, or use --device cpu / auto") if name == "gpu" else ""
+        raise UsageError(f"{_where(plan, ('simulation', 'device'))}simulation.device: device "
+                         f"{name!r} was asked for, but JAX sees none (available: "
+                         f"{', '.join(sorted({d.platform for d in jax.devices()}))}). {fix}")
+    want = plan.devices
+    if want == "all":
+        return devs
+    if want == "auto":
+        if devs[0].platform != "cpu":
+            return devs[:1]
+        return devs[:max(1, min(len(devs), plan.n // MIN_NEURONS_PER_CPU_DEVICE))]
+    if want > len(devs):
+        hint = (" For simulated CPU devices set XLA_FLAGS=--xla_force_host_platform_device_count"
+                f"={want} before starting." if devs[0].platform == "cpu" else "")
+        raise UsageError(f"{_where(plan, ('simulation', 'devices'))}simulation.devices: {want} "
+                         f"devices were asked for, but JAX sees {len(devs)} {devs[0].platform} "
+                         f"device(s). Use at most {len(devs)}, or all.{hint}")
+    return devs[:want]
+
+
+def device_label(devs) -> str:
+    d = devs[0]
+    if len(devs) == 1:
+        return f"{d.platform}:{d.id} ({d.device_kind})"
+    return (f"{d.platform} x{len(devs)} ({d.device_kind}; devices "
+            f"{', '.join(str(x.id) for x in devs)})")

@@ -1,0 +1,311 @@
+"""Named regression tests of issue 14: each class of bad input that once gave a traceback, a
+hang or a silent acceptance now ends with exit 2 and one message (where, key, problem, fix),
+nothing written; switches take their names; the non-simulating commands do not start JAX."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).parent.parent
+HH = ROOT / "configs" / "hh_step.yaml"
+LIF = ROOT / "configs" / "lif.yaml"
+SMALL = ["population.size=10", "simulation.duration=10"]
+
+
+def _refused(spikesim_cli, tmp_path, *args, expect: str, command="validate", config=HH):
+    before = set(tmp_path.rglob("*"))
+    code, out, err = spikesim_cli(command, config, *args)
+    assert code == 2, (code, out, err)
+    assert err.startswith("error:") and "Traceback" not in err, err
+    assert len(err.strip().splitlines()) == 1, err  # one message, not one per union branch
+    assert expect in err, err
+    assert set(tmp_path.rglob("*")) == before  # nothing written
+    return err
+
+
+# -- values that passed validate and crashed the run, or crashed validate ------------------
+@pytest.mark.parametrize("override, expect", [
+    ("record.neurons=[]", "record.neurons: an empty list records nothing"),
+    ("input.amplitude={uniform: [5, 1]}", "needs a <= b"),
+    ("record.stop=.nan", "record.stop: expected a finite number"),
+    ("simulation.duration=.inf", "simulation.duration: expected a finite number"),
+    ("simulation.duration=1e308", "a run takes at most 2,147,483,647 steps"),
+    ("simulation.duration=1e12", "a run takes at most 2,147,483,647 steps"),
+    ("population.size=1e12", "need at least"),
+    ("population.size=9223372036854775808", "need at least"),
+    ("sweep.axes.input.amplitude={start: 0, stop: 1, num: 1000000000}", "sweep combinations"),
+    ("sweep={axes: {input.amplitude: {start: 0, stop: 1, num: 100000}, "
+     "model.params.g_K: {start: 0, stop: 1, num: 100000}}}", "sweep combinations"),
+    ("simulation.seed=18446744073709551616", "simulation.seed"),
+    ("simulation.dt=1e-300", "simulation.dt: dt = 1e-300 ms is below"),
+    ("record.every=1000000000000", "record.every: one sample every"),
+    ('name="a\\0b"', "name: a run name may not hold control characters"),
+    ("population.size=.nan", "population.size: expected an integer"),
+])
+def test_values_that_cannot_run_are_refused(spikesim_cli, tmp_path, override, expect):
+    _refused(spikesim_cli, tmp_path, *SMALL, override, expect=expect)
+
+
+@pytest.mark.parametrize("override, expect", [
+    ("population.size=true", "expected an integer, got true (a boolean)"),
+    ('population.size="10"', "a string; write numbers without quotes"),
+    ('simulation.dt="0.01"', "a string; write numbers without quotes"),
+    ("record.neurons=[true]", "got true (a boolean)"),
+    ("simulation.check_finite='yes'", "expected true or false"),
+    ("output.overwrite=1", "expected true or false"),
+    ("input.start=8", "input.stop: stop 2 ms is before start 8 ms"),
+    ("sweep.axes.input\\.0\\.amplitude=[1, 2]", "names the same key as the axis"),
+])
+def test_no_silent_coercion(spikesim_cli, tmp_path, override, expect):
+    extra = {"input.start=8": ["input.stop=2"],
+             "sweep.axes.input\\.0\\.amplitude=[1, 2]": ["sweep.axes.input\\.amplitude=[3]"]}
+    _refused(spikesim_cli, tmp_path, *SMALL, override, *extra.get(override, []), expect=expect)
+
+
+@pytest.mark.parametrize("override, expect", [
+    ("record.neurons={every: 0}", "record.neurons: {every: k} needs k >= 1, got 0"),
+    ("simulation.devices=0", "simulation.devices: expected all, auto or a number"),
+    ("input.type=stepp", "input.type: unknown input type 'stepp'. Did you mean 'step'?"),
+    ("input=[{type: stepp}]", "input.0.type: unknown input type"),
+    ("simulation.devices=100", "simulation.devices: 100 devices were asked for"),
+    ("simulation.device=gpu", "simulation.device: device 'gpu' was asked for"),
+])
+def test_messages_name_the_key(spikesim_cli, tmp_path, override, expect):
+    err = _refused(spikesim_cli, tmp_path, *SMALL, override, expect=expect)
+    assert "constrained-int" not in err and "function-" not in err
+
+
+def test_output_path_checked_by_validate(spikesim_cli, tmp_path):
+    long = tmp_path / ("x" * 300 + ".h5")
+    _refused(spikesim_cli, tmp_path, *SMALL, f"output.path={long}", expect="bytes; file names")
+    deep = tmp_path / ("ab/" * 2000 + "x.h5")
+    _refused(spikesim_cli, tmp_path, *SMALL, f"output.path={deep}", expect="paths here take")
+    _refused(spikesim_cli, tmp_path, *SMALL, f'output.path="{tmp_path}/a\\0b.h5"',
+             expect="NUL byte")
+
+
+def test_output_never_replaces_what_the_run_reads(spikesim_cli, tmp_path):
+    first = tmp_path / "first.h5"
+    assert spikesim_cli("run", HH, *SMALL, "-q", "-o", first)[0] == 0
+    data = first.read_bytes()
+    code, _, err = spikesim_cli("run", "--from", first, "-o", first, "--force", "-q")
+    assert code == 2 and "which this run reads" in err
+    code, _, err = spikesim_cli("run", HH, *SMALL, "--init-from", first, "-o", first, "--force")
+    assert code == 2 and "which this run reads" in err
+    assert first.read_bytes() == data
+    # a config named .h5 given as its own output
+    cfg = tmp_path / "cfg.h5"
+    cfg.write_text(HH.read_text())
+    code, _, err = spikesim_cli("run", cfg, *SMALL, "-o", cfg, "--force", "-q")
+    assert code == 2 and "which this run reads" in err
+    assert cfg.read_text() == HH.read_text()
+
+
+def test_file_input_samples_checked_at_load(spikesim_cli, tmp_path):
+    x = np.ones(200)
+    x[37] = np.nan
+    np.save(tmp_path / "nan.npy", x)
+    (tmp_path / "inf.csv").write_text("1\n2\ninf\n")
+    _refused(spikesim_cli, tmp_path, *SMALL, "input={type: file, path: nan.npy, dt: 1, "
+             "after: zero}", expect="sample 37 (row 38), column 0 is nan", config=_copy(tmp_path))
+    _refused(spikesim_cli, tmp_path, *SMALL, "input={type: file, path: inf.csv, dt: 1, "
+             "after: zero}", expect="is inf", config=_copy(tmp_path))
+    _refused(spikesim_cli, tmp_path, *SMALL, "input={type: file, path: inf.csv, dt: .inf}",
+             expect="input.dt: expected a finite number", config=_copy(tmp_path))
+    np.save(tmp_path / "ok.npy", np.ones(10))
+    _refused(spikesim_cli, tmp_path, *SMALL, "input={type: file, path: ok.npy, dt: 1e-300, "
+             "after: repeat}", expect="at most 1000 per step", config=_copy(tmp_path))
+    _refused(spikesim_cli, tmp_path, *SMALL, "input={type: file, path: ok.npy, dt: 1e-9, "
+             "after: zero}", expect="at most 1000 per step", config=_copy(tmp_path))
+
+
+def _copy(tmp_path):
+    p = tmp_path / "hh.yaml"
+    if not p.exists():
+        p.write_text(HH.read_text())
+    return p
+
+
+# -- YAML -----------------------------------------------------------------------------------
+def _yaml_cases():
+    laughs = "a0: &a0 [x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]\n" for i in range(1, 10))
+    return {
+        "recursive alias": ("params: &p {g_K: *p}\n", "recursive alias"),
+        "billion laughs": (laughs, "once its aliases (*name) are expanded"),
+        "10,000 [": ("a: " + "[" * 10000 + "\n", "nested more than 64 levels"),
+        "2,000 flow maps": ("a: " + "{b: " * 2000 + "1" + "}" * 2000 + "\n", "nested more"),
+        "500 block levels": ("".join(" " * i + f"k{i}:\n" for i in range(500)) + " " * 500
+                             + "x: 1\n", "nested more"),
+        "!!int 1e3": ("population:\n  size: !!int 1e3\n", ":2: cannot read this YAML: a value"),
+        "control character": ("model:\n  type: lif\nname: a\x01b\n", ":3: cannot read"),
+        "not UTF-8": (b"model:\n  type: \xff\n", ":2: not UTF-8"),
+    }
+
+
+@pytest.mark.parametrize("case", list(_yaml_cases()))
+def test_yaml_bounded(spikesim_cli, tmp_path, case):
+    text, expect = _yaml_cases()[case]
+    p = tmp_path / "bad.yaml"
+    p.write_bytes(text if isinstance(text, bytes) else text.encode())
+    _refused(spikesim_cli, tmp_path, expect=expect, config=p)
+
+
+def test_yaml_size_bounded(spikesim_cli, tmp_path):
+    _refused(spikesim_cli, tmp_path, expect="larger than 1 MiB", config=Path("/dev/zero"))
+    code, _, err = spikesim_cli("validate", HH, "a=" + "[" * 3000)
+    assert code == 2 and "nested more than 64" in err
+
+
+def test_override_message_is_short(spikesim_cli, tmp_path):
+    code, _, err = spikesim_cli("validate", HH, "name=" + "x" * 1_000_000)
+    assert code == 2 and len(err) < 1000, len(err)
+
+
+# -- switches ----------------------------------------------------------------------------------
+def _run(tmp_path, cfg: Path, name, *overrides):
+    import h5py
+
+    import spikesim
+
+    out = spikesim.run(cfg, *SMALL[:1], "simulation.duration=50", "simulation.dt=0.01",
+                       "simulation.precision=float64", "record.variables=[v]", *overrides,
+                       output=tmp_path / f"{name}.h5", force=True)
+    with h5py.File(out) as f:
+        return {k: f[k][()] for k in ("spikes/" + next(iter(f["spikes"])) + "/timestamps",
+                                      "report/" + next(iter(f["report"])) + "/v/data")}
+
+
+@pytest.mark.parametrize("config, key, name, number", [
+    (HH, "spike_reset", "true", 1), (HH, "spike_reset", "false", 0),
+    (LIF, "reset_mode", "linear", 1), (LIF, "reset_mode", "constant", 0)])
+def test_switch_names_give_the_numbers_results(tmp_path, config, key, name, number):
+    extra = (["model.preset=ngclearn"] if config == HH else
+             ["model.params.reset_slope=0.5", "input.start=0"])
+    by_name = _run(tmp_path, config, "name", f"model.params.{key}={name}", *extra)
+    by_number = _run(tmp_path, config, "number", f"model.params.{key}={number}", *extra)
+    for k in by_name:
+        np.testing.assert_array_equal(by_name[k], by_number[k])
+    # and the switch does something: the other setting differs
+    other = _run(tmp_path, config, "other", f"model.params.{key}={1 - number}", *extra)
+    assert any(not np.array_equal(by_name[k], other[k]) for k in by_name)
+
+
+def test_spike_reset_true_reproduces_ngclearn(tmp_path):
+    """``spike_reset: true`` through a config = ngclearn's HodgkinHuxleyCell with
+    spike_reset=True (the reference loop of test_models_parity)."""
+    sys.path.insert(0, str(Path(__file__).parent))
+    from test_models_parity import NGCLEARN_HH, _ngclearn_hh
+
+    import h5py
+
+    import spikesim
+
+    cfg = tmp_path / "hh.yaml"
+    cfg.write_text("model: {type: hodgkin_huxley, preset: ngclearn, params: {spike_reset: true}}\n"
+                   "simulation: {duration: 50, dt: 0.01, integrator: euler, precision: float64}\n"
+                   "input: {type: constant, amplitude: 10.0}\n"
+                   "record: {variables: [v]}\n")
+    out = spikesim.run(cfg, output=tmp_path / "hh.h5")
+    ref, ref_s = _ngclearn_hh(5000, 0.01, 10.0, True, NGCLEARN_HH)
+    with h5py.File(out) as f:
+        v = f["report/hodgkin_huxley/v/data"][:, 0]
+        n_spikes = f["spikes/hodgkin_huxley/timestamps"].shape[0]
+    np.testing.assert_allclose(v, ref[:, 0], rtol=1e-9, atol=1e-9)
+    assert n_spikes == ref_s.sum() >= 3
+
+
+@pytest.mark.parametrize("value, expect", [
+    ("7", "is a switch: it takes constant, linear"), ("0.5", "is a switch"),
+    ("{uniform: [0, 1]}", "not a generator"), ("lineer", "is a switch")])
+def test_switch_refuses_other_values(spikesim_cli, tmp_path, value, expect):
+    _refused(spikesim_cli, tmp_path, f"model.params.reset_mode={value}", expect=expect, config=LIF)
+
+
+def test_switch_names_in_sweeps_and_lists(spikesim_cli, tmp_path):
+    code, out, err = spikesim_cli("validate", LIF, "population.size=2",
+                                  "model.params.reset_mode=[constant, linear]")
+    assert code == 0, err
+    code, out, err = spikesim_cli("validate", LIF, "population.size=1",
+                                  "sweep.axes.model.params.reset_mode=[constant, linear]")
+    assert code == 0, err
+
+
+def test_models_shows_switch_names(spikesim_cli):
+    code, out, _ = spikesim_cli("models", "lif")
+    assert code == 0 and "constant" in out and "linear" in out
+    code, out, _ = spikesim_cli("models", "hodgkin_huxley", "--json")
+    import json
+
+    info = json.loads(out)["params"]["spike_reset"]
+    assert info["choices"] == {"false": 0.0, "true": 1.0}
+
+
+# -- plot ----------------------------------------------------------------------------------------
+def test_plot_bad_arguments(spikesim_cli, tmp_path):
+    h5 = tmp_path / "run.h5"
+    assert spikesim_cli("run", HH, *SMALL, "-q", "-o", h5)[0] == 0
+    code, _, err = spikesim_cli("plot", h5, "--neurons", ",")
+    assert code == 2 and "--neurons takes neuron ids" in err
+    code, _, err = spikesim_cli("plot", h5, "-o", "/proc/x.png")
+    assert code == 2 and "cannot write /proc/x.png" in err
+
+
+# -- start-up ------------------------------------------------------------------------------------
+@pytest.mark.parametrize("argv", [["--help"], ["--version"], ["models"], ["models", "lif"],
+                                  ["schema"]])
+def test_non_simulating_commands_do_not_import_jax(argv):
+    probe = ("import sys, runpy; sys.argv = ['spikesim'] + sys.argv[1:]\n"
+             "try:\n    runpy.run_module('spikesim', run_name='__main__')\n"
+             "except SystemExit as e:\n    assert e.code in (0, None), e.code\n"
+             "print('jax' in sys.modules)")
+    r = subprocess.run([sys.executable, "-c", probe, *argv], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip().splitlines()[-1] == "False", r.stdout[-500:]
+
+
+def test_inspect_and_load_do_not_import_jax(tmp_path, spikesim_cli):
+    h5 = tmp_path / "run.h5"
+    assert spikesim_cli("run", HH, *SMALL, "-q", "-o", h5)[0] == 0
+    code = (f"import sys, spikesim; r = spikesim.load({str(h5)!r}); r.spikes; "
+            f"from spikesim.cli import app; from typer.testing import CliRunner; "
+            f"res = CliRunner().invoke(app, ['inspect', {str(h5)!r}]); assert res.exit_code == 0;"
+            f"print('jax' in sys.modules)")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip().splitlines()[-1] == "False"
+
+
+def test_version(spikesim_cli):
+    import spikesim
+
+    code, out, _ = spikesim_cli("--version")
+    assert code == 0 and out.strip() == f"spikesim {spikesim.__version__}"
+
+
+# -- a run that fails on its first chunk -----------------------------------------------------
+def test_partial_of_a_first_chunk_failure_is_readable(spikesim_cli, tmp_path):
+    out = tmp_path / "blow.h5"
+    code, _, err = spikesim_cli("run", HH, *SMALL, "input.amplitude=1e30", "input.start=0",
+                                "-q", "-o", out)
+    assert code == 1 and "blow-up" in err
+    part = Path(str(out) + ".partial")
+    assert part.exists() and not out.exists()
+    code, text, err = spikesim_cli("inspect", part)
+    assert code == 0 and "failed" in text, err
+    code, png, err = spikesim_cli("plot", part)
+    assert code == 0 and Path(png.strip()).exists(), err
+    import spikesim
+
+    r = spikesim.load(out)
+    assert not r.complete and r.spikes.t.size == 0
+    # --from a partial file, with an override of the single protocol's field
+    code, path, err = spikesim_cli("run", "--from", part, "input.amplitude=10", "-q", "-o",
+                                   tmp_path / "again.h5")
+    assert code == 0, err
+    assert spikesim.load(path.strip()).complete
