@@ -63,13 +63,12 @@ def registry():
 @lru_cache(maxsize=None)
 def parse_unit(unit: str):
     """pint's unit for a spelling; :class:`UnitError` with a did-you-mean when unknown."""
-    import pint
-
     reg = registry()
     try:
         u = reg.parse_units(normalise(unit))
-    except (pint.errors.UndefinedUnitError, pint.errors.DefinitionSyntaxError, AttributeError,
-            TypeError, ValueError, SyntaxError, AssertionError) as e:
+    except Exception as e:  # noqa: BLE001 - pint's parser (tokenize, eval of a tree)
+        # raises whatever the text provokes (TokenError, ZeroDivisionError...): all mean
+        # that this is not a unit
         bad = getattr(e, "unit_names", None)
         bad = f" ({', '.join(map(str, bad))} is not a unit pint knows)" if bad else ""
         raise UnitError(f"unknown unit {unit!r}{bad}.{suggest(unit, KNOWN)} Units are written "
@@ -136,6 +135,9 @@ def convert(value, unit: str, owner: str | None = None):
     if not isinstance(value, str):
         return value
     number, given = split(value)
+    exponent = number.lower().partition("e")[2]
+    if exponent and abs(int(exponent)) > 400:  # beyond any float; Fraction would be slow
+        raise UnitError(f"{value.strip()!r} is out of the range of a float")
     if not given:
         return float(Fraction(number))
     dst = parse_unit(unit)
@@ -163,8 +165,10 @@ def convert(value, unit: str, owner: str | None = None):
         else:
             msg += f". Give it in {unit} or another unit of that dimension"
         raise UnitError(msg)
-    q = registry().Quantity(Fraction(number), src).to(dst)
-    return float(q.magnitude)
+    try:
+        return float(registry().Quantity(Fraction(number), src).to(dst).magnitude)
+    except (OverflowError, ZeroDivisionError):
+        raise UnitError(f"{value.strip()!r} in {unit} is out of the range of a float") from None
 
 
 def check_unit(unit: str, like: str) -> None:

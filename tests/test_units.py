@@ -221,3 +221,11 @@ def test_an_unknown_key_with_a_unit_is_reported_by_name():
     assert "model hodgkin_huxley has no parameter 'g_KK'. Did you mean 'g_K'?" in msg
     assert "no state variable 'vv'. Did you mean 'v'?" in msg
     assert "'model.params.g_NN' is not a numeric key of this config" in msg
+
+
+@pytest.mark.parametrize("text", ["1 )", "1 (ms", "1 ms/0", "1 1/0", "1 ms^", "1e400 ms",
+                                  "1e308 s", "1e99999999 ms", "1 __class__", "1 ms;import os",
+                                  "ms", "1.2.3 ms", ""])
+def test_garbage_is_a_unit_error_never_a_traceback(text):
+    with pytest.raises(UnitError):
+        convert(text, "ms")
