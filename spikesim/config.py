@@ -305,12 +305,12 @@ def load(path: str | Path | None, overrides: list[str] = (), data: dict | None =
     from .checks import check_config, normalise_switches
     from .quantities import convert_config
 
+    problems = normalise_switches(raw)  # reset_mode: linear -> 1
+    if problems:
+        raise ConfigError([f"{source.where(p)}: {_dotted(p)}: {m}" for p, m in problems])
     problems = convert_config(raw, source)  # "10 us" -> 0.01 (ms), before validation
     if problems:
         raise ConfigError(problems)
-    problems = normalise_switches(raw)
-    if problems:
-        raise ConfigError([f"{source.where(p)}: {_dotted(p)}: {m}" for p, m in problems])
     try:
         cfg = config_class().model_validate(raw)
     except ValidationError as e:

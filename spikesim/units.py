@@ -134,8 +134,9 @@ def split(text: str) -> tuple[str, str]:
 
 def convert(value, unit: str, owner: str | None = None):
     """``value`` in ``unit``: a bare number is returned as it is (it means ``unit``); a string
-    ``"<number> <unit>"`` is converted exactly (see the module docstring) to a float. Anything
-    else is returned as it is, for the schema to judge. ``owner`` (e.g. the model's name)
+    ``"<number> <unit>"`` is converted exactly (see the module docstring) to a float. A string
+    that is a number without a unit, and anything not a string, is returned as it is, for the
+    schema to judge (it refuses a quoted number: write numbers without quotes). ``owner`` (e.g. the model's name)
     starts the message of a dimension error: "hodgkin_huxley takes a current density ..."."""
     if not isinstance(value, str):
         return value
@@ -143,8 +144,8 @@ def convert(value, unit: str, owner: str | None = None):
     exponent = number.lower().partition("e")[2]
     if exponent and abs(int(exponent)) > 400:  # beyond any float; Fraction would be slow
         raise UnitError(f"{value.strip()!r} is out of the range of a float")
-    if not given:
-        return float(Fraction(number))
+    if not given:  # a quoted bare number ("0.01"): left for the schema, which refuses it
+        return value
     dst = parse_unit(unit)
     try:
         src = parse_unit(given)

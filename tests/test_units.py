@@ -33,7 +33,7 @@ def hh(**sections):
     ("10 Mohm", "MOhm", 10.0), ("10 MΩ", "MOhm", 10.0), ("10 MΩ", "MOhm", 10.0),
     ("1 GOhm", "MOhm", 1000.0), ("40 Hz", "Hz", 40.0), ("20 Hz", "1/ms", 0.02),
     ("0.02 1/ms", "1/ms", 0.02), ("2 nA ms^1/2", "nA*ms^0.5", 2.0),
-    ("1e-3 s", "ms", 1.0), ("3", "mV", 3.0),
+    ("1e-3 s", "ms", 1.0),
 ])
 def test_spellings_convert_to_the_declared_unit(text, unit, value):
     # == on floats on purpose: the conversion is exact (rational), so "10 us" is the float
@@ -42,8 +42,11 @@ def test_spellings_convert_to_the_declared_unit(text, unit, value):
 
 
 def test_bare_numbers_and_other_values_pass_through_untouched():
-    for x in (0.1, 3, -2.5, None, [1.0], {"linspace": [0, 1]}):
+    # (a quoted number without a unit too: the schema refuses it, "write numbers without quotes")
+    for x in (0.1, 3, -2.5, None, [1.0], {"linspace": [0, 1]}, "0.01"):
         assert convert(x, "ms") is x
+    with pytest.raises(ConfigError, match="a string; write numbers without quotes"):
+        load(None, ['simulation.dt="0.01"'], data=hh())
 
 
 def test_normalise_documented_spellings():
