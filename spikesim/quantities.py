@@ -67,7 +67,8 @@ def key_units(raw: dict) -> dict[tuple, tuple[str, str | None]]:
     inputs = raw.get("input")
     single = isinstance(inputs, dict)
     for i, proto in enumerate([inputs] if single else inputs if isinstance(inputs, list) else []):
-        cls = PROTOCOLS.get(proto.get("type")) if isinstance(proto, dict) else None
+        kind = proto.get("type") if isinstance(proto, dict) else None
+        cls = PROTOCOLS.get(kind) if isinstance(kind, str) else None
         if cls is None:
             continue
         for name, unit in _protocol_units(cls, model.current_unit).items():
@@ -163,7 +164,7 @@ def _numbers_only(value):
     from .units import QUANTITY
 
     if isinstance(value, str):
-        m = QUANTITY.match(value)
+        m = QUANTITY.match(value.strip())
         return float(m.group(1)) if m else value
     if isinstance(value, list):
         return [_numbers_only(v) for v in value]

@@ -27,7 +27,7 @@ from fractions import Fraction
 from functools import lru_cache
 
 #: a number, then optionally a unit: the grammar of a quantity written in a config
-QUANTITY = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(.*?)\s*$")
+QUANTITY = re.compile(r"^([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(.*)$", re.S)
 #: the same as a JSON-schema pattern (for editors)
 QUANTITY_PATTERN = r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*\S.*$"
 
@@ -65,7 +65,7 @@ def registry():
         return pint.UnitRegistry(non_int_type=Fraction)
 
 
-@lru_cache(maxsize=None)
+@lru_cache(maxsize=1024)
 def parse_unit(unit: str):
     """pint's unit for a spelling; :class:`UnitError` with a did-you-mean when unknown."""
     reg = registry()
@@ -125,11 +125,17 @@ def dimension_name(unit: str) -> str:
 
 def split(text: str) -> tuple[str, str]:
     """``"500 pA"`` -> ``("500", "pA")``; :class:`UnitError` when it is not a quantity."""
-    m = QUANTITY.match(text)
-    if not m:
+    m = QUANTITY.match(text.strip())
+    if not m or len(m.group(1)) > 60:
         raise UnitError(f"expected a number or a number with a unit such as '500 pA', got "
-                        f"{text!r}")
+                        f"{_show(text)!r}")
     return m.group(1), m.group(2)
+
+
+def _show(text: str) -> str:
+    """The user's text, stripped and cut short for a message."""
+    text = text.strip()
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def convert(value, unit: str, owner: str | None = None):
@@ -143,21 +149,21 @@ def convert(value, unit: str, owner: str | None = None):
     number, given = split(value)
     exponent = number.lower().partition("e")[2]
     if exponent and abs(int(exponent)) > 400:  # beyond any float; Fraction would be slow
-        raise UnitError(f"{value.strip()!r} is out of the range of a float")
+        raise UnitError(f"{_show(value)!r} is out of the range of a float")
     if not given:  # a quoted bare number ("0.01"): left for the schema, which refuses it
         return value
     dst = parse_unit(unit)
     try:
         src = parse_unit(given)
     except UnitError:
-        raise UnitError(f"unknown unit {given!r} in {value.strip()!r}."
+        raise UnitError(f"unknown unit {_show(given)!r} in {_show(value)!r}."
                         f"{suggest(given, _same_dimension(unit))} This field takes "
-                        f"{dimension_name(unit)}, e.g. {value.strip()[:-len(given)]}{unit}"
+                        f"{dimension_name(unit)}, e.g. {number} {unit}"
                         ) from None
     if src.dimensionality != dst.dimensionality:
         who = f"{owner} takes" if owner else "expected"
         shown = "" if unit == "1" else f" ({unit})"
-        msg = (f"{who} {dimension_name(unit)}{shown}; got {value.strip()}, "
+        msg = (f"{who} {dimension_name(unit)}{shown}; got {_show(value)}, "
                f"{dimension_name(given)}")
         area = parse_unit("cm^2").dimensionality
         if src.dimensionality / area == dst.dimensionality:
@@ -174,7 +180,7 @@ def convert(value, unit: str, owner: str | None = None):
     try:
         return float(registry().Quantity(Fraction(number), src).to(dst).magnitude)
     except (OverflowError, ZeroDivisionError):
-        raise UnitError(f"{value.strip()!r} in {unit} is out of the range of a float") from None
+        raise UnitError(f"{_show(value)!r} in {unit} is out of the range of a float") from None
 
 
 def check_unit(unit: str, like: str) -> None:
