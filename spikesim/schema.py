@@ -13,18 +13,33 @@ from pydantic import BeforeValidator, Field, WithJsonSchema
 
 from .fields import Bool, Float, Int, PerNeuron, StrictModel, integer
 from .inputs import PROTOCOLS
+from .models import MODELS
 
 
 #: longest run or population name (a file name component is at most 255 bytes)
 NAME_MAX = 200
 
 
+def _switches_help() -> str:
+    """The switch parameters of the models and their names, for the schema's description."""
+    seen: dict[str, tuple[list[str], list[str]]] = {}
+    for mname, m in MODELS.items():
+        for pname, p in m.params.items():
+            if p.choices:
+                names = [str(c).lower() if isinstance(c, bool) else c for c in p.choices]
+                seen.setdefault(pname, ([], names))[0].append(mname)
+    return "; ".join(f"{p} ({', '.join(ms)}): {' | '.join(names)}"
+                     for p, (ms, names) in seen.items())
+
+
 # -- sections ---------------------------------------------------------------------------
 class ModelSection(StrictModel):
     type: str = Field(..., description="neuron model; `spikesim models` lists them")
     preset: str | None = Field(None, description="named parameter set of that model")
-    params: dict[str, PerNeuron] = Field(default_factory=dict,
-                                         description="overrides of the model's parameters")
+    params: dict[str, PerNeuron] = Field(
+        default_factory=dict, description="overrides of the model's parameters (`spikesim "
+                                          "models NAME`); switch parameters take names: "
+                                          + _switches_help())
     init: dict[str, PerNeuron] = Field(default_factory=dict,
                                        description="overrides of initial state values")
 
