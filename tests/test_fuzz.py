@@ -81,8 +81,8 @@ def _mutate_text(rng: random.Random, text: str) -> str:
 
 
 def _override(rng: random.Random, data: dict) -> str:
-    paths = [p for p in paths(data) if all(isinstance(x, (str, int)) for x in p)]
-    key = ".".join(str(x).replace(".", "\\.") for x in rng.choice(paths)) if paths else "name"
+    keys = [p for p in paths(data) if all(isinstance(x, (str, int)) for x in p)]
+    key = ".".join(str(x).replace(".", "\\.") for x in rng.choice(keys)) if keys else "name"
     value = rng.choice(["[", "{a: ", "1e400", ".nan", "true", "'10'", "[1, 2", "{uniform: [2, 1]}",
                         "-5", "0", "'a\\0b'", "[" * 300, "!!int 1e3", "*x", "1 uA/cm2"])
     return f"{key}={value}"
