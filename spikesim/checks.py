@@ -175,7 +175,7 @@ def check_config(cfg, raw, source) -> list[str]:
     # -- model ------------------------------------------------------------------------
     mtype = cfg.model.type
     if mtype not in MODELS:
-        err(("model", "type"), f"unknown model {mtype!r}.{suggest(mtype, MODELS)} "
+        err(("model", "type"), f"unknown model {mtype[:60]!r}.{suggest(mtype, MODELS)} "
                                f"Models: {', '.join(MODELS)} (`spikesim models` describes them)")
         return out
     model = MODELS[mtype]
