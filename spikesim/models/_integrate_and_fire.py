@@ -65,6 +65,14 @@ class IntegrateAndFire(Model):
     update_order = UPDATE_ORDER
     current_unit = "nA"
     threshold_param = "v_th"
+    resets_at_crossing = True
+
+    def precise_step(self, integrate, y, p, t, dt, current, precision="float64"):
+        """Reset at the crossing and a refractory period of ``t_ref`` in continuous time from
+        it (see :func:`spikesim.spike_timing.integrate_and_fire_step`)."""
+        from ..spike_timing import integrate_and_fire_step
+
+        return integrate_and_fire_step(self, integrate, y, p, t, dt, current, precision)
 
     def spiked(self, y_old, y_new, p):
         """Level test of the integrated v; only free neurons can spike: those whose counter
