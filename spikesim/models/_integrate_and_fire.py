@@ -12,7 +12,8 @@ Update order of one step of length dt:
 4. a neuron that spiked is reset, and its counter set to n = round(t_ref / dt) (ties to even).
 
 So after a spike on step k, steps k+1 .. k+n-1 hold v and step k+n integrates again (t_ref < 1.5
-dt: no held step). inferno counts the remaining period in ms and tests it for equality with 0
+dt: no held step). With ``simulation.spike_timing: precise`` the reset happens at the crossing
+time and the counter holds fractions of steps (``spikesim.spike_timing``). inferno counts the remaining period in ms and tests it for equality with 0
 after subtracting dt; counting whole steps gives the same steps whenever t_ref is a multiple of
 dt, without the float round-off that can add a step to that test.
 
@@ -43,12 +44,14 @@ COMMON_PARAMS = {
     "reset_slope": Param(0.0, "1", "slope of the linear reset (reset_mode 1)", ref="v_slope (m_v)"),
     "reset_offset": Param(0.0, "mV", "offset subtracted by the linear reset (reset_mode 1)",
                           ref="v_intercept (b_v)"),
-    "t_ref": Param(2.0, "ms", "absolute refractory period, counted in whole steps",
+    "t_ref": Param(2.0, "ms", "absolute refractory period, counted in whole steps "
+                   "(spike_timing: precise: in continuous time from the crossing)",
                    ref="refrac_t", domain="nonnegative"),
 }
 
 REFRACTORY = StateVar(
-    "steps", "refractory steps left (bookkeeping; 0 = free)", 0.0, integrated=False
+    "steps", "refractory steps left (bookkeeping; 0 = free; fractional with precise timing)",
+    0.0, integrated=False
 )
 
 UPDATE_ORDER = (
