@@ -5,7 +5,9 @@ One jitted function advances the population by one *chunk*: a ``lax.scan`` over 
 loop over its steps. After each block the recorded variables are sampled, and the spikes of
 the block come out as bit words (bit ``j`` of word ``w`` = step ``32 w + j`` of the block), 32
 steps per ``uint32`` per neuron, so spike output costs an OR per neuron-step and 1/8 byte of
-memory traffic.
+memory traffic. With ``spike_timing: precise`` each block also returns, for every neuron and
+step, the crossing's offset in the step (``[B, N]`` in the run's precision), which the host
+reads only where a spike bit is set.
 
 Every chunk call takes ``k_end``, the first step *not* to simulate, and each block's inner loop
 runs ``min(B, k_end - k)`` steps (a ``fori_loop`` with a dynamic trip count, 0 past the end).
