@@ -151,12 +151,12 @@ class Writer:
 
     # -- streaming ----------------------------------------------------------------------
     def spikes(self, steps: np.ndarray, ids: np.ndarray, offsets: np.ndarray | None = None):
-        """Append spikes (in step order); a spike's timestamp is the end of the step in which
-        it crossed, or with ``offsets`` (precise timing) the step's start plus the offset in
-        ms, the piece then sorted by time (stable: by neuron at equal times). They are collected in a fixed buffer and reach the file in large writes
-        (when the buffer fills, and at every :meth:`progress`): the runner hands them over a
-        few blocks at a time, and one HDF5 resize and write per piece would cost more than
-        the decoding.
+        """Append spikes (in step order); a spike's timestamp is the end of the step in
+        which it crossed, or with ``offsets`` (precise timing) the step's start plus the
+        offset in ms, the piece then sorted by time (stable: by neuron at equal times). They
+        are collected in a fixed buffer and reach the file in large writes (when the buffer
+        fills, and at every :meth:`progress`): the runner hands them over a few blocks at a
+        time, and one HDF5 resize and write per piece would cost more than the decoding.
 
         The buffer always starts on a chunk boundary of the datasets, so that it reaches the
         file as whole chunks written directly (``write_direct_chunk``: no copy through

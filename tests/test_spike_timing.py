@@ -273,3 +273,39 @@ def test_grid_is_bit_identical_to_files_made_before_precise_timing(tmp_path):
                 assert np.array_equal(old, now[k]), (name, k)
             else:
                 np.testing.assert_allclose(now[k], old, rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("interpolation", ["hold", "linear"])
+def test_precise_with_a_file_input_per_neuron(run_config, tmp_path, interpolation):
+    """The sub-steps after a reset read the input at each neuron's own time: a file with one
+    constant column per neuron gives the LIF's closed-form spike times, as a constant input."""
+    amps = [2.0, 3.0, 5.0]
+    np.save(tmp_path / "i.npy", np.tile(np.asarray(amps), (2001, 1)))
+    f = run_config({"model": {"type": "lif", "params": {"t_ref": 2.34}},
+                    "population": {"size": 3},
+                    "simulation": {"duration": 100.0, "dt": 0.1, "precision": "float64",
+                                   "spike_timing": "precise"},
+                    "input": {"type": "file", "path": str(tmp_path / "i.npy"), "dt": 0.05,
+                              "interpolation": interpolation}})
+    t, ids = _spikes(f)
+    for i, a in enumerate(amps):
+        ref = _lif_closed_form(a, 100.0, t_ref=2.34)
+        assert np.abs(t[ids == i] - ref[ref < 100.0]).max() < 1e-9
+
+
+def test_validate_shows_the_timing_and_a_bad_value_is_a_config_error(spikesim_cli, tmp_path):
+    """``spikesim validate`` prints the resolved ``spike_timing`` and names it in its summary;
+    an unknown value exits 2 naming the key and the choices."""
+    import yaml
+
+    cfg = tmp_path / "lif.yaml"
+    cfg.write_text(yaml.safe_dump({"model": {"type": "lif"},
+                                   "simulation": {"duration": 10.0, "dt": 0.1},
+                                   "input": {"type": "constant", "amplitude": 2.0}}))
+    code, out, err = spikesim_cli("validate", cfg)
+    assert code == 0 and yaml.safe_load(out)["simulation"]["spike_timing"] == "grid"
+    code, out, err = spikesim_cli("validate", cfg, "simulation.spike_timing=precise")
+    assert code == 0 and "spike timing precise" in err
+    code, out, err = spikesim_cli("run", cfg, "simulation.spike_timing=exact")
+    assert code == 2 and "spike_timing" in err and "precise" in err
+    assert not list(tmp_path.glob("**/*.h5"))

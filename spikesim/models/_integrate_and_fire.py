@@ -13,9 +13,10 @@ Update order of one step of length dt:
 
 So after a spike on step k, steps k+1 .. k+n-1 hold v and step k+n integrates again (t_ref < 1.5
 dt: no held step). With ``simulation.spike_timing: precise`` the reset happens at the crossing
-time and the counter holds fractions of steps (``spikesim.spike_timing``). inferno counts the remaining period in ms and tests it for equality with 0
-after subtracting dt; counting whole steps gives the same steps whenever t_ref is a multiple of
-dt, without the float round-off that can add a step to that test.
+time and the counter holds fractions of steps (``spikesim.spike_timing``). inferno counts the
+remaining period in ms and tests it for equality with 0 after subtracting dt; counting whole
+steps gives the same steps whenever t_ref is a multiple of dt, without the float round-off that
+can add a step to that test.
 
 Reset (``reset_mode``): 0 sets v <- v_reset (constant reset); 1 sets
 v <- v_rest + reset_slope (v - v_rest) - reset_offset (inferno's linear reset, its m_v and b_v),

@@ -1,7 +1,8 @@
 """Makes ``grid_before_issue17.npz``: the spikes, a report and the final state of short grid
 runs of every model, written by spikesim as it was before ``spike_timing`` existed (commit
 8786459). ``tests/test_spike_timing.py`` checks that the grid timing still writes them bit
-for bit. Run from a checkout of that commit: ``PYTHONPATH=. python make_grid_before_issue17.py OUT``."""
+for bit. Made from an export of that commit (``git archive 8786459``), with
+``PYTHONPATH=. python make_grid_before_issue17.py OUT``."""
 
 import platform
 import sys
