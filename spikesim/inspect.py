@@ -93,7 +93,8 @@ def inspect(path) -> dict:
         info["partial"] = (f"run {r.status}: this file holds the first {r.t_end:g} of "
                            f"{r.duration:g} ms" + (f" ({a['note']})" if a.get("note") else ""))
     info["run"] = {k: a.get(k) for k in (
-        "name", "model", "population", "integrator", "precision", "dt", "duration", "n_steps",
+        "name", "model", "population", "integrator", "precision", "spike_timing", "dt",
+        "duration", "n_steps",
         "steps_done", "n_neurons", "seed", "device", "created", "compile_seconds",
         "run_seconds", "current_unit", "note") if k in a}
     if r.sweep:
@@ -176,7 +177,8 @@ def render(info: dict, console) -> None:
                   f"currents in {unit})")
     console.print(f"  simulation  {run.get('duration', 0):g} ms, dt {run.get('dt', 0):g} ms "
                   f"({run.get('n_steps', 0):,} steps), {run.get('integrator')}, "
-                  f"{run.get('precision')}, seed {run.get('seed')}")
+                  f"{run.get('precision')}, seed {run.get('seed')}"
+                  + (", precise spike times" if run.get("spike_timing") == "precise" else ""))
     size = (f" ({run['size']} x {run['n_neurons'] // run['size']} sweep combinations)"
             if "size" in run else "")
     console.print(f"  neurons     {run.get('n_neurons', 0):,}{size}")

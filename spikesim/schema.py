@@ -70,6 +70,10 @@ class SimulationSection(StrictModel):
         None, description="euler | rk2 (explicit midpoint) | rk4 | exp_euler; "
                           "default: the model's own")
     precision: Literal["float32", "float64"] = Field("float32", description="floating point type")
+    spike_timing: Literal["grid", "precise"] = Field(
+        "grid", description="grid: a spike is stamped at the end of the step that crossed, "
+                            "resets on the grid; precise: at the crossing time inside the "
+                            "step, resets at the crossing, t_ref in continuous time")
     device: Literal["auto", "cpu", "gpu"] = Field("auto", description="where JAX runs")
     devices: Devices = Field(
         "auto", description="how many devices share the population (its neuron axis is "
