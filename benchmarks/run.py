@@ -26,8 +26,11 @@ Options:
 * ``--peers``: Brian2 / BrainPy on the same workloads, if installed (``pip install -e
   ".[bench]"``; see ``peers.py``).
 
+* ``--precise``: only (a), with ``simulation.spike_timing`` grid and precise interleaved, and
+  what precise timing costs (``--steps`` shortens the runs).
+
 Usage: python benchmarks/run.py [--n 1000 10000 100000] [--workloads W1a W1b W2 W3]
-       [--repeats 3] [--ceiling] [--safety] [--memory] [--peers]
+       [--repeats 3] [--ceiling] [--safety] [--memory] [--peers] [--precise [--steps S]]
 """
 
 from __future__ import annotations
@@ -154,6 +157,36 @@ def fmt(x: float) -> str:
     return f"{x:.2e}"
 
 
+def compare_timing(args):
+    """``--precise``: what ``spike_timing: precise`` costs, (a) for grid and precise timing
+    interleaved (compile excluded); also the mean absolute shift of the spike times."""
+    import jax
+
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores; jax {jax.__version__}; "
+          f"devices {[str(d) for d in jax.devices()]}; {args.steps} steps; medians of "
+          f"{args.repeats}")
+    print(f"{'work':5} {'N':>7} {'grid':>9} {'precise':>9} {'cost':>7} {'spk/n g':>8} "
+          f"{'spk/n p':>8}")
+    tmp = Path(tempfile.mkdtemp(prefix="spikesim-bench-"))
+    for wl in args.workloads:
+        for n in args.n:
+            cfg = config(wl, n, args.steps)
+            work = n * args.steps
+            times = {"grid": [], "precise": []}
+            spk = {}
+            for timing in times:  # compile once each (the cache serves the repeats)
+                run_api(cfg, tmp / "warm.h5", f"simulation.spike_timing={timing}")
+            for _ in range(args.repeats):
+                for timing in times:
+                    run_s, _, spk[timing] = run_api(cfg, tmp / f"{timing}.h5",
+                                                    f"simulation.spike_timing={timing}")
+                    times[timing].append(run_s)
+            rg = work / statistics.median(times["grid"])
+            rp = work / statistics.median(times["precise"])
+            print(f"{wl:5} {n:>7} {fmt(rg):>9} {fmt(rp):>9} {100 * (rg - rp) / rg:>6.1f}% "
+                  f"{spk['grid']:>8.2f} {spk['precise']:>8.2f}", flush=True)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, nargs="+", default=list(base.SIZES))
@@ -163,7 +196,13 @@ def main(argv=None):
     ap.add_argument("--safety", action="store_true")
     ap.add_argument("--memory", action="store_true")
     ap.add_argument("--peers", action="store_true")
+    ap.add_argument("--precise", action="store_true",
+                    help="only (a), with simulation.spike_timing grid and precise interleaved")
+    ap.add_argument("--steps", type=int, default=base.N_STEPS,
+                    help="steps per run (--precise only)")
     args = ap.parse_args(argv)
+    if args.precise:
+        return compare_timing(args)
 
     import jax
 

@@ -28,16 +28,18 @@ _xla_flag("--xla_force_host_platform_device_count", max(1, _cores or 1))
 # (tests/test_engine_options.py). ``xla_backend_extra_options`` set by the user replace it.
 _xla_flag("--xla_backend_extra_options", "xla_cpu_use_multi_output_fusion")
 
-from .load import load  # noqa: E402
-
 __all__ = ["run", "load", "__version__"]
 
 
 def __getattr__(name):
-    # ``spikesim.run`` is imported on first use, so that ``import spikesim`` to read a file
-    # (``spikesim.load``) does not load the config machinery
+    # ``spikesim.run`` and ``spikesim.load`` are imported on first use: ``spikesim --help``
+    # needs neither, and reading a file (``load``) needs no config machinery (and no JAX)
     if name == "run":
         from .api import run
 
         return run
+    if name == "load":
+        from .results import load
+
+        return load
     raise AttributeError(f"module 'spikesim' has no attribute {name!r}")

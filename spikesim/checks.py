@@ -175,7 +175,7 @@ def check_config(cfg, raw, source) -> list[str]:
     # -- model ------------------------------------------------------------------------
     mtype = cfg.model.type
     if mtype not in MODELS:
-        err(("model", "type"), f"unknown model {mtype!r}.{suggest(mtype, MODELS)} "
+        err(("model", "type"), f"unknown model {mtype[:60]!r}.{suggest(mtype, MODELS)} "
                                f"Models: {', '.join(MODELS)} (`spikesim models` describes them)")
         return out
     model = MODELS[mtype]
@@ -228,9 +228,6 @@ def check_config(cfg, raw, source) -> list[str]:
     if rec.stop is not None and rec.stop > sim.duration:
         err(("record", "stop"), f"recording stop {rec.stop} ms is after the run ends "
                                 f"({sim.duration} ms); use at most {sim.duration} or null")
-    if rec.variables and rec.every > max(1.0, steps):
-        err(("record", "every"), f"one sample every {rec.every:,} steps, but the run has "
-                                 f"{steps:.0f} steps; use at most {max(1, int(steps)):,}")
     base = Path(source.file).parent if Path(source.file).is_file() else Path.cwd()
     ctx = CheckContext(sim.duration, sim.dt, cfg.population.size, base)
     single = isinstance(raw.get("input"), dict)
@@ -294,7 +291,9 @@ def check_config(cfg, raw, source) -> list[str]:
                           else math.prod(lengths))
     # what the run can afford here: refuse before any array of n_total is made
     itemsize = 8 if sim.precision == "float64" else 4
-    block = min(rec.every, max(1, int(min(steps, MAX_STEPS)))) if rec.variables else 32
+    # a block is record.every steps (32 without variables); it holds one spike bit per neuron
+    # and step, however few steps of it the run uses
+    block = rec.every if rec.variables else 32
     n_rec = n_total if rec.neurons == "all" else (
         len(rec.neurons) if isinstance(rec.neurons, list) else
         min(rec.neurons.first, n_total) if hasattr(rec.neurons, "first")
@@ -303,7 +302,12 @@ def check_config(cfg, raw, source) -> list[str]:
                    + len(rec.variables) * n_rec * itemsize * 2)
     need = estimate_bytes(n_total, len(model.states) + len(model.params), itemsize, block_bytes)
     have = _memory_bytes()
-    if need > have:
+    if need > have and 2 * block_bytes > need and rec.variables:
+        err(("record", "every"), f"one sample every {rec.every:,} steps: each block of that "
+            f"many steps holds every neuron's spike bits, {_size(block_bytes)} here, more than "
+            f"this machine's {_size(have)}. Use a smaller record.every (the run has "
+            f"{min(steps, MAX_STEPS):,.0f} steps)")
+    elif need > have:
         shown = (f"{n_total:,} neurons ({size:,} x {n_total // size:,} sweep combinations)"
                  if cfg.sweep is not None else f"{n_total:,} neurons")
         err(("population", "size") if cfg.sweep is None else ("sweep", "axes"),

@@ -130,11 +130,11 @@ def validate(
 
     layout = choose_layout(plan)
     state = plan.n * len(plan.model.states) * itemsize
-    chunk = (layout.n_blocks * (plan.n * 4 * layout.words
+    offsets = layout.block * itemsize if layout.words and plan.spike_timing == "precise" else 0
+    chunk = (layout.n_blocks * (plan.n * (4 * layout.words + offsets)
                                 + len(rec.variables) * len(rec.neurons) * itemsize))
     err.print(f"[bold]{escape(plan.name)}[/bold]: model {plan.model.name}, integrator "
-              f"{plan.integrator}, "
-              f"{plan.precision}")
+              f"{plan.integrator}, {plan.precision}, spike timing {plan.spike_timing}")
     err.print(f"  steps      {plan.n_steps:,} of {plan.dt:g} ms ({plan.duration:g} ms)")
     err.print(f"  neurons    {plan.n:,}" + (f" ({plan.size} x {plan.n // plan.size} sweep "
                                             f"combinations)" if plan.combination is not None else ""))

@@ -244,6 +244,8 @@ def _display_path(loc: tuple, raw: dict) -> tuple:
 def _message(err: dict, data: dict, path: tuple) -> str:
     kind, got = err["type"], err.get("input")
     ctx = err.get("ctx") or {}
+    if isinstance(got, str) and len(got) > 80 and kind not in ("string_too_long",):
+        got = got[:77] + "..."  # a message quotes the user's value, not a megabyte of it
     if kind == "extra_forbidden":
         allowed = _fields_at(data, path[:-1]) or []
         hint = suggest(path[-1], allowed)
@@ -270,8 +272,17 @@ def _message(err: dict, data: dict, path: tuple) -> str:
                 f"the output file name), got {got!r}"[:300])
     if kind == "string_pattern_mismatch":
         return f"expected a name of letters, digits and _ (not starting with a digit), got {got!r}"
-    if kind in ("too_short", "too_long"):
-        return err["msg"].replace("Value", "this") + f", got {got!r}"
+    if kind in ("too_short", "too_long") and ("min_length" in ctx or "max_length" in ctx):
+        what = "characters" if isinstance(got, str) else "entries"
+        if kind == "too_short":
+            n = ctx["min_length"]
+            return ("needs at least one entry, got none" if n == 1 else
+                    f"needs at least {n} {what}, got {len(got)}")
+        return f"takes at most {ctx['max_length']} {what}, got {len(got):,}"
+    if kind in ("string_too_short", "string_too_long"):
+        n = ctx.get("min_length", ctx.get("max_length"))
+        return (f"takes at most {n} characters, got {len(got):,}" if kind == "string_too_long"
+                else f"needs at least {n} characters")
     if kind in _EXPECT:
         return f"expected {_EXPECT[kind]}, got {got!r}"
     return f"{err['msg']}, got {got!r}"

@@ -5,7 +5,9 @@ One jitted function advances the population by one *chunk*: a ``lax.scan`` over 
 loop over its steps. After each block the recorded variables are sampled, and the spikes of
 the block come out as bit words (bit ``j`` of word ``w`` = step ``32 w + j`` of the block), 32
 steps per ``uint32`` per neuron, so spike output costs an OR per neuron-step and 1/8 byte of
-memory traffic.
+memory traffic. With ``spike_timing: precise`` each block also returns, for every neuron and
+step, the crossing's offset in the step (``[B, N]`` in the run's precision), which the host
+reads only where a spike bit is set.
 
 Every chunk call takes ``k_end``, the first step *not* to simulate, and each block's inner loop
 runs ``min(B, k_end - k)`` steps (a ``fori_loop`` with a dynamic trip count, 0 past the end).
@@ -86,6 +88,8 @@ def choose_layout(plan, budget_bytes: int = 64 << 20, max_steps: int = 50_000) -
     words = -(-block // SPIKE_WORD) if rec.spikes else 0
     itemsize = 8 if plan.precision == "float64" else 4
     per_block = plan.n * 4 * words + len(rec.variables) * len(rec.neurons) * itemsize + 64
+    if words and plan.spike_timing == "precise":
+        per_block += plan.n * block * itemsize  # the crossing offsets (see Engine)
     if plan.chunk_steps is not None:
         n_blocks = -(-plan.chunk_steps // block)
     else:
@@ -241,35 +245,52 @@ class Engine:
         dt = plan.dt
         B, W = layout.block, layout.words
 
+        precise = plan.spike_timing == "precise"
+
         def step(j, carry, params, fields, ids):
-            y, s_in, k, words = carry
+            y, s_in, k, out = carry
             t = k.astype(jnp.float64) * dt
-            y_new, spiked = model.step(integrate, y, params, t, dt,
-                                       lambda tt: self._current(tt, fields, s_in))
+            current = lambda tt: self._current(tt, fields, s_in)  # noqa: E731
+            if precise:
+                y_new, spiked, offset = model.precise_step(integrate, y, params, t, dt,
+                                                           current, plan.precision)
+            else:
+                y_new, spiked = model.step(integrate, y, params, t, dt, current)
             s_new = list(s_in)
             for i in self.random:
                 s_new[i] = self.protocols[i].advance(s_in[i], fields[i], dt,
                                                      self._normal(k + 1, i, ids))
             s_new = tuple(s_new)
             if W:
+                words = out[0]
                 bit = spiked.astype(jnp.uint32) << (j % SPIKE_WORD).astype(jnp.uint32)
                 if W == 1:
                     words = words | bit[None]
                 else:
                     w = j // SPIKE_WORD
                     words = words.at[w].set(words[w] | bit)
-            return y_new, s_new, k + 1, words
+                # precise: the crossing's offset in the step, row j of the block (read on
+                # the host only where the spike bit is set)
+                out = ((words, out[1].at[j].set(offset.astype(self.dtype))) if precise
+                       else (words,))
+            return y_new, s_new, k + 1, out
 
         T, tile = self.n_tiles, self.tile
 
+        def empty(m):
+            """The block's spike outputs for ``m`` neurons: (words,), and with precise timing
+            (words, offsets [B, m])."""
+            words = jnp.zeros((W, m), jnp.uint32)
+            return (words, jnp.zeros((B, m), self.dtype)) if precise and W else (words,)
+
         def steps_of(y, s_in, k, params, fields, ids, steps):
             """``steps`` steps of the neurons given (all, a device's share or a tile)."""
-            words = jnp.zeros((W, ids.shape[0]), jnp.uint32)
             # no unrolling: on 2 sharded CPU devices it slowed every model down (LIF and
             # Izhikevich by 1.5-2x at unroll 4-8, benchmarks/RESULTS.md)
-            y, s_in, _, words = jax.lax.fori_loop(
-                0, steps, lambda j, c: step(j, c, params, fields, ids), (y, s_in, k, words))
-            return y, s_in, words
+            y, s_in, _, out = jax.lax.fori_loop(
+                0, steps, lambda j, c: step(j, c, params, fields, ids),
+                (y, s_in, k, empty(ids.shape[0])))
+            return y, s_in, out
 
         def tiled(neuron, y, s_in, k, params, fields, ids, steps):
             """A device's share, ``T`` tiles one after the other, each for all the block's
@@ -289,10 +310,9 @@ class Engine:
                 y_t, s_t, w_t = steps_of(jax.tree.map(cut, y), cuts[0], k, cuts[1], cuts[2],
                                          cut(ids), steps)
                 return (jax.tree.map(paste, y, y_t), jax.tree.map(paste, s_in, s_t, neuron[0]),
-                        paste(words, w_t))
+                        jax.tree.map(paste, words, w_t))
 
-            words = jnp.zeros((W, ids.shape[0]), jnp.uint32)
-            return jax.lax.fori_loop(0, T, tile_steps, (y, s_in, words))
+            return jax.lax.fori_loop(0, T, tile_steps, (y, s_in, empty(ids.shape[0])))
 
         n = self.n_pad
 
@@ -316,7 +336,9 @@ class Engine:
                     spec = jax.tree.map(lambda b: P("n") if b else P(), neuron)
                     fn = jax.shard_map(fn, mesh=self.mesh, in_specs=(
                         P("n"), spec[0], P(), spec[1], spec[2], P("n"), P()),
-                        out_specs=(P("n"), spec[0], P(None, "n")), check_vma=False)
+                        out_specs=(P("n"), spec[0], jax.tree.map(lambda _: P(None, "n"),
+                                                                  empty(1))),
+                        check_vma=False)
                 y, s_in, words = fn(y, s_in, k, params, fields, self.noise_ids, steps)
             return (y, s_in, k + steps), words
 
@@ -326,6 +348,8 @@ class Engine:
                 return c, (words, self._sample(c, fields))
 
             carry, (words, samples) = jax.lax.scan(body, carry, None, length=layout.n_blocks)
+            # grid: the words [n_blocks, W, n]; precise: (words, offsets [n_blocks, B, n])
+            words = words if precise and W else words[0]
             # per neuron, not reduced here: a reduction over a sharded population would be a
             # cross-device collective at every chunk (measured: 25% slower LIF on 2 devices)
             finite = jnp.ones((n,), bool)

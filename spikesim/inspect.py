@@ -1,6 +1,6 @@
 """``spikesim inspect``: what a run holds, from its HDF5 file.
 
-Reads attributes, dataset shapes and the spikes (in blocks of :data:`spikesim.load.BLOCK`),
+Reads attributes, dataset shapes and the spikes (in blocks of :data:`spikesim.results.BLOCK`),
 never the reports' data, so it takes about as long on a multi-GB file as on a small one.
 
 Statistics, over the simulated time T (the duration, or what a partial file holds):
@@ -20,7 +20,7 @@ import math
 import h5py
 import numpy as np
 
-from .load import BLOCK, Result, _ids_summary
+from .results import BLOCK, Result, _ids_summary
 
 MIN_SPIKES_FOR_CV = 3
 
@@ -93,7 +93,8 @@ def inspect(path) -> dict:
         info["partial"] = (f"run {r.status}: this file holds the first {r.t_end:g} of "
                            f"{r.duration:g} ms" + (f" ({a['note']})" if a.get("note") else ""))
     info["run"] = {k: a.get(k) for k in (
-        "name", "model", "population", "integrator", "precision", "dt", "duration", "n_steps",
+        "name", "model", "population", "integrator", "precision", "spike_timing", "dt",
+        "duration", "n_steps",
         "steps_done", "n_neurons", "seed", "device", "created", "compile_seconds",
         "run_seconds", "current_unit", "note") if k in a}
     if r.sweep:
@@ -176,7 +177,8 @@ def render(info: dict, console) -> None:
                   f"currents in {unit})")
     console.print(f"  simulation  {run.get('duration', 0):g} ms, dt {run.get('dt', 0):g} ms "
                   f"({run.get('n_steps', 0):,} steps), {run.get('integrator')}, "
-                  f"{run.get('precision')}, seed {run.get('seed')}")
+                  f"{run.get('precision')}, seed {run.get('seed')}"
+                  + (", precise spike times" if run.get("spike_timing") == "precise" else ""))
     size = (f" ({run['size']} x {run['n_neurons'] // run['size']} sweep combinations)"
             if "size" in run else "")
     console.print(f"  neurons     {run.get('n_neurons', 0):,}{size}")

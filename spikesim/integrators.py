@@ -44,6 +44,10 @@ def runge_kutta(tableau: ButcherTableau):
     """The generic explicit RK step for ``tableau``."""
 
     def integrate(model, y, p, t, dt, current):
+        return stages(model, y, p, t, dt, current)[0]
+
+    def stages(model, y, p, t, dt, current):
+        """The step and its stages ``[{var: k_i}]`` (what a dense output is built from)."""
         ks = []
         for c_i, a_i in zip(tableau.c, tableau.a):
             y_i = dict(y)
@@ -56,8 +60,10 @@ def runge_kutta(tableau: ButcherTableau):
         out = dict(y)
         for name in ks[0]:
             out[name] = y[name] + dt * sum(b * k[name] for b, k in zip(tableau.b, ks) if b != 0.0)
-        return out
+        return out, ks
 
+    integrate.stages = stages
+    integrate.tableau = tableau
     return integrate
 
 

@@ -71,6 +71,7 @@ class Plan:
     compression: str | None
     config_yaml: str
     warnings: list[str] = field(default_factory=list)
+    spike_timing: str = "grid"  # grid | precise (spikesim.spike_timing)
     source: Any = None  # the config's Source: where each key came from, for messages
     output_given: bool = False  # the output path came from -o, not output.path
 
@@ -231,7 +232,8 @@ def make_plan(loaded: LoadedConfig, output: str | Path | None = None) -> Plan:
         combination=combination, dt=sim.dt, n_steps=n_steps,
         integrator=sim.integrator or model.default_integrator, precision=sim.precision,
         seed=seed, device=sim.device, devices=sim.devices, chunk_steps=sim.chunk_steps,
-        check_finite=sim.check_finite, record=record, output=out_path,
+        check_finite=sim.check_finite, spike_timing=sim.spike_timing, record=record,
+        output=out_path,
         overwrite=cfg.output.overwrite, compression=cfg.output.compression,
         config_yaml=yaml.safe_dump(resolved_cfg, sort_keys=False), warnings=warnings,
         source=loaded.source, output_given=output is not None,

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import UsageError
-from .load import Result
+from .results import Result
 
 FIGSIZE = (11.0, 8.5)
 DPI = 110

@@ -194,8 +194,12 @@ def _loop(plan, engine, writer, carry, compile_s, quiet, stop, start):
                     if not np.asarray(finite).all():
                         raise RunError(_blowup_message(plan, engine, c_in, k0p, k_endp))
                     # the words stay in their shards (no assembled copy of the chunk)
-                    _write_chunk(plan, writer, layout, k0p, k_endp, engine.host_parts(words),
-                                 samples)
+                    if isinstance(words, tuple):  # precise timing: (words, offsets)
+                        words = (engine.host_parts(words[0]),
+                                 np.concatenate(engine.host_parts(words[1]), axis=-1))
+                    else:
+                        words = (engine.host_parts(words), None)
+                    _write_chunk(plan, writer, layout, k0p, k_endp, *words, samples)
                     done = k_endp
                     writer.progress(done)
                     prog.update(task, completed=done)
@@ -238,13 +242,17 @@ def _loop(plan, engine, writer, carry, compile_s, quiet, stop, start):
     return path
 
 
-def _write_chunk(plan, writer, layout, k0, k_end, words, samples):
+def _write_chunk(plan, writer, layout, k0, k_end, words, offsets, samples):
     B, rec = layout.block, plan.record
     if layout.words:
         n_valid = -(-(k_end - k0) // B)
         # decoded a few blocks at a time (cache-sized pieces), padding neurons dropped
         for steps, ids in iter_spikes(words, k0, B, n_valid, plan.n):
-            writer.spikes(steps, ids)
+            if offsets is None:
+                writer.spikes(steps, ids)
+            else:  # precise timing: each spike's offset in its step [n_blocks, B, n]
+                rel = steps - k0
+                writer.spikes(steps, ids, offsets[rel // B, rel % B, ids])
     if rec.variables:
         # sample i is the state at the end of block i; a block that straddles k_end stops
         # there, so the phase call (0, start_step) when start_step < every also ends on a

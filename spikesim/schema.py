@@ -13,6 +13,7 @@ from pydantic import BeforeValidator, Field, WithJsonSchema
 
 from .fields import Bool, Float, Int, PerNeuron, StrictModel, integer
 from .inputs import PROTOCOLS
+from .models import MODELS
 from .units import Quantity, widen
 
 
@@ -20,12 +21,26 @@ from .units import Quantity, widen
 NAME_MAX = 200
 
 
+def _switches_help() -> str:
+    """The switch parameters of the models and their names, for the schema's description."""
+    seen: dict[str, tuple[list[str], list[str]]] = {}
+    for mname, m in MODELS.items():
+        for pname, p in m.params.items():
+            if p.choices:
+                names = [str(c).lower() if isinstance(c, bool) else c for c in p.choices]
+                seen.setdefault(pname, ([], names))[0].append(mname)
+    return "; ".join(f"{p} ({', '.join(ms)}): {' | '.join(names)}"
+                     for p, (ms, names) in seen.items())
+
+
 # -- sections ---------------------------------------------------------------------------
 class ModelSection(StrictModel):
     type: str = Field(..., description="neuron model; `spikesim models` lists them")
     preset: str | None = Field(None, description="named parameter set of that model")
-    params: dict[str, PerNeuron] = Field(default_factory=dict,
-                                         description="overrides of the model's parameters")
+    params: dict[str, PerNeuron] = Field(
+        default_factory=dict, description="overrides of the model's parameters (`spikesim "
+                                          "models NAME`); switch parameters take names: "
+                                          + _switches_help())
     init: dict[str, PerNeuron] = Field(default_factory=dict,
                                        description="overrides of initial state values")
 
@@ -57,6 +72,10 @@ class SimulationSection(StrictModel):
         None, description="euler | rk2 (explicit midpoint) | rk4 | exp_euler; "
                           "default: the model's own")
     precision: Literal["float32", "float64"] = Field("float32", description="floating point type")
+    spike_timing: Literal["grid", "precise"] = Field(
+        "grid", description="grid: a spike is stamped at the end of the step that crossed, "
+                            "resets on the grid; precise: at the crossing time inside the "
+                            "step, resets at the crossing, t_ref in continuous time")
     device: Literal["auto", "cpu", "gpu"] = Field("auto", description="where JAX runs")
     devices: Devices = Field(
         "auto", description="how many devices share the population (its neuron axis is "

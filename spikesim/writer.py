@@ -103,6 +103,7 @@ class Writer:
         a["n_steps"] = plan.n_steps
         a["integrator"] = plan.integrator
         a["precision"] = plan.precision
+        a["spike_timing"] = plan.spike_timing
         a["device"] = device_name
         a["seed"] = plan.seed
         a["current_unit"] = plan.model.current_unit
@@ -160,12 +161,13 @@ class Writer:
                     d.attrs["units"] = self._units[axis]
 
     # -- streaming ----------------------------------------------------------------------
-    def spikes(self, steps: np.ndarray, ids: np.ndarray):
-        """Append spikes (in time order); a spike's timestamp is the end of the step in which
-        it crossed. They are collected in a fixed buffer and reach the file in large writes
-        (when the buffer fills, and at every :meth:`progress`): the runner hands them over a
-        few blocks at a time, and one HDF5 resize and write per piece would cost more than
-        the decoding.
+    def spikes(self, steps: np.ndarray, ids: np.ndarray, offsets: np.ndarray | None = None):
+        """Append spikes (in step order); a spike's timestamp is the end of the step in
+        which it crossed, or with ``offsets`` (precise timing) the step's start plus the
+        offset in ms, the piece then sorted by time (stable: by neuron at equal times). They
+        are collected in a fixed buffer and reach the file in large writes (when the buffer
+        fills, and at every :meth:`progress`): the runner hands them over a few blocks at a
+        time, and one HDF5 resize and write per piece would cost more than the decoding.
 
         The buffer always starts on a chunk boundary of the datasets, so that it reaches the
         file as whole chunks written directly (``write_direct_chunk``: no copy through
@@ -175,6 +177,11 @@ class Writer:
         the chunk is written again, whole."""
         if not self.plan.record.spikes or steps.size == 0:
             return
+        if offsets is not None:
+            times = steps * self.plan.dt + offsets.astype(np.float64)
+            order = np.argsort(times, kind="stable")
+            self._append(times[order], ids[order])
+            return
         at = 0
         while at < steps.size:
             if self._buf_n == self._buf_t.size:
@@ -183,6 +190,19 @@ class Writer:
             sl = slice(self._buf_n, self._buf_n + take)
             np.add(steps[at:at + take], 1, out=self._buf_steps[:take])
             np.multiply(self._buf_steps[:take], self.plan.dt, out=self._buf_t[sl])
+            self._buf_i[sl] = ids[at:at + take]
+            self._buf_n += take
+            at += take
+
+    def _append(self, times: np.ndarray, ids: np.ndarray):
+        """Append timestamps already computed (precise timing) through the same buffer."""
+        at = 0
+        while at < times.size:
+            if self._buf_n == self._buf_t.size:
+                self._flush_spikes()
+            take = min(times.size - at, self._buf_t.size - self._buf_n)
+            sl = slice(self._buf_n, self._buf_n + take)
+            self._buf_t[sl] = times[at:at + take]
             self._buf_i[sl] = ids[at:at + take]
             self._buf_n += take
             at += take

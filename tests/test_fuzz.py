@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from _configtree import container, paths
 import yaml
 
 from spikesim import cli
@@ -36,33 +37,14 @@ NASTY = [None, True, False, "", "x", "10", "0.01", "yes", "linear", "true", -1, 
          "/proc/x.h5", "{name}/{model.params.nope}.h5", [[[[1]]]], "1 mV", "\x01"]
 
 
-def _paths(node, prefix=()):
-    """Every key path of a config tree."""
-    out = [prefix] if prefix else []
-    if isinstance(node, dict):
-        for k, v in node.items():
-            out += _paths(v, prefix + (k,))
-    elif isinstance(node, list):
-        for i, v in enumerate(node):
-            out += _paths(v, prefix + (i,))
-    return out
-
-
-def _get_parent(tree, path):
-    node = tree
-    for p in path[:-1]:
-        node = node[p]
-    return node
-
-
 def _mutate_tree(rng: random.Random, data: dict) -> dict:
     data = copy.deepcopy(data)
     for _ in range(rng.choice((1, 1, 1, 2, 3))):
-        paths = _paths(data)
-        if not paths:
+        keys = paths(data)
+        if not keys:
             break
-        path = rng.choice(paths)
-        parent = _get_parent(data, path)
+        path = rng.choice(keys)
+        parent = container(data, path)
         op = rng.random()
         if op < 0.6:
             parent[path[-1]] = copy.deepcopy(rng.choice(NASTY))
@@ -99,8 +81,8 @@ def _mutate_text(rng: random.Random, text: str) -> str:
 
 
 def _override(rng: random.Random, data: dict) -> str:
-    paths = [p for p in _paths(data) if all(isinstance(x, (str, int)) for x in p)]
-    key = ".".join(str(x).replace(".", "\\.") for x in rng.choice(paths)) if paths else "name"
+    keys = [p for p in paths(data) if all(isinstance(x, (str, int)) for x in p)]
+    key = ".".join(str(x).replace(".", "\\.") for x in rng.choice(keys)) if keys else "name"
     value = rng.choice(["[", "{a: ", "1e400", ".nan", "true", "'10'", "[1, 2", "{uniform: [2, 1]}",
                         "-5", "0", "'a\\0b'", "[" * 300, "!!int 1e3", "*x", "1 uA/cm2"])
     return f"{key}={value}"

@@ -43,7 +43,7 @@ def _refused(spikesim_cli, tmp_path, *args, expect: str, command="validate", con
      "model.params.g_K: {start: 0, stop: 1, num: 100000}}}", "sweep combinations"),
     ("simulation.seed=18446744073709551616", "simulation.seed"),
     ("simulation.dt=1e-300", "simulation.dt: dt = 1e-300 ms is below"),
-    ("record.every=1000000000000", "record.every: one sample every"),
+    ("record.every=1000000000000", "record.every: one sample every 1,000,000,000,000 steps"),
     ('name="a\\0b"', "name: a run name may not hold control characters"),
     ("population.size=.nan", "population.size: expected an integer"),
 ])

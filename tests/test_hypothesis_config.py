@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 
 import yaml
+from _configtree import container, paths
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -51,34 +52,15 @@ values = st.recursive(scalars, lambda inner: st.one_of(
                     inner, max_size=3)), max_leaves=8)
 
 
-def _paths(node, prefix=()):
-    """Every key path in a config (to pick one to mutate)."""
-    out = [prefix] if prefix else []
-    if isinstance(node, dict):
-        for k, v in node.items():
-            out += _paths(v, prefix + (k,))
-    elif isinstance(node, list):
-        for i, v in enumerate(node):
-            out += _paths(v, prefix + (i,))
-    return out
-
-
-def _container(cfg, path):
-    node = cfg
-    for p in path[:-1]:
-        node = node[p]
-    return node
-
-
 @st.composite
 def mutated(draw):
     cfg = copy.deepcopy(draw(st.sampled_from(VALID)))
     for _ in range(draw(st.integers(1, 3))):
-        paths = _paths(cfg)
-        if not paths:
+        keys = paths(cfg)
+        if not keys:
             break
-        path = draw(st.sampled_from(paths))
-        parent, last = _container(cfg, path), path[-1]
+        path = draw(st.sampled_from(keys))
+        parent, last = container(cfg, path), path[-1]
         action = draw(st.sampled_from(["replace", "delete", "rename", "add"]))
         if action == "replace":
             parent[last] = draw(values)

@@ -31,7 +31,7 @@ def _pq_unit(unit: str) -> str:
 
 
 def to_neo(result):
-    """The NEO Block of a :class:`spikesim.load.Result`."""
+    """The NEO Block of a :class:`spikesim.results.Result`."""
     neo = need("neo", "neo", "Result.to_neo()")
     import quantities as pq
 

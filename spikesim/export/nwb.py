@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import UsageError
-from ..load import Result
+from ..results import Result
 from . import need
 
 #: SI units NWB names, with the spikesim units they take (matched by dimension with pint)

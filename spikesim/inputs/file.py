@@ -192,6 +192,15 @@ class File(Protocol):
         pos = t / self.dt
         g = jnp.floor(pos + _SLACK)
         j = jnp.clip(g.astype(jnp.int64) - f["first"], 0, w.shape[0] - 2).astype(jnp.int32)
+        if jnp.ndim(t) > 0:
+            # one time per neuron (the sub-steps of precise spike timing): each neuron reads
+            # its own row and column
+            col = f["column"]
+            value = w[j, col]
+            if self.interpolation != "hold":
+                frac = jnp.clip(pos - g, 0.0, 1.0).astype(w.dtype)
+                value = value * (1 - frac) + w[j + 1, col] * frac
+            return f["scale"] * value
         if self.interpolation == "hold":
             row = w[j]
         else:

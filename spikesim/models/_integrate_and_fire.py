@@ -12,9 +12,11 @@ Update order of one step of length dt:
 4. a neuron that spiked is reset, and its counter set to n = round(t_ref / dt) (ties to even).
 
 So after a spike on step k, steps k+1 .. k+n-1 hold v and step k+n integrates again (t_ref < 1.5
-dt: no held step). inferno counts the remaining period in ms and tests it for equality with 0
-after subtracting dt; counting whole steps gives the same steps whenever t_ref is a multiple of
-dt, without the float round-off that can add a step to that test.
+dt: no held step). With ``simulation.spike_timing: precise`` the reset happens at the crossing
+time and the counter holds fractions of steps (``spikesim.spike_timing``). inferno counts the
+remaining period in ms and tests it for equality with 0 after subtracting dt; counting whole
+steps gives the same steps whenever t_ref is a multiple of dt, without the float round-off that
+can add a step to that test.
 
 Reset (``reset_mode``, a switch): ``constant`` (0) sets v <- v_reset; ``linear`` (1,
 inferno's "linear thresholding") sets v <- v_rest + reset_slope (v - v_rest) - reset_offset
@@ -45,12 +47,14 @@ COMMON_PARAMS = {
                          ref="v_slope (m_v)"),
     "reset_offset": Param(0.0, "mV", "offset subtracted by the linear reset (reset_mode: linear)",
                           ref="v_intercept (b_v)"),
-    "t_ref": Param(2.0, "ms", "absolute refractory period, counted in whole steps",
+    "t_ref": Param(2.0, "ms", "absolute refractory period, counted in whole steps "
+                   "(spike_timing: precise: in continuous time from the crossing)",
                    ref="refrac_t", domain="nonnegative"),
 }
 
 REFRACTORY = StateVar(
-    "steps", "refractory steps left (bookkeeping; 0 = free)", 0.0, integrated=False
+    "steps", "refractory steps left (bookkeeping; 0 = free; fractional with precise timing)",
+    0.0, integrated=False
 )
 
 UPDATE_ORDER = (
@@ -67,6 +71,14 @@ class IntegrateAndFire(Model):
     update_order = UPDATE_ORDER
     current_unit = "nA"
     threshold_param = "v_th"
+    resets_at_crossing = True
+
+    def precise_step(self, integrate, y, p, t, dt, current, precision="float64"):
+        """Reset at the crossing and a refractory period of ``t_ref`` in continuous time from
+        it (see :func:`spikesim.spike_timing.integrate_and_fire_step`)."""
+        from ..spike_timing import integrate_and_fire_step
+
+        return integrate_and_fire_step(self, integrate, y, p, t, dt, current, precision)
 
     def spiked(self, y_old, y_new, p):
         """Level test of the integrated v; only free neurons can spike: those whose counter

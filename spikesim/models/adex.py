@@ -87,6 +87,7 @@ class AdEx(Model):
         "integrate v and w over the step; spike where v > v_th; reset v to v_reset and add b "
         "to w"
     )
+    resets_at_crossing = True
     current_unit = "pA"
     default_integrator = "rk4"
     params = {

@@ -107,6 +107,12 @@ class Model:
     #: step that spends it computing, where each tile's extra loop launches cost more than
     #: the cache saves
     cpu_tile: ClassVar[int] = 2048
+    #: ``spike_timing: precise``: whether the model's reset happens at the crossing time and
+    #: the rest of the step is integrated from the reset state (models with a reset), or the
+    #: dynamics are left as they are and only the timestamp moves (see spikesim.spike_timing)
+    resets_at_crossing: ClassVar[bool] = False
+    #: whether :meth:`crossing_time` gives the crossing in closed form
+    closed_form_crossing: ClassVar[bool] = False
 
     # -- declarations -------------------------------------------------------------------
     @classmethod
@@ -151,6 +157,21 @@ class Model:
     def reset(self, y: State, spiked: Array, p: Params) -> State:
         """Default: no reset (conductance-based models repolarise by themselves)."""
         return y
+
+    def crossing_time(self, y: State, p: Params, current: Array, h) -> Array:
+        """Time after the start of a (sub-)step of length ``h`` at which v, starting from
+        ``y`` under the input ``current`` held over the step, reaches the threshold (NaN or
+        any value outside [0, h] where it does not). Only for models that set
+        ``closed_form_crossing``; the others use the dense output of the step."""
+        raise NotImplementedError
+
+    def precise_step(self, integrate, y: State, p: Params, t: Array, dt: float,
+                     current: CurrentFn, precision: str = "float64"):
+        """``step`` with ``spike_timing: precise``: returns ``(new_state, spiked, offset)``,
+        ``offset`` the crossing's time after ``t`` (ms); see :mod:`spikesim.spike_timing`."""
+        from ..spike_timing import step
+
+        return step(self, integrate, y, p, t, dt, current, precision)
 
     def step(self, integrate, y: State, p: Params, t: Array, dt: float, current: CurrentFn):
         """Advance one step in the model's update order; returns ``(new_state, spiked)``.

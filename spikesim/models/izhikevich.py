@@ -44,6 +44,7 @@ class Izhikevich(Model):
         "integrate v and u over the step (exp_euler: u exactly with v frozen, then v by Euler "
         "with the new u); spike where v >= v_th; reset v to c and add d to u"
     )
+    resets_at_crossing = True
     current_unit = "mV/ms"
     default_integrator = "rk4"
     threshold_param = "v_th"

@@ -40,6 +40,17 @@ class LIF(IntegrateAndFire):
     def vector_field(self, t, y, p, current):
         return {"v": (-(y["v"] - p["v_rest"]) + p["R_m"] * current) / p["tau_m"]}
 
+    closed_form_crossing = True
+
+    def crossing_time(self, y, p, current, h):
+        """v(s) = v_inf + (v - v_inf) exp(-s / tau_m) reaches v_th at
+        s = tau_m ln((v - v_inf) / (v_th - v_inf)) (v < v_th < v_inf); NaN where it never
+        does."""
+        v_inf = p["v_rest"] + p["R_m"] * current
+        ratio = (y["v"] - v_inf) / (p["v_th"] - v_inf)
+        ok = (ratio >= 1.0) & (p["v_th"] < v_inf)
+        return jnp.where(ok, p["tau_m"] * jnp.log(jnp.where(ok, ratio, 1.0)), jnp.nan)
+
     def exp_euler_step(self, y, p, t, dt, current):
         """inferno's exact step, in its own form: v relaxes towards v_inf = v_rest + R_m I
         with the factor exp(-dt / tau_m). The generic exponential Euler step computes the same

@@ -15,6 +15,8 @@ the LIF's -1), and v_th = -30 mV, where dv/dt is already 7 mV/ms without input.
 
 from __future__ import annotations
 
+from ..lazyjax import jnp
+
 from ._integrate_and_fire import COMMON_PARAMS, REFRACTORY, IntegrateAndFire
 from .base import Param, StateVar
 
@@ -45,3 +47,30 @@ class QIF(IntegrateAndFire):
         v = y["v"]
         return {"v": (p["a"] * (v - p["v_rest"]) * (v - p["v_crit"]) + p["R_m"] * current)
                 / p["tau_m"]}
+
+    closed_form_crossing = True
+
+    def crossing_time(self, y, p, current, h):
+        """Time for v to reach v_th under a held input, in closed form. With x = v - m,
+        m = (v_rest + v_crit)/2 and q = R_m I / a - ((v_crit - v_rest)/2)^2,
+        dx/dt = (a / tau_m) (x^2 + q), so the time from x0 to x1 is (tau_m / a) F with
+        F = atan2(s (x1 - x0), x0 x1 + q) / s for q = s^2 > 0 (no fixed point),
+        F = atanh(s (x1 - x0) / (x0 x1 + q)) / s for q = -s^2 < 0 (above the unstable fixed
+        point), and (x1 - x0) / (x0 x1) at q = 0; NaN where v_th is not reached."""
+        m = 0.5 * (p["v_rest"] + p["v_crit"])
+        d = 0.5 * (p["v_crit"] - p["v_rest"])
+        q = p["R_m"] * current / p["a"] - d * d
+        x0 = y["v"] - m
+        x1 = p["v_th"] - m
+        gap = x1 - x0
+        prod = x0 * x1 + q
+        s = jnp.sqrt(jnp.abs(q))
+        s_safe = jnp.where(s > 0, s, 1.0)
+        prod_safe = jnp.where(prod != 0, prod, 1.0)
+        z = s * gap / prod_safe
+        f_pos = jnp.arctan2(s * gap, prod) / s_safe
+        reach = (prod > 0) & (z < 1.0) & (x0 > s)  # q < 0: start above the unstable point x = s
+        f_neg = jnp.where(reach, jnp.arctanh(jnp.where(reach, z, 0.0)) / s_safe, jnp.nan)
+        f_zero = jnp.where((prod > 0) & (x0 > 0), gap / prod_safe, jnp.nan)
+        f = jnp.where(s == 0, f_zero, jnp.where(q > 0, f_pos, f_neg))
+        return p["tau_m"] / p["a"] * f

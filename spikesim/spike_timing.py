@@ -1,0 +1,179 @@
+"""Precise spike timing (``simulation.spike_timing: precise``, SPEC section 6).
+
+On the grid (the default) a spike is stamped at the end of the step in which v crossed, and a
+model with a reset resets there, so spike times carry an O(dt) error whatever the integrator.
+In ``precise`` mode one step of a model does, for every neuron (vectorised, branch-free):
+
+1. integrate the step, keeping a *dense output* of every integrated variable over it: a cubic
+   in theta = (s - t)/h for s in [t, t + h]. For ``rk4`` it is the method's own continuous
+   extension of order 3, built from its four stages at no extra cost (Hairer, Norsett &
+   Wanner, Solving ODEs I, section II.6); for every other integrator the cubic Hermite
+   interpolant through v and dv/dt at both ends of the step (one extra evaluation of the
+   vector field at the end of the step);
+2. detect the spike with the model's own test (``Model.spiked``, as on the grid);
+3. locate the crossing time: in closed form where the model has one over the step
+   (``Model.crossing_time``: LIF and QIF under the input held at its value at the start of
+   the (sub-)step), else the root of ``poly_v(theta) = v_th`` in [0, 1] by Newton's method
+   safeguarded by bisection, a fixed number of iterations (no data-dependent branch);
+4. for a model that resets (``Model.resets_at_crossing``): evaluate the dense output of every
+   variable at the crossing, apply the model's reset there, and integrate the rest of the
+   step from the reset state by one sub-step of the configured integrator (exact for LIF's
+   ``exp_euler``). Integrate-and-fire models are refractory for ``t_ref`` in continuous time
+   from the crossing: the sub-step starts when the refractory period ends, and a neuron whose
+   refractory period ends inside a later step integrates that step from that moment;
+5. models without a reset (Hodgkin-Huxley, Wang-Buzsaki) keep their dynamics unchanged;
+   only the timestamps move (HH's optional ``spike_reset`` still snaps at the end of the
+   step).
+
+A neuron spikes at most once per step: a second crossing within the rest of the step (only
+possible when t_ref < dt) is not detected in that step; the level test finds v above
+threshold on the next step, whose crossing is then located at that step's start.
+
+The refractory counter ``refrac`` of the integrate-and-fire models keeps its grid meaning in
+steps (free when it is at most 1 at the start of a step), but holds fractions: at the start
+of a step a neuron is free from ``clip(refrac - 1, 0, 1) * dt`` into the step on. A grid
+counter is therefore a valid precise one, and a file's final state continues either way.
+
+The step returns the spike's offset from the start of the step in ms (``0 < offset <= dt``
+for a crossing inside the step); the engine writes it next to the spike bits and the host
+adds it to the step's start time in float64.
+"""
+
+from __future__ import annotations
+
+from .lazyjax import jnp
+
+from .integrators import RK4
+
+#: Newton iterations of the crossing search (each also narrows a bisection bracket): enough
+#: for a cubic that is monotone across the root to reach the last bits of float64 from the
+#: secant start; float32 needs fewer.
+NEWTON_ITERATIONS = {"float64": 4, "float32": 2}
+
+
+def _hermite(y0, y1, hf0, hf1):
+    """Cubic Hermite interpolant through (y0, h f0) at theta = 0 and (y1, h f1) at 1, as
+    polynomial coefficients in theta."""
+    return (y0, hf0, 3.0 * (y1 - y0) - 2.0 * hf0 - hf1, 2.0 * (y0 - y1) + hf0 + hf1)
+
+
+def polyval(c, theta):
+    c0, c1, c2, c3 = c
+    return c0 + theta * (c1 + theta * (c2 + theta * c3))
+
+
+def dense_step(integrate, model, y, p, t, h, current):
+    """One step of length ``h`` (scalar or per neuron) and its dense output:
+    ``(y1, {var: (c0, c1, c2, c3)})`` with ``var(t + theta h) ~ c0 + c1 theta + c2 theta^2
+    + c3 theta^3`` for every integrated variable."""
+    stages = getattr(integrate, "stages", None)
+    if stages is not None and integrate.tableau is RK4:
+        # rk4's continuous extension (order 3): b1(th) = th - 3/2 th^2 + 2/3 th^3,
+        # b2 = b3 = th^2 - 2/3 th^3, b4 = -1/2 th^2 + 2/3 th^3; b(1) = (1/6, 1/3, 1/3, 1/6)
+        y1, (k1, k2, k3, k4) = stages(model, y, p, t, h, current)
+        poly = {n: (y[n], h * k1[n], h * (-1.5 * k1[n] + k2[n] + k3[n] - 0.5 * k4[n]),
+                    h * (2.0 / 3.0) * (k1[n] - k2[n] - k3[n] + k4[n])) for n in k1}
+        return y1, poly
+    y1 = integrate(model, y, p, t, h, current)
+    f0 = model.vector_field(t, y, p, current(t))
+    f1 = model.vector_field(t + h, y1, p, current(t + h))
+    return y1, {n: _hermite(y[n], y1[n], h * f0[n], h * f1[n]) for n in f0}
+
+
+def cubic_crossing(c, level, iterations: int):
+    """theta in [0, 1] where the cubic ``c`` first reaches ``level`` from below, for a cubic
+    with ``c(0) < level <= c(1)``: 0 where it starts at or above the level, 1 where it ends
+    below. Newton from the secant's root, each iterate kept in a bracket that shrinks with
+    every evaluation (bisection where Newton would leave it)."""
+    c0, c1, c2, c3 = c
+    g0 = c0 - level
+    g1 = c0 + c1 + c2 + c3 - level
+    ok = (g0 < 0) & (g1 >= 0)
+    end = (g0 < 0).astype(g0.dtype)  # where there is no crossing: 0 if above from the start
+    # lanes with no crossing iterate on a stand-in line with its root at 1/2: on their own
+    # cubic Newton's iterates run off to inf, NaN or subnormal numbers, each of which costs an
+    # x86 core some hundred cycles per operation (an isolated search ran 3x slower so)
+    g0 = jnp.where(ok, g0, -0.5)
+    c1 = jnp.where(ok, c1, 1.0)
+    c2 = jnp.where(ok, c2, 0.0)
+    c3 = jnp.where(ok, c3, 0.0)
+    lo = jnp.zeros_like(g0)
+    hi = jnp.ones_like(g0)
+    theta = -g0 / (g0 + c1 + c2 + c3 - g0)  # secant: in (0, 1] on every lane
+    for _ in range(iterations):
+        g = polyval((g0, c1, c2, c3), theta)
+        below = g < 0
+        lo = jnp.where(below, theta, lo)
+        hi = jnp.where(below, hi, theta)
+        d = c1 + theta * (2.0 * c2 + 3.0 * theta * c3)
+        nxt = theta - g / jnp.where(d > 0, d, 1.0)
+        theta = jnp.where((d > 0) & (nxt >= lo) & (nxt <= hi), nxt, 0.5 * (lo + hi))
+    return jnp.where(ok, theta, end)
+
+
+def _crossing(model, integrate, y, p, t, h, current, iterations):
+    """``(y1, poly, tau)``: the step from ``t`` over ``h``, its dense output (None where the
+    model's closed form makes it unnecessary) and the crossing's time after ``t``, clipped to
+    [0, h] (meaningful where the model's spike test fires)."""
+    th = p[model.threshold_param]
+    if model.closed_form_crossing:
+        y1 = integrate(model, y, p, t, h, current)
+        tau = model.crossing_time(y, p, current(t), h)
+        # where the closed form has no root in the step (the numerical step crossed but the
+        # exact solution from its start does not), the end of the step, as on the grid
+        tau = jnp.where(jnp.isfinite(tau), jnp.clip(tau, 0.0, h), h)
+        return y1, None, tau
+    y1, poly = dense_step(integrate, model, y, p, t, h, current)
+    return y1, poly, h * cubic_crossing(poly["v"], th, iterations)
+
+
+def _at(poly, y, y1, theta):
+    """The state at ``theta`` of the step: the dense output of the integrated variables,
+    bookkeeping variables as after the step."""
+    return {n: (polyval(poly[n], theta) if n in poly else y1[n]) for n in y1}
+
+
+def step(model, integrate, y, p, t, dt, current, precision="float64"):
+    """One precise step of a model without refractory period: ``(y_new, spiked, offset)``,
+    ``offset`` the crossing's time after ``t`` in ms."""
+    it = NEWTON_ITERATIONS[precision]
+    y1, poly, tau = _crossing(model, integrate, y, p, t, dt, current, it)
+    s = model.spiked(y, y1, p)
+    if not model.resets_at_crossing:
+        return model.reset(y1, s, p), s, tau
+    th = p[model.threshold_param]
+    y_c = (_at(poly, y, y1, tau / dt) if poly is not None
+           else {**y1, "v": jnp.broadcast_to(th, y1["v"].shape).astype(y1["v"].dtype)})
+    y_r = model.reset(y_c, s, p)
+    # the rest of the step from the reset state; neurons that did not spike run a sub-step of
+    # length dt - tau too (vectorised), whose result is discarded
+    y2 = integrate(model, y_r, p, t + tau, dt - tau, current)
+    return {n: jnp.where(s, y2[n], y1[n]) for n in y1}, s, tau
+
+
+def integrate_and_fire_step(model, integrate, y, p, t, dt, current, precision="float64"):
+    """One precise step of an integrate-and-fire model (``refrac`` counter, ``t_ref`` in
+    continuous time): ``(y_new, spiked, offset)``."""
+    it = NEWTON_ITERATIONS[precision]
+    r = y["refrac"]
+    dtype = y["v"].dtype
+    # free from s0 into the step on (s0 = dt: refractory for the whole step)
+    s0 = (jnp.clip(r - 1.0, 0.0, 1.0) * dt).astype(dtype)
+    free = r < 2.0
+    h = dt - s0
+    y1, poly, tau = _crossing(model, integrate, y, p, t + s0, h, current, it)
+    v1 = jnp.where(free, y1["v"], y["v"])
+    s = free & (v1 >= p["v_th"])
+    t_c = s0 + tau  # the crossing, from the start of the step
+    # reset from the value at the crossing: v_th itself (the linear reset's v)
+    v_th = jnp.broadcast_to(p["v_th"], v1.shape).astype(dtype)
+    y_r = model.reset({**y1, "v": v_th}, s, p)
+    t_free = t_c + p["t_ref"]
+    rest = jnp.maximum(dt - t_free, 0.0).astype(dtype)
+    y2 = integrate(model, y_r, p, t + jnp.minimum(t_free, dt), rest, current)
+    v_new = jnp.where(s, y2["v"], v1)
+    # counter at the start of the next step: 1 + (time left after it starts) / dt, or 0
+    left = t_free - dt
+    r_spike = jnp.where(left > 0, 1.0 + left / dt, 0.0)
+    refrac = jnp.where(s, r_spike, jnp.maximum(r - 1.0, 0.0)).astype(r.dtype)
+    return {**y1, "v": v_new, "refrac": refrac}, s, t_c
