@@ -70,6 +70,11 @@ class Plan:
     compression: str | None
     config_yaml: str
     warnings: list[str] = field(default_factory=list)
+    #: global id of this plan's neuron 0: 0 for a run, the start of its range for a shard
+    #: (spikesim.shards); noise and file-input columns are keyed by the global id
+    first: int = 0
+    #: extra root attributes of the output file (a shard's: its place in the sharded run)
+    attrs: dict = field(default_factory=dict)
 
     @property
     def duration(self) -> float:

@@ -107,6 +107,8 @@ class Writer:
         a["step_start"] = 0
         a["compile_seconds"] = np.nan
         a["run_seconds"] = np.nan
+        for k, v in plan.attrs.items():
+            a[k] = v
 
     def _layout(self):
         plan, rec = self.plan, self.plan.record
