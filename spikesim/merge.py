@@ -37,7 +37,7 @@ SPIKE_BUDGET = 1 << 22
 #: bytes of report rows copied at a time
 REPORT_BUDGET = 64 << 20
 #: root attributes that describe one shard, not the merged run
-SHARD_ATTRS = ("shard", "shards", "neuron_start", "neuron_stop")
+SHARD_ATTRS = ("shard", "shards", "neuron_start", "neuron_stop", "config_hash")
 
 
 def check_complete(run_dir: Path, manifest: dict):
