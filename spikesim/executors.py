@@ -5,8 +5,10 @@ scheduling"; a ``LocalCluster`` when no address is given). Neither is a schedule
 both hand each missing shard to :func:`spikesim.shards.run_task` and count what comes back
 on one progress bar.
 
-``local``: each shard is a fresh ``python -m spikesim.shards RUN_DIR I`` process (a crash or
-SIGKILL costs that shard only, and its stderr is its own message). Worker slot ``w`` of W
+``local``: W worker processes ``python -m spikesim.shards RUN_DIR`` take the shards one at a
+time (JAX starts once per worker, and shards of one shape compile once per worker with
+the compilation cache); a crash or SIGKILL costs its shard only, reported with the
+worker's last message, and a fresh worker takes the next shard. Worker slot ``w`` of W
 is pinned to its share of the CPU cores when there are at least as many cores as workers
 (so each process's XLA devices and threads stay on its cores), and on a machine with GPUs
 sees one GPU (``CUDA_VISIBLE_DEVICES``), worker ``w`` GPU ``w mod GPUs``.
@@ -14,13 +16,15 @@ sees one GPU (``CUDA_VISIBLE_DEVICES``), worker ``w`` GPU ``w mod GPUs``.
 
 from __future__ import annotations
 
+import json
 import os
 import queue
 import re
 import shutil
 import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor, as_completed
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from .errors import UsageError
@@ -100,35 +104,61 @@ def _worker_env(slot: int, workers: int, gpus: int, cores: list[int]):
 
 
 def run_local(run_dir: Path, todo: list[int], workers: int, device: str, on_done):
-    """Run shards ``todo`` in at most ``workers`` processes at a time; ``on_done(i, state,
-    message)`` as each ends."""
+    """Run shards ``todo`` on ``workers`` worker processes (``python -m spikesim.shards
+    RUN_DIR``, each serving shards one after the other, so JAX starts once per worker);
+    ``on_done(i, state, message)`` as each ends. A worker that dies (SIGKILL, out of memory)
+    fails its shard only and is replaced for the next one."""
     cores = _cores()
     gpus = gpu_count() if device != "cpu" else 0
-    slots: queue.Queue = queue.Queue()
-    for w in range(workers):
-        slots.put(w)
+    work: queue.Queue = queue.Queue()
+    for i in todo:
+        work.put(i)
 
-    def one(i):
-        slot = slots.get()
-        try:
-            env, mine = _worker_env(slot, workers, gpus, cores)
-            proc = subprocess.run(
-                [sys.executable, "-m", "spikesim.shards", str(run_dir), str(i)],
-                env=env, capture_output=True, text=True,
-                preexec_fn=(lambda: os.sched_setaffinity(0, mine)) if mine else None)
-        finally:
-            slots.put(slot)
-        if proc.returncode == 0:
-            return i, "complete", ""
-        lines = [ln for ln in proc.stderr.strip().splitlines() if ln.strip()]
-        msg = lines[-1] if lines else ""
-        if proc.returncode < 0:
-            msg = f"worker killed by signal {-proc.returncode}" + (f": {msg}" if msg else "")
-        return i, "failed", msg or f"exit code {proc.returncode}"
+    def start(slot):
+        env, mine = _worker_env(slot, workers, gpus, cores)
+        # stderr to a file, not a pipe: a pipe nobody reads would block a chatty worker
+        log = tempfile.TemporaryFile("w+")
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "spikesim.shards", str(run_dir)], env=env, text=True,
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log,
+            preexec_fn=(lambda: os.sched_setaffinity(0, mine)) if mine else None)
+        proc.log = log
+        return proc
+
+    def serve(slot):
+        proc = None
+        while True:
+            try:
+                i = work.get_nowait()
+            except queue.Empty:
+                break
+            if proc is None or proc.poll() is not None:
+                proc = start(slot)
+            try:
+                proc.stdin.write(f"{i}\n")
+                proc.stdin.flush()
+                line = proc.stdout.readline()
+            except (BrokenPipeError, OSError):
+                line = ""
+            if line:
+                on_done(*json.loads(line))
+                continue
+            proc.stdin.close()
+            code = proc.wait()
+            proc.log.seek(0)
+            err = [ln for ln in proc.log.read().splitlines() if ln.strip()]
+            proc.log.close()
+            msg = (f"worker killed by signal {-code}" if code < 0 else f"worker exit code {code}")
+            on_done(i, "failed", msg + (f": {err[-1]}" if err else ""))
+            proc = None
+        if proc is not None:
+            proc.stdin.close()
+            proc.wait()
+            proc.log.close()
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        for fut in as_completed([pool.submit(one, i) for i in todo]):
-            on_done(*fut.result())
+        for fut in [pool.submit(serve, w) for w in range(workers)]:
+            fut.result()
 
 
 def run_dask(run_dir: Path, todo: list[int], address: str | None, workers: int | None,

@@ -330,15 +330,18 @@ def _size(n: float) -> str:
 
 
 def main(argv=None):
-    """``python -m spikesim.shards RUN_DIR I``: run shard I (a local executor's worker).
-    Exit 0 when complete; else 1 (2 for a usage error) with the shard's message on stderr."""
+    """``python -m spikesim.shards RUN_DIR``: a local executor's worker. It reads shard
+    numbers from stdin, one a line, runs each, and answers one JSON line per shard,
+    ``[i, state, message]``, so that one process (one JAX start) serves many shards."""
     import sys
 
-    run_dir, i = (argv or sys.argv[1:])[:2]
-    _, state, message = run_task(run_dir, int(i))
-    if state != "complete":
-        print(message.replace("\n", "; "), file=sys.stderr)
-        sys.exit(2 if message.startswith(("UsageError", "ConfigError")) else 1)
+    run_dir = (argv or sys.argv[1:])[0]
+    out = sys.stdout
+    sys.stdout = sys.stderr  # nothing but the answers on the pipe
+    for line in sys.stdin:
+        if line.strip():
+            out.write(json.dumps(run_task(run_dir, int(line))) + "\n")
+            out.flush()
 
 
 if __name__ == "__main__":

@@ -156,6 +156,7 @@ def test_dask_local_cluster(het, tmp_path):
     assert_same_run(whole, merge(run_dir, tmp_path / "merged.h5"))
 
 
+@pytest.mark.slow
 def test_sigkill_then_rerun_finishes_only_the_missing_shard(het, tmp_path):
     config, _ = het
     long = tmp_path / "long.yaml"
@@ -168,8 +169,10 @@ def test_sigkill_then_rerun_finishes_only_the_missing_shard(het, tmp_path):
     done = run_dir / "shard-00000-of-00003.h5"
     stamp = done.stat().st_mtime_ns
     # shard 1 killed mid-run: its .partial stays, status running
-    proc = subprocess.Popen([sys.executable, "-m", "spikesim.shards", str(run_dir), "1"],
-                            stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen([sys.executable, "-m", "spikesim.shards", str(run_dir)],
+                            stdin=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    proc.stdin.write("1\n")
+    proc.stdin.flush()
     part = run_dir / "shard-00001-of-00003.h5.partial"
     t0 = time.time()
     while time.time() - t0 < 120:
@@ -196,18 +199,19 @@ def test_sigkill_then_rerun_finishes_only_the_missing_shard(het, tmp_path):
     assert_same_run(tmp_path / "whole.h5", merge(run_dir, tmp_path / "m.h5"))
 
 
-def test_refusals(het, tmp_path):
+def test_refusals(het, tmp_path, spikesim_cli):
     config, _ = het
+    cli = spikesim_cli
     run_dir = tmp_path / "run.d"
     _run_in_process(config, run_dir, 2)
     # a different config in the same folder: exit 2, nothing touched
-    r = cli("run", config, "simulation.seed=4", "--shards", 2, "-o", run_dir)
-    assert r.returncode == 2 and "different config" in r.stderr
-    r = cli("run", config, "--shards", 3, "-o", run_dir)
-    assert r.returncode == 2 and "2 shards, not 3" in r.stderr
+    code, _, err = cli("run", config, "simulation.seed=4", "--shards", 2, "-o", run_dir)
+    assert code == 2 and "different config" in err
+    code, _, err = cli("run", config, "--shards", 3, "-o", run_dir)
+    assert code == 2 and "2 shards, not 3" in err
     # a rerun of a complete run does nothing
-    r = cli("run", config, "--shards", 2, "-o", run_dir)
-    assert r.returncode == 0, r.stderr
+    code, out, err = cli("run", config, "--shards", 2, "-o", run_dir)
+    assert code == 0 and out == f"{run_dir}\n", err
     # a hand-deleted shard: merge refuses and names it
     (run_dir / "shard-00001-of-00002.h5").unlink()
     with pytest.raises(UsageError, match=r"shard 1: missing \(shard-00001-of-00002.h5"):
@@ -219,16 +223,15 @@ def test_refusals(het, tmp_path):
                       (("--shards", 31, "-o", tmp_path / "y.d"), "only 30 neurons"),
                       (("--shards", 2, "-o", tmp_path / "z.d", "--executor", "mpi"),
                        "local[:W] or dask")]:
-        r = cli("run", config, *args)
-        assert r.returncode == 2, (args, r.stderr)
-        assert msg in r.stderr, (args, r.stderr)
+        code, _, err = cli("run", config, *args)
+        assert code == 2 and msg in err, (args, err)
     assert not (tmp_path / "x.h5").exists() and not (tmp_path / "z.d").exists()
-    r = cli("merge", tmp_path / "nowhere", "-o", tmp_path / "m.h5")
-    assert r.returncode == 2 and "not the folder of a sharded run" in r.stderr
+    code, _, err = cli("merge", tmp_path / "nowhere", "-o", tmp_path / "m.h5")
+    assert code == 2 and "not the folder of a sharded run" in err
 
 
-def test_validate_lists_the_shards(het):
+def test_validate_lists_the_shards(het, spikesim_cli):
     config, _ = het
-    r = cli("validate", config, "--shards", 7)
-    assert r.returncode == 0, r.stderr
-    assert "shard     6  neurons [25, 30) = 5" in r.stderr
+    code, _, err = spikesim_cli("validate", config, "--shards", 7)
+    assert code == 0, err
+    assert "shard     6  neurons [25, 30) = 5" in err
