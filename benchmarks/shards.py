@@ -6,8 +6,9 @@ line as a user would:
   cores as XLA devices;
 * ``spikesim run --shards K --executor local:W`` then ``spikesim merge``.
 
-Each time is wall-clock, process start, JAX import and compilation included (the XLA
-compilation cache is disabled, so every process compiles). Throughput = neuron-steps per
+Each time is wall-clock, process start, JAX import and compilation included; each command
+starts with an empty XLA compilation cache of its own (a first run: the unsharded process
+compiles once, each local worker compiles once per shard shape and reuses it). Throughput = neuron-steps per
 wall second. Merge throughput is spikes and MB of shard files per second of ``merge``.
 
 Usage: python benchmarks/shards.py [--n 200000] [--shards 4] [--workers 2] [--repeats 2]
@@ -37,7 +38,7 @@ def w1a(n: int) -> dict:
 
 
 def timed(*args) -> float:
-    env = {**os.environ, "SPIKESIM_CACHE_DIR": ""}
+    env = {**os.environ, "SPIKESIM_CACHE_DIR": tempfile.mkdtemp(prefix="spikesim-xla-")}
     t0 = time.perf_counter()
     r = subprocess.run([sys.executable, "-m", "spikesim", *map(str, args)], env=env,
                        capture_output=True, text=True)

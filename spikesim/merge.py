@@ -210,9 +210,10 @@ def _reports(f, shards, pop, starts):
         # the writer's chunk shape for this many recorded neurons
         r = max(1, min(d0.maxshape[0], max(1, (1 << 20) // max(1, n_rec))))
         c = max(1, min(n_rec, (1 << 20) // r))
+        chunked = next((s[f"{base}/data"] for s in shards if s[f"{base}/data"].chunks), d0)
         d = g.create_dataset("data", (rows, n_rec), d0.dtype, maxshape=(d0.maxshape[0], n_rec),
-                             chunks=(r, c) if n_rec else None, compression=d0.compression,
-                             compression_opts=d0.compression_opts)
+                             chunks=(r, c), compression=chunked.compression,
+                             compression_opts=chunked.compression_opts)
         _copy_attrs(d0, d)
         col = 0
         for s, w in zip(shards, widths):

@@ -235,3 +235,23 @@ def test_validate_lists_the_shards(het, spikesim_cli):
     code, _, err = spikesim_cli("validate", config, "--shards", 7)
     assert code == 0, err
     assert "shard     6  neurons [25, 30) = 5" in err
+
+
+def test_a_shard_without_recorded_neurons(tmp_path):
+    """Recorded neurons [1, 2] of 40: shards 1 and 2 record none (a report of no columns)."""
+    cfg = {"name": "few", "model": {"type": "lif"}, "population": {"size": 40},
+           "simulation": {"duration": 20.0, "dt": 0.1},
+           "input": {"type": "constant", "amplitude": {"linspace": [1.0, 3.0]}},
+           "record": {"variables": ["v"], "neurons": [1, 2]}}
+    config = tmp_path / "few.yaml"
+    config.write_text(yaml.safe_dump(cfg))
+    import spikesim
+
+    whole = spikesim.run(str(config), output=tmp_path / "whole.h5")
+    _run_in_process(config, tmp_path / "run.d", 3)
+    with h5py.File(tmp_path / "run.d" / "shard-00002-of-00003.h5") as f:
+        assert f["report/lif/v/data"].shape == (201, 0)
+    merged = merge(tmp_path / "run.d", tmp_path / "merged.h5")
+    with h5py.File(merged) as f:
+        assert f["report/lif/v/data"].shape == (201, 2)
+    assert_same_run(whole, merged)
