@@ -62,6 +62,8 @@ def main():
         cfg.write_text(yaml.safe_dump(w1a(a.n)))
         for rep in range(a.repeats):
             whole = timed("run", cfg, "-o", tmp / f"whole{rep}.h5", "-q", "--force")
+            with h5py.File(tmp / f"whole{rep}.h5") as f:
+                whole_comp, whole_run = f.attrs["compile_seconds"], f.attrs["run_seconds"]
             run_dir = tmp / f"run{rep}.d"
             sharded = timed("run", cfg, "--shards", a.shards, "--executor",
                             f"local:{a.workers}", "-o", run_dir, "-q")
@@ -69,6 +71,7 @@ def main():
             with h5py.File(tmp / f"merged{rep}.h5") as f:
                 spikes = f["spikes/hodgkin_huxley/timestamps"].size
                 shard_run = f.attrs["shard_run_seconds"].tolist()
+                shard_comp = f.attrs["shard_compile_seconds"].tolist()
                 merge_s = float(f.attrs["merge_seconds"])
             mb = sum(p.stat().st_size for p in run_dir.glob("shard-*.h5")) / 1e6
             rows.append((whole, sharded, merged, merge_s, spikes, mb, shard_run))
@@ -76,7 +79,9 @@ def main():
                   f"{a.shards} shards on local:{a.workers} {sharded:.2f} s + merge {merged:.2f} s "
                   f"(in-process {merge_s:.2f} s) -> ratio {whole / (sharded + merged):.2f}; "
                   f"{spikes:,} spikes, {mb:.1f} MB of shards; shard run_seconds "
-                  f"{', '.join(f'{s:.2f}' for s in shard_run)}", flush=True)
+                  f"{', '.join(f'{s:.2f}' for s in shard_run)}, compile_seconds "
+                  f"{', '.join(f'{s:.2f}' for s in shard_comp)}; unsharded compile "
+                  f"{whole_comp:.2f} s, run {whole_run:.2f} s", flush=True)
     med = lambda i: statistics.median(r[i] for r in rows)  # noqa: E731
     print(f"median: unsharded {med(0):.2f} s, sharded {med(1):.2f} s + merge {med(2):.2f} s, "
           f"throughput ratio {med(0) / (med(1) + med(2)):.2f}; merge {med(4) / med(3):.3g} "
