@@ -34,6 +34,8 @@ from .writer import Writer, partial_path
 
 #: spikes read ahead over all shards together (16 bytes each: 64 MiB)
 SPIKE_BUDGET = 1 << 22
+#: fewest spikes read from a shard at a time
+MIN_BLOCK = 4096
 #: bytes of report rows copied at a time
 REPORT_BUDGET = 64 << 20
 #: root attributes that describe one shard, not the merged run
@@ -155,7 +157,7 @@ def _spikes(f, shards, pop, starts):
     ids = [s[f"{src}/node_ids"] for s in shards]
     total = [d.shape[0] for d in ts]
     pos = [0] * len(shards)
-    block = max(4096, SPIKE_BUDGET // len(shards))
+    block = max(MIN_BLOCK, SPIKE_BUDGET // len(shards))
     buf_t = [np.empty(0, np.float64) for _ in shards]
     buf_i = [np.empty(0, np.uint64) for _ in shards]
     written = 0

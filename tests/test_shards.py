@@ -112,6 +112,22 @@ def test_merged_shards_equal_the_unsharded_run(het, tmp_path, k):
     assert_same_run(whole, merge(tmp_path / "run.d", tmp_path / "merged.h5"))
 
 
+def test_streamed_merge_in_tiny_blocks(het, tmp_path, monkeypatch):
+    """Blocks of 3 spikes per shard and report rows 2 at a time: many rounds of the k-way
+    merge, spikes of one time step split across blocks, same file."""
+    import spikesim.merge as merging
+
+    config, whole = het
+    _run_in_process(config, tmp_path / "run.d", 3)
+    monkeypatch.setattr(merging, "MIN_BLOCK", 3)
+    monkeypatch.setattr(merging, "SPIKE_BUDGET", 3)
+    monkeypatch.setattr(merging, "REPORT_BUDGET", 2 * 5 * 4)
+    with h5py.File(whole) as f:
+        t = f["spikes/lif/timestamps"][()]
+        assert np.unique(t).size < t.size  # some time steps hold several spikes
+    assert_same_run(whole, merge(tmp_path / "run.d", tmp_path / "merged.h5"))
+
+
 def test_local_executor_and_merge_from_the_command_line(het, tmp_path):
     config, whole = het
     run_dir = tmp_path / "run.d"
