@@ -185,8 +185,12 @@ def run_dask(run_dir: Path, todo: list[int], address: str | None, workers: int |
                                  f"({e}). Start one (dask scheduler; dask worker ADDRESS), "
                                  f"or use --executor dask for a local cluster") from None
         else:
+            import logging
+
+            # ERROR: the nanny warns when a worker that still holds JAX threads is stopped
             cluster = LocalCluster(n_workers=workers or len(_cores()), threads_per_worker=1,
-                                   processes=True, dashboard_address=None)
+                                   processes=True, dashboard_address=None,
+                                   silence_logs=logging.ERROR)
             client = Client(cluster)
     try:
         run_dir = str(Path(run_dir).resolve())
