@@ -136,7 +136,8 @@ def _switch_problem(param, value) -> str | None:
 
 
 # -- what a run can afford ---------------------------------------------------------------
-#: most steps in one run (step indices are 32-bit integers inside the compiled loop)
+#: most steps in one run: each block's step count is a 32-bit integer in the compiled loop,
+#: and the chunk bounds are listed up front; 2^31 steps of 0.1 ms are 60 hours of model time
 MAX_STEPS = 2**31 - 1
 #: smallest time step (ms): step edges are compared with a slack of 1e-9 ms
 MIN_DT = 1e-6

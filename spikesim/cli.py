@@ -55,8 +55,18 @@ def run(
         None, "--init-from", help="start from the final state stored in a completed run's "
                                   "file (same model and number of neurons): a warm-up run "
                                   "once, reused; noise continues, time restarts at 0"),
+    shards: Optional[int] = typer.Option(
+        None, "--shards", help="cut the run's neurons into K shards, each its own file in "
+                               "the folder -o RUN_DIR/ (resumable; join with spikesim merge)"),
+    shard: Optional[int] = typer.Option(
+        None, "--shard", help="with --shards: run shard I only, here (a job-array task)"),
+    executor: Optional[str] = typer.Option(
+        None, "--executor", help="with --shards: local[:W] (W worker processes; default one "
+                                 "per core or GPU) or dask[:ADDRESS] (a Dask scheduler; a "
+                                 "LocalCluster when no address)"),
 ):
-    """Run a simulation and write its HDF5 file; prints the path written."""
+    """Run a simulation and write its HDF5 file; prints the path written (the run folder
+    for --shards)."""
     from .runner import run_plan
 
     log = (lambda m: None) if quiet else (lambda m: err.print(m, markup=False))
@@ -65,6 +75,12 @@ def run(
         if device not in ("auto", "cpu", "gpu"):
             raise UsageError(f"--device must be auto, cpu or gpu, got {device!r}")
         overrides.append(f"simulation.device={device}")
+    if shards is not None or shard is not None or executor is not None:
+        from .shards import run_cli
+
+        print(run_cli(config, overrides, output, shards, shard, executor, force, quiet, log,
+                      from_file=from_file, init_from=init_from))
+        return
     start = None
     if from_file is not None:
         from .config import load
@@ -108,6 +124,8 @@ def _warn_versions(recorded: dict, log):
 def validate(
     config: Path = typer.Argument(..., help="YAML config file", show_default=False),
     overrides: Optional[List[str]] = typer.Argument(None, help=OVERRIDES_HELP, show_default=False),
+    shards: Optional[int] = typer.Option(None, "--shards", help="also print the K shards' "
+                                         "ranges and per-shard estimates"),
 ):
     """Check a config without running it: print the resolved config and estimates of steps,
     neurons, output size and memory."""
@@ -145,6 +163,11 @@ def validate(
               f"({layout.steps:,} steps per chunk)")
     for w in plan.warnings:
         err.print(f"  warning: {escape(w)}")
+    if shards is not None:
+        from .shards import describe
+
+        for line in describe(plan, shards):
+            err.print(line, markup=False, highlight=False)
 
 
 def _size(n: float) -> str:
@@ -251,6 +274,21 @@ def export(
     from .export.nwb import to_nwb
 
     print(to_nwb(file, output, force=force))
+
+
+@app.command()
+def merge(
+    run_dir: Path = typer.Argument(..., help="folder of a sharded run (spikesim run --shards)",
+                                   show_default=False),
+    output: Path = typer.Option(..., "-o", "--output", help="the merged HDF5 file to write"),
+    force: bool = typer.Option(False, "--force", help="replace an existing file"),
+):
+    """Join the shards of a sharded run into one file, equal to the unsharded run's (spikes
+    merged by time; reports, /neurons and /state joined along the neuron axis). Refused
+    (exit 2) while a shard is missing or failed. Prints the path written."""
+    from .merge import merge as merge_run
+
+    print(merge_run(run_dir, output, force=force))
 
 
 @app.command()

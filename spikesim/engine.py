@@ -133,6 +133,11 @@ class Engine:
         if tile == "auto":
             tile = plan.model.cpu_tile if self.devices[0].platform == "cpu" else None
         self.n_tiles, self.tile = tiling(plan.n, n_dev, tile)
+        if self.devices[0].platform == "cpu" and self.n_tiles == 1:
+            # a whole number of 512-bit vectors per device, as for tiles: XLA:CPU computes a
+            # remainder that is not with scalar code whose rounding may differ by an ulp, so
+            # a neuron's result would depend on its position (on the shard it falls in)
+            self.tile = -(-self.tile // 16) * 16
         self.n_pad = n_dev * self.n_tiles * self.tile
         self.mesh = None
         if n_dev > 1:
@@ -148,9 +153,10 @@ class Engine:
         self.fields = [{k: self._put(v, np.float64 if k in p.time_fields else None)
                         for k, v in f.items()} for p, f in plan.inputs]
         self.rec_ids = self._put(np.asarray(rec.neurons, np.int32), neuron_axis=False)
-        # noise key of neuron i: (seed, protocol, step, i mod population.size), so a neuron's
-        # noise is the same alone, in a larger population and in every sweep combination
-        self.noise_ids = self._put(np.arange(self.n_pad) % plan.size, np.uint32)
+        # noise key of neuron i: (seed, protocol, step, i mod population.size), i the global
+        # id (a shard's neurons start at plan.first), so a neuron's noise is the same alone,
+        # in a larger population, in every sweep combination and in every shard
+        self.noise_ids = self._put((plan.first + np.arange(self.n_pad)) % plan.size, np.uint32)
         self._compiled = None
 
     # -- placement ----------------------------------------------------------------------
@@ -381,7 +387,7 @@ class Engine:
         out = list(self.fields)
         for i in self.streamed:
             win = self.protocols[i].window(k0, self.layout.steps, self.plan.dt, self.plan.size,
-                                           self.plan.n, self.dtype)
+                                           self.plan.n, self.dtype, self.plan.first)
             out[i] = {**self.fields[i], **{k: self._put(v) for k, v in win.items()}}
         return out
 

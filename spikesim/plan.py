@@ -74,6 +74,11 @@ class Plan:
     spike_timing: str = "grid"  # grid | precise (spikesim.spike_timing)
     source: Any = None  # the config's Source: where each key came from, for messages
     output_given: bool = False  # the output path came from -o, not output.path
+    #: global id of this plan's neuron 0: 0 for a run, the start of its range for a shard
+    #: (spikesim.shards); noise and file-input columns are keyed by the global id
+    first: int = 0
+    #: extra root attributes of the output file (a shard's: its place in the sharded run)
+    attrs: dict = field(default_factory=dict)
 
     @property
     def duration(self) -> float:

@@ -115,6 +115,8 @@ class Writer:
         a["step_start"] = 0
         a["compile_seconds"] = np.nan
         a["run_seconds"] = np.nan
+        for k, v in plan.attrs.items():
+            a[k] = v
 
     def _layout(self):
         plan, rec = self.plan, self.plan.record
@@ -134,8 +136,11 @@ class Writer:
             g = self.f.create_group(f"report/{self.pop}/{var}")
             rows = max(1, min(rec.n_rows, max(1, (1 << 20) // max(1, n_rec))))
             cols = max(1, min(n_rec, (1 << 20) // rows))
-            d = g.create_dataset("data", (0, n_rec), dtype, maxshape=(rec.n_rows, n_rec),
-                                 chunks=(rows, cols), compression=plan.compression)
+            if n_rec:
+                d = g.create_dataset("data", (0, n_rec), dtype, maxshape=(rec.n_rows, n_rec),
+                                     chunks=(rows, cols), compression=plan.compression)
+            else:  # a shard with none of the recorded neurons: all its rows, no columns
+                d = g.create_dataset("data", (rec.n_rows, 0), dtype)
             d.attrs["units"] = (plan.model.current_unit if var == "input"
                                 else plan.model.states[var].unit)
             m = g.create_group("mapping")
@@ -233,6 +238,8 @@ class Writer:
         for var, data in rows.items():
             d = self.reports[var]
             n = data.shape[0]
+            if d.shape[1] == 0:
+                continue
             d.resize((self.rows_written + n, d.shape[1]))
             d[self.rows_written:] = data
         self.rows_written += n or 0

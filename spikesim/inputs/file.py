@@ -169,10 +169,12 @@ class File(Protocol):
     def window_bytes(self, n_steps: int, dt: float, itemsize: int) -> int:
         return self.window_rows(n_steps, dt) * self._samples.shape[1] * itemsize
 
-    def window(self, first_step: int, n_steps: int, dt: float, size: int, n: int, dtype):
+    def window(self, first_step: int, n_steps: int, dt: float, size: int, n: int, dtype,
+               first_neuron: int = 0):
         """Host side: the samples a chunk starting at step ``first_step`` can need, with the
         past-the-end rule applied, as extra fields ``window`` [rows, cols], ``first`` (file
-        index of row 0) and ``column`` (each neuron's column)."""
+        index of row 0) and ``column`` (each neuron's column: its global id, counted from
+        ``first_neuron`` in a shard, mod ``size``)."""
         x, m = self._samples, self._samples.shape[0]
         first = int(math.floor(first_step * dt / self.dt + _SLACK))
         idx = first + np.arange(self.window_rows(n_steps, dt))
@@ -182,7 +184,7 @@ class File(Protocol):
             rows[idx >= m] = 0
         # after == "error": only the run's very end (t = duration, the last sample and the
         # last RK stage) can reach past the end; it sees the last sample
-        column = (np.arange(n) % size) if x.shape[1] > 1 else np.zeros(n, np.int64)
+        column = ((first_neuron + np.arange(n)) % size) if x.shape[1] > 1 else np.zeros(n, np.int64)
         return {"window": rows, "first": np.int64(first), "column": column.astype(np.int32)}
 
     def current(self, t, f, s):

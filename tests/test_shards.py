@@ -1,0 +1,294 @@
+"""Sharded runs (SPEC section 8): merged shards equal the unsharded run bit for bit, whatever
+K and the executor; resuming after a kill; refusals (exit 2)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+import yaml
+
+from spikesim.errors import UsageError
+from spikesim.merge import merge
+from spikesim.shards import read_manifest, run_one, with_output
+
+#: noisy, heterogeneous sweep: generators (normal, uniform), a per-neuron list, a sweep over
+#: an input field and a parameter, OU and white noise (one std per neuron), recorded v and
+#: input on every other neuron. 30 neurons (5 x 6 combinations).
+HET = {
+    "name": "het",
+    "model": {"type": "lif", "params": {"tau_m": {"normal": {"mean": 10.0, "std": 1.0}},
+                                        "v_th": {"uniform": [-52.0, -48.0]},
+                                        "t_ref": [2.0, 1.0, 3.0, 2.0, 1.5]}},
+    "population": {"size": 5},
+    "simulation": {"duration": 50.0, "dt": 0.1, "seed": 3},
+    "input": [{"type": "step", "amplitude": 1.5, "start": 5.0, "stop": 45.0},
+              {"type": "ou", "mean": 0.5, "std": 0.8, "tau": 5.0},
+              {"type": "noise", "mean": 0.0, "std": {"uniform": [0.2, 0.6]}}],
+    "record": {"spikes": True, "variables": ["v", "input"], "neurons": {"every": 2},
+               "every": 5},
+    "sweep": {"axes": {"input.0.amplitude": [1.0, 1.6, 2.2], "model.params.R_m": [10.0, 12.0]}},
+}
+
+#: root attributes that may differ: provenance and timings
+PROVENANCE = {"created", "compile_seconds", "run_seconds", "device", "config"}
+
+
+def cli(*args, timeout=300):
+    return subprocess.run([sys.executable, "-m", "spikesim", *map(str, args)],
+                          capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture(scope="module")
+def het(tmp_path_factory):
+    """The config file and its unsharded run."""
+    folder = tmp_path_factory.mktemp("het")
+    path = folder / "het.yaml"
+    path.write_text(yaml.safe_dump(HET))
+    r = cli("run", path, "-o", folder / "whole.h5", "-q")
+    assert r.returncode == 0, r.stderr
+    return path, folder / "whole.h5"
+
+
+def _datasets(f) -> dict:
+    out = {}
+    f.visititems(lambda name, o: out.__setitem__(name, o) if isinstance(o, h5py.Dataset)
+                 else None)
+    return out
+
+
+def assert_same_run(whole: Path, merged: Path, min_spikes: int = 20):
+    """Every dataset equal (dtype, shape, values, attributes), and the root and group
+    attributes equal except provenance and timings."""
+    with h5py.File(whole) as a, h5py.File(merged) as b:
+        da, db = _datasets(a), _datasets(b)
+        assert sorted(da) == sorted(db)
+        for name, x in da.items():
+            y = db[name]
+            assert (x.dtype, x.shape) == (y.dtype, y.shape), name
+            assert np.array_equal(x[()], y[()]), f"{name} differs"
+            assert dict(x.attrs) == dict(y.attrs), name
+        for name in ("spikes/lif", "neurons/lif", "state/lif"):
+            assert dict(a[name].attrs) == dict(b[name].attrs), name
+        for k, v in a.attrs.items():
+            if k not in PROVENANCE:
+                assert np.array_equal(v, b.attrs[k]), k
+        assert b.attrs["config"] == with_output(a.attrs["config"], merged)
+        assert b.attrs["status"] == "complete"
+        # the comparison has spikes to compare
+        assert a["spikes/lif/timestamps"].size >= min_spikes
+
+
+def _run_in_process(config: Path, run_dir: Path, k: int, *overrides):
+    """`spikesim run CONFIG --shards K --shard I` for every I, in this process."""
+    from spikesim.config import load
+    from spikesim.plan import make_plan
+    from spikesim.shards import make_manifest, open_run_dir
+
+    plan = make_plan(load(config, list(overrides)), run_dir)
+    manifest = open_run_dir(run_dir, make_manifest(plan, k, config, list(overrides)), False)
+    for i in range(k):
+        run_one(run_dir, manifest, i, plan=plan)
+
+
+@pytest.mark.parametrize("k", [3, pytest.param(1, marks=pytest.mark.slow),
+                               pytest.param(2, marks=pytest.mark.slow),
+                               pytest.param(7, marks=pytest.mark.slow)])
+def test_merged_shards_equal_the_unsharded_run(het, tmp_path, k):
+    config, whole = het
+    _run_in_process(config, tmp_path / "run.d", k)
+    with h5py.File(tmp_path / "run.d" / f"shard-00000-of-{k:05d}.h5") as f:
+        lo, hi = read_manifest(tmp_path / "run.d")["ranges"][0]
+        assert (f.attrs["neuron_start"], f.attrs["neuron_stop"]) == (lo, hi)
+        assert f.attrs["n_neurons"] == hi - lo  # an ordinary run of its range
+    assert_same_run(whole, merge(tmp_path / "run.d", tmp_path / "merged.h5"))
+
+
+def test_streamed_merge_in_tiny_blocks(het, tmp_path, monkeypatch):
+    """Blocks of 3 spikes per shard and report rows 2 at a time: many rounds of the k-way
+    merge, spikes of one time step split across blocks, same file."""
+    import spikesim.merge as merging
+
+    config, whole = het
+    _run_in_process(config, tmp_path / "run.d", 3)
+    monkeypatch.setattr(merging, "MIN_BLOCK", 3)
+    monkeypatch.setattr(merging, "SPIKE_BUDGET", 3)
+    monkeypatch.setattr(merging, "REPORT_BUDGET", 2 * 5 * 4)
+    with h5py.File(whole) as f:
+        t = f["spikes/lif/timestamps"][()]
+        assert np.unique(t).size < t.size  # some time steps hold several spikes
+    assert_same_run(whole, merge(tmp_path / "run.d", tmp_path / "merged.h5"))
+
+
+def test_local_executor_and_merge_from_the_command_line(het, tmp_path):
+    config, whole = het
+    run_dir = tmp_path / "run.d"
+    r = cli("run", config, "--shards", 3, "-o", run_dir, "--executor", "local:2")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == f"{run_dir}\n"
+    assert "3/3" in r.stderr  # one progress bar, counting shards
+    m = json.loads((run_dir / "manifest.json").read_text())
+    assert m["shards"] == 3 and m["ranges"] == [[0, 10], [10, 20], [20, 30]]
+    r = cli("merge", run_dir, "-o", tmp_path / "merged.h5")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == f"{tmp_path / 'merged.h5'}\n"
+    assert_same_run(whole, tmp_path / "merged.h5")
+    # the merged file is an ordinary file for the other commands
+    r = cli("inspect", tmp_path / "merged.h5", "--json")
+    assert r.returncode == 0, r.stderr
+    import spikesim
+
+    res = spikesim.load(tmp_path / "merged.h5")
+    assert res.n == 30 and res.complete
+    # merging again refuses to overwrite, unless --force
+    assert cli("merge", run_dir, "-o", tmp_path / "merged.h5").returncode == 2
+    assert cli("merge", run_dir, "-o", tmp_path / "merged.h5", "--force").returncode == 0
+
+
+def test_dask_local_cluster(het, tmp_path):
+    pytest.importorskip("distributed")
+    from distributed import Client, LocalCluster
+
+    from spikesim.config import load
+    from spikesim.executors import run_all
+    from spikesim.plan import make_plan
+    from spikesim.shards import make_manifest, open_run_dir
+
+    config, whole = het
+    run_dir = tmp_path / "run.d"
+    plan = make_plan(load(config, []), run_dir)
+    manifest = open_run_dir(run_dir, make_manifest(plan, 2, config, []), False)
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                      dashboard_address=None) as cluster, Client(cluster) as client:
+        failures = run_all(run_dir, manifest, "dask", "cpu", client=client)
+    assert failures == []
+    assert_same_run(whole, merge(run_dir, tmp_path / "merged.h5"))
+
+
+@pytest.mark.slow
+def test_sigkill_then_rerun_finishes_only_the_missing_shard(het, tmp_path):
+    config, _ = het
+    long = tmp_path / "long.yaml"
+    cfg = {**HET, "simulation": {**HET["simulation"], "duration": 3000.0, "chunk_steps": 200}}
+    long.write_text(yaml.safe_dump(cfg))
+    run_dir = tmp_path / "run.d"
+    r = cli("run", long, "--shards", 3, "--shard", 0, "-o", run_dir, "-q")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == f"{run_dir / 'shard-00000-of-00003.h5'}\n"
+    done = run_dir / "shard-00000-of-00003.h5"
+    stamp = done.stat().st_mtime_ns
+    # shard 1 killed mid-run: its .partial stays, status running
+    proc = subprocess.Popen([sys.executable, "-m", "spikesim.shards", str(run_dir)],
+                            stdin=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    proc.stdin.write("1\n")
+    proc.stdin.flush()
+    part = run_dir / "shard-00001-of-00003.h5.partial"
+    t0 = time.time()
+    while time.time() - t0 < 120:
+        try:
+            with h5py.File(part, "r", locking=False) as f:
+                if f.attrs["steps_done"] > 0:
+                    break
+        except (OSError, KeyError):
+            pass
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert part.exists() and not (run_dir / "shard-00001-of-00003.h5").exists()
+    r = cli("merge", run_dir, "-o", tmp_path / "m.h5")
+    assert r.returncode == 2
+    assert "shard 1: failed" in r.stderr and "shard 2: missing" in r.stderr
+    assert not (tmp_path / "m.h5").exists()
+    r = cli("run", long, "--shards", 3, "-o", run_dir, "--executor", "local:2")
+    assert r.returncode == 0, r.stderr
+    assert done.stat().st_mtime_ns == stamp  # the complete shard was not run again
+    assert not part.exists()
+    r = cli("run", long, "-o", tmp_path / "whole.h5", "-q")
+    assert r.returncode == 0, r.stderr
+    assert_same_run(tmp_path / "whole.h5", merge(run_dir, tmp_path / "m.h5"))
+
+
+def test_refusals(het, tmp_path, spikesim_cli):
+    config, _ = het
+    cli = spikesim_cli
+    run_dir = tmp_path / "run.d"
+    _run_in_process(config, run_dir, 2)
+    # a different config in the same folder: exit 2, nothing touched
+    code, _, err = cli("run", config, "simulation.seed=4", "--shards", 2, "-o", run_dir)
+    assert code == 2 and "different config" in err
+    code, _, err = cli("run", config, "--shards", 3, "-o", run_dir)
+    assert code == 2 and "2 shards, not 3" in err
+    # a rerun of a complete run does nothing
+    code, out, err = cli("run", config, "--shards", 2, "-o", run_dir)
+    assert code == 0 and out == f"{run_dir}\n", err
+    # a hand-deleted shard: merge refuses and names it
+    (run_dir / "shard-00001-of-00002.h5").unlink()
+    with pytest.raises(UsageError, match=r"shard 1: missing \(shard-00001-of-00002.h5"):
+        merge(run_dir, tmp_path / "m.h5")
+    assert not (tmp_path / "m.h5").exists()
+    for args, msg in [(("--shards", 2, "--shard", 2, "-o", run_dir), "numbered 0 to 1"),
+                      (("--shard", 0, "-o", run_dir), "go with --shards"),
+                      (("--shards", 2, "-o", tmp_path / "x.h5"), "folder"),
+                      (("--shards", 31, "-o", tmp_path / "y.d"), "only 30 neurons"),
+                      (("--shards", 2, "-o", tmp_path / "z.d", "--executor", "mpi"),
+                       "local[:W] or dask")]:
+        code, _, err = cli("run", config, *args)
+        assert code == 2 and msg in err, (args, err)
+    assert not (tmp_path / "x.h5").exists() and not (tmp_path / "z.d").exists()
+    code, _, err = cli("merge", tmp_path / "nowhere", "-o", tmp_path / "m.h5")
+    assert code == 2 and "not the folder of a sharded run" in err
+
+
+def test_validate_lists_the_shards(het, spikesim_cli):
+    config, _ = het
+    code, _, err = spikesim_cli("validate", config, "--shards", 7)
+    assert code == 0, err
+    assert "shard     6  neurons [25, 30) = 5" in err
+
+
+def test_a_shard_without_recorded_neurons(tmp_path):
+    """Recorded neurons [1, 2] of 40: shards 1 and 2 record none (a report of no columns)."""
+    cfg = {"name": "few", "model": {"type": "lif"}, "population": {"size": 40},
+           "simulation": {"duration": 20.0, "dt": 0.1},
+           "input": {"type": "constant", "amplitude": {"linspace": [1.0, 3.0]}},
+           "record": {"variables": ["v"], "neurons": [1, 2]}}
+    config = tmp_path / "few.yaml"
+    config.write_text(yaml.safe_dump(cfg))
+    import spikesim
+
+    whole = spikesim.run(str(config), output=tmp_path / "whole.h5")
+    _run_in_process(config, tmp_path / "run.d", 3)
+    with h5py.File(tmp_path / "run.d" / "shard-00002-of-00003.h5") as f:
+        assert f["report/lif/v/data"].shape == (201, 0)
+    merged = merge(tmp_path / "run.d", tmp_path / "merged.h5")
+    with h5py.File(merged) as f:
+        assert f["report/lif/v/data"].shape == (201, 2)
+    assert_same_run(whole, merged)
+
+
+def test_file_input_columns_follow_the_global_neuron_id(tmp_path):
+    """A file input with one column per neuron of a combination: a shard that starts inside
+    a combination reads its neurons' own columns (global id mod population.size)."""
+    rng = np.random.default_rng(1)
+    np.save(tmp_path / "drive.npy", rng.uniform(1.0, 3.0, (50, 4)))
+    cfg = {"name": "filed", "model": {"type": "lif"}, "population": {"size": 4},
+           "simulation": {"duration": 20.0, "dt": 0.1},
+           "input": {"type": "file", "path": str(tmp_path / "drive.npy"), "dt": 0.5,
+                     "after": "hold"},
+           "record": {"variables": ["input"]},
+           "sweep": {"axes": {"model.params.R_m": [10.0, 12.0, 14.0]}}}
+    config = tmp_path / "filed.yaml"
+    config.write_text(yaml.safe_dump(cfg))
+    import spikesim
+
+    whole = spikesim.run(str(config), output=tmp_path / "whole.h5")
+    _run_in_process(config, tmp_path / "run.d", 5)  # ranges [0,2) [2,4) [4,7) [7,9) [9,12)
+    assert_same_run(whole, merge(tmp_path / "run.d", tmp_path / "merged.h5"), min_spikes=10)
