@@ -153,10 +153,11 @@ def _memory_bytes() -> int:
         return 1 << 50
 
 
-def _size(n: float) -> str:
+def size_text(n: float) -> str:
+    """A number of bytes in words: ``390.6 KB`` (also used by ``spikesim validate``)."""
     for unit in ("B", "KB", "MB", "GB", "TB", "PB"):
         if n < 1024 or unit == "PB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.3g} {unit}"
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
         n /= 1024
 
 
@@ -305,14 +306,15 @@ def check_config(cfg, raw, source) -> list[str]:
     have = _memory_bytes()
     if need > have and 2 * block_bytes > need and rec.variables:
         err(("record", "every"), f"one sample every {rec.every:,} steps: each block of that "
-            f"many steps holds every neuron's spike bits, {_size(block_bytes)} here, more than "
-            f"this machine's {_size(have)}. Use a smaller record.every (the run has "
+            f"many steps holds every neuron's spike bits, {size_text(block_bytes)} here, more "
+            f"than this machine's {size_text(have)}. Use a smaller record.every (the run has "
             f"{min(steps, MAX_STEPS):,.0f} steps)")
     elif need > have:
         shown = (f"{n_total:,} neurons ({size:,} x {n_total // size:,} sweep combinations)"
                  if cfg.sweep is not None else f"{n_total:,} neurons")
         err(("population", "size") if cfg.sweep is None else ("sweep", "axes"),
-            f"{shown} need at least {_size(need)} of memory; this machine has {_size(have)}. "
+            f"{shown} need at least {size_text(need)} of memory; this machine has "
+            f"{size_text(have)}. "
             f"Make the population or the sweep smaller, or split it into several runs")
     if isinstance(rec.neurons, list):
         bad = [i for i in rec.neurons if i >= n_total]

@@ -131,6 +131,7 @@ def validate(
     neurons, output size and memory."""
     from rich.markup import escape
 
+    from .checks import size_text
     from .preflight import preflight
 
     plan = _load(config, overrides)
@@ -157,9 +158,9 @@ def validate(
     err.print(f"  neurons    {plan.n:,}" + (f" ({plan.size} x {plan.n // plan.size} sweep "
                                             f"combinations)" if plan.combination is not None else ""))
     err.print(f"  work       {plan.n * plan.n_steps:.3g} neuron-steps")
-    err.print(f"  output     {escape(str(plan.output))}: reports {_size(report)}"
+    err.print(f"  output     {escape(str(plan.output))}: reports {size_text(report)}"
               + (" + 12 bytes per spike" if rec.spikes else ""))
-    err.print(f"  memory     state {_size(state)}, chunk buffers {_size(chunk)} "
+    err.print(f"  memory     state {size_text(state)}, chunk buffers {size_text(chunk)} "
               f"({layout.steps:,} steps per chunk)")
     for w in plan.warnings:
         err.print(f"  warning: {escape(w)}")
@@ -168,13 +169,6 @@ def validate(
 
         for line in describe(plan, shards):
             err.print(line, markup=False, highlight=False)
-
-
-def _size(n: float) -> str:
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if n < 1024 or unit == "TB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
 
 
 @app.command()

@@ -187,28 +187,28 @@ class Writer:
             order = np.argsort(times, kind="stable")
             self._append(times[order], ids[order])
             return
-        at = 0
-        while at < steps.size:
-            if self._buf_n == self._buf_t.size:
-                self._flush_spikes()
-            take = min(steps.size - at, self._buf_t.size - self._buf_n)
-            sl = slice(self._buf_n, self._buf_n + take)
-            np.add(steps[at:at + take], 1, out=self._buf_steps[:take])
+        for src, sl in self._slots(steps.size):
+            take = src.stop - src.start
+            np.add(steps[src], 1, out=self._buf_steps[:take])
             np.multiply(self._buf_steps[:take], self.plan.dt, out=self._buf_t[sl])
-            self._buf_i[sl] = ids[at:at + take]
-            self._buf_n += take
-            at += take
+            self._buf_i[sl] = ids[src]
 
     def _append(self, times: np.ndarray, ids: np.ndarray):
         """Append timestamps already computed (precise timing) through the same buffer."""
+        for src, sl in self._slots(times.size):
+            self._buf_t[sl] = times[src]
+            self._buf_i[sl] = ids[src]
+
+    def _slots(self, n: int):
+        """Where ``n`` new spikes go: ``(slice of the new spikes, slice of the buffer)``
+        pieces, the buffer flushed whenever it is full; each piece counts as filled once the
+        caller has written it."""
         at = 0
-        while at < times.size:
+        while at < n:
             if self._buf_n == self._buf_t.size:
                 self._flush_spikes()
-            take = min(times.size - at, self._buf_t.size - self._buf_n)
-            sl = slice(self._buf_n, self._buf_n + take)
-            self._buf_t[sl] = times[at:at + take]
-            self._buf_i[sl] = ids[at:at + take]
+            take = min(n - at, self._buf_t.size - self._buf_n)
+            yield slice(at, at + take), slice(self._buf_n, self._buf_n + take)
             self._buf_n += take
             at += take
 
