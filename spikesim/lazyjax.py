@@ -11,7 +11,10 @@ the compiled loop.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+
+_numpy_instead = False  # set by numpy_instead(): jnp names NumPy
 
 
 class _Lazy:
@@ -21,11 +24,27 @@ class _Lazy:
         self._name = name
 
     def __getattr__(self, attr):
+        if _numpy_instead and self._name == "jax.numpy":
+            import numpy
+            return getattr(numpy, attr)
         module = importlib.import_module(self._name)
         return getattr(module, attr)
 
     def __repr__(self):
         return f"<lazy module {self._name!r}>"
+
+
+@contextlib.contextmanager
+def numpy_instead():
+    """Inside this block ``jnp`` names NumPy: ``spikesim plot`` evaluates the deterministic
+    input protocols (elementwise ``where``/``sin``/``clip`` on arrays, the same calls in both
+    libraries) on the times it draws without starting JAX."""
+    global _numpy_instead
+    _numpy_instead = True
+    try:
+        yield
+    finally:
+        _numpy_instead = False
 
 
 jax = _Lazy("jax")

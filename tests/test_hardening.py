@@ -281,6 +281,47 @@ def test_inspect_and_load_do_not_import_jax(tmp_path, spikesim_cli):
     assert r.stdout.strip().splitlines()[-1] == "False"
 
 
+def test_plot_does_not_import_jax(tmp_path, spikesim_cli):
+    # the run does not record its input, so plot recomputes the step from the config
+    h5 = tmp_path / "run.h5"
+    assert spikesim_cli("run", HH, *SMALL, "-q", "-o", h5)[0] == 0
+    code = (f"import sys; from spikesim.cli import app; from typer.testing import CliRunner; "
+            f"res = CliRunner().invoke(app, ['plot', {str(h5)!r}]); "
+            f"assert res.exit_code == 0, res.output; print('jax' in sys.modules)")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip().splitlines()[-1] == "False"
+    assert (tmp_path / "run.png").stat().st_size > 10_000
+
+
+@pytest.mark.parametrize("spec", [
+    {"type": "constant", "amplitude": 3.0},
+    {"type": "step", "amplitude": 2.0, "start": 1.5, "stop": 7.0},
+    {"type": "ramp", "from": -1.0, "to": 4.0, "start": 1.0, "stop": 8.0},
+    {"type": "sine", "amplitude": 2.0, "frequency": 150.0, "phase": 0.3, "offset": 1.0,
+     "start": 0.5},
+    {"type": "pulses", "amplitude": 5.0, "width": 0.7, "period": 2.5, "start": 1.0},
+])
+def test_plot_evaluates_deterministic_protocols_as_jax_does(spec):
+    """``plot`` evaluates the protocols with NumPy standing in for ``jnp``: the same current
+    as the compiled run's JAX evaluation (float64 both; equal to rounding)."""
+    import jax
+
+    from spikesim.inputs import PROTOCOLS
+    from spikesim.lazyjax import numpy_instead
+
+    proto = PROTOCOLS[spec["type"]].model_validate(spec)
+    f = {k: proto.value(k) for k in proto.numeric if proto.value(k) is not None}
+    t = np.linspace(0.0, 10.0, 1001)[:, None]
+    with jax.enable_x64(True):
+        want = np.asarray(proto.current(jax.numpy.asarray(t), f, None))
+    with numpy_instead():
+        got = proto.current(t, f, None)
+    assert not isinstance(got, jax.Array)  # NumPy did the work
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+    assert np.ptp(want) > 0 or spec["type"] == "constant"
+
+
 def test_version(spikesim_cli):
     import spikesim
 
