@@ -210,8 +210,9 @@ def schema_with_units(schema: dict) -> dict:
 
     rules = []
     for name, m in MODELS.items():
-        params = {k: {**_per_neuron_ref(), "unit": p.unit, "default": p.default,
-                      "description": f"{p.doc} ({p.unit}); {_per_neuron_ref()['description']}"}
+        params = {k: _switch(p) if p.choices else
+                  {**_per_neuron_ref(), "unit": p.unit, "default": p.default,
+                   "description": f"{p.doc} ({p.unit}); {_per_neuron_ref()['description']}"}
                   for k, p in m.params.items()}
         init = {k: number(s.unit, s.doc, s.init) for k, s in m.states.items() if s.integrated}
         rules.append({
@@ -222,6 +223,16 @@ def schema_with_units(schema: dict) -> dict:
                     "params": {"properties": params, "additionalProperties": False},
                     "init": {"properties": init, "additionalProperties": False}}}}}})
     schema.setdefault("allOf", []).extend(rules)
+    # the model-independent rule for every parameter must let the switches' names through
+    # too (the per-model rules above say which parameter takes which)
+    names = {"enum": list(dict.fromkeys(c for m in MODELS.values() for p in m.params.values()
+                                        for c in (p.choices or {})))}
+    section = schema.get("$defs", {}).get("ModelSection", {}).get("properties", {})
+    values = section.get("params", {}).get("additionalProperties", {}).get("anyOf", [])
+    for v in values:
+        if v.get("type") == "array":
+            v["items"].setdefault("anyOf", []).append(names)
+    values.append(names)
     # ``input`` is one protocol or a list of them (the loader wraps a single one)
     inp = schema.get("properties", {}).get("input")
     if isinstance(inp, dict) and inp.get("type") == "array" and "items" in inp:
@@ -231,6 +242,16 @@ def schema_with_units(schema: dict) -> dict:
             "anyOf": [{k: v for k, v in inp.items() if k != "description"}, items]}
     schema["x-current-units"] = {name: m.current_unit for name, m in MODELS.items()}
     return schema
+
+
+def _switch(p) -> dict:
+    """A switch parameter: one of its names (JSON true/false for the boolean ones) or their
+    numbers, for all neurons or as a list per neuron."""
+    one = {"enum": [*p.choices, *sorted(set(p.choices.values()))]}
+    names = " | ".join(str(c).lower() if isinstance(c, bool) else c for c in p.choices)
+    return {"anyOf": [one, {"type": "array", "items": one, "minItems": 1}],
+            "default": p.choice_name(p.default),
+            "description": f"{p.doc}: {names}"}
 
 
 def _per_neuron_ref() -> dict:

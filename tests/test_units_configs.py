@@ -89,6 +89,14 @@ def test_twins_pass_the_json_schema():
     with pytest.raises(jsonschema.ValidationError):
         v.validate({"model": {"type": "lif", "params": {"tau_m": "ten ms"}},
                     "simulation": {"duration": 1, "dt": 0.1}})
+    # switches by name (issue 14), for all neurons or per neuron
+    v.validate({"model": {"type": "lif", "params": {"reset_mode": "linear"}},
+                "simulation": {"duration": 1, "dt": 0.1}})
+    v.validate({"model": {"type": "hodgkin_huxley", "params": {"spike_reset": [True, False]}},
+                "simulation": {"duration": 1, "dt": 0.1}})
+    with pytest.raises(jsonschema.ValidationError):
+        v.validate({"model": {"type": "lif", "params": {"reset_mode": "linaer"}},
+                    "simulation": {"duration": 1, "dt": 0.1}})
     with pytest.raises(jsonschema.ValidationError):  # not a parameter of lif
         v.validate({"model": {"type": "lif", "params": {"g_K": 3}},
                     "simulation": {"duration": 1, "dt": 0.1}})
