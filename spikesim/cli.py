@@ -125,7 +125,8 @@ def validate(
     config: Path = typer.Argument(..., help="YAML config file", show_default=False),
     overrides: Optional[List[str]] = typer.Argument(None, help=OVERRIDES_HELP, show_default=False),
     shards: Optional[int] = typer.Option(None, "--shards", help="also print the K shards' "
-                                         "ranges and per-shard estimates"),
+                                         "ranges and per-shard estimates (the time from a "
+                                         "short run of the largest shard, here)"),
 ):
     """Check a config without running it: print the resolved config and estimates of steps,
     neurons, output size and memory."""
@@ -165,9 +166,10 @@ def validate(
     for w in plan.warnings:
         err.print(f"  warning: {escape(w)}")
     if shards is not None:
-        from .shards import describe
+        from .shards import describe, measure_speed
 
-        for line in describe(plan, shards):
+        speed = measure_speed(config, overrides, plan, shards) if 1 <= shards <= plan.n else None
+        for line in describe(plan, shards, speed):
             err.print(line, markup=False, highlight=False)
 
 

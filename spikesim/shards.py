@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
+from .checks import size_text
 from .errors import UsageError
 
 MANIFEST = "manifest.json"
@@ -299,13 +300,18 @@ def run_cli(config, overrides, output, k, shard, executor, force, quiet, log,
     return run_dir
 
 
-def describe(plan, k: int) -> list[str]:
-    """``spikesim validate --shards K``: each shard's range, neurons, work and output size."""
+def describe(plan, k: int, speed: tuple[float, float] | None = None) -> list[str]:
+    """``spikesim validate --shards K``: each shard's range, neurons, work, output size and,
+    given ``speed`` (compile seconds, neuron-steps/s; :func:`measure_speed`), its time."""
     if k < 1 or k > plan.n:
         raise UsageError(f"--shards {k}: give 1 to {plan.n} shards (the run has {plan.n} "
                          f"neurons)")
     itemsize = 8 if plan.precision == "float64" else 4
     lines = [f"  shards     {k} (files shard-IIIII-of-{k:05d}.h5)"]
+    if speed is not None:
+        lines.append(f"  speed      measured here on a short run of the largest shard: compile "
+                     f"{speed[0]:.1f} s, {speed[1]:.3g} neuron-steps/s (another machine, or "
+                     f"W workers sharing this one, differ)")
     shown = list(range(k)) if k <= 12 else list(range(5)) + [None] + list(range(k - 5, k))
     for i in shown:
         if i is None:
@@ -316,17 +322,38 @@ def describe(plan, k: int) -> list[str]:
         rec = sub.record
         report = rec.n_rows * len(rec.neurons) * len(rec.variables) * itemsize
         state = sub.n * len(plan.model.states) * itemsize
+        work = sub.n * plan.n_steps
+        time = f"  time ~{speed[0] + work / speed[1]:.3g} s" if speed is not None else ""
         lines.append(f"    shard {i:>5}  neurons [{lo}, {hi}) = {sub.n:,}  "
-                     f"{sub.n * plan.n_steps:.3g} neuron-steps  reports {_size(report)}"
-                     f"{' + 12 B/spike' if rec.spikes else ''}  state {_size(state)}")
+                     f"{work:.3g} neuron-steps{time}  reports {size_text(report)}"
+                     f"{' + 12 B/spike' if rec.spikes else ''}  state {size_text(state)}")
     return lines
 
 
-def _size(n: float) -> str:
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if n < 1024 or unit == "TB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
+def measure_speed(config, overrides, plan, k: int, work: float = 2e7) -> tuple[float, float]:
+    """Compile seconds and neuron-steps/s of this run's largest shard (at most 65,536 of its
+    neurons), measured by running about ``work`` neuron-steps of it (at least 200 steps, at
+    most the whole run) here into a temporary file: the estimate ``spikesim validate
+    --shards`` prints. Long enough that the run's fixed costs (opening the file, the first
+    chunk) do not dominate; spikes cost little next to the step."""
+    import h5py
+
+    from .config import load
+    from .plan import make_plan
+    from .runner import run_plan
+
+    lo, hi = max(ranges(plan.n, k), key=lambda r: r[1] - r[0])
+    n = min(hi - lo, 1 << 16)
+    steps = min(max(200, int(work // n)), plan.n_steps)
+    with tempfile.TemporaryDirectory() as tmp:
+        short = make_plan(load(config, [*(overrides or []), f"simulation.duration="
+                                        f"{steps * plan.dt!r}", "record.start=0",
+                                        "record.stop=null"]), Path(tmp) / "speed.h5")
+        out = run_plan(subplan(short, lo, lo + n, Path(tmp) / "speed.h5"), quiet=True,
+                       log=lambda msg: None)
+        with h5py.File(out, "r") as f:
+            compile_s, run_s = float(f.attrs["compile_seconds"]), float(f.attrs["run_seconds"])
+    return compile_s, n * short.n_steps / max(run_s, 1e-9)
 
 
 def main(argv=None):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -252,6 +253,19 @@ def test_validate_lists_the_shards(het, spikesim_cli):
     code, _, err = spikesim_cli("validate", config, "--shards", 7)
     assert code == 0, err
     assert "shard     6  neurons [25, 30) = 5" in err
+    # the time of each shard: the compile and throughput measured on a short run of the
+    # largest shard (here, whole: it is small), applied to each shard's own work
+    speed = re.search(r"compile ([\d.]+) s, ([\d.e+]+) neuron-steps/s", err)
+    assert speed, err
+    compile_s, rate = float(speed[1]), float(speed[2])
+    shards = re.findall(r"= (\d+)  ([\d.e+]+) neuron-steps  time ~([\d.e+]+) s", err)
+    assert len(shards) == 7
+    for n, work, t in shards:
+        # (printed rounded: compile to 0.1 s, the rest to 3 digits)
+        assert float(t) == pytest.approx(compile_s + float(work) / rate, rel=0.01, abs=0.06)
+    before = set(config.parent.rglob("*"))
+    assert spikesim_cli("validate", config, "--shards", 7)[0] == 0
+    assert set(config.parent.rglob("*")) == before  # the measuring run left nothing
 
 
 def test_a_shard_without_recorded_neurons(tmp_path):
