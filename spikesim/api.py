@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import config as _config
+from .config import load as load_config
 from .plan import make_plan
 
 
@@ -19,9 +19,9 @@ def run(config: str | Path | dict, *overrides: str, output: str | Path | None = 
     from .runner import run_plan
 
     if isinstance(config, dict):
-        loaded = _config.load(None, list(overrides), data=config)
+        loaded = load_config(None, list(overrides), data=config)
     else:
-        loaded = _config.load(config, list(overrides))
+        loaded = load_config(config, list(overrides))
     plan = make_plan(loaded, output)
     start = None
     if init_from is not None:
