@@ -1,0 +1,63 @@
+"""``spikesim analyze KIND CONFIG``: load and check the config, run the analysis on every
+neuron of it, write the file. Nothing is compiled or written before the config, the output
+path and the devices pass their checks."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+
+from . import KINDS, module
+
+
+@dataclass
+class Outcome:
+    """What an analysis returns: per-neuron ``data`` (name -> array) with ``units``, group
+    ``attrs`` (``summary``: one sentence for a person), and optionally the spikes of its main
+    run (t ms, ids) over ``n_steps`` steps, with the plan they belong to."""
+
+    data: dict
+    units: dict
+    attrs: dict
+    compile_seconds: float
+    run_seconds: float
+    spikes: tuple | None = None
+    n_steps: int | None = None
+    plan: object = None
+    extra: dict = field(default_factory=dict)
+
+
+def analyze(kind: str, config, overrides=(), output=None, force: bool = False,
+            quiet: bool = True, log=None):
+    """Run analysis ``kind`` of ``config``; returns the path written."""
+    from ..config import load
+    from ..errors import UsageError
+    from ..plan import make_plan
+    from ..preflight import check_output, device_label, select_devices
+    from .options import Analysis
+    from .store import output_path, write
+
+    log = log or (lambda m: print(m, file=sys.stderr))
+    if kind not in KINDS:
+        from ..keys import suggest
+
+        raise UsageError(f"unknown analysis {kind!r}.{suggest(kind, KINDS)} Analyses: "
+                         f"{', '.join(KINDS)}")
+    loaded = load(config, list(overrides))
+    if loaded.cfg.analysis is None:
+        loaded.cfg.analysis = Analysis()
+    opts = getattr(loaded.cfg.analysis, kind)
+    plan = make_plan(loaded)
+    plan.output = output_path(plan, kind, output)
+    plan.output_given = output is not None
+    check_output(plan, force)
+    devices = select_devices(plan)
+    for w in plan.warnings:
+        log(f"warning: {w}")
+    res = module(kind).run(plan, opts, devices, loaded.source, log)
+    path = write(res.plan or plan, kind, opts, res.data, res.units, res.attrs,
+                 device_label(devices), res.compile_seconds, res.run_seconds, res.spikes,
+                 res.n_steps)
+    if not quiet and res.attrs.get("summary"):
+        log(res.attrs["summary"])
+    return path
