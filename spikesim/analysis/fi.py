@@ -119,3 +119,30 @@ def run(plan, opts, devices, source, log):
                "type_codes": "0: no repetitive firing, 1: type I, 2: type II"},
         compile_seconds=probe.compile_seconds, run_seconds=timer() - probe.compile_seconds,
         spikes=(t, i), n_steps=total, plan=out_plan)
+
+
+def draw(fig, a, r):
+    """f-I curves, ascending (solid) and descending (dashed), of up to 6 neurons spread over
+    the run; the bistable range shaded for the first."""
+    ax = fig.add_axes([0.1, 0.1, 0.85, 0.75])
+    amp = np.asarray(a["amplitude"])
+    up, down = np.asarray(a["rate_up"]), np.asarray(a["rate_down"])
+    n = up.shape[0]
+    show = np.unique(np.linspace(0, n - 1, min(n, 6)).round().astype(int))
+    colors = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"]
+    for j, i in enumerate(show):
+        c = colors[j % len(colors)]
+        kind = {0: "no repetitive firing", 1: "type I", 2: "type II"}[int(a["type"][i])]
+        ax.plot(amp, up[i], "-o", ms=3, color=c, label=f"neuron {i}: up ({kind})")
+        ax.plot(amp, down[i], "--s", ms=3, color=c, mfc="none", label=f"neuron {i}: down")
+    lo, hi = a["bistable_low"][show[0]], a["bistable_high"][show[0]]
+    if np.isfinite(lo):
+        ax.axvspan(lo, hi, color="0.9", zorder=0, label="bistable (rest and firing)")
+    unit = a.units.get("amplitude", "")
+    ax.set_xlabel(f"amplitude ({unit})")
+    ax.set_ylabel("rate (Hz)")
+    ax.set_title(f"f-I, {a.attrs.get('duration', 0):g} ms per amplitude, rate after "
+                 f"{a.attrs.get('transient', 0):g} ms, state carried up then down",
+                 loc="left", fontsize=10)
+    ax.legend(frameon=False, fontsize=8)
+    ax.grid(alpha=0.25, lw=0.5)

@@ -108,3 +108,23 @@ def run(plan, opts, devices, source, log):
                "width": opts.width, "phases": P, "cycles": opts.cycles,
                "calls": probe.calls},
         compile_seconds=probe.compile_seconds, run_seconds=timer() - probe.compile_seconds)
+
+
+def draw(fig, a, r):
+    """PRC against the phase applied, for up to 6 neurons spread over the run."""
+    ax = fig.add_axes([0.1, 0.1, 0.85, 0.75])
+    prc, ph = np.asarray(a["prc"]), np.asarray(a["phase_applied"])
+    n = prc.shape[0]
+    show = np.unique(np.linspace(0, n - 1, min(n, 6)).round().astype(int))
+    for i in show:
+        ax.plot(ph[i], prc[i], "-o", ms=3, label=f"neuron {i}: T0 = {a['T0'][i]:.4g} ms")
+    ax.axhline(0, color="0.5", lw=0.8)
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("phase of the pulse (fraction of the period)")
+    ax.set_ylabel("(T0 - T1) / T0  (> 0: advance)")
+    u = r.attrs.get("current_unit", "")
+    ax.set_title(f"phase-response curve: pulse {a.attrs.get('amplitude', 0):g} {u} x "
+                 f"{a.attrs.get('width', 0):g} ms under {a.attrs.get('current', 0):g} {u}",
+                 loc="left", fontsize=10)
+    ax.legend(frameon=False, fontsize=8)
+    ax.grid(alpha=0.25, lw=0.5)

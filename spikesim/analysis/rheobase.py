@@ -86,3 +86,32 @@ def run(plan, opts, devices, source, log):
         attrs={"summary": summary, "tolerance": tol, "range": [lo, hi], "calls": calls,
                "start": opts.start, "duration": opts.duration},
         compile_seconds=probe.compile_seconds, run_seconds=timer() - probe.compile_seconds)
+
+
+def draw(fig, a, r):
+    """Rheobase against the first per-neuron config value (a sweep axis, a list, a
+    generator), else its histogram."""
+    from .show import against
+
+    ax = fig.add_axes([0.1, 0.1, 0.85, 0.75])
+    unit = a.units.get("rheobase", "")
+    rb = np.asarray(a["rheobase"], float)
+    x = against(r)
+    if x is not None:
+        ax.plot(x[1], rb, "o", ms=4, color="#1f77b4")
+        low = np.asarray(a["low_fires"], bool)
+        if low.any():
+            ax.plot(x[1][low], rb[low], "v", ms=6, color="#d62728", label="fires at the "
+                                                                          "bottom of the range")
+            ax.legend(frameon=False, fontsize=8)
+        ax.set_xlabel(x[0])
+        ax.set_ylabel(f"rheobase ({unit})")
+    else:
+        finite = rb[np.isfinite(rb)]
+        ax.hist(finite, bins=max(1, min(50, finite.size)), color="#1f77b4")
+        ax.set_xlabel(f"rheobase ({unit})")
+        ax.set_ylabel("neurons")
+    ax.set_title(f"smallest {a.attrs.get('duration', 0):g} ms step that elicits a spike "
+                 f"(tolerance {a.attrs.get('tolerance', 0):.3g} {unit})", loc="left",
+                 fontsize=10)
+    ax.grid(alpha=0.25, lw=0.5)
