@@ -5,7 +5,7 @@ Each neuron is copied ``phases`` times. A first call of the compiled program (no
 each copy's spike times; in the second, from the same initial state, copy j receives one
 pulse (``amplitude``, ``width``) at phase phi_j = j / phases of the cycle that starts at
 spike number ``cycles`` (counting from 0) of its own warm-up: the onset t_k + phi_j T0 is
-rounded to a step boundary (so the pulse covers whole steps); the phase actually applied is
+rounded up to a step boundary (so the pulse covers whole steps, and starts after spike k); the phase actually applied is
 stored. From that second run alone: T0 = t_k - t_(k-1), the unperturbed period just before;
 T1 = t_(k+1) - t_k, the perturbed one; PRC(phi) = (T0 - T1(phi)) / T0 (positive: the pulse
 advances the next spike). A neuron that does not fire ``cycles + 1`` spikes within the
@@ -69,7 +69,7 @@ def run(plan, opts, devices, source, log):
     T0w = t_k - _nth(warm, opts.cycles - 1)
     periodic = np.isfinite(t_k)
     phi = np.tile(np.arange(P) / P, n)
-    onset = np.where(periodic, np.round((t_k + phi * T0w) / dt) * dt, 1e12)
+    onset = np.where(periodic, np.ceil((t_k + phi * T0w) / dt - 1e-9) * dt, 1e12)
 
     # 2: the same neurons, copy j pulsed at phase j / P
     probe.set(1, amplitude=np.where(periodic, opts.amplitude, 0.0), start=onset)

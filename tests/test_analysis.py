@@ -1,0 +1,200 @@
+"""``spikesim analyze`` (SPEC section 7) against closed forms and independent references:
+rheobase of the LIF (closed form), of classic HH (scipy DOP853 bisection); the f-I curve of
+Wang-Buzsaki (type I) and of classic HH (type II, bistable; DOP853, same protocol); the PRC
+of the LIF (closed form) and of classic HH (DOP853, same pulses)."""
+
+import math
+
+import h5py
+import numpy as np
+import pytest
+import yaml
+from scipy.integrate import solve_ivp
+
+import spikesim
+from spikesim.analysis.run import analyze
+
+import hh_reference as hh
+
+
+def _write(tmp_path, cfg, name="cfg"):
+    p = tmp_path / f"{name}.yaml"
+    p.write_text(yaml.safe_dump(cfg, sort_keys=False))
+    return p
+
+
+LIF = {
+    "name": "lif_rb",
+    "model": {"type": "lif", "params": {"tau_m": [5.0, 10.0, 15.0, 20.0, 10.0, 10.0],
+                                        "R_m": [8.0, 10.0, 12.0, 9.0, 0.1, 10.0],
+                                        "t_ref": 0.0},
+              "init": {"v": [-65.0, -65.0, -65.0, -65.0, -65.0, -45.0]}},
+    "population": {"size": 6},
+    "simulation": {"duration": 100.0, "dt": 0.01, "integrator": "exp_euler",
+                   "precision": "float64"},
+    "input": {"type": "step", "amplitude": 1.0},
+    "analysis": {"rheobase": {"duration": 20.0, "range": [0.0, 5.0], "tolerance": 1e-4}},
+}
+
+
+def test_rheobase_lif_closed_form(tmp_path):
+    """Per neuron (tau_m, R_m): (v_th - v_rest) / (R_m (1 - exp(-D/tau_m))). exp_euler is exact
+    for the LIF under a constant input, and the step's last grid point is t = D, where v takes
+    its largest value, so the grid's rheobase is the closed form itself: the result (an
+    amplitude that fired) lies in [closed form, closed form + tolerance] (1e-12: float64
+    round-off). Neuron 4 (R_m = 0.1) needs 150 nA: NaN; neuron 5 starts above threshold: it
+    fires at the bottom of the range, flagged."""
+    path = analyze("rheobase", _write(tmp_path, LIF), output=tmp_path / "rb.h5")
+    a = spikesim.load(path).analysis["rheobase"]
+    tau = np.array(LIF["model"]["params"]["tau_m"])
+    R = np.array(LIF["model"]["params"]["R_m"])
+    closed = 15.0 / (R * (1 - np.exp(-20.0 / tau)))
+    rb = a["rheobase"]
+    assert np.all(rb[:4] >= closed[:4] - 1e-12)
+    assert np.all(rb[:4] <= closed[:4] + 1e-4 + 1e-12)
+    assert np.all(a["lower"][:4] < closed[:4] + 1e-12)
+    assert math.isnan(rb[4]) and not a["low_fires"][4]
+    assert a["low_fires"][5] and rb[5] == 0.0
+    assert a.units["rheobase"] == "nA"
+    # the bisection is a fixed number of calls of one compiled program
+    assert a.attrs["calls"] == math.ceil(math.log2(5.0 / 1e-4)) + 2
+
+
+def test_analysis_file_layout_inspect_plot(tmp_path, spikesim_cli):
+    """The file holds the section 3 layout plus /analysis/rheobase (units, one row per neuron);
+    inspect prints the table, plot writes a PNG, load() returns the arrays."""
+    cfg = _write(tmp_path, LIF)
+    code, out, err = spikesim_cli("analyze", "rheobase", cfg, "analysis.rheobase.tolerance=0.01",
+                                  "-o", tmp_path / "rb.h5")
+    assert code == 0, err
+    assert out.strip() == str(tmp_path / "rb.h5")
+    with h5py.File(tmp_path / "rb.h5") as f:
+        assert f.attrs["status"] == "complete" and f.attrs["analysis"] == "rheobase"
+        d = f["analysis/rheobase/rheobase"]
+        assert d.shape == (6,) and d.attrs["units"] == "nA"
+        assert "neurons/lif/model.params.tau_m" in f
+        assert yaml.safe_load(f.attrs["config"])["analysis"]["rheobase"]["tolerance"] == 0.01
+    code, out, _ = spikesim_cli("inspect", tmp_path / "rb.h5")
+    assert code == 0 and "analysis rheobase" in out and "rheobase" in out.split("analysis rheobase")[1]
+    code, out, _ = spikesim_cli("plot", tmp_path / "rb.h5")
+    assert code == 0 and (tmp_path / "rb.png").stat().st_size > 10_000
+    # an existing file is not replaced without --force
+    code, _, err = spikesim_cli("analyze", "rheobase", cfg, "-o", tmp_path / "rb.h5")
+    assert code == 2 and "exists" in err
+
+
+@pytest.mark.parametrize("override, expect", [
+    ("analysis.rheobase.tolerence=0.1", "unknown key 'tolerence'"),
+    ("analysis.rheobase.range=[5, 1]", "low < high"),
+    ("analysis.rheobase.duration=20 mV", "analysis.rheobase.duration"),
+    ("analysis.rheobase.range=[0, 2 mS]", "analysis.rheobase.range"),
+    ("analysis.fi.transient=900", "shorter than duration"),
+])
+def test_bad_options_are_config_errors(tmp_path, spikesim_cli, override, expect):
+    cfg = _write(tmp_path, LIF)
+    kind = override.split(".")[1]
+    code, out, err = spikesim_cli("analyze", kind, cfg, override, "-o", tmp_path / "x.h5")
+    assert code == 2 and expect in err and "Traceback" not in err
+    assert not (tmp_path / "x.h5").exists()
+
+
+def test_option_in_file_names_its_line(tmp_path, spikesim_cli):
+    cfg = {**LIF, "analysis": {"rheobase": {"tolerance": -1.0}}}
+    code, _, err = spikesim_cli("analyze", "rheobase", _write(tmp_path, cfg))
+    assert code == 2 and "cfg.yaml:" in err and "analysis.rheobase.tolerance" in err
+
+
+def test_prc_needs_current(tmp_path, spikesim_cli):
+    code, _, err = spikesim_cli("analyze", "prc", _write(tmp_path, LIF), "-o", tmp_path / "p.h5")
+    assert code == 2 and "analysis.prc.current" in err
+    assert not (tmp_path / "p.h5").exists()
+
+
+def _lif_T1(s, w, I, A, tau, R, v_rest, v_th, v_reset):
+    """Closed-form time from a spike (v = v_reset) to the next one, under I with a pulse A on
+    [s, s + w): v relaxes exponentially to v_rest + R I (or + R (I + A) during the pulse)."""
+    def reach(v0, v_inf):  # time from v0 to v_th relaxing to v_inf (inf if never)
+        return tau * math.log((v_inf - v0) / (v_inf - v_th)) if v_inf > v_th else math.inf
+
+    v_inf, v_pulse = v_rest + R * I, v_rest + R * (I + A)
+    T0 = reach(v_reset, v_inf)
+    if s >= T0:
+        return T0, T0
+    v_s = v_inf + (v_reset - v_inf) * math.exp(-s / tau)
+    t = reach(v_s, v_pulse)
+    if t <= w:
+        return T0, s + t
+    v_e = v_pulse + (v_s - v_pulse) * math.exp(-w / tau)
+    return T0, s + w + reach(v_e, v_inf)
+
+
+def test_prc_lif_closed_form(tmp_path):
+    """Precise spike times make the LIF's spike times exact under an input held over each
+    step, and the pulse's edges fall on step boundaries, so T0 and T1(phase applied) equal the
+    closed form to round-off (1e-9 relative). Two neurons (tau_m 10 and 20 ms)."""
+    cfg = {"name": "lif_prc",
+           "model": {"type": "lif", "params": {"tau_m": [10.0, 20.0], "R_m": 10.0, "t_ref": 0.0}},
+           "population": {"size": 2},
+           "simulation": {"duration": 10.0, "dt": 0.05, "integrator": "exp_euler",
+                          "precision": "float64", "spike_timing": "precise"},
+           "analysis": {"prc": {"current": 2.0, "amplitude": 1.0, "width": 0.5, "phases": 8,
+                                "cycles": 3}}}
+    path = analyze("prc", _write(tmp_path, cfg), output=tmp_path / "prc.h5")
+    a = spikesim.load(path).analysis["prc"]
+    assert a["prc"].shape == (2, 8)
+    for i, tau in enumerate((10.0, 20.0)):
+        for j in range(8):
+            s = a["phase_applied"][i, j] * a["T0"][i]
+            T0, T1 = _lif_T1(s, 0.5, 2.0, 1.0, tau, 10.0, -65.0, -50.0, -65.0)
+            assert a["T0"][i] == pytest.approx(T0, rel=1e-9)
+            assert a["prc"][i, j] == pytest.approx((T0 - T1) / T0, abs=1e-9)
+    assert (a["prc"][:, 1:] > 0).all()  # an excitatory pulse only ever advances a LIF
+
+
+def test_prc_hh_negative_lobe(tmp_path):
+    """Classic HH at 10 uA/cm2, a 5 uA/cm2 x 0.5 ms pulse: type II, the pulse delays the next
+    spike at early-to-middle phases (Hansel, Mato & Meunier 1995) and advances it late.
+    Reference: DOP853 (rtol 1e-10) from the reference's own spike k, pulse at the phase that
+    spikesim applied, edges integrated exactly. rk4 at dt 0.01 with precise timing puts spike
+    times within ~1e-4 ms of it; over T0 = 14.6 ms, 5e-4 in the PRC is a wide margin."""
+    cfg = {"name": "hh_prc",
+           "model": {"type": "hodgkin_huxley"},
+           "simulation": {"duration": 10.0, "dt": 0.01, "integrator": "rk4",
+                          "precision": "float64", "spike_timing": "precise"},
+           "analysis": {"prc": {"current": 10.0, "amplitude": 5.0, "width": 0.5, "phases": 5,
+                                "cycles": 6}}}
+    path = analyze("prc", _write(tmp_path, cfg), output=tmp_path / "prc.h5")
+    a = spikesim.load(path).analysis["prc"]
+    sol, spikes = hh.solve(lambda t: 10.0, 8 * 15.0)
+    k = 6
+    t_k, T0 = spikes[k], spikes[k] - spikes[k - 1]
+    assert a["T0"][0] == pytest.approx(T0, abs=1e-3)
+    y_k = sol.sol(t_k)
+    for j in range(5):
+        on = t_k + a["phase_applied"][0, j] * T0
+        t1 = _hh_next_spike(y_k, t_k, on, 0.5, 10.0, 5.0)
+        ref = (T0 - (t1 - t_k)) / T0
+        assert a["prc"][0, j] == pytest.approx(ref, abs=5e-4), j
+    assert a["prc"][0, 2] < -0.005 and a["prc"][0, 3] < -0.02  # the negative lobe
+    assert a["prc"][0, 4] > 0.02
+
+
+def _hh_next_spike(y0, t0, on, width, I, A):
+    """First upward crossing of 0 mV after t0 + 1 ms, with the pulse on [on, on + width),
+    integrated in three pieces so that DOP853 never steps across an edge."""
+    def crossing(t, y, c):
+        return y[0]
+
+    crossing.direction = 1
+    y, t = np.asarray(y0, float), t0
+    for t_end, c in ((on, I), (on + width, I + A), (t0 + 40.0, I)):
+        if t_end <= t:
+            continue
+        sol = solve_ivp(hh._rhs, (t, t_end), y, method="DOP853", rtol=1e-10, atol=1e-12,
+                        events=crossing, args=(lambda tt, c=c: c,), max_step=0.05)
+        ev = sol.t_events[0]
+        ev = ev[ev > t0 + 1.0]  # not spike k itself (v is still falling through 0 there)
+        if ev.size:
+            return ev[0]
+        y, t = sol.y[:, -1], t_end
+    raise AssertionError("no spike")
