@@ -198,3 +198,122 @@ def _hh_next_spike(y0, t0, on, width, I, A):
             return ev[0]
         y, t = sol.y[:, -1], t_end
     raise AssertionError("no spike")
+
+
+# -- slow: references over hundreds of ms of HH and Wang-Buzsaki -----------------------------
+def _crossings(f, y0, t0, t1, threshold=0.0):
+    """DOP853 (rtol 1e-10, atol 1e-12) of ``f`` from (t0, y0) to t1: (end state, upward
+    crossings of ``threshold`` by y[0])."""
+    def crossing(t, y):
+        return y[0] - threshold
+
+    crossing.direction = 1
+    sol = solve_ivp(f, (t0, t1), y0, method="DOP853", rtol=1e-10, atol=1e-12, events=crossing)
+    return sol.y[:, -1], sol.t_events[0]
+
+
+@pytest.mark.slow
+def test_rheobase_hh_matches_a_dop853_bisection(tmp_path):
+    """Classic HH, a 500 ms step from rest: spikesim (rk4, dt 0.01, float64, tolerance 0.01)
+    against a DOP853 bisection of the same question (a spike in (0, 500] ms), run on a bracket
+    of +-2 tolerances around spikesim's answer after checking its ends (the top fires, the
+    bottom does not), to 1/8 of the tolerance. The two agree within the tolerance."""
+    tol = 0.01
+    cfg = {"name": "hh_rb", "model": {"type": "hodgkin_huxley"},
+           "simulation": {"duration": 500.0, "dt": 0.01, "integrator": "rk4",
+                          "precision": "float64"},
+           "analysis": {"rheobase": {"range": [0.0, 10.0], "tolerance": tol}}}
+    a = spikesim.load(analyze("rheobase", _write(tmp_path, cfg),
+                              output=tmp_path / "rb.h5")).analysis["rheobase"]
+    rb = a["rheobase"][0]
+
+    def fires(amp):
+        return _crossings(lambda t, y: hh._rhs(t, y, lambda _: amp), hh.initial_state(),
+                          0.0, 500.0)[1].size > 0
+
+    lo, hi = rb - 2 * tol, rb + 2 * tol
+    assert fires(hi) and not fires(lo)
+    while hi - lo > tol / 8:
+        mid = 0.5 * (lo + hi)
+        lo, hi = (lo, mid) if fires(mid) else (mid, hi)
+    assert abs(rb - hi) <= tol, (rb, lo, hi)
+
+
+def _fi_reference(f, y0, amps, duration, transient, threshold):
+    """The f-I protocol of spikesim.analysis.fi with DOP853: each amplitude for ``duration``
+    ms, up then down, the state carried; rate = inverse mean ISI after ``transient`` (0 for
+    fewer than 2 spikes there)."""
+    y, t, out = np.asarray(y0, float), 0.0, {}
+    for branch, order in (("up", amps), ("down", amps[::-1])):
+        rates = []
+        for amp in order:
+            y, ev = _crossings(lambda tt, yy: f(tt, yy, amp), y, t, t + duration, threshold)
+            ev = ev[ev > t + transient]
+            rates.append(1000.0 * (ev.size - 1) / (ev[-1] - ev[0]) if ev.size >= 2 else 0.0)
+            t += duration
+        out[branch] = np.asarray(rates if branch == "up" else rates[::-1])
+    return out
+
+
+@pytest.mark.slow
+def test_fi_hh_type_ii_bistable_against_dop853(tmp_path):
+    """Classic HH, 4 to 12 uA/cm2 by 0.5, 300 ms each: going up it stays at rest up to 9.5
+    and fires from 10 at ~68 Hz (Hopf, type II); coming down it keeps firing to 6.5 (the
+    stable limit cycle coexists with rest from ~6.3 uA/cm2 on). The same protocol with DOP853
+    gives the same branches; rates agree within 0.5 Hz: spike times on the 0.01 ms grid
+    change a rate measured over ~200 ms by at most 2 x 0.01 / 200 = 1e-4 of it (0.01 Hz),
+    rk4's own error at dt 0.01 is smaller still, so 0.5 Hz only tolerates a branch that is
+    the same, never one that differs (a rate of 0 against ~55 Hz)."""
+    cfg = {"name": "hh_fi", "model": {"type": "hodgkin_huxley"},
+           "simulation": {"duration": 500.0, "dt": 0.01, "integrator": "rk4",
+                          "precision": "float64"},
+           "analysis": {"fi": {"range": [4.0, 12.0], "num": 17, "duration": 300.0,
+                               "transient": 100.0, "refine": 4}}}
+    a = spikesim.load(analyze("fi", _write(tmp_path, cfg), output=tmp_path / "fi.h5")
+                      ).analysis["fi"]
+    amps = a["amplitude"]
+    ref = _fi_reference(lambda t, y, amp: hh._rhs(t, y, lambda _: amp), hh.initial_state(),
+                        amps, 300.0, 100.0, 0.0)
+    np.testing.assert_allclose(a["rate_up"][0], ref["up"], atol=0.5)
+    np.testing.assert_allclose(a["rate_down"][0], ref["down"], atol=0.5)
+    assert a["type"][0] == 2 and a["onset_rate"][0] > 40.0
+    assert a["bistable_low"][0] == pytest.approx(6.5) and a["bistable_high"][0] == pytest.approx(9.5)
+    assert 9.5 < a["onset"][0] <= 10.0
+
+
+@pytest.mark.slow
+def test_fi_wang_buzsaki_type_i_against_dop853(tmp_path):
+    """Wang-Buzsaki (1996), 0 to 2 uA/cm2 by 0.2, 500 ms each: firing starts at an
+    arbitrarily low rate (saddle-node on invariant circle; the paper's Fig. 1: f ~ sqrt(I -
+    I_c)), so the onset rate found by 6 bisection steps is low (type I, < 20 Hz); no
+    hysteresis. Rates agree with DOP853 of the same protocol within 0.5 Hz."""
+    from spikesim.models import MODELS
+
+    from _equations import rhs
+
+    cfg = {"name": "wb_fi", "model": {"type": "wang_buzsaki"},
+           "simulation": {"duration": 500.0, "dt": 0.01, "integrator": "rk4",
+                          "precision": "float64"},
+           "analysis": {"fi": {"range": [0.0, 2.0], "num": 11, "duration": 500.0,
+                               "transient": 100.0}}}
+    a = spikesim.load(analyze("fi", _write(tmp_path, cfg), output=tmp_path / "fi.h5")
+                      ).analysis["fi"]
+    assert a["type"][0] == 1 and a["onset_rate"][0] < 20.0
+    assert math.isnan(a["bistable_low"][0])
+    model = MODELS["wang_buzsaki"]()
+    p = dict(model.defaults(None))
+    f_of = {}
+
+    def f(t, y, amp):
+        if amp not in f_of:
+            f_of[amp] = rhs("wang_buzsaki", p, amp)[0]
+        return f_of[amp](t, y)
+
+    v0 = -65.0
+    am, bm = -0.1 * (v0 + 35) / (np.exp(-0.1 * (v0 + 35)) - 1), 4 * np.exp(-(v0 + 60) / 18)
+    ah, bh = 0.07 * np.exp(-(v0 + 58) / 20), 1 / (np.exp(-0.1 * (v0 + 28)) + 1)
+    an, bn = -0.01 * (v0 + 34) / (np.exp(-0.1 * (v0 + 34)) - 1), 0.125 * np.exp(-(v0 + 44) / 80)
+    y0 = [v0, ah / (ah + bh), an / (an + bn)]
+    ref = _fi_reference(f, y0, a["amplitude"], 500.0, 100.0, p["v_th"])
+    np.testing.assert_allclose(a["rate_up"][0], ref["up"], atol=0.5)
+    np.testing.assert_allclose(a["rate_down"][0], ref["down"], atol=0.5)
