@@ -343,3 +343,70 @@ def test_dt_hh_rk4_shifts_shrink_at_order_4(tmp_path):
                       ).analysis["dt"]
     assert (a["shift"][:, 0] < 0.04 + 1e-9).all()
     assert a.attrs["sentence"].startswith("no dt coarser than 0.01 ms")
+
+
+def _preset_config(model_name, names, amplitude, onset, duration):
+    """One neuron per preset (its parameters and initial values as per-neuron lists), under a
+    step of ``amplitude`` (one per neuron or shared) from ``onset``."""
+    from spikesim.models import MODELS
+
+    m = MODELS[model_name]()
+    params = {k: [float(m.defaults(n)[k]) for n in names]
+              for k, p in m.params.items() if not p.choices}
+    init = {}
+    for n in names:
+        for k, v in (m.presets[n].init or {}).items():
+            init.setdefault(k, []).append(float(v))
+    return {"name": f"{model_name}_patterns",
+            "model": {"type": model_name, "params": params, "init": init},
+            "population": {"size": len(names)},
+            "simulation": {"duration": duration, "dt": 0.01, "integrator": "rk4",
+                           "precision": "float64"},
+            "input": {"type": "step", "amplitude": amplitude, "start": onset}}
+
+
+#: what Naud et al. (2008) call their Table 1 parameter sets, in this classification
+NAUD = {"tonic": "tonic", "adapting": "adapting", "initial_burst": "initial burst",
+        "regular_bursting": "bursting", "delayed_accelerating": "delayed accelerating",
+        "delayed_regular_bursting": "delayed bursting", "transient": "transient",
+        "irregular": "irregular"}
+#: what Izhikevich (2003, Fig. 2 and its text) says each does under a DC step: RS "fire a
+#: few spikes with short interspike period and then the period increases" (adaptation), IB
+#: "a stereotypical burst of spikes followed by repetitive single spikes", CH "stereotypical
+#: bursts of closely spaced spikes", FS "periodic trains of action potentials with extremely
+#: high frequency practically without any adaptation", LTS "high-frequency trains ... with a
+#: pronounced spike frequency adaptation", TC depolarised from rest "tonic firing". RZ is
+#: named for its subthreshold resonance, not for a DC-step pattern: not checked.
+IZHIKEVICH = {"RS": "adapting", "IB": "initial burst", "CH": "bursting", "FS": "tonic",
+              "LTS": "adapting", "TC": "tonic"}
+
+
+def test_patterns_naud_2008_presets(tmp_path):
+    """The eight AdEx parameter sets of Naud et al. (2008) Table 1, each under its Table 1
+    current stepped on at 20 ms for 500 ms, in one run, are named as the paper names them."""
+    from spikesim.models import MODELS
+
+    model = MODELS["adex"]()
+    names = list(NAUD)
+    amps = [float(model.presets[n].current) for n in names]
+    cfg = _preset_config("adex", names, amps, 20.0, 520.0)
+    a = spikesim.load(analyze("patterns", _write(tmp_path, cfg), output=tmp_path / "p.h5")
+                      ).analysis["patterns"]
+    got = [x.decode() for x in a["label"]]
+    assert got == [NAUD[n] for n in names]
+
+
+def test_patterns_izhikevich_2003_presets_and_from_a_run_file(tmp_path, spikesim_cli):
+    """The Izhikevich (2003) presets under I = 10 from 10 ms (the paper's Fig. 2 protocol),
+    classified from the file of an ordinary `spikesim run`."""
+    names = list(IZHIKEVICH)
+    cfg = _preset_config("izhikevich", names, 10.0, 10.0, 310.0)
+    code, out, err = spikesim_cli("run", _write(tmp_path, cfg), "-o", tmp_path / "izh.h5", "-q")
+    assert code == 0, err
+    code, out, err = spikesim_cli("analyze", "patterns", tmp_path / "izh.h5")
+    assert code == 0, err
+    path = out.strip()
+    assert path.endswith("izh_patterns.h5")
+    a = spikesim.load(path).analysis["patterns"]
+    assert [x.decode() for x in a["label"]] == [IZHIKEVICH[n] for n in names]
+    assert a.attrs["start"] == 10.0

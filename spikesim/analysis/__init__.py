@@ -5,6 +5,7 @@ section 7). One module per analysis:
 * :mod:`.fi`: f-I curve up and down (hysteresis), onset rate, type I / type II;
 * :mod:`.prc`: phase-response curve;
 * :mod:`.dt`: convergence of spike counts and times in dt;
+* :mod:`.patterns`: firing patterns (tonic, adapting, bursting...) by ISI criteria;
 
 :mod:`.probe` runs the config's population under an analysis' own input, compiled once, with
 per-neuron amplitudes as arguments; :mod:`.store` writes and reads ``/analysis/<kind>/``;
@@ -14,7 +15,7 @@ per-neuron amplitudes as arguments; :mod:`.store` writes and reads ``/analysis/<
 from __future__ import annotations
 
 #: analyses by name -> module (imported on use)
-KINDS = ("rheobase", "fi", "prc", "dt")
+KINDS = ("rheobase", "fi", "prc", "dt", "patterns")
 
 
 def module(kind: str):

@@ -99,11 +99,24 @@ class Dt(StrictModel):
                                          "dt that counts as converged, ms")
 
 
+class Patterns(StrictModel):
+    """Firing-pattern classification of each neuron's spike train."""
+
+    start: Float | None = Field(None, ge=0, json_schema_extra=Quantity("ms"),
+                                description="start of the window classified, ms (default: "
+                                            "the onset of the first input that has one, "
+                                            "else 0)")
+    stop: Float | None = Field(None, gt=0, json_schema_extra=Quantity("ms"),
+                               description="end of the window, ms (default: the end of the "
+                                           "run)")
+
+
 class Analysis(StrictModel):
     rheobase: Rheobase = Field(default_factory=Rheobase)
     fi: FI = Field(default_factory=FI)
     prc: PRC = Field(default_factory=PRC)
     dt: Dt = Field(default_factory=Dt)
+    patterns: Patterns = Field(default_factory=Patterns)
 
 
 #: option classes by kind

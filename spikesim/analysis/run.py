@@ -29,7 +29,8 @@ class Outcome:
 
 def analyze(kind: str, config, overrides=(), output=None, force: bool = False,
             quiet: bool = True, log=None):
-    """Run analysis ``kind`` of ``config``; returns the path written."""
+    """Run analysis ``kind`` of ``config`` (for ``patterns`` also the HDF5 file of a past
+    run: its spikes are classified, nothing is simulated); returns the path written."""
     from ..config import load
     from ..errors import UsageError
     from ..plan import make_plan
@@ -43,18 +44,43 @@ def analyze(kind: str, config, overrides=(), output=None, force: bool = False,
 
         raise UsageError(f"unknown analysis {kind!r}.{suggest(kind, KINDS)} Analyses: "
                          f"{', '.join(KINDS)}")
-    loaded = load(config, list(overrides))
+    from_file = kind == "patterns" and str(config).endswith((".h5", ".hdf5", ".partial"))
+    if from_file:  # a past run: its embedded config, its spikes
+        from ..resume import embedded_config
+
+        data, _ = embedded_config(config)
+        data.get("output", {}).pop("path", None)
+        loaded = load(None, list(overrides), data=data)
+    else:
+        loaded = load(config, list(overrides))
     if loaded.cfg.analysis is None:
         loaded.cfg.analysis = Analysis()
     opts = getattr(loaded.cfg.analysis, kind)
     plan = make_plan(loaded)
+    if from_file and output is None:
+        from pathlib import Path
+
+        output = Path(config).with_name(Path(config).name.split(".")[0] + "_patterns.h5")
     plan.output = output_path(plan, kind, output)
     plan.output_given = output is not None
     check_output(plan, force)
     devices = select_devices(plan)
     for w in plan.warnings:
         log(f"warning: {w}")
-    res = module(kind).run(plan, opts, devices, loaded.source, log)
+    if from_file:
+        from ..results import Result
+
+        r = Result(config)
+        if r.n != plan.n or not r.spikes_recorded:
+            what = ("recorded no spikes" if not r.spikes_recorded
+                    else f"holds {r.n} neurons where its config makes {plan.n}")
+            raise UsageError(f"{config}: {what}; classify a run of spikesim that recorded "
+                             f"spikes (record.spikes: true)")
+        res = module(kind).run(plan, opts, devices, loaded.source, log,
+                               times=r.spikes.times)
+        res.spikes = (r.spikes.t, r.spikes.ids)
+    else:
+        res = module(kind).run(plan, opts, devices, loaded.source, log)
     path = write(res.plan or plan, kind, opts, res.data, res.units, res.attrs,
                  device_label(devices), res.compile_seconds, res.run_seconds, res.spikes,
                  res.n_steps)

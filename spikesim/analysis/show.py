@@ -8,6 +8,8 @@ import numpy as np
 
 #: rows of a table printed for a person (``--json`` has them all)
 MAX_ROWS = 40
+#: per-neuron config values shown in a table (the rest are in ``--json``)
+MAX_CONFIG_COLUMNS = 2
 
 
 def table(r) -> dict:
@@ -23,8 +25,9 @@ def table(r) -> dict:
             if v.ndim == 1 and v.shape[0] == n:
                 cols[name] = v
                 units[name] = a.units.get(name, "")
-        rows = [{k: v[i].item() for k, v in cols.items()} for i in range(n)]
+        rows = [{k: _plain(v[i]) for k, v in cols.items()} for i in range(n)]
         out[kind] = {"summary": a.attrs.get("summary", ""), "columns": list(cols),
+                     "config_columns": [k for k in neurons if k != "id"],
                      "units": units, "rows": rows,
                      "curves": {name: np.asarray(v).tolist() for name, v in a.data.items()
                                 if np.asarray(v).ndim != 1 or np.asarray(v).shape[0] != n}}
@@ -38,22 +41,33 @@ def render(tables: dict, console) -> None:
         console.print()
         console.print(f"[bold]analysis {kind}[/bold]: {t['summary']}", markup=True)
         tab = Table(box=None, show_header=True, header_style="bold", pad_edge=False)
-        for c in t["columns"]:
+        config_cols = t.get("config_columns", [])
+        hidden = config_cols[MAX_CONFIG_COLUMNS:]
+        columns = [c for c in t["columns"] if c not in hidden]
+        for c in columns:
             u = t["units"].get(c)
             tab.add_column(f"{c} ({u})" if u else c, justify="right")
         for row in t["rows"][:MAX_ROWS]:
-            tab.add_row(*[_cell(row[c]) for c in t["columns"]])
+            tab.add_row(*[_cell(row[c]) for c in columns])
         console.print(tab)
+        if hidden:
+            console.print(f"  (per-neuron values not shown: {', '.join(hidden)}; --json "
+                          f"has them)", markup=False)
         if len(t["rows"]) > MAX_ROWS:
             console.print(f"  ... {len(t['rows']) - MAX_ROWS} more rows (--json shows all; "
                           f"spikesim.load(path).analysis[{kind!r}] in Python)")
+
+
+def _plain(x):
+    x = x.item() if hasattr(x, "item") else x
+    return x.decode() if isinstance(x, bytes) else x
 
 
 def _cell(x) -> str:
     if isinstance(x, bool):
         return "yes" if x else "no"
     if isinstance(x, float):
-        return "NaN" if x != x else f"{x:.6g}"
+        return "NaN" if x != x else f"{x:.5g}"
     return str(x)
 
 
