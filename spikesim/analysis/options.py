@@ -76,9 +76,12 @@ class FI(_Ranged):
 class PRC(StrictModel):
     """Phase-response curve under a constant current."""
 
-    current: Current | None = Field(None, description="constant current that makes the "
-                                                      "neuron fire periodically (required)")
-    amplitude: Current | None = Field(None, description="height of the pulse (required)")
+    # the unit sits on the Field: inside ``X | None`` an Annotated unit is not seen
+    current: Float | None = Field(None, json_schema_extra=Quantity(MODEL_CURRENT),
+                                  description="constant current that makes the neuron fire "
+                                              "periodically (required)")
+    amplitude: Float | None = Field(None, json_schema_extra=Quantity(MODEL_CURRENT),
+                                    description="height of the pulse (required)")
     width: Float = Field(0.5, gt=0, json_schema_extra=Quantity("ms"),
                          description="duration of the pulse, ms")
     phases: Int = Field(20, ge=1, le=10_000,
