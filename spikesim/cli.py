@@ -122,10 +122,13 @@ def _warn_versions(recorded: dict, log):
 
 @app.command()
 def analyze(
-    kind: str = typer.Argument(..., help="rheobase | fi | prc | dt", show_default=False),
+    kind: str = typer.Argument(..., help="rheobase | fi | prc | dt | patterns",
+                               show_default=False),
     config: Path = typer.Argument(..., help="YAML config file: its population (and sweep) "
-                                            "is characterised, its `input` replaced by the "
-                                            "analysis' own", show_default=False),
+                                            "is characterised; rheobase, fi and prc replace "
+                                            "its `input` by their own, dt and patterns run "
+                                            "it as it is. patterns also takes the .h5 file "
+                                            "of a run", show_default=False),
     overrides: Optional[List[str]] = typer.Argument(None, help=OVERRIDES_HELP + "; options "
                                                     "sit under analysis.KIND, e.g. "
                                                     "analysis.rheobase.tolerance=0.01",
@@ -136,7 +139,8 @@ def analyze(
     quiet: bool = typer.Option(False, "-q", "--quiet", help="no summary on stderr"),
 ):
     """Characterise every neuron of a config: rheobase (bisection), fi (f-I curve up and
-    down, onset rate, type I/II), prc (phase-response curve), dt (spike-time convergence).
+    down, onset rate, type I/II), prc (phase-response curve), dt (spike-time convergence),
+    patterns (tonic, adapting, bursting... by ISI criteria).
     One compiled program per analysis; results under /analysis/KIND in the HDF5 file
     (`spikesim inspect` / `plot` show them). Prints the path written."""
     from .analysis.run import analyze as run_analysis
