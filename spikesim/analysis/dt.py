@@ -33,6 +33,10 @@ def run(plan, opts, devices, source, log):
     from .run import Outcome
 
     timer = Timer()
+    if any(proto.random for proto, _ in plan.inputs):
+        log("warning: a random input draws other numbers at another dt (one draw per step), "
+            "so spike times differ by more than the integration error; compare dt on a "
+            "deterministic input")
     factors = sorted(set(opts.factors), reverse=True)
     dts = np.asarray([plan.dt * f for f in factors])
     duration = plan.duration
