@@ -37,14 +37,21 @@ LIF = {
 }
 
 
-def test_rheobase_lif_closed_form(tmp_path):
+def test_rheobase_lif_closed_form(tmp_path, monkeypatch):
     """Per neuron (tau_m, R_m): (v_th - v_rest) / (R_m (1 - exp(-D/tau_m))). exp_euler is exact
     for the LIF under a constant input, and the step's last grid point is t = D, where v takes
     its largest value, so the grid's rheobase is the closed form itself: the result (an
     amplitude that fired) lies in [closed form, closed form + tolerance] (1e-12: float64
     round-off). Neuron 4 (R_m = 0.1) needs 150 nA: NaN; neuron 5 starts above threshold: it
     fires at the bottom of the range, flagged."""
+    from spikesim.engine import Engine
+
+    compiled = []
+    original = Engine.compile
+    monkeypatch.setattr(Engine, "compile",
+                        lambda self, carry: compiled.append(1) or original(self, carry))
     path = analyze("rheobase", _write(tmp_path, LIF), output=tmp_path / "rb.h5")
+    assert len(compiled) == 1  # one compiled program for the whole bisection
     a = spikesim.load(path).analysis["rheobase"]
     tau = np.array(LIF["model"]["params"]["tau_m"])
     R = np.array(LIF["model"]["params"]["R_m"])
@@ -75,7 +82,8 @@ def test_analysis_file_layout_inspect_plot(tmp_path, spikesim_cli):
         assert "neurons/lif/model.params.tau_m" in f
         assert yaml.safe_load(f.attrs["config"])["analysis"]["rheobase"]["tolerance"] == 0.01
     code, out, _ = spikesim_cli("inspect", tmp_path / "rb.h5")
-    assert code == 0 and "analysis rheobase" in out and "rheobase" in out.split("analysis rheobase")[1]
+    assert code == 0 and "analysis rheobase" in out
+    assert "rheobase" in out.split("analysis rheobase")[1]
     code, out, _ = spikesim_cli("plot", tmp_path / "rb.h5")
     assert code == 0 and (tmp_path / "rb.png").stat().st_size > 10_000
     # an existing file is not replaced without --force
@@ -277,7 +285,8 @@ def test_fi_hh_type_ii_bistable_against_dop853(tmp_path):
     np.testing.assert_allclose(a["rate_up"][0], ref["up"], atol=0.5)
     np.testing.assert_allclose(a["rate_down"][0], ref["down"], atol=0.5)
     assert a["type"][0] == 2 and a["onset_rate"][0] > 40.0
-    assert a["bistable_low"][0] == pytest.approx(6.5) and a["bistable_high"][0] == pytest.approx(9.5)
+    assert a["bistable_low"][0] == pytest.approx(6.5)
+    assert a["bistable_high"][0] == pytest.approx(9.5)
     assert 9.5 < a["onset"][0] <= 10.0
 
 

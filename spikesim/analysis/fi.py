@@ -106,7 +106,6 @@ def run(plan, opts, devices, source, log):
                   f"{bi_high[any_bi][0]:g} {unit})" if any_bi.any() else ""))
     t = np.concatenate(ts)
     i = np.concatenate(ids)
-    out_plan = plan
     return Outcome(
         data={"amplitude": amps, "rate_up": rates[0].T, "rate_down": rates[1].T,
               "onset": onset, "onset_rate": onset_rate, "type": kind,
@@ -118,7 +117,7 @@ def run(plan, opts, devices, source, log):
                "type1_max_rate": opts.type1_max_rate, "calls": probe.calls,
                "type_codes": "0: no repetitive firing, 1: type I, 2: type II"},
         compile_seconds=probe.compile_seconds, run_seconds=timer() - probe.compile_seconds,
-        spikes=(t, i), n_steps=total, plan=out_plan)
+        spikes=(t, i), n_steps=total)
 
 
 def draw(fig, a, r):

@@ -5,7 +5,7 @@ path and the devices pass their checks."""
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from . import KINDS, module
 
@@ -24,7 +24,6 @@ class Outcome:
     spikes: tuple | None = None
     n_steps: int | None = None
     plan: object = None
-    extra: dict = field(default_factory=dict)
 
 
 def analyze(kind: str, config, overrides=(), output=None, force: bool = False,
