@@ -6,10 +6,11 @@ each copy's spike times; in the second, from the same initial state, copy j rece
 pulse (``amplitude``, ``width``) at phase phi_j = j / phases of the cycle that starts at
 spike number k = ``cycles`` (counting from 0) of its own warm-up: the onset t_k + phi_j T0
 is rounded up to a step boundary (so the pulse covers whole steps and starts after spike
-k); the phase actually applied is stored. From that second run alone: T0 = t_k - t_(k-1), the unperturbed period just before;
-T1 = t_(k+1) - t_k, the perturbed one; PRC(phi) = (T0 - T1(phi)) / T0 (positive: the pulse
-advances the next spike). A neuron that does not fire ``cycles + 1`` spikes within the
-warm-up search (``cycles`` x 100 x its first ISI, at most 60 s) gets NaN.
+k); the phase actually applied is stored. From that second run alone: T0 = t_k - t_(k-1),
+the unperturbed period just before; T1 = t_(k+1) - t_k, the perturbed one; PRC(phi) =
+(T0 - T1(phi)) / T0 (positive: the pulse advances the next spike). The warm-up is simulated
+200 ms at a time until every copy has fired ``cycles + 1`` spikes (or the fastest 100 times
+that many, or 60 s have passed); a neuron that has not gets NaN.
 """
 
 from __future__ import annotations
