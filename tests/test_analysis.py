@@ -118,6 +118,36 @@ def test_prc_needs_current(tmp_path, spikesim_cli):
     assert not (tmp_path / "p.h5").exists()
 
 
+def test_fi_lif_closed_form_and_type_i(tmp_path):
+    """LIF (t_ref 0) with precise spike times: the rate at I is 1000 / (tau_m ln(R I / (R I -
+    15 mV))) Hz exactly, on the way up and down alike (no hysteresis: one attractor). The
+    onset of firing is R I = 15 mV (I = 1.5 nA for R_m = 10); 10 bisection steps put the onset
+    within 0.5 / 2^10 nA above it, where the closed form gives ~12 Hz: type I (the LIF's rate
+    starts from 0, logarithmically)."""
+    cfg = {"name": "lif_fi",
+           "model": {"type": "lif", "params": {"tau_m": [10.0, 20.0], "R_m": 10.0, "t_ref": 0.0}},
+           "population": {"size": 2},
+           "simulation": {"duration": 10.0, "dt": 0.05, "integrator": "exp_euler",
+                          "precision": "float64", "spike_timing": "precise"},
+           "analysis": {"fi": {"range": [1.0, 3.0], "num": 5, "duration": 300.0,
+                               "transient": 50.0, "refine": 10}}}
+    a = spikesim.load(analyze("fi", _write(tmp_path, cfg), output=tmp_path / "fi.h5")
+                      ).analysis["fi"]
+    amps = a["amplitude"]
+    for i, tau in enumerate((10.0, 20.0)):
+        RI = 10.0 * amps
+        with np.errstate(divide="ignore", invalid="ignore"):
+            closed = np.where(RI > 15.0, 1000.0 / (tau * np.log(RI / (RI - 15.0))), 0.0)
+        np.testing.assert_allclose(a["rate_up"][i], closed, rtol=1e-9)
+        np.testing.assert_allclose(a["rate_down"][i], closed, rtol=1e-9)
+        # 2 spikes must fit in the 250 ms window: at the onset found the second one falls
+        # just inside it, a few 1e-3 nA above 1.5 nA (tau_m 20: 1.5 + 2 x 0.5 / 2^10)
+        assert 1.5 < a["onset"][i] <= 1.5 + 0.01
+        onset_rate = 1000.0 / (tau * np.log(10 * a["onset"][i] / (10 * a["onset"][i] - 15)))
+        assert a["onset_rate"][i] == pytest.approx(onset_rate, rel=1e-9)
+    assert (a["type"] == 1).all() and np.isnan(a["bistable_low"]).all()
+
+
 def _lif_T1(s, w, I, A, tau, R, v_rest, v_th, v_reset):
     """Closed-form time from a spike (v = v_reset) to the next one, under I with a pulse A on
     [s, s + w): v relaxes exponentially to v_rest + R I (or + R (I + A) during the pulse)."""

@@ -12,7 +12,9 @@ repetitive firing).
 Onset: between the last silent and the first repetitive amplitude of the ascending branch,
 ``refine`` bisection steps, each a run of ``duration`` ms from the state the ascending branch
 had at the silent amplitude, locate the onset of repetitive firing; the onset rate is the rate
-at the lowest repetitive amplitude found. Type I (Hodgkin 1948, class 1: firing starts at an
+at the lowest repetitive amplitude found. Two spikes must fit in the window, so the lowest
+rate that can be seen is about 1000 / (duration - transient) Hz (4 Hz by default), and a
+type I neuron's onset is found where its rate is near that, a little above its bifurcation. Type I (Hodgkin 1948, class 1: firing starts at an
 arbitrarily low rate, e.g. through a saddle-node on invariant circle as in Wang-Buzsaki) when
 the onset rate is below ``type1_max_rate``, else type II (firing starts at a finite rate, e.g.
 through a Hopf bifurcation as in HH). ``type`` is 1 or 2, 0 where the neuron never fires
