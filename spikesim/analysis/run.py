@@ -9,6 +9,9 @@ from dataclasses import dataclass
 
 from . import KINDS, module
 
+#: analyses whose stimulus replaces the config's ``input`` (dt and patterns run it as it is)
+REPLACE_INPUT = ("rheobase", "fi", "prc")
+
 
 @dataclass
 class Outcome:
@@ -66,6 +69,12 @@ def analyze(kind: str, config, overrides=(), output=None, force: bool = False,
     devices = select_devices(plan)
     for w in plan.warnings:
         log(f"warning: {w}")
+    if kind in REPLACE_INPUT:
+        moot = [k for k in plan.varying if k.startswith("input")]
+        if moot:
+            log(f"warning: {kind} replaces the config's input by its own stimulus, so "
+                f"{', '.join(moot)} (per neuron or swept) changes nothing: neurons that "
+                f"differ only there get the same result")
     if from_file:
         from ..results import Result
 
