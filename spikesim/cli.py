@@ -121,6 +121,36 @@ def _warn_versions(recorded: dict, log):
 
 
 @app.command()
+def analyze(
+    kind: str = typer.Argument(..., help="rheobase | fi | prc | dt | patterns",
+                               show_default=False),
+    config: Path = typer.Argument(..., help="YAML config file: its population (and sweep) "
+                                            "is characterised; rheobase, fi and prc replace "
+                                            "its `input` by their own, dt and patterns run "
+                                            "it as it is. patterns also takes the .h5 file "
+                                            "of a run", show_default=False),
+    overrides: Optional[List[str]] = typer.Argument(None, help=OVERRIDES_HELP + "; options "
+                                                    "sit under analysis.KIND, e.g. "
+                                                    "analysis.rheobase.tolerance=0.01",
+                                                    show_default=False),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", help="output HDF5 path "
+                                          "(default: output.path of the config with _KIND)"),
+    force: bool = typer.Option(False, "--force", help="replace an existing output file"),
+    quiet: bool = typer.Option(False, "-q", "--quiet", help="no summary on stderr"),
+):
+    """Characterise every neuron of a config: rheobase (bisection), fi (f-I curve up and
+    down, onset rate, type I/II), prc (phase-response curve), dt (spike-time convergence),
+    patterns (tonic, adapting, bursting... by ISI criteria).
+    One compiled program per analysis; results under /analysis/KIND in the HDF5 file
+    (`spikesim inspect` / `plot` show them). Prints the path written."""
+    from .analysis.run import analyze as run_analysis
+
+    log = (lambda m: None) if quiet else (lambda m: err.print(m, markup=False))
+    print(run_analysis(kind, config, overrides or [], output, force=force, quiet=quiet,
+                       log=log))
+
+
+@app.command()
 def validate(
     config: Path = typer.Argument(..., help="YAML config file", show_default=False),
     overrides: Optional[List[str]] = typer.Argument(None, help=OVERRIDES_HELP, show_default=False),

@@ -137,6 +137,10 @@ def inspect(path) -> dict:
             rows.append(row)
         info["sweep"] = {"mode": (r.config.get("sweep") or {}).get("mode", "grid"),
                          "axes": list(combos), "rows": rows}
+    if r.analysis:
+        from .analysis.show import table
+
+        info["analysis"] = table(r)
     return info
 
 
@@ -240,3 +244,7 @@ def render(info: dict, console) -> None:
                       _fmt(row["active_fraction"], "{:.0%}"), _fmt(row["isi_cv"]),
                       _fmt(row["first_spike_ms"], "{:.4g}"))
         console.print(t)
+    if info.get("analysis"):
+        from .analysis.show import render as render_analysis
+
+        render_analysis(info["analysis"], console)

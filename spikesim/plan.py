@@ -221,6 +221,8 @@ def make_plan(loaded: LoadedConfig, output: str | Path | None = None) -> Plan:
                         start_step, stop_step)
 
     resolved_cfg = cfg.model_dump(mode="json", exclude_none=False)
+    if resolved_cfg.get("analysis") is None:  # a config without analyses reads as before
+        resolved_cfg.pop("analysis", None)
     resolved_cfg["simulation"]["integrator"] = sim.integrator or model.default_integrator
     out_path = Path(output) if output is not None else Path(_template(
         cfg.output.path, raw, cfg.name,

@@ -168,6 +168,15 @@ def plot(path, output=None, var: str | None = None, neurons=None, t0: float | No
     out = Path(output) if output is not None else default_output(r.path)
     if out.suffix.lower() != ".png":
         raise UsageError(f"plot output {out} should end in .png")
+    if r.analysis:  # a file of `spikesim analyze`: its own figure
+        from .analysis.show import figure
+
+        try:
+            figure(r, out, DPI, FIGSIZE)
+        except OSError as e:
+            raise UsageError(f"cannot write {out}: {e.strerror or e}. Choose another path "
+                             f"with -o") from None
+        return out
     t0 = 0.0 if t0 is None else float(t0)
     if t1 is None and r.t_end <= t0 and not r.complete:
         t1 = t0 + r.dt  # a run that failed on its first chunk: an empty figure that says so

@@ -64,6 +64,14 @@ def key_units(raw: dict) -> dict[tuple, tuple[str, str | None]]:
     for name, s in model.states.items():
         if s.integrated:  # bookkeeping state (a refractory counter) is not configurable
             out[("model", "init", name)] = (s.unit, model.name)
+    analysis = raw.get("analysis")
+    if isinstance(analysis, dict):
+        from .analysis.options import SECTIONS
+
+        for kind, cls in SECTIONS.items():
+            for name, unit in _section_units(cls).items():
+                out[("analysis", kind, name)] = (resolve(unit, model.current_unit),
+                                                  model.name if MODEL_CURRENT in unit else None)
     inputs = raw.get("input")
     single = isinstance(inputs, dict)
     for i, proto in enumerate([inputs] if single else inputs if isinstance(inputs, list) else []):

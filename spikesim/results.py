@@ -274,6 +274,15 @@ class Result:
         return to_neo(self)
 
     @cached_property
+    def analysis(self) -> dict:
+        """The analyses the file holds (``spikesim analyze``): kind -> :class:`Analysis`,
+        whose ``[name]`` is a per-neuron array (``.units[name]``, ``.attrs``); empty for a
+        plain run."""
+        from .analysis.store import read
+
+        return read(self.path)
+
+    @cached_property
     def final_state(self) -> dict[str, np.ndarray]:
         """Final value of every state variable (empty for a partial file)."""
         with self._open() as f:

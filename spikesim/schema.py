@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import BeforeValidator, Field, WithJsonSchema
 
 from .fields import Bool, Float, Int, PerNeuron, StrictModel, integer
+from .analysis.options import Analysis
 from .inputs import PROTOCOLS
 from .models import MODELS
 from .units import Quantity, widen
@@ -188,5 +189,8 @@ def config_class():
         record: RecordSection = Field(default_factory=RecordSection)
         output: OutputSection = Field(default_factory=OutputSection)
         sweep: SweepSection | None = None
+        analysis: Analysis | None = Field(
+            None, description="options of `spikesim analyze KIND` (rheobase, fi, prc, dt), "
+                              "each with defaults; `spikesim run` ignores them")
 
     return Config

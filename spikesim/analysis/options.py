@@ -1,0 +1,126 @@
+"""The ``analysis.<kind>`` sections of a config (SPEC section 7): each option documented once,
+on its field, with its unit; ``spikesim schema`` shows them. A current is in the model's
+current unit (``<model current unit>``), converted at load like every other key."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field, model_validator
+
+from ..fields import Float, Int, StrictModel
+from ..units import MODEL_CURRENT, Quantity
+
+#: ``range`` when the config gives none, by the model's current unit: wide enough for the
+#: models of spikesim at their defaults (HH rheobase ~2-7 uA/cm2, LIF ~1.5 nA, AdEx ~100s pA)
+DEFAULT_RANGES = {"uA/cm2": (0.0, 20.0), "nA": (0.0, 5.0), "pA": (0.0, 1000.0),
+                  "mV/ms": (0.0, 50.0)}
+
+Current = Annotated[Float, Field(json_schema_extra=Quantity(MODEL_CURRENT))]
+
+
+def default_range(current_unit: str) -> tuple[float, float]:
+    return DEFAULT_RANGES.get(current_unit, (0.0, 20.0))
+
+
+class _Ranged(StrictModel):
+    range: list[Current] | None = Field(
+        None, min_length=2, max_length=2, json_schema_extra=Quantity(MODEL_CURRENT),
+        description="[low, high] amplitudes, in the model's current unit (default by unit: "
+                    + ", ".join(f"{u}: {list(r)}" for u, r in DEFAULT_RANGES.items()) + ")")
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        if self.range is not None and not self.range[0] < self.range[1]:
+            raise ValueError(f"range: expected [low, high] with low < high, got {self.range}")
+        return self
+
+
+class Rheobase(_Ranged):
+    """Smallest step amplitude that elicits a spike, by bisection."""
+
+    start: Float = Field(0.0, ge=0, json_schema_extra=Quantity("ms"),
+                         description="onset of the step, ms")
+    duration: Float = Field(500.0, gt=0, json_schema_extra=Quantity("ms"),
+                            description="duration of the step, ms; a spike counts from the "
+                                        "onset to the end of the step")
+    tolerance: Float | None = Field(
+        None, gt=0, json_schema_extra=Quantity(MODEL_CURRENT),
+        description="width of the final bracket, in the model's current unit (default: "
+                    "range width / 1000)")
+
+
+class FI(_Ranged):
+    """Rate against amplitude, ascending then descending, state carried throughout."""
+
+    num: Int = Field(21, ge=2, le=10_000, description="amplitudes in range (each branch)")
+    duration: Float = Field(500.0, gt=0, json_schema_extra=Quantity("ms"),
+                            description="time at each amplitude, ms")
+    transient: Float = Field(100.0, ge=0, json_schema_extra=Quantity("ms"),
+                             description="start of each amplitude's time left out of its "
+                                         "rate, ms (< duration)")
+    refine: Int = Field(6, ge=0, le=30,
+                        description="bisection steps that locate the onset of repetitive "
+                                    "firing between two amplitudes of the ascending branch")
+    type1_max_rate: Float = Field(20.0, gt=0, json_schema_extra=Quantity("Hz"),
+                                  description="onset rate below which a neuron is type I, Hz")
+
+    @model_validator(mode="after")
+    def _window(self):
+        if self.transient >= self.duration:
+            raise ValueError(f"transient {self.transient} ms must be shorter than duration "
+                             f"{self.duration} ms: the rate is counted after it")
+        return self
+
+
+class PRC(StrictModel):
+    """Phase-response curve under a constant current."""
+
+    # the unit sits on the Field: inside ``X | None`` an Annotated unit is not seen
+    current: Float | None = Field(None, json_schema_extra=Quantity(MODEL_CURRENT),
+                                  description="constant current that makes the neuron fire "
+                                              "periodically (required)")
+    amplitude: Float | None = Field(None, json_schema_extra=Quantity(MODEL_CURRENT),
+                                    description="height of the pulse (required)")
+    width: Float = Field(0.5, gt=0, json_schema_extra=Quantity("ms"),
+                         description="duration of the pulse, ms")
+    phases: Int = Field(20, ge=1, le=10_000,
+                        description="phases j / phases, j = 0 .. phases-1, one copy of each "
+                                    "neuron per phase")
+    cycles: Int = Field(10, ge=2, le=10_000,
+                        description="periods of warm-up before the perturbed cycle")
+
+
+class Dt(StrictModel):
+    """dt convergence: the config at dt x factors."""
+
+    factors: list[Annotated[Float, Field(gt=0, le=1)]] = Field(
+        [1.0, 0.5, 0.25], min_length=2, description="multiples of simulation.dt (each <= 1); "
+                                                    "the smallest is the reference")
+    tolerance: Float = Field(0.05, gt=0, json_schema_extra=Quantity("ms"),
+                             description="largest change of a spike time against the finest "
+                                         "dt that counts as converged, ms")
+
+
+class Patterns(StrictModel):
+    """Firing-pattern classification of each neuron's spike train."""
+
+    start: Float | None = Field(None, ge=0, json_schema_extra=Quantity("ms"),
+                                description="start of the window classified, ms (default: "
+                                            "the onset of the first input that has one, "
+                                            "else 0)")
+    stop: Float | None = Field(None, gt=0, json_schema_extra=Quantity("ms"),
+                               description="end of the window, ms (default: the end of the "
+                                           "run)")
+
+
+class Analysis(StrictModel):
+    rheobase: Rheobase = Field(default_factory=Rheobase)
+    fi: FI = Field(default_factory=FI)
+    prc: PRC = Field(default_factory=PRC)
+    dt: Dt = Field(default_factory=Dt)
+    patterns: Patterns = Field(default_factory=Patterns)
+
+
+#: option classes by kind
+SECTIONS = {name: info.annotation for name, info in Analysis.model_fields.items()}

@@ -1,0 +1,97 @@
+"""``spikesim analyze KIND CONFIG``: load and check the config, run the analysis on every
+neuron of it, write the file. Nothing is compiled or written before the config, the output
+path and the devices pass their checks."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+
+from . import KINDS, module
+
+#: analyses whose stimulus replaces the config's ``input`` (dt and patterns run it as it is)
+REPLACE_INPUT = ("rheobase", "fi", "prc")
+
+
+@dataclass
+class Outcome:
+    """What an analysis returns: per-neuron ``data`` (name -> array) with ``units``, group
+    ``attrs`` (``summary``: one sentence for a person), and optionally the spikes of its main
+    run (t ms, ids) over ``n_steps`` steps, with the plan they belong to."""
+
+    data: dict
+    units: dict
+    attrs: dict
+    compile_seconds: float
+    run_seconds: float
+    spikes: tuple | None = None
+    n_steps: int | None = None
+    plan: object = None
+
+
+def analyze(kind: str, config, overrides=(), output=None, force: bool = False,
+            quiet: bool = True, log=None):
+    """Run analysis ``kind`` of ``config`` (for ``patterns`` also the HDF5 file of a past
+    run: its spikes are classified, nothing is simulated); returns the path written."""
+    from ..config import load
+    from ..errors import UsageError
+    from ..plan import make_plan
+    from ..preflight import check_output, device_label, select_devices
+    from .options import Analysis
+    from .store import output_path, write
+
+    log = log or (lambda m: print(m, file=sys.stderr))
+    if kind not in KINDS:
+        from ..keys import suggest
+
+        raise UsageError(f"unknown analysis {kind!r}.{suggest(kind, KINDS)} Analyses: "
+                         f"{', '.join(KINDS)}")
+    from_file = kind == "patterns" and str(config).endswith((".h5", ".hdf5", ".partial"))
+    if from_file:  # a past run: its embedded config, its spikes
+        from ..resume import embedded_config
+
+        data, _ = embedded_config(config)
+        data.get("output", {}).pop("path", None)
+        loaded = load(None, list(overrides), data=data)
+    else:
+        loaded = load(config, list(overrides))
+    if loaded.cfg.analysis is None:
+        loaded.cfg.analysis = Analysis()
+    opts = getattr(loaded.cfg.analysis, kind)
+    plan = make_plan(loaded)
+    if from_file and output is None:
+        from pathlib import Path
+
+        output = Path(config).with_name(Path(config).name.split(".")[0] + "_patterns.h5")
+    plan.output = output_path(plan, kind, output)
+    plan.output_given = output is not None
+    check_output(plan, force)
+    devices = select_devices(plan)
+    for w in plan.warnings:
+        log(f"warning: {w}")
+    if kind in REPLACE_INPUT:
+        moot = [k for k in plan.varying if k.startswith("input")]
+        if moot:
+            log(f"warning: {kind} replaces the config's input by its own stimulus, so "
+                f"{', '.join(moot)} (per neuron or swept) changes nothing: neurons that "
+                f"differ only there get the same result")
+    if from_file:
+        from ..results import Result
+
+        r = Result(config)
+        if r.n != plan.n or not r.spikes_recorded:
+            what = ("recorded no spikes" if not r.spikes_recorded
+                    else f"holds {r.n} neurons where its config makes {plan.n}")
+            raise UsageError(f"{config}: {what}; classify a run of spikesim that recorded "
+                             f"spikes (record.spikes: true)")
+        res = module(kind).run(plan, opts, devices, loaded.source, log,
+                               times=r.spikes.times)
+        res.spikes = (r.spikes.t, r.spikes.ids)
+    else:
+        res = module(kind).run(plan, opts, devices, loaded.source, log)
+    path = write(res.plan or plan, kind, opts, res.data, res.units, res.attrs,
+                 device_label(devices), res.compile_seconds, res.run_seconds, res.spikes,
+                 res.n_steps)
+    if not quiet and res.attrs.get("summary"):
+        log(res.attrs["summary"])
+    return path

@@ -1,0 +1,101 @@
+"""What ``spikesim inspect`` and ``spikesim plot`` show of an analysis file: a table with
+one row per neuron (its per-neuron config values, then the analysis' per-neuron results),
+and the analysis' own figure (drawn by ``draw`` in the analysis' module)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: rows of a table printed for a person (``--json`` has them all)
+MAX_ROWS = 40
+#: per-neuron config values shown in a table (the rest are in ``--json``)
+MAX_CONFIG_COLUMNS = 2
+
+
+def table(r) -> dict:
+    """kind -> {summary, columns, units, rows} for every analysis in the result."""
+    out = {}
+    n = r.n
+    neurons = {k: v for k, v in r.neurons.items() if k not in ("combination",)}
+    for kind, a in r.analysis.items():
+        cols = {k: v for k, v in neurons.items()}
+        units = {}
+        for name, v in a.data.items():
+            v = np.asarray(v)
+            if v.ndim == 1 and v.shape[0] == n:
+                cols[name] = v
+                units[name] = a.units.get(name, "")
+        rows = [{k: _plain(v[i]) for k, v in cols.items()} for i in range(n)]
+        out[kind] = {"summary": a.attrs.get("summary", ""), "columns": list(cols),
+                     "config_columns": [k for k in neurons if k != "id"],
+                     "units": units, "rows": rows,
+                     "curves": {name: np.asarray(v).tolist() for name, v in a.data.items()
+                                if np.asarray(v).ndim != 1 or np.asarray(v).shape[0] != n}}
+    return out
+
+
+def render(tables: dict, console) -> None:
+    from rich.table import Table
+
+    for kind, t in tables.items():
+        console.print()
+        console.print(f"[bold]analysis {kind}[/bold]: {t['summary']}", markup=True)
+        tab = Table(box=None, show_header=True, header_style="bold", pad_edge=False)
+        config_cols = t.get("config_columns", [])
+        hidden = config_cols[MAX_CONFIG_COLUMNS:]
+        columns = [c for c in t["columns"] if c not in hidden]
+        for c in columns:
+            u = t["units"].get(c)
+            tab.add_column(f"{c} ({u})" if u else c, justify="right")
+        for row in t["rows"][:MAX_ROWS]:
+            tab.add_row(*[_cell(row[c]) for c in columns])
+        console.print(tab)
+        if hidden:
+            console.print(f"  (per-neuron values not shown: {', '.join(hidden)}; --json "
+                          f"has them)", markup=False)
+        if len(t["rows"]) > MAX_ROWS:
+            console.print(f"  ... {len(t['rows']) - MAX_ROWS} more rows (--json shows all; "
+                          f"spikesim.load(path).analysis[{kind!r}] in Python)")
+
+
+def _plain(x):
+    x = x.item() if hasattr(x, "item") else x
+    return x.decode() if isinstance(x, bytes) else x
+
+
+def _cell(x) -> str:
+    if isinstance(x, bool):
+        return "yes" if x else "no"
+    if isinstance(x, float):
+        return "NaN" if x != x else f"{x:.5g}"
+    return str(x)
+
+
+def figure(r, out, dpi: int, figsize) -> None:
+    """Write the figure of the (first) analysis in ``r`` to ``out``."""
+    import matplotlib.pyplot as plt
+
+    from . import module
+
+    kind, a = next(iter(r.analysis.items()))
+    fig = plt.figure(figsize=figsize, dpi=dpi)
+    try:
+        module(kind).draw(fig, a, r)
+        fig.suptitle(f"{r.name}: {kind} of {r.n:,} neuron{'s' * (r.n > 1)} ({r.model})",
+                     fontsize=13, x=0.08, ha="left", y=0.985)
+        fig.text(0.08, 0.945, a.attrs.get("summary", ""), fontsize=9, color="0.3",
+                 ha="left", va="top", wrap=True)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(out, dpi=dpi)
+    finally:
+        plt.close(fig)
+
+
+def against(r):
+    """The per-neuron value to put on an x axis: the first sweep axis or varying key, as
+    (label, values), or None."""
+    keys = [k for k in r.neurons if k not in ("id", "combination")]
+    if not keys:
+        return None
+    k = keys[0]
+    return k, np.asarray(r.neurons[k], float)

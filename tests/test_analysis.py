@@ -1,0 +1,451 @@
+"""``spikesim analyze`` (SPEC section 7) against closed forms and independent references:
+rheobase of the LIF (closed form), of classic HH (scipy DOP853 bisection); the f-I curve of
+Wang-Buzsaki (type I) and of classic HH (type II, bistable; DOP853, same protocol); the PRC
+of the LIF (closed form) and of classic HH (DOP853, same pulses)."""
+
+import math
+
+import h5py
+import numpy as np
+import pytest
+import yaml
+from scipy.integrate import solve_ivp
+
+import spikesim
+from spikesim.analysis.run import analyze
+
+import hh_reference as hh
+
+
+def _write(tmp_path, cfg, name="cfg"):
+    p = tmp_path / f"{name}.yaml"
+    p.write_text(yaml.safe_dump(cfg, sort_keys=False))
+    return p
+
+
+LIF = {
+    "name": "lif_rb",
+    "model": {"type": "lif", "params": {"tau_m": [5.0, 10.0, 15.0, 20.0, 10.0, 10.0],
+                                        "R_m": [8.0, 10.0, 12.0, 9.0, 0.1, 10.0],
+                                        "t_ref": 0.0},
+              "init": {"v": [-65.0, -65.0, -65.0, -65.0, -65.0, -45.0]}},
+    "population": {"size": 6},
+    "simulation": {"duration": 100.0, "dt": 0.01, "integrator": "exp_euler",
+                   "precision": "float64"},
+    "input": {"type": "step", "amplitude": 1.0},
+    "analysis": {"rheobase": {"duration": 20.0, "range": [0.0, 5.0], "tolerance": 1e-4}},
+}
+
+
+def test_rheobase_lif_closed_form(tmp_path, monkeypatch):
+    """Per neuron (tau_m, R_m): (v_th - v_rest) / (R_m (1 - exp(-D/tau_m))). exp_euler is exact
+    for the LIF under a constant input, and the step's last grid point is t = D, where v takes
+    its largest value, so the grid's rheobase is the closed form itself: the result (an
+    amplitude that fired) lies in [closed form, closed form + tolerance] (1e-12: float64
+    round-off). Neuron 4 (R_m = 0.1) needs 150 nA: NaN; neuron 5 starts above threshold: it
+    fires at the bottom of the range, flagged."""
+    from spikesim.engine import Engine
+
+    compiled = []
+    original = Engine.compile
+    monkeypatch.setattr(Engine, "compile",
+                        lambda self, carry: compiled.append(1) or original(self, carry))
+    path = analyze("rheobase", _write(tmp_path, LIF), output=tmp_path / "rb.h5")
+    assert len(compiled) == 1  # one compiled program for the whole bisection
+    a = spikesim.load(path).analysis["rheobase"]
+    tau = np.array(LIF["model"]["params"]["tau_m"])
+    R = np.array(LIF["model"]["params"]["R_m"])
+    closed = 15.0 / (R * (1 - np.exp(-20.0 / tau)))
+    rb = a["rheobase"]
+    assert np.all(rb[:4] >= closed[:4] - 1e-12)
+    assert np.all(rb[:4] <= closed[:4] + 1e-4 + 1e-12)
+    assert np.all(a["lower"][:4] < closed[:4] + 1e-12)
+    assert math.isnan(rb[4]) and not a["low_fires"][4]
+    assert a["low_fires"][5] and rb[5] == 0.0
+    assert a.units["rheobase"] == "nA"
+    # the bisection is a fixed number of calls of one compiled program
+    assert a.attrs["calls"] == math.ceil(math.log2(5.0 / 1e-4)) + 2
+
+
+def test_analysis_file_layout_inspect_plot(tmp_path, spikesim_cli):
+    """The file holds the section 3 layout plus /analysis/rheobase (units, one row per neuron);
+    inspect prints the table, plot writes a PNG, load() returns the arrays."""
+    cfg = _write(tmp_path, LIF)
+    code, out, err = spikesim_cli("analyze", "rheobase", cfg, "analysis.rheobase.tolerance=0.01",
+                                  "-o", tmp_path / "rb.h5")
+    assert code == 0, err
+    assert out.strip() == str(tmp_path / "rb.h5")
+    with h5py.File(tmp_path / "rb.h5") as f:
+        assert f.attrs["status"] == "complete" and f.attrs["analysis"] == "rheobase"
+        d = f["analysis/rheobase/rheobase"]
+        assert d.shape == (6,) and d.attrs["units"] == "nA"
+        assert "neurons/lif/model.params.tau_m" in f
+        assert yaml.safe_load(f.attrs["config"])["analysis"]["rheobase"]["tolerance"] == 0.01
+    code, out, _ = spikesim_cli("inspect", tmp_path / "rb.h5")
+    assert code == 0 and "analysis rheobase" in out
+    assert "rheobase" in out.split("analysis rheobase")[1]
+    code, out, _ = spikesim_cli("plot", tmp_path / "rb.h5")
+    assert code == 0 and (tmp_path / "rb.png").stat().st_size > 10_000
+    # an existing file is not replaced without --force
+    code, _, err = spikesim_cli("analyze", "rheobase", cfg, "-o", tmp_path / "rb.h5")
+    assert code == 2 and "exists" in err
+
+
+@pytest.mark.parametrize("override, expect", [
+    ("analysis.rheobase.tolerence=0.1", "unknown key 'tolerence'"),
+    ("analysis.rheobase.range=[5, 1]", "low < high"),
+    ("analysis.rheobase.duration=20 mV", "analysis.rheobase.duration"),
+    ("analysis.rheobase.range=[0, 2 mS]", "analysis.rheobase.range"),
+    ("analysis.fi.transient=900", "shorter than duration"),
+])
+def test_bad_options_are_config_errors(tmp_path, spikesim_cli, override, expect):
+    cfg = _write(tmp_path, LIF)
+    kind = override.split(".")[1]
+    code, out, err = spikesim_cli("analyze", kind, cfg, override, "-o", tmp_path / "x.h5")
+    assert code == 2 and expect in err and "Traceback" not in err
+    assert not (tmp_path / "x.h5").exists()
+
+
+def test_option_in_file_names_its_line(tmp_path, spikesim_cli):
+    cfg = {**LIF, "analysis": {"rheobase": {"tolerance": -1.0}}}
+    code, _, err = spikesim_cli("analyze", "rheobase", _write(tmp_path, cfg))
+    assert code == 2 and "cfg.yaml:" in err and "analysis.rheobase.tolerance" in err
+
+
+def test_prc_needs_current(tmp_path, spikesim_cli):
+    code, _, err = spikesim_cli("analyze", "prc", _write(tmp_path, LIF), "-o", tmp_path / "p.h5")
+    assert code == 2 and "analysis.prc.current" in err
+    assert not (tmp_path / "p.h5").exists()
+
+
+def test_fi_lif_closed_form_and_type_i(tmp_path):
+    """LIF (t_ref 0) with precise spike times: the rate at I is 1000 / (tau_m ln(R I / (R I -
+    15 mV))) Hz exactly, on the way up and down alike (no hysteresis: one attractor). The
+    onset of firing is R I = 15 mV (I = 1.5 nA for R_m = 10); 10 bisection steps put the onset
+    within 0.5 / 2^10 nA above it, where the closed form gives ~12 Hz: type I (the LIF's rate
+    starts from 0, logarithmically)."""
+    cfg = {"name": "lif_fi",
+           "model": {"type": "lif", "params": {"tau_m": [10.0, 20.0], "R_m": 10.0, "t_ref": 0.0}},
+           "population": {"size": 2},
+           "simulation": {"duration": 10.0, "dt": 0.05, "integrator": "exp_euler",
+                          "precision": "float64", "spike_timing": "precise"},
+           "analysis": {"fi": {"range": [1.0, 3.0], "num": 5, "duration": 300.0,
+                               "transient": 50.0, "refine": 10}}}
+    a = spikesim.load(analyze("fi", _write(tmp_path, cfg), output=tmp_path / "fi.h5")
+                      ).analysis["fi"]
+    amps = a["amplitude"]
+    for i, tau in enumerate((10.0, 20.0)):
+        RI = 10.0 * amps
+        with np.errstate(divide="ignore", invalid="ignore"):
+            closed = np.where(RI > 15.0, 1000.0 / (tau * np.log(RI / (RI - 15.0))), 0.0)
+        np.testing.assert_allclose(a["rate_up"][i], closed, rtol=1e-9)
+        np.testing.assert_allclose(a["rate_down"][i], closed, rtol=1e-9)
+        # 2 spikes must fit in the 250 ms window: at the onset found the second one falls
+        # just inside it, a few 1e-3 nA above 1.5 nA (tau_m 20: 1.5 + 2 x 0.5 / 2^10)
+        assert 1.5 < a["onset"][i] <= 1.5 + 0.01
+        onset_rate = 1000.0 / (tau * np.log(10 * a["onset"][i] / (10 * a["onset"][i] - 15)))
+        assert a["onset_rate"][i] == pytest.approx(onset_rate, rel=1e-9)
+    assert (a["type"] == 1).all() and np.isnan(a["bistable_low"]).all()
+
+
+def _lif_T1(s, w, I, A, tau, R, v_rest, v_th, v_reset):
+    """Closed-form time from a spike (v = v_reset) to the next one, under I with a pulse A on
+    [s, s + w): v relaxes exponentially to v_rest + R I (or + R (I + A) during the pulse)."""
+    def reach(v0, v_inf):  # time from v0 to v_th relaxing to v_inf (inf if never)
+        return tau * math.log((v_inf - v0) / (v_inf - v_th)) if v_inf > v_th else math.inf
+
+    v_inf, v_pulse = v_rest + R * I, v_rest + R * (I + A)
+    T0 = reach(v_reset, v_inf)
+    if s >= T0:
+        return T0, T0
+    v_s = v_inf + (v_reset - v_inf) * math.exp(-s / tau)
+    t = reach(v_s, v_pulse)
+    if t <= w:
+        return T0, s + t
+    v_e = v_pulse + (v_s - v_pulse) * math.exp(-w / tau)
+    return T0, s + w + reach(v_e, v_inf)
+
+
+def test_prc_lif_closed_form(tmp_path):
+    """Precise spike times make the LIF's spike times exact under an input held over each
+    step, and the pulse's edges fall on step boundaries, so T0 and T1(phase applied) equal the
+    closed form to round-off (1e-9 relative). Two neurons (tau_m 10 and 20 ms)."""
+    cfg = {"name": "lif_prc",
+           "model": {"type": "lif", "params": {"tau_m": [10.0, 20.0], "R_m": 10.0, "t_ref": 0.0}},
+           "population": {"size": 2},
+           "simulation": {"duration": 10.0, "dt": 0.05, "integrator": "exp_euler",
+                          "precision": "float64", "spike_timing": "precise"},
+           "analysis": {"prc": {"current": 2.0, "amplitude": 1.0, "width": 0.5, "phases": 8,
+                                "cycles": 3}}}
+    path = analyze("prc", _write(tmp_path, cfg), output=tmp_path / "prc.h5")
+    a = spikesim.load(path).analysis["prc"]
+    assert a["prc"].shape == (2, 8)
+    for i, tau in enumerate((10.0, 20.0)):
+        for j in range(8):
+            s = a["phase_applied"][i, j] * a["T0"][i]
+            T0, T1 = _lif_T1(s, 0.5, 2.0, 1.0, tau, 10.0, -65.0, -50.0, -65.0)
+            assert a["T0"][i] == pytest.approx(T0, rel=1e-9)
+            assert a["prc"][i, j] == pytest.approx((T0 - T1) / T0, abs=1e-9)
+    assert (a["prc"][:, 1:] > 0).all()  # an excitatory pulse only ever advances a LIF
+
+
+def test_prc_hh_negative_lobe(tmp_path):
+    """Classic HH at 10 uA/cm2, a 5 uA/cm2 x 0.5 ms pulse: type II, the pulse delays the next
+    spike at early-to-middle phases (Hansel, Mato & Meunier 1995) and advances it late.
+    Reference: DOP853 (rtol 1e-10) from the reference's own spike k, pulse at the phase that
+    spikesim applied, edges integrated exactly. rk4 at dt 0.01 with precise timing puts spike
+    times within ~1e-4 ms of it; over T0 = 14.6 ms, 5e-4 in the PRC is a wide margin."""
+    cfg = {"name": "hh_prc",
+           "model": {"type": "hodgkin_huxley"},
+           "simulation": {"duration": 10.0, "dt": 0.01, "integrator": "rk4",
+                          "precision": "float64", "spike_timing": "precise"},
+           "analysis": {"prc": {"current": 10.0, "amplitude": 5.0, "width": 0.5, "phases": 5,
+                                "cycles": 6}}}
+    path = analyze("prc", _write(tmp_path, cfg), output=tmp_path / "prc.h5")
+    a = spikesim.load(path).analysis["prc"]
+    sol, spikes = hh.solve(lambda t: 10.0, 8 * 15.0)
+    k = 6
+    t_k, T0 = spikes[k], spikes[k] - spikes[k - 1]
+    assert a["T0"][0] == pytest.approx(T0, abs=1e-3)
+    y_k = sol.sol(t_k)
+    for j in range(5):
+        on = t_k + a["phase_applied"][0, j] * T0
+        t1 = _hh_next_spike(y_k, t_k, on, 0.5, 10.0, 5.0)
+        ref = (T0 - (t1 - t_k)) / T0
+        assert a["prc"][0, j] == pytest.approx(ref, abs=5e-4), j
+    assert a["prc"][0, 2] < -0.005 and a["prc"][0, 3] < -0.02  # the negative lobe
+    assert a["prc"][0, 4] > 0.02
+
+
+def _hh_next_spike(y0, t0, on, width, I, A):
+    """First upward crossing of 0 mV after t0 + 1 ms, with the pulse on [on, on + width),
+    integrated in three pieces so that DOP853 never steps across an edge."""
+    def crossing(t, y, c):
+        return y[0]
+
+    crossing.direction = 1
+    y, t = np.asarray(y0, float), t0
+    for t_end, c in ((on, I), (on + width, I + A), (t0 + 40.0, I)):
+        if t_end <= t:
+            continue
+        sol = solve_ivp(hh._rhs, (t, t_end), y, method="DOP853", rtol=1e-10, atol=1e-12,
+                        events=crossing, args=(lambda tt, c=c: c,), max_step=0.05)
+        ev = sol.t_events[0]
+        ev = ev[ev > t0 + 1.0]  # not spike k itself (v is still falling through 0 there)
+        if ev.size:
+            return ev[0]
+        y, t = sol.y[:, -1], t_end
+    raise AssertionError("no spike")
+
+
+# -- slow: references over hundreds of ms of HH and Wang-Buzsaki -----------------------------
+def _crossings(f, y0, t0, t1, threshold=0.0):
+    """DOP853 (rtol 1e-10, atol 1e-12) of ``f`` from (t0, y0) to t1: (end state, upward
+    crossings of ``threshold`` by y[0])."""
+    def crossing(t, y):
+        return y[0] - threshold
+
+    crossing.direction = 1
+    sol = solve_ivp(f, (t0, t1), y0, method="DOP853", rtol=1e-10, atol=1e-12, events=crossing)
+    return sol.y[:, -1], sol.t_events[0]
+
+
+@pytest.mark.slow
+def test_rheobase_hh_matches_a_dop853_bisection(tmp_path):
+    """Classic HH, a 500 ms step from rest: spikesim (rk4, dt 0.01, float64, tolerance 0.01)
+    against a DOP853 bisection of the same question (a spike in (0, 500] ms), run on a bracket
+    of +-2 tolerances around spikesim's answer after checking its ends (the top fires, the
+    bottom does not), to 1/8 of the tolerance. The two agree within the tolerance."""
+    tol = 0.01
+    cfg = {"name": "hh_rb", "model": {"type": "hodgkin_huxley"},
+           "simulation": {"duration": 500.0, "dt": 0.01, "integrator": "rk4",
+                          "precision": "float64"},
+           "analysis": {"rheobase": {"range": [0.0, 10.0], "tolerance": tol}}}
+    a = spikesim.load(analyze("rheobase", _write(tmp_path, cfg),
+                              output=tmp_path / "rb.h5")).analysis["rheobase"]
+    rb = a["rheobase"][0]
+
+    def fires(amp):
+        return _crossings(lambda t, y: hh._rhs(t, y, lambda _: amp), hh.initial_state(),
+                          0.0, 500.0)[1].size > 0
+
+    lo, hi = rb - 2 * tol, rb + 2 * tol
+    assert fires(hi) and not fires(lo)
+    while hi - lo > tol / 8:
+        mid = 0.5 * (lo + hi)
+        lo, hi = (lo, mid) if fires(mid) else (mid, hi)
+    assert abs(rb - hi) <= tol, (rb, lo, hi)
+
+
+def _fi_reference(f, y0, amps, duration, transient, threshold):
+    """The f-I protocol of spikesim.analysis.fi with DOP853: each amplitude for ``duration``
+    ms, up then down, the state carried; rate = inverse mean ISI after ``transient`` (0 for
+    fewer than 2 spikes there)."""
+    y, t, out = np.asarray(y0, float), 0.0, {}
+    for branch, order in (("up", amps), ("down", amps[::-1])):
+        rates = []
+        for amp in order:
+            y, ev = _crossings(lambda tt, yy: f(tt, yy, amp), y, t, t + duration, threshold)
+            ev = ev[ev > t + transient]
+            rates.append(1000.0 * (ev.size - 1) / (ev[-1] - ev[0]) if ev.size >= 2 else 0.0)
+            t += duration
+        out[branch] = np.asarray(rates if branch == "up" else rates[::-1])
+    return out
+
+
+@pytest.mark.slow
+def test_fi_hh_type_ii_bistable_against_dop853(tmp_path):
+    """Classic HH, 4 to 12 uA/cm2 by 0.5, 300 ms each: going up it stays at rest up to 9.5
+    and fires from 10 at ~68 Hz (Hopf, type II); coming down it keeps firing to 6.5 (the
+    stable limit cycle coexists with rest from ~6.3 uA/cm2 on). The same protocol with DOP853
+    gives the same branches; rates agree within 0.5 Hz: spike times on the 0.01 ms grid
+    change a rate measured over ~200 ms by at most 2 x 0.01 / 200 = 1e-4 of it (0.01 Hz),
+    rk4's own error at dt 0.01 is smaller still, so 0.5 Hz only tolerates a branch that is
+    the same, never one that differs (a rate of 0 against ~55 Hz)."""
+    cfg = {"name": "hh_fi", "model": {"type": "hodgkin_huxley"},
+           "simulation": {"duration": 500.0, "dt": 0.01, "integrator": "rk4",
+                          "precision": "float64"},
+           "analysis": {"fi": {"range": [4.0, 12.0], "num": 17, "duration": 300.0,
+                               "transient": 100.0, "refine": 4}}}
+    a = spikesim.load(analyze("fi", _write(tmp_path, cfg), output=tmp_path / "fi.h5")
+                      ).analysis["fi"]
+    amps = a["amplitude"]
+    ref = _fi_reference(lambda t, y, amp: hh._rhs(t, y, lambda _: amp), hh.initial_state(),
+                        amps, 300.0, 100.0, 0.0)
+    np.testing.assert_allclose(a["rate_up"][0], ref["up"], atol=0.5)
+    np.testing.assert_allclose(a["rate_down"][0], ref["down"], atol=0.5)
+    assert a["type"][0] == 2 and a["onset_rate"][0] > 40.0
+    assert a["bistable_low"][0] == pytest.approx(6.5)
+    assert a["bistable_high"][0] == pytest.approx(9.5)
+    assert 9.5 < a["onset"][0] <= 10.0
+
+
+@pytest.mark.slow
+def test_fi_wang_buzsaki_type_i_against_dop853(tmp_path):
+    """Wang-Buzsaki (1996), 0 to 2 uA/cm2 by 0.2, 500 ms each: firing starts at an
+    arbitrarily low rate (saddle-node on invariant circle; the paper's Fig. 1: f ~ sqrt(I -
+    I_c)), so the onset rate found by 6 bisection steps is low (type I, < 20 Hz); no
+    hysteresis. Rates agree with DOP853 of the same protocol within 0.5 Hz."""
+    from spikesim.models import MODELS
+
+    from _equations import rhs
+
+    cfg = {"name": "wb_fi", "model": {"type": "wang_buzsaki"},
+           "simulation": {"duration": 500.0, "dt": 0.01, "integrator": "rk4",
+                          "precision": "float64"},
+           "analysis": {"fi": {"range": [0.0, 2.0], "num": 11, "duration": 500.0,
+                               "transient": 100.0}}}
+    a = spikesim.load(analyze("fi", _write(tmp_path, cfg), output=tmp_path / "fi.h5")
+                      ).analysis["fi"]
+    assert a["type"][0] == 1 and a["onset_rate"][0] < 20.0
+    assert math.isnan(a["bistable_low"][0])
+    model = MODELS["wang_buzsaki"]()
+    p = dict(model.defaults(None))
+    f_of = {}
+
+    def f(t, y, amp):
+        if amp not in f_of:
+            f_of[amp] = rhs("wang_buzsaki", p, amp)[0]
+        return f_of[amp](t, y)
+
+    v0 = -65.0
+    am, bm = -0.1 * (v0 + 35) / (np.exp(-0.1 * (v0 + 35)) - 1), 4 * np.exp(-(v0 + 60) / 18)
+    ah, bh = 0.07 * np.exp(-(v0 + 58) / 20), 1 / (np.exp(-0.1 * (v0 + 28)) + 1)
+    an, bn = -0.01 * (v0 + 34) / (np.exp(-0.1 * (v0 + 34)) - 1), 0.125 * np.exp(-(v0 + 44) / 80)
+    y0 = [v0, ah / (ah + bh), an / (an + bn)]
+    ref = _fi_reference(f, y0, a["amplitude"], 500.0, 100.0, p["v_th"])
+    np.testing.assert_allclose(a["rate_up"][0], ref["up"], atol=0.5)
+    np.testing.assert_allclose(a["rate_down"][0], ref["down"], atol=0.5)
+
+
+def test_dt_hh_rk4_shifts_shrink_at_order_4(tmp_path):
+    """Classic HH under a constant 10 uA/cm2 (no input edge: a step's edge on the grid costs
+    rk4 an O(dt) error in the stage that straddles it), rk4, precise spike times, dt = 0.04 x
+    1, 1/2, 1/4, 1/8: the largest spike-time change against dt = 0.005 falls as dt^4 (fitted
+    slope in [3.5, 4.5]; against a reference (1/8)^4 ~ 2e-4 as accurate, the finest
+    introduces no visible bias). Grid timing: every spike moves by less than a step."""
+    cfg = {"name": "hh_dt", "model": {"type": "hodgkin_huxley", "params": {"g_K": [30.0, 36.0]}},
+           "population": {"size": 2},
+           "simulation": {"duration": 60.0, "dt": 0.04, "integrator": "rk4",
+                          "precision": "float64", "spike_timing": "precise"},
+           "input": {"type": "constant", "amplitude": 10.0},
+           "analysis": {"dt": {"factors": [1, 0.5, 0.25, 0.125], "tolerance": 1e-4}}}
+    a = spikesim.load(analyze("dt", _write(tmp_path, cfg), output=tmp_path / "dt.h5")
+                      ).analysis["dt"]
+    assert (a["count_change"] == 0).all() and (a["count"] >= 3).all()
+    slopes = np.polyfit(np.log(a["dt"][:-1]), np.log(a["shift"][:, :-1].T), 1)[0]
+    assert np.all((slopes > 3.5) & (slopes < 4.5)), slopes
+    assert a.attrs["sentence"] == "dt = 0.04 ms keeps every spike within 0.0001 ms of dt = 0.005 ms"
+    cfg["simulation"]["spike_timing"] = "grid"
+    cfg["analysis"]["dt"] = {"factors": [1, 0.25], "tolerance": 0.01}
+    a = spikesim.load(analyze("dt", _write(tmp_path, cfg), output=tmp_path / "dtg.h5")
+                      ).analysis["dt"]
+    assert (a["shift"][:, 0] < 0.04 + 1e-9).all()
+    assert a.attrs["sentence"].startswith("no dt coarser than 0.01 ms")
+
+
+def _preset_config(model_name, names, amplitude, onset, duration):
+    """One neuron per preset (its parameters and initial values as per-neuron lists), under a
+    step of ``amplitude`` (one per neuron or shared) from ``onset``."""
+    from spikesim.models import MODELS
+
+    m = MODELS[model_name]()
+    params = {k: [float(m.defaults(n)[k]) for n in names]
+              for k, p in m.params.items() if not p.choices}
+    init = {}
+    for n in names:
+        for k, v in (m.presets[n].init or {}).items():
+            init.setdefault(k, []).append(float(v))
+    return {"name": f"{model_name}_patterns",
+            "model": {"type": model_name, "params": params, "init": init},
+            "population": {"size": len(names)},
+            "simulation": {"duration": duration, "dt": 0.01, "integrator": "rk4",
+                           "precision": "float64"},
+            "input": {"type": "step", "amplitude": amplitude, "start": onset}}
+
+
+#: what Naud et al. (2008) call their Table 1 parameter sets, in this classification
+NAUD = {"tonic": "tonic", "adapting": "adapting", "initial_burst": "initial burst",
+        "regular_bursting": "bursting", "delayed_accelerating": "delayed accelerating",
+        "delayed_regular_bursting": "delayed bursting", "transient": "transient",
+        "irregular": "irregular"}
+#: what Izhikevich (2003, Fig. 2 and its text) says each does under a DC step: RS "fire a
+#: few spikes with short interspike period and then the period increases" (adaptation), IB
+#: "a stereotypical burst of spikes followed by repetitive single spikes", CH "stereotypical
+#: bursts of closely spaced spikes", FS "periodic trains of action potentials with extremely
+#: high frequency practically without any adaptation", LTS "high-frequency trains ... with a
+#: pronounced spike frequency adaptation", TC depolarised from rest "tonic firing". RZ is
+#: named for its subthreshold resonance, not for a DC-step pattern: not checked.
+IZHIKEVICH = {"RS": "adapting", "IB": "initial burst", "CH": "bursting", "FS": "tonic",
+              "LTS": "adapting", "TC": "tonic"}
+
+
+def test_patterns_naud_2008_presets(tmp_path):
+    """The eight AdEx parameter sets of Naud et al. (2008) Table 1, each under its Table 1
+    current stepped on at 20 ms for 500 ms, in one run, are named as the paper names them."""
+    from spikesim.models import MODELS
+
+    model = MODELS["adex"]()
+    names = list(NAUD)
+    amps = [float(model.presets[n].current) for n in names]
+    cfg = _preset_config("adex", names, amps, 20.0, 520.0)
+    a = spikesim.load(analyze("patterns", _write(tmp_path, cfg), output=tmp_path / "p.h5")
+                      ).analysis["patterns"]
+    got = [x.decode() for x in a["label"]]
+    assert got == [NAUD[n] for n in names]
+
+
+def test_patterns_izhikevich_2003_presets_and_from_a_run_file(tmp_path, spikesim_cli):
+    """The Izhikevich (2003) presets under I = 10 from 10 ms (the paper's Fig. 2 protocol),
+    classified from the file of an ordinary `spikesim run`."""
+    names = list(IZHIKEVICH)
+    cfg = _preset_config("izhikevich", names, 10.0, 10.0, 310.0)
+    code, out, err = spikesim_cli("run", _write(tmp_path, cfg), "-o", tmp_path / "izh.h5", "-q")
+    assert code == 0, err
+    code, out, err = spikesim_cli("analyze", "patterns", tmp_path / "izh.h5")
+    assert code == 0, err
+    path = out.strip()
+    assert path.endswith("izh_patterns.h5")
+    a = spikesim.load(path).analysis["patterns"]
+    assert [x.decode() for x in a["label"]] == [IZHIKEVICH[n] for n in names]
+    assert a.attrs["start"] == 10.0
