@@ -113,7 +113,7 @@ def _input_from_config(r: Result, ids: np.ndarray, t: np.ndarray):
         plan = make_plan(load_config(None, [], data=r.config), r.path)
     except Exception:  # noqa: BLE001  (an old or foreign config: no input panel)
         return None
-    if not plan.inputs or any(p.random for p, _ in plan.inputs):
+    if not plan.inputs or any(p.random or p.synaptic for p, _ in plan.inputs):
         return None
     total = np.zeros((t.size, ids.size))
     for proto, fields in plan.inputs:
