@@ -206,6 +206,11 @@ def make_plan(loaded: LoadedConfig, output: str | Path | None = None) -> Plan:
         warnings.append(f"duration {sim.duration} ms is not a whole number of steps of "
                         f"{sim.dt} ms; simulating {n_steps} steps ({n_steps * sim.dt:g} ms)")
 
+    single = isinstance(raw.get("input"), dict)
+    for i, proto in enumerate(cfg.input):
+        where = "input" if single else f"input.{i}"
+        warnings += [f"{where} ({proto.type}): {note}" for note in proto.notes()]
+
     rec = cfg.record
     if rec.neurons == "all":
         ids = np.arange(n)
