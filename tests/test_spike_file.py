@@ -178,3 +178,81 @@ def test_long_file_streams_and_chunking_changes_nothing(tmp_path):
         for key in ("report/lif/v/data", "report/lif/g_syn0/data", "state/lif/g_syn0",
                     "spikes/lif/timestamps", "spikes/lif/node_ids"):
             np.testing.assert_array_equal(f[key][:], ref[key][:], err_msg=key)
+
+
+# -- mistakes: exit 2, file:line:key, nothing written ----------------------------------------
+BASE = """model: {type: lif}
+population: {size: 3}
+simulation: {duration: 10.0, dt: 0.1}
+input:
+  - type: constant
+    amplitude: 1.0
+  - type: spike_file
+    path: pre.npy
+    weight: 0.01
+    tau: 2.0
+"""
+
+
+def expect_error(spikesim_cli, tmp_path, text, *needles):
+    (tmp_path / "cfg.yaml").write_text(text)
+    before = sorted(p.name for p in tmp_path.iterdir())
+    code, out, err = spikesim_cli("run", "cfg.yaml")
+    assert code == 2, err
+    assert out == "" and "Traceback" not in err and err.startswith("error:"), err
+    for needle in needles:
+        assert needle in err, f"{needle!r} not in {err!r}"
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+    return err
+
+
+@pytest.mark.parametrize("rows,needles", [
+    ([[2.0, 0], [1.0, 1]], ("row 2 (t = 1 ms) comes after t = 2 ms", "increasing order")),
+    ([[-1.0, 0]], ("row 1 has the negative time -1 ms",)),
+    ([[1.0, 0], [np.nan, 1]], ("row 2 has time nan", "finite")),
+    ([[1.0, 0], [2.0, 3]], ("row 2 sends a spike to neuron 3", "0 .. 2")),
+    ([[1.0, 0.5]], ("neuron 0.5", "whole numbers")),
+    ([[1.0, 0, 1]], ("3 columns", "expected 1",)),
+])
+def test_bad_spike_files(spikesim_cli, tmp_path, rows, needles):
+    np.save(tmp_path / "pre.npy", np.asarray(rows, float))
+    expect_error(spikesim_cli, tmp_path, BASE, "cfg.yaml:8: input.1.path", *needles)
+
+
+def test_missing_spike_file(spikesim_cli, tmp_path):
+    expect_error(spikesim_cli, tmp_path, BASE, "cfg.yaml:8: input.1.path",
+                 "spike file not found")
+
+
+POISSON = """model: {type: lif}
+simulation: {duration: 10.0, dt: 0.1}
+input:
+  type: poisson_synapses
+  rate: 2 kHz
+  weight: 1 nS
+  tau: 5 ms
+"""
+
+
+@pytest.mark.parametrize("edit,needles", [
+    (("weight: 1 nS", "weight: -1 nS"), ("cfg.yaml:6: input.weight", "must be >= 0",
+                                         "reversal")),
+    (("weight: 1 nS", "weight: 2 mV"), ("input.weight", "lif takes a conductance (uS)",
+                                        "2 mV, a voltage")),
+    (("weight: 1 nS", "weight: 2 nA"), ("input.weight", "a conductance (uS)", "a current")),
+    (("weight: 1 nS", "weight: 20 pA\n  kind: current\n  reversal: 0 mV"),
+     ("input.reversal", "kind: conductance only")),
+    (("rate: 2 kHz", "rate: 300 kHz"), ("cfg.yaml:5: input.rate", "30 expected events per step",
+                                        "smaller dt")),
+    (("rate: 2 kHz", "rate: -2 kHz"), ("input.rate", "must be >= 0")),
+    (("weight: 1 nS", "weight: 1 nS\n  kind: current"), ("input.weight",
+                                                       "lif takes a current (nA)")),
+    (("tau: 5 ms", "tau: 0 ms"), ("input.tau", "must be > 0")),
+    (("tau: 5 ms", "tua: 5 ms"), ("unknown key 'tua'", "Did you mean 'tau'?")),
+    (("dt: 0.1}", "dt: 0.1, spike_timing: precise}"), ("input.kind", "spike_timing: grid")),
+    (("tau: 5 ms", "tau: 5 ms\nrecord: {variables: [g_syn1]}"),
+     ("record.variables.0", "Did you mean 'g_syn0'?")),
+])
+def test_poisson_mistakes(spikesim_cli, tmp_path, edit, needles):
+    assert edit[0] in POISSON
+    expect_error(spikesim_cli, tmp_path, POISSON.replace(*edit), *needles)
