@@ -275,9 +275,21 @@ class Engine:
         return jax.vmap(lambda kk: jax.random.normal(kk, (), self.dtype))(keys)
 
     def _uniform(self, k, stream, ids=None):
-        """Uniform on [0, 1) per neuron for step ``k`` of protocol ``stream``."""
-        keys = self._keys(k, stream, ids)
-        return jax.vmap(lambda kk: jax.random.uniform(kk, (), self.dtype))(keys)
+        """Uniform on [0, 1) per neuron for step ``k`` of protocol ``stream``, from the 64
+        bits of the neuron's key itself: that key is Threefry-2x32 of the neuron's counter
+        under the (seed, stream, step) key (Salmon et al. 2011, SC'11), i.e. counter-based
+        random bits, which ``jax.random.uniform`` on it would hash once more (measured:
+        that second hash is most of a synaptic input's cost). The bits become a float as
+        in ``jax.random.uniform``: the top mantissa bits under the exponent of 1, minus 1."""
+        words = jax.random.key_data(self._keys(k, stream, ids))  # [n, 2] uint32
+        if self.dtype == jnp.float64:
+            bits = (words[:, 0].astype(jnp.uint64) << 32) | words[:, 1].astype(jnp.uint64)
+            one = jax.lax.bitcast_convert_type((bits >> 12) | np.uint64(0x3FF0000000000000),
+                                               jnp.float64)
+        else:
+            one = jax.lax.bitcast_convert_type((words[:, 0] >> 9) | np.uint32(0x3F800000),
+                                               jnp.float32)
+        return one - 1.0
 
     def _events(self, k, t, fields, s_in, ids=None):
         """``s_in`` with the events of step boundary ``k`` (time ``t``) added to each
