@@ -1,4 +1,5 @@
-"""Synaptic input (SPEC section 10), ``poisson_synapses``: shot-noise statistics against
+"""Synaptic input (SPEC section 10), ``poisson_synapses`` (and ``spike_file`` in the
+determinism tests; its accuracy is tests/test_spike_file.py): shot-noise statistics against
 Campbell's theorem at two dt, a passive membrane under conductance input against its steady
 state and effective time constant, exactness of exp_euler under a constant conductance, and
 the same result whatever the chunking, tiling, device count or continuation."""
@@ -174,9 +175,10 @@ def test_weights_take_the_models_units(tmp_path):
 
 
 # -- the same result whatever the execution ------------------------------------------------
-def synaptic_lif(size=37):
-    """Heterogeneous LIF under excitatory and inhibitory conductances, a current synapse and
-    white noise, swept over the excitatory weight."""
+def synaptic_lif(spikes, size=37):
+    """Heterogeneous LIF under excitatory and inhibitory conductances, a current synapse,
+    white noise and a spike file (``spikes``: its path), swept over the excitatory
+    weight."""
     return {
         "model": {"type": "lif", "params": {"tau_m": {"uniform": [8.0, 12.0]}}},
         "population": {"size": size},
@@ -187,16 +189,28 @@ def synaptic_lif(size=37):
                    "reversal": -80.0},
                   {"type": "poisson_synapses", "kind": "current", "rate": 500.0,
                    "weight": 0.3, "tau": 2.0, "start": 5.0},
-                  {"type": "noise", "std": 0.2}],
-        "record": {"variables": ["v", "g_syn0", "g_syn1", "I_syn2", "input"], "every": 3,
-                   "neurons": {"every": 2}},
+                  {"type": "noise", "std": 0.2},
+                  {"type": "spike_file", "path": str(spikes), "weight": 0.01, "tau": 3.0,
+                   "reversal": -70.0}],
+        "record": {"variables": ["v", "g_syn0", "g_syn1", "I_syn2", "g_syn4", "input"],
+                   "every": 3, "neurons": {"every": 2}},
         "sweep": {"axes": {"input.0.weight": [0.004, 0.006, 0.008]}},
     }
 
 
 @pytest.fixture(scope="module")
-def reference(tmp_path_factory):
-    path = spikesim.run(synaptic_lif(), "simulation.chunk_steps=100000",
+def spikes(tmp_path_factory):
+    """(time, neuron) pairs onto the 37 neurons of a combination over the 30 ms."""
+    rng = np.random.default_rng(4)
+    t = np.sort(rng.uniform(0.0, 30.0, 400))
+    path = tmp_path_factory.mktemp("spikes") / "pairs.npy"
+    np.save(path, np.stack([t, rng.integers(0, 37, t.size)], axis=1))
+    return path
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory, spikes):
+    path = spikesim.run(synaptic_lif(spikes), "simulation.chunk_steps=100000",
                         output=tmp_path_factory.mktemp("ref") / "ref.h5")
     return read_all(path)
 
@@ -205,7 +219,8 @@ def test_synaptic_run_fires_and_records(reference):
     ids = reference["spikes/lif/node_ids"]
     assert ids.size > 100
     assert set(reference) >= {"state/lif/g_syn0", "state/lif/g_syn1", "state/lif/I_syn2",
-                              "report/lif/g_syn0/data", "report/lif/input/data"}
+                              "state/lif/g_syn4", "report/lif/g_syn0/data",
+                              "report/lif/g_syn4/data", "report/lif/input/data"}
     g = reference["report/lif/g_syn0/data"]
     assert np.all(g[0] == 0) and np.all(g[1:].max(0) > 0)
     i2 = reference["report/lif/I_syn2/data"]
@@ -213,29 +228,29 @@ def test_synaptic_run_fires_and_records(reference):
 
 
 @pytest.mark.parametrize("chunk", [1, 7, 64])
-def test_chunking_changes_nothing(tmp_path, reference, chunk):
-    got = read_all(spikesim.run(synaptic_lif(), f"simulation.chunk_steps={chunk}",
+def test_chunking_changes_nothing(tmp_path, reference, spikes, chunk):
+    got = read_all(spikesim.run(synaptic_lif(spikes), f"simulation.chunk_steps={chunk}",
                                 output=tmp_path / "c.h5"))
     assert got.keys() == reference.keys()
     for key in reference:
         np.testing.assert_array_equal(got[key], reference[key], err_msg=key)
 
 
-def test_tiles_change_nothing(tmp_path, reference, monkeypatch):
+def test_tiles_change_nothing(tmp_path, reference, spikes, monkeypatch):
     monkeypatch.setattr(MODELS["lif"], "cpu_tile", 16)
     made = []
     monkeypatch.setattr(Engine, "compile", lambda self, carry, compile=Engine.compile: (
         made.append(self.n_tiles), compile(self, carry))[1])
-    got = read_all(spikesim.run(synaptic_lif(), "simulation.chunk_steps=100000",
+    got = read_all(spikesim.run(synaptic_lif(spikes), "simulation.chunk_steps=100000",
                                 output=tmp_path / "t.h5"))
     assert made and made[0] > 1
     for key in reference:
         np.testing.assert_array_equal(got[key], reference[key], err_msg=key)
 
 
-def test_four_devices_change_nothing(tmp_path, reference):
+def test_four_devices_change_nothing(tmp_path, reference, spikes):
     conf = tmp_path / "cfg.yaml"
-    conf.write_text(yaml.safe_dump(synaptic_lif()))
+    conf.write_text(yaml.safe_dump(synaptic_lif(spikes)))
     out = tmp_path / "four.h5"
     env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=4")
     r = subprocess.run([sys.executable, "-m", "spikesim", "run", str(conf), "-q", "-o", str(out),
@@ -249,11 +264,14 @@ def test_four_devices_change_nothing(tmp_path, reference):
         np.testing.assert_array_equal(got[key], reference[key], err_msg=key)
 
 
-def test_init_from_continues_the_synapses(tmp_path, reference):
+def test_init_from_continues_the_synapses(tmp_path, spikes):
     """Two halves, the second continued from the first's /state (v, refractory counters and
     the synaptic variables, the noise keys counting on), are the whole run bit for bit."""
-    cfg = synaptic_lif()
-    cfg["input"][2]["start"] = 0.0  # the stimulus times of a continued run restart at 0
+    cfg = synaptic_lif(spikes)
+    # the stimulus times of a continued run restart at 0, a spike file's included
+    cfg["input"][2]["start"] = 0.0
+    cfg["input"] = cfg["input"][:4]
+    cfg["record"]["variables"].remove("g_syn4")
     whole = read_all(spikesim.run(cfg, output=tmp_path / "whole.h5"))
     first = spikesim.run(cfg, "simulation.duration=15.0", output=tmp_path / "a.h5")
     second = spikesim.run(cfg, "simulation.duration=15.0", output=tmp_path / "b.h5",
