@@ -225,6 +225,7 @@ def test_missing_spike_file(spikesim_cli, tmp_path):
 
 
 POISSON = """model: {type: lif}
+population: {size: 50}
 simulation: {duration: 10.0, dt: 0.1}
 input:
   type: poisson_synapses
@@ -235,19 +236,22 @@ input:
 
 
 @pytest.mark.parametrize("edit,needles", [
-    (("weight: 1 nS", "weight: -1 nS"), ("cfg.yaml:6: input.weight", "must be >= 0",
+    (("weight: 1 nS", "weight: -1 nS"), ("cfg.yaml:7: input.weight", "must be >= 0",
                                          "reversal")),
     (("weight: 1 nS", "weight: 2 mV"), ("input.weight", "lif takes a conductance (uS)",
                                         "2 mV, a voltage")),
     (("weight: 1 nS", "weight: 2 nA"), ("input.weight", "a conductance (uS)", "a current")),
     (("weight: 1 nS", "weight: 20 pA\n  kind: current\n  reversal: 0 mV"),
      ("input.reversal", "kind: conductance only")),
-    (("rate: 2 kHz", "rate: 300 kHz"), ("cfg.yaml:5: input.rate", "30 expected events per step",
+    (("rate: 2 kHz", "rate: 300 kHz"), ("cfg.yaml:6: input.rate", "30 expected events per step",
                                         "smaller dt")),
     (("rate: 2 kHz", "rate: -2 kHz"), ("input.rate", "must be >= 0")),
     (("weight: 1 nS", "weight: 1 nS\n  kind: current"), ("input.weight",
                                                        "lif takes a current (nA)")),
     (("tau: 5 ms", "tau: 0 ms"), ("input.tau", "must be > 0")),
+    # a normal generator is checked once drawn (50 draws: one is negative)
+    (("rate: 2 kHz", "rate: {normal: {mean: 0 Hz, std: 1 kHz}}"),
+     ("cfg.yaml:6: input.rate", "a rate must be >= 0", "drew -")),
     (("tau: 5 ms", "tua: 5 ms"), ("unknown key 'tua'", "Did you mean 'tau'?")),
     (("dt: 0.1}", "dt: 0.1, spike_timing: precise}"), ("input.kind", "spike_timing: grid")),
     (("tau: 5 ms", "tau: 5 ms\nrecord: {variables: [g_syn1]}"),

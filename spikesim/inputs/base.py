@@ -84,6 +84,11 @@ class Protocol(StrictModel):
         """Cross-field checks: ``[(field, message)]``."""
         return []
 
+    def check_resolved(self, f, dt: float) -> list[tuple[str, str]]:
+        """Checks of the values the planner resolved (``f``: scalars or per-neuron arrays,
+        generators drawn): ``[(field, message)]``."""
+        return []
+
     def notes(self) -> list[str]:
         """What the user should know about how the run reads this protocol (after
         ``check``), e.g. times rounded to the grid; shown by ``validate`` and ``run``."""

@@ -68,14 +68,22 @@ class PoissonSynapses(Synapse):
             out.append(("rate", too_many(lam, ctx.dt)))
         return out
 
+    def check_resolved(self, f, dt: float):
+        """Once generators have drawn: no negative rate, at most ``MAX_EVENTS_PER_STEP``."""
+        rate = np.asarray(f["rate"])
+        lam = float(np.max(rate)) * dt / 1000.0
+        if lam > MAX_EVENTS_PER_STEP:
+            return [("rate", too_many(lam, dt))]
+        if np.min(rate) < 0:  # a normal generator (not checked at load) drew a negative rate
+            return [("rate", f"a rate must be >= 0; the generator {self.rate!r} drew "
+                             f"{float(np.min(rate)):g} Hz. Use a uniform generator or a "
+                             f"smaller std")]
+        return []
+
     def static(self, f, dt: float) -> dict:
         """Host side, before compiling: the number of terms of the inversion (from the
         largest rate of the run), and whether a ``start``/``stop`` window gates the events."""
         lam = float(np.max(np.asarray(f["rate"]))) * dt / 1000.0
-        if lam > MAX_EVENTS_PER_STEP:
-            from ..errors import ConfigError
-
-            raise ConfigError(f"input {self.type}: rate: {too_many(lam, dt)}")
         gated = f.get("stop") is not None or bool(np.any(np.asarray(f.get("start", 0.0)) != 0))
         return {"terms": terms(lam), "gated": gated}
 
