@@ -14,6 +14,12 @@ runs ``min(B, k_end - k)`` steps (a ``fori_loop`` with a dynamic trip count, 0 p
 So the last, partial chunk, and a call that only advances to a recording window's phase,
 reuse the same compiled function: no second compilation, no masking, and only one copy of
 the model's step in the compiled program (which keeps compile time down).
+
+Synaptic inputs (:mod:`spikesim.inputs.synapse`) keep their variable in the protocol state:
+each step adds the events of its start boundary, hands the integrator a current that
+evaluates the variables in closed form at each stage's time (and at the stage's v for a
+conductance), and decays them to the end of the step. Without synaptic inputs none of this
+is traced: the step is the same program as before they existed.
 """
 
 from __future__ import annotations
