@@ -82,6 +82,7 @@ PROTOCOL_FIELDS = {
     # test_synaptic_weight_unit_follows_kind
     "poisson_synapses": {"rate": "1/s", "weight": "I", "tau": "ms", "reversal": "mV",
                          "start": "ms", "stop": "ms"},
+    "spike_file": {"weight": "I", "tau": "ms", "reversal": "mV"},
 }
 
 
