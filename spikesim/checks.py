@@ -244,8 +244,16 @@ def check_config(cfg, raw, source) -> list[str]:
         if problem:
             err(("input", "stop") if single else ("input", i, "stop"), problem)
 
+    if sim.spike_timing == "precise":
+        for i, proto in enumerate(cfg.input):
+            if proto.synaptic and proto.kind == "conductance":
+                err(("input", "kind") if single else ("input", i, "kind"),
+                    "a conductance input makes the current depend on v, which spike_timing: "
+                    "precise does not handle yet; use simulation.spike_timing: grid, or "
+                    "kind: current")
     # -- recording ----------------------------------------------------------------------
-    allowed = [s for s in model.states if model.states[s].integrated] + ["input"]
+    synaptic = [proto.variable(i) for i, proto in enumerate(cfg.input) if proto.synaptic]
+    allowed = [s for s in model.states if model.states[s].integrated] + ["input"] + synaptic
     for j, var in enumerate(rec.variables):
         if var not in allowed:
             err(("record", "variables", j), f"model {mtype} has no variable {var!r}."

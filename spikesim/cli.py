@@ -193,6 +193,12 @@ def validate(
               + (" + 12 bytes per spike" if rec.spikes else ""))
     err.print(f"  memory     state {size_text(state)}, chunk buffers {size_text(chunk)} "
               f"({layout.steps:,} steps per chunk)")
+    synaptic = [f"{proto.variable(i)} ({proto.type} at input.{i}, {proto.kind}, "
+                f"{proto.unit(plan.model.current_unit)})"
+                for i, (proto, _) in enumerate(plan.inputs) if proto.synaptic]
+    if synaptic:
+        err.print(f"  synapses   {escape(', '.join(synaptic))}: recordable "
+                  f"(record.variables), stored in /state")
     for w in plan.warnings:
         err.print(f"  warning: {escape(w)}")
     if shards is not None:

@@ -14,6 +14,12 @@ runs ``min(B, k_end - k)`` steps (a ``fori_loop`` with a dynamic trip count, 0 p
 So the last, partial chunk, and a call that only advances to a recording window's phase,
 reuse the same compiled function: no second compilation, no masking, and only one copy of
 the model's step in the compiled program (which keeps compile time down).
+
+Synaptic inputs (:mod:`spikesim.inputs.synapse`) keep their variable in the protocol state:
+each step adds the events of its start boundary, hands the integrator a current that
+evaluates the variables in closed form at each stage's time (and at the stage's v for a
+conductance), and decays them to the end of the step. Without synaptic inputs none of this
+is traced: the step is the same program as before they existed.
 """
 
 from __future__ import annotations
@@ -26,7 +32,9 @@ import numpy as np
 from jax.sharding import Mesh, NamedSharding, SingleDeviceSharding
 from jax.sharding import PartitionSpec as P
 
+from .inputs.synapse import decayed, reversal
 from .integrators import INTEGRATORS
+from .models.base import input_at
 
 SPIKE_WORD = 32
 
@@ -127,6 +135,11 @@ class Engine:
         self.protocols = [proto for proto, _ in plan.inputs]
         self.random = [i for i, p in enumerate(self.protocols) if p.random]
         self.streamed = [i for i, p in enumerate(self.protocols) if p.streamed]
+        # synaptic protocols: their variable (by name) and what their counts need statically
+        self.synaptic = [i for i, p in enumerate(self.protocols) if p.synaptic]
+        self.syn_names = {self.protocols[i].variable(i): i for i in self.synaptic}
+        self.syn_static = {i: self.protocols[i].static(plan.inputs[i][1], plan.dt)
+                           for i in self.synaptic}
         rec = plan.record
         self.rec_all = len(rec.neurons) == plan.n
         n_dev = len(self.devices)
@@ -205,21 +218,96 @@ class Engine:
 
     # -- pieces of the step -------------------------------------------------------------
     def _current(self, t, fields, s_in):
+        """The current of the protocols that do not depend on the state (all but the
+        synaptic ones) at time ``t``."""
         total = jnp.zeros((), self.dtype)
         for proto, f, s in zip(self.protocols, fields, s_in):
-            total = total + proto.current(t, f, s)
+            if not proto.synaptic:
+                total = total + proto.current(t, f, s)
         return total.astype(self.dtype)
 
-    def _normal(self, k, stream, ids=None):
-        """Standard normal per neuron for step ``k`` of random protocol ``stream`` (for the
-        neurons whose noise ids are ``ids``; default: all)."""
+    def _drive(self, t, fields, s_in):
+        """The input as the integrators see it over the step that starts at ``t``, with the
+        synaptic variables ``s_in`` at their values at ``t`` (events applied): a function
+        ``current(tt)``, or with a conductance input ``current(tt, v)`` (attribute
+        ``conductance``) and ``current.affine(tt) = (a, b)``, ``I = a - b v``. Each synaptic
+        variable is evaluated at ``tt`` in closed form (``x exp(-(tt - t) / tau)``)."""
+        if not self.synaptic:
+            return lambda tt: self._current(tt, fields, s_in)  # noqa: E731
+        cond = [i for i in self.synaptic if self.protocols[i].kind == "conductance"]
+
+        def values(tt):
+            if tt is t:  # the step's start (exp_euler, euler, stage 1): no decay to compute
+                return {i: s_in[i] for i in self.synaptic}
+            s = (tt - t).astype(self.dtype)
+            return {i: decayed(s_in[i], fields[i], s) for i in self.synaptic}
+
+        def current(tt, v=None):
+            x = values(tt)
+            total = self._current(tt, fields, s_in)
+            for i in self.synaptic:
+                total = total + (x[i] * (reversal(fields[i]) - v) if i in cond else x[i])
+            return total.astype(self.dtype)
+
+        def affine(tt):
+            x = values(tt)
+            a = self._current(tt, fields, s_in)
+            b = jnp.zeros((), self.dtype)
+            for i in self.synaptic:
+                if i in cond:
+                    a = a + x[i] * reversal(fields[i])
+                    b = b + x[i]
+                else:
+                    a = a + x[i]
+            return a.astype(self.dtype), b.astype(self.dtype)
+
+        current.conductance = bool(cond)
+        current.affine = affine
+        return current
+
+    def _keys(self, k, stream, ids=None):
+        """Counter-based keys (seed, protocol ``stream``, step ``k``, neuron) for the neurons
+        whose noise ids are ``ids`` (default: all)."""
         # the seed's key is made here, inside the traced function: made eagerly it would
         # cost two small compilations (~50 ms) in every process, random inputs or not
         key = jax.random.key(self.plan.seed)
         key = jax.random.fold_in(jax.random.fold_in(key, stream), k + self.step_offset)
         ids = self.noise_ids if ids is None else ids
-        keys = jax.vmap(lambda i: jax.random.fold_in(key, i))(ids)
+        return jax.vmap(lambda i: jax.random.fold_in(key, i))(ids)
+
+    def _normal(self, k, stream, ids=None):
+        """Standard normal per neuron for step ``k`` of random protocol ``stream``."""
+        keys = self._keys(k, stream, ids)
         return jax.vmap(lambda kk: jax.random.normal(kk, (), self.dtype))(keys)
+
+    def _uniform(self, k, stream, ids=None):
+        """Uniform on [0, 1) per neuron for step ``k`` of protocol ``stream``, from the 64
+        bits of the neuron's key itself: that key is Threefry-2x32 of the neuron's counter
+        under the (seed, stream, step) key (Salmon et al. 2011, SC'11), i.e. counter-based
+        random bits, which ``jax.random.uniform`` on it would hash once more (measured:
+        that second hash is most of a synaptic input's cost). The bits become a float as
+        in ``jax.random.uniform``: the top mantissa bits under the exponent of 1, minus 1."""
+        words = jax.random.key_data(self._keys(k, stream, ids))  # [n, 2] uint32
+        if self.dtype == jnp.float64:
+            bits = (words[:, 0].astype(jnp.uint64) << 32) | words[:, 1].astype(jnp.uint64)
+            one = jax.lax.bitcast_convert_type((bits >> 12) | np.uint64(0x3FF0000000000000),
+                                               jnp.float64)
+        else:
+            one = jax.lax.bitcast_convert_type((words[:, 0] >> 9) | np.uint32(0x3F800000),
+                                               jnp.float32)
+        return one - 1.0
+
+    def _events(self, k, t, fields, s_in, ids=None):
+        """``s_in`` with the events of step boundary ``k`` (time ``t``) added to each
+        synaptic variable."""
+        if not self.synaptic:
+            return s_in
+        s_in = list(s_in)
+        for i in self.synaptic:
+            n = self.protocols[i].counts(t, fields[i], lambda i=i: self._uniform(k, i, ids),
+                                         self.syn_static[i], self.plan.dt)
+            s_in[i] = (s_in[i] + fields[i]["weight"] * n).astype(self.dtype)
+        return tuple(s_in)
 
     def initial_carry(self, init_state: dict | None = None):
         """Initial state (from the model, or a saved final state), protocol states for step 0,
@@ -236,6 +324,9 @@ class Engine:
                  for k, v in y.items()}
             s_in = []
             for i, (proto, f) in enumerate(zip(self.protocols, fields)):
+                if proto.synaptic:  # at t = 0, before the events of step 0
+                    s_in.append(jnp.zeros((self.n_pad,), self.dtype))
+                    continue
                 s_in.append(proto.init(f, self.n_pad, self.dtype, plan.dt,
                                        lambda i=i: self._normal(0, i)) if proto.random else None)
             return (y, tuple(s_in), jnp.asarray(0, jnp.int64))
@@ -256,7 +347,9 @@ class Engine:
         def step(j, carry, params, fields, ids):
             y, s_in, k, out = carry
             t = k.astype(jnp.float64) * dt
-            current = lambda tt: self._current(tt, fields, s_in)  # noqa: E731
+            # synaptic variables: the events of this step's start boundary, then the step
+            s_in = self._events(k, t, fields, s_in, ids)
+            current = self._drive(t, fields, s_in)
             if precise:
                 y_new, spiked, offset = model.precise_step(integrate, y, params, t, dt,
                                                            current, plan.precision)
@@ -266,6 +359,8 @@ class Engine:
             for i in self.random:
                 s_new[i] = self.protocols[i].advance(s_in[i], fields[i], dt,
                                                      self._normal(k + 1, i, ids))
+            for i in self.synaptic:  # decayed to the end of the step
+                s_new[i] = decayed(s_in[i], fields[i], dt)
             s_new = tuple(s_new)
             if W:
                 words = out[0]
@@ -403,7 +498,8 @@ class Engine:
         evaluated, by a small compiled function (a compilation that other runs skip)."""
         rec = self.plan.record
         if "input" not in rec.variables:
-            return tuple(self.host(carry[0][v])[rec.neurons] for v in rec.variables)
+            return tuple(self.host(carry[1][self.syn_names[v]] if v in self.syn_names
+                                   else carry[0][v])[rec.neurons] for v in rec.variables)
         return tuple(np.asarray(x)[:len(rec.neurons)]
                      for x in jax.jit(self._sample)(carry, self.fields_at(k0)))
 
@@ -411,9 +507,12 @@ class Engine:
         y, s_in, k = carry
         out = []
         for v in self.plan.record.variables:
-            x = (jnp.broadcast_to(self._current(k.astype(jnp.float64) * self.plan.dt, fields,
-                                                s_in), (self.n_pad,))
-                 if v == "input" else y[v])
+            if v == "input":  # with synapses: at the state's v, before the events at t
+                t = k.astype(jnp.float64) * self.plan.dt
+                x = jnp.broadcast_to(input_at(self._drive(t, fields, s_in), t, y),
+                                     (self.n_pad,))
+            else:
+                x = s_in[self.syn_names[v]] if v in self.syn_names else y[v]
             out.append(x if self.rec_all else x[self.rec_ids])
         return tuple(out)
 

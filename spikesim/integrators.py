@@ -17,6 +17,7 @@ import jax
 import jax.numpy as jnp
 
 from .models._rates import exprel
+from .models.base import input_at
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,7 @@ def runge_kutta(tableau: ButcherTableau):
                 if not isinstance(incr, int):  # all-zero rows leave the state as it is
                     y_i[name] = y[name] + dt * incr
             t_i = t + c_i * dt
-            ks.append(model.vector_field(t_i, y_i, p, current(t_i)))
+            ks.append(model.vector_field(t_i, y_i, p, input_at(current, t_i, y_i)))
         out = dict(y)
         for name in ks[0]:
             out[name] = y[name] + dt * sum(b * k[name] for b, k in zip(tableau.b, ks) if b != 0.0)
@@ -83,6 +84,8 @@ def exp_euler(model, y, p, t, dt, current):
     custom = getattr(model, "exp_euler_step", None)
     if custom is not None:
         return custom(y, p, t, dt, current)
+    if getattr(current, "conductance", False):
+        return _exp_euler_conductance(model, y, p, t, dt, current)
     i_t = current(t)
     f = model.vector_field(t, y, p, i_t)
     out = dict(y)
@@ -94,6 +97,29 @@ def exp_euler(model, y, p, t, dt, current):
             # stays a broadcast scalar that XLA folds, instead of an exp per neuron and step
             def f_x(shift, name=name):
                 return model.vector_field(t, {**y, name: y[name] + shift}, p, i_t)[name]
+
+            zero = jnp.zeros((), y[name].dtype)
+            _, a = jax.jvp(f_x, (zero,), (jnp.ones_like(zero),))
+            out[name] = y[name] + dt * dxdt * _phi1(a * dt)
+        else:
+            out[name] = y[name] + dt * dxdt
+    return out
+
+
+def _exp_euler_conductance(model, y, p, t, dt, current):
+    """Exponential Euler under an input that depends on v (``current(t, v)``, a conductance
+    synapse): the same step, with the input re-evaluated at the shifted v when v's
+    coefficient is taken, so that ``-g / C`` is part of it (the conductances held at their
+    values at the start of the step). v is then stepped exactly for a model linear in v
+    under constant conductances (LIF, or HH with its gates frozen)."""
+    f = model.vector_field(t, y, p, current(t, y["v"]))
+    out = dict(y)
+    linear = set(model.linear_states())
+    for name, dxdt in f.items():
+        if name in linear:
+            def f_x(shift, name=name):
+                y_s = {**y, name: y[name] + shift}
+                return model.vector_field(t, y_s, p, current(t, y_s["v"]))[name]
 
             zero = jnp.zeros((), y[name].dtype)
             _, a = jax.jvp(f_x, (zero,), (jnp.ones_like(zero),))

@@ -206,6 +206,17 @@ def make_plan(loaded: LoadedConfig, output: str | Path | None = None) -> Plan:
         warnings.append(f"duration {sim.duration} ms is not a whole number of steps of "
                         f"{sim.dt} ms; simulating {n_steps} steps ({n_steps * sim.dt:g} ms)")
 
+    single = isinstance(raw.get("input"), dict)
+    problems = []
+    for i, (proto, f) in enumerate(inputs):
+        where = "input" if single else f"input.{i}"
+        warnings += [f"{where} ({proto.type}): {note}" for note in proto.notes()]
+        for name, msg in proto.check_resolved(f, sim.dt):
+            key = ("input", name) if single else ("input", i, name)
+            problems.append(f"{loaded.source.where(key)}: {_dotted(key)}: {msg}")
+    if problems:
+        raise ConfigError(problems)
+
     rec = cfg.record
     if rec.neurons == "all":
         ids = np.arange(n)

@@ -51,6 +51,14 @@ def _units(r: Result, key: str) -> str:
     except (KeyError, IndexError, ImportError):
         return ""
     if parts[0] == "input":
+        import json
+
+        try:  # the units the run declared for its config's keys (SPEC section 4)
+            declared = json.loads(r.attrs.get("units", "{}"))
+        except (TypeError, ValueError):
+            declared = {}
+        if key in declared:
+            return "" if declared[key] == "1" else declared[key]
         field = parts[-1]
         if field in ("start", "stop", "width", "period", "tau"):
             return "ms"
@@ -87,13 +95,21 @@ def _describe(r: Result) -> str:
     for i, proto in enumerate(protos):
         kind = proto.get("type", "?")
         fields = []
+        from .inputs import PROTOCOLS
+
+        declared = getattr(PROTOCOLS.get(kind), "model_fields", {})
         for k, v in proto.items():
             if k == "type" or v is None:
                 continue
+            if k in declared and declared[k].default == v and k != "amplitude":
+                continue  # a default the user did not change (start 0, kind conductance)
             if f"input.{k}" in swept and len(protos) == 1 or f"input.{i}.{k}" in swept:
                 fields.append(f"{k} swept")
                 continue
-            u = _units(r, f"input.{k}")
+            u = _units(r, f"input.{i}.{k}")
+            if isinstance(v, str):  # a choice (kind, interpolation) or a file's path
+                fields.append(f"{k} {Path(v).name if k == 'path' else v}")
+                continue
             fields.append(f"{k} {v:g}{(' ' + u) if u and u != unit or k == 'amplitude' else ''}"
                           if isinstance(v, (int, float)) else f"{k} per neuron")
         bits.append(f"input {kind}: " + ", ".join(fields))
@@ -113,7 +129,7 @@ def _input_from_config(r: Result, ids: np.ndarray, t: np.ndarray):
         plan = make_plan(load_config(None, [], data=r.config), r.path)
     except Exception:  # noqa: BLE001  (an old or foreign config: no input panel)
         return None
-    if not plan.inputs or any(p.random for p, _ in plan.inputs):
+    if not plan.inputs or any(p.random or p.synaptic for p, _ in plan.inputs):
         return None
     from .lazyjax import numpy_instead
 

@@ -23,18 +23,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from .units import MODEL_CURRENT, UnitError, convert, field_unit, resolve, widen
+from .units import MODEL_CONDUCTANCE, MODEL_CURRENT, UnitError, convert, field_unit, resolve, widen
 
 Path_ = tuple
 
 
-def _protocol_units(proto, current_unit: str) -> dict[str, str]:
-    """Config name -> declared unit of a protocol's fields."""
+def _protocol_units(proto, current_unit: str, raw: dict | None = None) -> dict[str, str]:
+    """Config name -> declared unit of a protocol's fields (``raw``: the protocol as written,
+    for units that depend on its other fields, e.g. a synapse's ``weight`` on ``kind``)."""
     out = {}
     for attr, info in proto.model_fields.items():
         unit = field_unit(info)
         if unit is not None:
             out[info.alias or attr] = resolve(unit, current_unit)
+    for name, unit in proto.declared_units(raw or {}).items():
+        out[name] = resolve(unit, current_unit)
     return out
 
 
@@ -79,8 +82,11 @@ def key_units(raw: dict) -> dict[tuple, tuple[str, str | None]]:
         cls = PROTOCOLS.get(kind) if isinstance(kind, str) else None
         if cls is None:
             continue
-        for name, unit in _protocol_units(cls, model.current_unit).items():
-            who = model.name if MODEL_CURRENT in _declared(cls, name) else None
+        declared = {**{n: _declared(cls, n) for n in _protocol_units(cls, "")},
+                    **cls.declared_units(proto)}
+        for name, unit in _protocol_units(cls, model.current_unit, proto).items():
+            who = (model.name if MODEL_CURRENT in declared[name]
+                   or MODEL_CONDUCTANCE in declared[name] else None)
             out[("input", name) if single else ("input", i, name)] = (unit, who)
             if single or len(inputs) == 1:  # input.F and input.0.F name the same key
                 out[("input", 0, name)] = out[("input", name)] = (unit, who)

@@ -2,7 +2,7 @@
 final state (``spikesim run --init-from``).
 
 A file's ``/state/<pop>/`` group holds what continuing needs: every state variable
-``[N]``, the state of each random input protocol (``inputs/<i>/<leaf>``, attr ``type``),
+``[N]``, every synaptic variable (``g_syn0``...), the state of each random input protocol (``inputs/<i>/<leaf>``, attr ``type``),
 and attrs ``step`` and ``time``: steps and ms simulated since the first run of the chain.
 A continued run's own time axis starts at 0 (its config's stimulus times are relative to its
 start, so one warm-up serves many experiments); its file's ``t_start`` / ``step_start``
@@ -12,6 +12,7 @@ not repeat the warm-up's.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,6 +31,12 @@ class InitState:
     step: int = 0
     time: float = 0.0
     source: str = ""
+    #: synaptic variables by name (``g_syn0``, ``I_syn1``: see spikesim.inputs.synapse)
+    synapses: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+#: names of the synaptic variables stored next to the model's state variables
+SYNAPTIC = re.compile(r"^[gI]_syn\d+$")
 
 
 def _open(path: Path, option: str):
@@ -72,13 +79,14 @@ def read_group(f, group: str) -> InitState | None:
     g = f.get(f"{group}/{pop}")
     if g is None:
         return None
-    y = {k: np.asarray(v) for k, v in g.items() if k != "inputs"}
+    y = {k: np.asarray(v) for k, v in g.items() if k != "inputs" and not SYNAPTIC.match(k)}
+    synapses = {k: np.asarray(v) for k, v in g.items() if SYNAPTIC.match(k)}
     inputs = {}
     for i, gi in g.get("inputs", {}).items():
         leaves = [np.asarray(gi[str(j)]) for j in range(len(gi))]
         inputs[int(i)] = (str(gi.attrs["type"]), leaves)
     return InitState(y, inputs, int(g.attrs.get("step", 0)), float(g.attrs.get("time", 0.0)),
-                     str(f.filename))
+                     str(f.filename), synapses)
 
 
 def final_state(path: Path, plan) -> InitState:
@@ -106,6 +114,10 @@ def final_state(path: Path, plan) -> InitState:
     bad = [k for k, v in state.y.items() if v.shape != (plan.n,)]
     if bad:
         raise UsageError(f"{option} {path}: state {bad[0]} has shape {state.y[bad[0]].shape}, "
+                         f"expected ({plan.n},)")
+    bad = [k for k, v in state.synapses.items() if v.shape != (plan.n,)]
+    if bad:
+        raise UsageError(f"{option} {path}: {bad[0]} has shape {state.synapses[bad[0]].shape}, "
                          f"expected ({plan.n},)")
     state.source = str(Path(path).resolve())
     return state

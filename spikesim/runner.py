@@ -147,6 +147,13 @@ def _continue_inputs(engine, carry, start, log):
     starts afresh (with a warning)."""
     y, s_in, k = carry
     s_in = list(s_in)
+    for name, i in engine.syn_names.items():
+        stored = start.synapses.get(name)
+        if stored is None:
+            log(f"warning: input {i} ({engine.protocols[i].type}) starts with {name} = 0: "
+                f"{start.source} holds no {name}")
+            continue
+        s_in[i] = engine.place_like(stored, s_in[i])
     for i in engine.random:
         proto = engine.protocols[i]
         stored = start.inputs.get(i)
@@ -229,6 +236,9 @@ def _loop(plan, engine, writer, carry, compile_s, quiet, stop, start):
                           [engine.host(x) for x in jax.tree.leaves(s_in[i])])
                       for i in engine.random}
             step0, time0 = (start.step, start.time) if start is not None else (0, 0.0)
+            # the synaptic variables next to the model's (g_syn0, ...), at t = the run's end
+            # before the events that would arrive then
+            y = {**y, **{name: s_in[i] for name, i in engine.syn_names.items()}}
             writer.final_state({k: engine.host(v) for k, v in y.items()}, inputs,
                                step0 + plan.n_steps, time0 + plan.n_steps * plan.dt)
         path = writer.close(status, note=note, compile_seconds=compile_s, run_seconds=run_s)

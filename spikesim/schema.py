@@ -133,7 +133,9 @@ Neurons = Annotated[Any, BeforeValidator(_neurons), WithJsonSchema({"anyOf": [
 class RecordSection(StrictModel):
     spikes: Bool = Field(True, description="record spike times")
     variables: list[str] = Field(default_factory=list,
-                                 description="state variables to record, and `input`")
+                                 description="state variables to record, `input`, and the "
+                                             "synaptic variables of synaptic inputs (g_syn<i> "
+                                             "or I_syn<i>, i the input's position)")
     neurons: Neurons = Field("all", description="all | [0, 5, 9] | {first: k} | {every: k}")
     every: Int = Field(1, ge=1, description="keep one sample every k steps")
     start: Float = Field(0.0, ge=0, description="start of the recording window, ms",

@@ -44,6 +44,7 @@ from __future__ import annotations
 from .lazyjax import jnp
 
 from .integrators import RK4
+from .models.base import input_at
 
 #: Newton iterations of the crossing search (each also narrows a bisection bracket): enough
 #: for a cubic that is monotone across the root to reach the last bits of float64 from the
@@ -75,8 +76,8 @@ def dense_step(integrate, model, y, p, t, h, current):
                     h * (2.0 / 3.0) * (k1[n] - k2[n] - k3[n] + k4[n])) for n in k1}
         return y1, poly
     y1 = integrate(model, y, p, t, h, current)
-    f0 = model.vector_field(t, y, p, current(t))
-    f1 = model.vector_field(t + h, y1, p, current(t + h))
+    f0 = model.vector_field(t, y, p, input_at(current, t, y))
+    f1 = model.vector_field(t + h, y1, p, input_at(current, t + h, y1))
     return y1, {n: _hermite(y[n], y1[n], h * f0[n], h * f1[n]) for n in f0}
 
 

@@ -195,9 +195,22 @@ def check_unit(unit: str, like: str) -> None:
 MODEL_CURRENT = "<model current unit>"
 
 
+#: placeholder for the model's current unit per mV (a synaptic conductance)
+MODEL_CONDUCTANCE = "<model conductance unit>"
+#: the unit people write for "the model's current unit per mV"
+CONDUCTANCE_UNITS = {"nA": "uS", "pA": "nS", "uA/cm2": "mS/cm2"}
+
+
+def conductance_unit(current_unit: str) -> str:
+    """``uS`` for nA models, ``nS`` for pA, ``mS/cm2`` for uA/cm2; else ``<unit>/mV``."""
+    return CONDUCTANCE_UNITS.get(current_unit, f"{current_unit}/mV")
+
+
 def resolve(declared: str, current_unit: str) -> str:
-    """A declared unit with the model's current unit substituted."""
-    return declared.replace(MODEL_CURRENT, current_unit)
+    """A declared unit with the model's current unit (or its conductance unit)
+    substituted."""
+    return (declared.replace(MODEL_CONDUCTANCE, conductance_unit(current_unit))
+            .replace(MODEL_CURRENT, current_unit))
 
 
 class Quantity:

@@ -81,7 +81,8 @@ class Writer:
             self.f.attrs["init_from"] = start.source
             self.f.attrs["t_start"] = start.time
             self.f.attrs["step_start"] = start.step
-            self._state("init", start.y, start.inputs, start.step, start.time)
+            self._state("init", {**start.y, **start.synapses}, start.inputs, start.step,
+                        start.time)
         self.f.flush()
 
     # -- structure ----------------------------------------------------------------------
@@ -141,8 +142,7 @@ class Writer:
                                      chunks=(rows, cols), compression=plan.compression)
             else:  # a shard with none of the recorded neurons: all its rows, no columns
                 d = g.create_dataset("data", (rec.n_rows, 0), dtype)
-            d.attrs["units"] = (plan.model.current_unit if var == "input"
-                                else plan.model.states[var].unit)
+            d.attrs["units"] = self._unit(var)
             m = g.create_group("mapping")
             m.create_dataset("node_ids", data=rec.neurons.astype(np.uint64))
             start = rec.start_step * plan.dt
@@ -164,6 +164,19 @@ class Writer:
                 d = axes.create_dataset(axis, data=np.asarray(values, np.float64))
                 if axis in self._units:
                     d.attrs["units"] = self._units[axis]
+
+    def _unit(self, var: str) -> str | None:
+        """Unit of a recorded or stored variable: a state variable's, the model's current
+        unit for ``input``, a synaptic variable's (its protocol's)."""
+        model = self.plan.model
+        if var == "input":
+            return model.current_unit
+        if var in model.states:
+            return model.states[var].unit
+        for i, (proto, _) in enumerate(self.plan.inputs):
+            if proto.synaptic and proto.variable(i) == var:
+                return proto.unit(model.current_unit)
+        return None
 
     # -- streaming ----------------------------------------------------------------------
     def spikes(self, steps: np.ndarray, ids: np.ndarray, offsets: np.ndarray | None = None):
@@ -263,8 +276,9 @@ class Writer:
         g.attrs["time"] = float(time)
         for var, values in y.items():
             d = g.create_dataset(var, data=np.asarray(values))
-            if var in self.plan.model.states:
-                d.attrs["units"] = self.plan.model.states[var].unit
+            unit = self._unit(var)
+            if unit is not None:
+                d.attrs["units"] = unit
         for i, (kind, leaves) in inputs.items():
             gi = g.create_group(f"inputs/{i}")
             gi.attrs["type"] = kind

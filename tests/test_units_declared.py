@@ -78,7 +78,20 @@ PROTOCOL_FIELDS = {
     "noise": {"mean": "I", "std": "I*ms^0.5", "start": "ms", "stop": "ms"},
     "ou": {"mean": "I", "std": "I", "tau": "ms", "start": "ms", "stop": "ms"},
     "file": {"scale": "1", "dt": "ms"},
+    # weight as declared on the field (kind: current); a conductance's is I/mV, see
+    # test_synaptic_weight_unit_follows_kind
+    "poisson_synapses": {"rate": "1/s", "weight": "I", "tau": "ms", "reversal": "mV",
+                         "start": "ms", "stop": "ms"},
+    "spike_file": {"weight": "I", "tau": "ms", "reversal": "mV"},
 }
+
+
+@pytest.mark.parametrize("model", list(MODELS))
+def test_synaptic_weight_unit_follows_kind(model):
+    cur = MODELS[model].current_unit
+    for proto in (p for p in PROTOCOLS.values() if p.synaptic):
+        assert same(resolve(proto.declared_units({})["weight"], cur), f"({cur})/mV")
+        assert proto.declared_units({"kind": "current"}) == {}
 
 
 @pytest.mark.parametrize("model", list(MODELS))

@@ -16,6 +16,9 @@ A protocol is a pydantic model (so a typo in the config is an error) with
   chunk, the samples of that chunk's time window as extra entries of ``f``
   (``window(first_step, n_steps, dt, dtype)``, host side), so device memory stays bounded
   whatever the length of the input;
+* synaptic protocols (``synaptic = True``, :mod:`spikesim.inputs.synapse`) give event
+  counts per step instead of a current; the engine keeps their synaptic variable in the
+  state and makes the current of a conductance depend on v;
 * ``check(ctx)``: cross-field checks once duration, dt and population size are known.
 
 Currents are in the model's current unit (``spikesim models NAME`` says which).
@@ -60,6 +63,15 @@ class Protocol(StrictModel):
     random: ClassVar[bool] = False
     #: True when the protocol streams samples into each chunk (``window``)
     streamed: ClassVar[bool] = False
+    #: True for a synaptic protocol (:mod:`spikesim.inputs.synapse`): its current depends on
+    #: a synaptic variable in the state, and on v for a conductance
+    synaptic: ClassVar[bool] = False
+
+    @classmethod
+    def declared_units(cls, raw: dict) -> dict[str, str]:
+        """Units of fields that depend on other fields of the protocol as written (``raw``),
+        overriding the fields' own declarations."""
+        return {}
 
     def value(self, name: str):
         """The configured value of field ``name`` (its config name, e.g. ``from``)."""
@@ -70,6 +82,16 @@ class Protocol(StrictModel):
 
     def check(self, ctx: CheckContext) -> list[tuple[str, str]]:
         """Cross-field checks: ``[(field, message)]``."""
+        return []
+
+    def check_resolved(self, f, dt: float) -> list[tuple[str, str]]:
+        """Checks of the values the planner resolved (``f``: scalars or per-neuron arrays,
+        generators drawn): ``[(field, message)]``."""
+        return []
+
+    def notes(self) -> list[str]:
+        """What the user should know about how the run reads this protocol (after
+        ``check``), e.g. times rounded to the grid; shown by ``validate`` and ``run``."""
         return []
 
     def current(self, t, f, s):

@@ -29,6 +29,12 @@ State = dict[str, Array]
 CurrentFn = Callable[[Array], Array]
 
 
+def input_at(current: CurrentFn, t, y: State):
+    """The input current at time ``t`` in state ``y``: ``current(t)``, or ``current(t, v)``
+    when the input depends on v (a conductance-based synapse, ``current.conductance``)."""
+    return current(t, y["v"]) if getattr(current, "conductance", False) else current(t)
+
+
 @dataclass(frozen=True)
 class Param:
     """A model parameter: default value, unit, one-line meaning, and the name the reference
@@ -177,7 +183,8 @@ class Model:
         """Advance one step in the model's update order; returns ``(new_state, spiked)``.
 
         ``integrate(model, y, p, t, dt, current)`` is the configured integrator and
-        ``current(t)`` the injected current at time ``t`` (evaluated at each stage)."""
+        ``current(t)`` the injected current at time ``t`` (evaluated at each stage; with a
+        conductance input ``current(t, v)``, see :func:`input_at`)."""
         y_new = integrate(self, y, p, t, dt, current)
         s = self.spiked(y, y_new, p)
         return self.reset(y_new, s, p), s

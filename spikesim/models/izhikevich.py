@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from ..lazyjax import jnp
 
-from .base import Model, Param, Preset, StateVar
+from .base import Model, Param, Preset, StateVar, input_at
 
 _SOURCE = "Izhikevich (2003) IEEE TNN 14:1569, Fig. 2"
 
@@ -89,7 +89,7 @@ class Izhikevich(Model):
         v, u = y["v"], y["u"]
         u_inf = p["b"] * v
         u = u_inf + (u - u_inf) * jnp.exp(-p["a"] * dt)
-        return {**y, "v": v + dt * self._dv(v, u, current(t)), "u": u}
+        return {**y, "v": v + dt * self._dv(v, u, input_at(current, t, y)), "u": u}
 
     def spiked(self, y_old, y_new, p):
         # Level test after the step: the reset brings v back below v_th, so every crossing

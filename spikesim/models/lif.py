@@ -54,7 +54,18 @@ class LIF(IntegrateAndFire):
     def exp_euler_step(self, y, p, t, dt, current):
         """inferno's exact step, in its own form: v relaxes towards v_inf = v_rest + R_m I
         with the factor exp(-dt / tau_m). The generic exponential Euler step computes the same
-        value as v + dt f(v) phi1(-dt / tau_m) at the cost of a division per neuron and step."""
+        value as v + dt f(v) phi1(-dt / tau_m) at the cost of a division per neuron and step.
+
+        Under a conductance input, ``I = a - b v`` with ``b`` the total synaptic conductance
+        (``current.affine``, held at its value at the start of the step): v relaxes towards
+        ``(v_rest + R_m a) / (1 + R_m b)`` with the time constant ``tau_m / (1 + R_m b)``,
+        exact for constant conductances."""
+        if getattr(current, "conductance", False):
+            a, b = current.affine(t)
+            leak = 1.0 + p["R_m"] * b
+            v_inf = (p["v_rest"] + p["R_m"] * a) / leak
+            decay = jnp.exp(-dt * leak / p["tau_m"])
+            return {**y, "v": v_inf + (y["v"] - v_inf) * decay}
         v_inf = p["v_rest"] + p["R_m"] * current(t)
         decay = jnp.exp(-dt / p["tau_m"])
         return {**y, "v": v_inf + (y["v"] - v_inf) * decay}
