@@ -238,7 +238,9 @@ def plot(path, output=None, var: str | None = None, neurons=None, t0: float | No
     heights = {"raster": 1.2, "trace": 1.6, "input": 0.7}
     fig = Figure(figsize=FIGSIZE, dpi=DPI)
     FigureCanvasAgg(fig)
-    top = 0.885
+    about = _describe(r)
+    # room for the subtitle: about 170 characters fit a line at this size
+    top = 0.885 - 0.022 * (len(about) // 170)
     if sweep:
         labelled = len(next(iter(r.combinations.values()))) <= 16  # room for labels
         gs = fig.add_gridspec(2, 1, height_ratios=[1, 2.2], hspace=0.3, top=top, bottom=0.07,
@@ -290,7 +292,7 @@ def plot(path, output=None, var: str | None = None, neurons=None, t0: float | No
                                    f"{r.duration:g} ms]"
     fig.suptitle(f"{r.name}: {r.n:,} neurons, {r.duration:g} ms{status}", fontsize=13,
                  x=0.1, ha="left", y=0.985, color="black" if r.complete else "#b00000")
-    fig.text(0.1, 0.945, _describe(r), fontsize=9, color="0.3", ha="left", va="top",
+    fig.text(0.1, 0.945, about, fontsize=9, color="0.3", ha="left", va="top",
              wrap=True)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
