@@ -5,9 +5,13 @@ One jitted function advances the population by one *chunk*: a ``lax.scan`` over 
 loop over its steps. After each block the recorded variables are sampled, and the spikes of
 the block come out as bit words (bit ``j`` of word ``w`` = step ``32 w + j`` of the block), 32
 steps per ``uint32`` per neuron, so spike output costs an OR per neuron-step and 1/8 byte of
-memory traffic. With ``spike_timing: precise`` each block also returns, for every neuron and
-step, the crossing's offset in the step (``[B, N]`` in the run's precision), which the host
-reads only where a spike bit is set.
+memory traffic. With ``spike_timing: precise`` each block also returns the crossing's offset in
+its step of every spike (in the run's precision), packed: per tile (see :func:`tiling`) a
+buffer of ``S`` slots per neuron (``[S, tile]``, :data:`OFFSET_SLOTS`) that the step appends
+each spike's offset to, in (step, neuron) order, as the host decodes the bit words
+(:func:`iter_precise_spikes`). A tile with more spikes in one block than its buffer holds is
+seen by the host, which has that chunk run again with ``S = B`` (room for a spike of every
+neuron on every step; compiled only if it happens).
 
 Every chunk call takes ``k_end``, the first step *not* to simulate, and each block's inner loop
 runs ``min(B, k_end - k)`` steps (a ``fori_loop`` with a dynamic trip count, 0 past the end).
@@ -27,8 +31,14 @@ from jax.sharding import Mesh, NamedSharding, SingleDeviceSharding
 from jax.sharding import PartitionSpec as P
 
 from .integrators import INTEGRATORS
+from .spike_timing import sparse_step
 
 SPIKE_WORD = 32
+
+#: ``spike_timing: precise``: offset slots per neuron and block (fewer if the block is
+#: shorter): a tile's buffer holds ``OFFSET_SLOTS * tile`` spikes per block, enough for
+#: every neuron to spike twice in a block of 32 steps (over 600 Hz at dt = 0.1 ms)
+OFFSET_SLOTS = 2
 
 #: XLA:CPU options for the chunk function. Both leave every result bit for bit the same
 #: (tests/test_engine_options.py) and were measured on the 2-core AVX-512 development VM
@@ -79,6 +89,11 @@ class Layout:
         return self.block * self.n_blocks
 
 
+def offset_slots(block: int) -> int:
+    """Offset slots per neuron of a block of ``block`` steps (precise timing)."""
+    return min(block, OFFSET_SLOTS)
+
+
 def choose_layout(plan, budget_bytes: int = 64 << 20, max_steps: int = 50_000) -> Layout:
     """Block and chunk sizes: a chunk's outputs stay within ``budget_bytes`` so that memory is
     bounded whatever the duration; ``simulation.chunk_steps`` (rounded up to whole blocks)
@@ -89,7 +104,7 @@ def choose_layout(plan, budget_bytes: int = 64 << 20, max_steps: int = 50_000) -
     itemsize = 8 if plan.precision == "float64" else 4
     per_block = plan.n * 4 * words + len(rec.variables) * len(rec.neurons) * itemsize + 64
     if words and plan.spike_timing == "precise":
-        per_block += plan.n * block * itemsize  # the crossing offsets (see Engine)
+        per_block += plan.n * offset_slots(block) * itemsize  # the crossing offsets
     if plan.chunk_steps is not None:
         n_blocks = -(-plan.chunk_steps // block)
     else:
@@ -158,6 +173,7 @@ class Engine:
         # in a larger population, in every sweep combination and in every shard
         self.noise_ids = self._put((plan.first + np.arange(self.n_pad)) % plan.size, np.uint32)
         self._compiled = None
+        self._compiled_full = None  # precise timing: the chunk with S = B (see run_full)
 
     # -- placement ----------------------------------------------------------------------
     def _put(self, value, dtype=None, neuron_axis: bool | None = None):
@@ -245,21 +261,38 @@ class Engine:
         return jax.jit(make, out_shardings=self._out_shardings(shapes))(*args)
 
     # -- the compiled chunk -------------------------------------------------------------
-    def _chunk_fn(self):
+    def _chunk_fn(self, slots: int | None = None):
+        """The chunk function; ``slots``: offset slots per neuron and block (precise timing;
+        default :func:`offset_slots`)."""
         plan, model, layout = self.plan, self.model, self.layout
         integrate = INTEGRATORS[plan.integrator]
         dt = plan.dt
         B, W = layout.block, layout.words
 
         precise = plan.spike_timing == "precise"
+        S = slots or offset_slots(B)
 
         def step(j, carry, params, fields, ids):
             y, s_in, k, out = carry
             t = k.astype(jnp.float64) * dt
             current = lambda tt: self._current(tt, fields, s_in)  # noqa: E731
             if precise:
-                y_new, spiked, offset = model.precise_step(integrate, y, params, t, dt,
-                                                           current, plan.precision)
+                m = ids.shape[0]
+
+                def take(idx):
+                    """Parameters and input current of the neurons ``idx`` (their
+                    per-neuron parameters, input fields and input states)."""
+                    def one(x):
+                        return (x.at[idx].get(mode="clip") if x.ndim == 1 and x.shape[0] == m
+                                else x)
+                    p_k, f_k, s_k = jax.tree.map(one, (params, fields, s_in))
+                    return p_k, lambda tt: self._current(tt, f_k, s_k)
+
+                packed = None
+                if W:
+                    packed = (out[1].reshape(-1), out[2])
+                y_new, spiked, packed = sparse_step(model, integrate, y, params, t, dt, current,
+                                                    take, plan.precision, packed)
             else:
                 y_new, spiked = model.step(integrate, y, params, t, dt, current)
             s_new = list(s_in)
@@ -275,9 +308,8 @@ class Engine:
                 else:
                     w = j // SPIKE_WORD
                     words = words.at[w].set(words[w] | bit)
-                # precise: the crossing's offset in the step, row j of the block (read on
-                # the host only where the spike bit is set)
-                out = ((words, out[1].at[j].set(offset.astype(self.dtype))) if precise
+                # precise: the offsets of this step's spikes appended to the tile's buffer
+                out = ((words, packed[0].reshape(S, -1), packed[1]) if precise
                        else (words,))
             return y_new, s_new, k + 1, out
 
@@ -285,18 +317,20 @@ class Engine:
 
         def empty(m):
             """The block's spike outputs for ``m`` neurons: (words,), and with precise timing
-            (words, offsets [B, m])."""
+            (words, offsets [S, m]: the packed buffer)."""
             words = jnp.zeros((W, m), jnp.uint32)
-            return (words, jnp.zeros((B, m), self.dtype)) if precise and W else (words,)
+            return (words, jnp.zeros((S, m), self.dtype)) if precise and W else (words,)
 
         def steps_of(y, s_in, k, params, fields, ids, steps):
             """``steps`` steps of the neurons given (all, a device's share or a tile)."""
+            out = empty(ids.shape[0])
+            if precise and W:  # the buffer's fill count, during the block only
+                out = (*out, jnp.zeros((), jnp.int32))
             # no unrolling: on 2 sharded CPU devices it slowed every model down (LIF and
             # Izhikevich by 1.5-2x at unroll 4-8, benchmarks/RESULTS.md)
             y, s_in, _, out = jax.lax.fori_loop(
-                0, steps, lambda j, c: step(j, c, params, fields, ids),
-                (y, s_in, k, empty(ids.shape[0])))
-            return y, s_in, out
+                0, steps, lambda j, c: step(j, c, params, fields, ids), (y, s_in, k, out))
+            return y, s_in, out[:2] if precise and W else out
 
         def tiled(neuron, y, s_in, k, params, fields, ids, steps):
             """A device's share, ``T`` tiles one after the other, each for all the block's
@@ -325,7 +359,9 @@ class Engine:
         def block(carry, params, fields, k_end):
             y, s_in, k = carry
             steps = jnp.clip(k_end - k, 0, B).astype(jnp.int32)
-            if T == 1:
+            # precise timing gathers neurons within a device's share: on several devices in
+            # shard_map even without tiles, as a global gather would move data between them
+            if T == 1 and not (precise and self.mesh is not None):
                 y, s_in, words = steps_of(y, s_in, k, params, fields, self.noise_ids, steps)
             else:
                 # per-neuron leaves are the 1-D ones of length n, as _put places them; not
@@ -354,7 +390,7 @@ class Engine:
                 return c, (words, self._sample(c, fields))
 
             carry, (words, samples) = jax.lax.scan(body, carry, None, length=layout.n_blocks)
-            # grid: the words [n_blocks, W, n]; precise: (words, offsets [n_blocks, B, n])
+            # grid: the words [n_blocks, W, n]; precise: (words, offsets [n_blocks, S, n])
             words = words if precise and W else words[0]
             # per neuron, not reduced here: a reduction over a sharded population would be a
             # cross-device collective at every chunk (measured: 25% slower LIF on 2 devices)
@@ -371,12 +407,25 @@ class Engine:
         import time
 
         t0 = time.perf_counter()
-        fn = self._chunk_fn()
+        self._compiled = self._compile(self._chunk_fn(), carry)
+        return time.perf_counter() - t0
+
+    def _compile(self, fn, carry):
         args = (carry, self.params, self.fields_at(0), self._put(np.int64(0)))
         out = self._out_shardings(jax.eval_shape(fn, *args))
         opts = CPU_COMPILER_OPTIONS if self.devices[0].platform == "cpu" else None
-        self._compiled = jax.jit(fn, out_shardings=out).lower(*args).compile(opts)
-        return time.perf_counter() - t0
+        return jax.jit(fn, out_shardings=out).lower(*args).compile(opts)
+
+    def run_full(self, carry, k_end: int, k0: int = 0) -> np.ndarray:
+        """Precise timing: the chunk from ``carry`` (step ``k0``) to ``k_end`` run again with
+        ``B`` offset slots per neuron and block, for a chunk whose packed offsets overflowed;
+        returns its offsets ``[n_blocks, B, n_pad]`` on the host. Its spikes and states are
+        those of the first run (the same step), only the buffer is larger."""
+        if self._compiled_full is None:
+            self._compiled_full = self._compile(self._chunk_fn(self.layout.block), carry)
+        _, (_, offsets), _, _ = self._compiled_full(carry, self.params, self.fields_at(k0),
+                                                    self._put(np.int64(k_end)))
+        return np.concatenate(self.host_parts(offsets), axis=-1)
 
     def fields_at(self, k0: int):
         """Input fields for a chunk starting at step ``k0``: the resolved fields, plus for a
@@ -475,3 +524,34 @@ def iter_spikes(words, k0: int, block: int, n_valid_blocks: int,
             steps, ids = steps[real], ids[real]
         yield steps.astype(np.int64, copy=False), ids.astype(np.int64, copy=False)
 
+
+
+def iter_precise_spikes(words, offsets, k0: int, block: int, n_valid_blocks: int, tile: int,
+                        n_real: int, rerun=None):
+    """Precise timing: ``(steps, ids, offsets)`` pieces of a chunk, as :func:`iter_spikes`,
+    each spike with its offset in its step, from the packed buffers ``offsets [n_blocks, S,
+    N]`` (tile ``g``'s buffer of block ``b`` is ``offsets[b, :, g*tile:(g+1)*tile]`` read row
+    by row, its spikes in (step, neuron) order). A spike's slot is its rank among the spikes
+    of its tile and block: a stable sort of the piece's spikes, in (step, neuron) order, by
+    (block, tile). Padding neurons hold slots too, so they are dropped only after. Where a
+    tile has more spikes in a block than ``S * tile``, ``rerun()`` gives the chunk's offsets
+    with ``S = block`` (:meth:`Engine.run_full`), used from that piece on."""
+    n = offsets.shape[-1]
+    tiles = n // tile
+    for steps, ids in iter_spikes(words, k0, block, n_valid_blocks):
+        b = (steps - k0) // block
+        g = ids // tile
+        key = (b - b[0]) * tiles + g
+        counts = np.bincount(key)
+        if counts.max() > offsets.shape[1] * tile:
+            offsets = rerun()
+        small = np.uint16 if counts.size <= 1 << 16 else np.int64
+        order = np.argsort(key.astype(small), kind="stable")
+        starts = np.cumsum(counts) - counts
+        rank = np.empty_like(key)
+        rank[order] = np.arange(key.size) - starts[key[order]]
+        off = offsets[b, rank // tile, g * tile + rank % tile]
+        if n_real < n:
+            real = ids < n_real
+            steps, ids, off = steps[real], ids[real], off[real]
+        yield steps, ids, off

@@ -35,13 +35,21 @@ of a step a neuron is free from ``clip(refrac - 1, 0, 1) * dt`` into the step on
 counter is therefore a valid precise one, and a file's final state continues either way.
 
 The step returns the spike's offset from the start of the step in ms (``0 < offset <= dt``
-for a crossing inside the step); the engine writes it next to the spike bits and the host
-adds it to the step's start time in float64.
+for a crossing inside the step); the host adds it to the step's start time in float64.
+
+In a run, :func:`sparse_step` does this work only where it can change anything: the ordinary
+grid step for every neuron, then the precise step for the few neurons that need it
+(``Model.precise_needed``: those that spiked on the grid, and for the integrate-and-fire
+models those whose refractory period ends inside the step), gathered into a buffer of
+:data:`GATHER` neurons; when more need it, the precise step runs vectorised on all of them.
+For every other neuron the precise step computes the grid step's values, so the result does
+not depend on which path ran. Offsets are packed, in (step, neuron) order, into a buffer with
+a few slots per neuron and block (:mod:`spikesim.engine`).
 """
 
 from __future__ import annotations
 
-from .lazyjax import jnp
+from .lazyjax import jax, jnp
 
 from .integrators import RK4
 
@@ -49,6 +57,11 @@ from .integrators import RK4
 #: for a cubic that is monotone across the root to reach the last bits of float64 from the
 #: secant start; float32 needs fewer.
 NEWTON_ITERATIONS = {"float64": 4, "float32": 2}
+
+#: neurons per tile and step that :func:`sparse_step` gathers for the precise work (a multiple
+#: of 16: XLA:CPU computes a remainder of a 512-bit vector with scalar code, which may round
+#: differently); more than this in one step run the vectorised precise step on the tile
+GATHER = 64
 
 
 def _hermite(y0, y1, hf0, hf1):
@@ -177,3 +190,53 @@ def integrate_and_fire_step(model, integrate, y, p, t, dt, current, precision="f
     r_spike = jnp.where(left > 0, 1.0 + left / dt, 0.0)
     refrac = jnp.where(s, r_spike, jnp.maximum(r - 1.0, 0.0)).astype(r.dtype)
     return {**y1, "v": v_new, "refrac": refrac}, s, t_c
+
+
+def pack(out, spiked, offset):
+    """Append the offsets of the neurons that spiked, in neuron order, to ``out = (buffer,
+    count)``: entries past the buffer's end are dropped (the count still grows, which is how
+    the host sees that the buffer overflowed)."""
+    buf, count = out
+    rank = jnp.cumsum(spiked, dtype=jnp.int32) - 1
+    pos = jnp.where(spiked, count + rank, buf.size)
+    return buf.at[pos].set(offset.astype(buf.dtype), mode="drop"), count + rank[-1] + 1
+
+
+def sparse_step(model, integrate, y, p, t, dt, current, take, precision="float64", out=None):
+    """One step of ``spike_timing: precise`` for a population: ``(y_new, spiked, out)``.
+
+    The grid step (``Model.step``) for every neuron; where ``Model.precise_needed`` is true,
+    the precise step (``Model.precise_step``) instead: on the :data:`GATHER` neurons gathered
+    when no more need it (``take(idx)`` gives the parameters and the input current of the
+    neurons ``idx``), else vectorised on all. No precise work in a step where none needs it
+    (``lax.switch``). ``out``: ``(buffer, count)`` that the offsets of the spikes are packed
+    into (:func:`pack`), or None."""
+    y_grid, s = model.step(integrate, y, p, t, dt, current)
+    need = model.precise_needed(y, s)
+    m, gather = need.shape[0], GATHER
+    n_need = jnp.sum(need, dtype=jnp.int32)
+
+    def none(out):
+        return y_grid, s, out
+
+    def few(out):
+        idx = jnp.nonzero(need, size=gather, fill_value=m)[0]
+        valid = idx < m  # the rest are fill: read the last neuron, write nothing
+        p_k, current_k = take(idx)
+        y_k = {n: v.at[idx].get(mode="clip") for n, v in y.items()}
+        y_p, s_p, off = model.precise_step(integrate, y_k, p_k, t, dt, current_k, precision)
+        s_p = s_p & valid
+        y_new = {n: y_grid[n].at[idx].set(y_p[n], mode="drop") for n in y_grid}
+        return (y_new, s.at[idx].set(s_p, mode="drop"),
+                None if out is None else pack(out, s_p, off))
+
+    def every(out):
+        y_p, s_p, off = model.precise_step(integrate, y, p, t, dt, current, precision)
+        s_p = s_p & need
+        y_new = {n: jnp.where(need, y_p[n], y_grid[n]) for n in y_grid}
+        return y_new, s_p, None if out is None else pack(out, s_p, off)
+
+    if gather >= m:
+        return jax.lax.cond(n_need == 0, none, every, out)
+    branch = jnp.where(n_need == 0, 0, jnp.where(n_need <= gather, 1, 2))
+    return jax.lax.switch(branch, (none, few, every), out)
