@@ -149,7 +149,7 @@ def validate(
 
     layout = choose_layout(plan)
     state = plan.n * len(plan.model.states) * itemsize
-    offsets = (offset_slots(layout.block) * itemsize
+    offsets = ((offset_slots(layout.block) + 1) * itemsize
                if layout.words and plan.spike_timing == "precise" else 0)
     chunk = (layout.n_blocks * (plan.n * (4 * layout.words + offsets)
                                 + len(rec.variables) * len(rec.neurons) * itemsize))

@@ -36,9 +36,11 @@ from .spike_timing import sparse_step
 SPIKE_WORD = 32
 
 #: ``spike_timing: precise``: offset slots per neuron and block (fewer if the block is
-#: shorter): a tile's buffer holds ``OFFSET_SLOTS * tile`` spikes per block, enough for
-#: every neuron to spike twice in a block of 32 steps (over 600 Hz at dt = 0.1 ms)
-OFFSET_SLOTS = 2
+#: shorter): a tile's buffer holds ``OFFSET_SLOTS * tile`` offsets per block, enough for
+#: every neuron to spike once in a block of 32 steps (over 300 Hz at dt = 0.1 ms), or for one
+#: step on which more than ``spike_timing.GATHER`` of the tile spiked (a dense segment). Each
+#: slot row costs about as much device time as the spike words (written every block)
+OFFSET_SLOTS = 1
 
 #: XLA:CPU options for the chunk function. Both leave every result bit for bit the same
 #: (tests/test_engine_options.py) and were measured on the 2-core AVX-512 development VM
@@ -104,7 +106,7 @@ def choose_layout(plan, budget_bytes: int = 64 << 20, max_steps: int = 50_000) -
     itemsize = 8 if plan.precision == "float64" else 4
     per_block = plan.n * 4 * words + len(rec.variables) * len(rec.neurons) * itemsize + 64
     if words and plan.spike_timing == "precise":
-        per_block += plan.n * offset_slots(block) * itemsize  # the crossing offsets
+        per_block += plan.n * (offset_slots(block) + 1) * itemsize  # the crossing offsets
     if plan.chunk_steps is not None:
         n_blocks = -(-plan.chunk_steps // block)
     else:
@@ -283,14 +285,12 @@ class Engine:
                     """Parameters and input current of the neurons ``idx`` (their
                     per-neuron parameters, input fields and input states)."""
                     def one(x):
-                        return (x.at[idx].get(mode="clip") if x.ndim == 1 and x.shape[0] == m
+                        return (x[jnp.minimum(idx, m - 1)] if x.ndim == 1 and x.shape[0] == m
                                 else x)
                     p_k, f_k, s_k = jax.tree.map(one, (params, fields, s_in))
                     return p_k, lambda tt: self._current(tt, f_k, s_k)
 
-                packed = None
-                if W:
-                    packed = (out[1].reshape(-1), out[2])
+                packed = out[1:] if W else None
                 y_new, spiked, packed = sparse_step(model, integrate, y, params, t, dt, current,
                                                     take, plan.precision, packed)
             else:
@@ -309,28 +309,29 @@ class Engine:
                     w = j // SPIKE_WORD
                     words = words.at[w].set(words[w] | bit)
                 # precise: the offsets of this step's spikes appended to the tile's buffer
-                out = ((words, packed[0].reshape(S, -1), packed[1]) if precise
-                       else (words,))
+                out = (words, *packed) if precise else (words,)
             return y_new, s_new, k + 1, out
 
         T, tile = self.n_tiles, self.tile
 
         def empty(m):
             """The block's spike outputs for ``m`` neurons: (words,), and with precise timing
-            (words, offsets [S, m]: the packed buffer)."""
+            (words, offsets [S + 1, m]: the packed buffer and a row of room for a last
+            write)."""
             words = jnp.zeros((W, m), jnp.uint32)
-            return (words, jnp.zeros((S, m), self.dtype)) if precise and W else (words,)
+            return (words, jnp.zeros((S + 1, m), self.dtype)) if precise and W else (words,)
 
         def steps_of(y, s_in, k, params, fields, ids, steps):
             """``steps`` steps of the neurons given (all, a device's share or a tile)."""
-            out = empty(ids.shape[0])
-            if precise and W:  # the buffer's fill count, during the block only
-                out = (*out, jnp.zeros((), jnp.int32))
+            m = ids.shape[0]
+            out = empty(m)
+            if precise and W:  # the buffer flat during the block, and its fill count
+                out = (out[0], out[1].reshape(-1), jnp.zeros((), jnp.int32))
             # no unrolling: on 2 sharded CPU devices it slowed every model down (LIF and
             # Izhikevich by 1.5-2x at unroll 4-8, benchmarks/RESULTS.md)
             y, s_in, _, out = jax.lax.fori_loop(
                 0, steps, lambda j, c: step(j, c, params, fields, ids), (y, s_in, k, out))
-            return y, s_in, out[:2] if precise and W else out
+            return y, s_in, (out[0], out[1].reshape(S + 1, m)) if precise and W else out
 
         def tiled(neuron, y, s_in, k, params, fields, ids, steps):
             """A device's share, ``T`` tiles one after the other, each for all the block's
@@ -390,7 +391,7 @@ class Engine:
                 return c, (words, self._sample(c, fields))
 
             carry, (words, samples) = jax.lax.scan(body, carry, None, length=layout.n_blocks)
-            # grid: the words [n_blocks, W, n]; precise: (words, offsets [n_blocks, S, n])
+            # grid: the words [n_blocks, W, n]; precise: (words, offsets [n_blocks, S + 1, n])
             words = words if precise and W else words[0]
             # per neuron, not reduced here: a reduction over a sharded population would be a
             # cross-device collective at every chunk (measured: 25% slower LIF on 2 devices)
@@ -419,13 +420,13 @@ class Engine:
     def run_full(self, carry, k_end: int, k0: int = 0) -> np.ndarray:
         """Precise timing: the chunk from ``carry`` (step ``k0``) to ``k_end`` run again with
         ``B`` offset slots per neuron and block, for a chunk whose packed offsets overflowed;
-        returns its offsets ``[n_blocks, B, n_pad]`` on the host. Its spikes and states are
+        returns its offsets ``[n_blocks, B, n_pad]`` on the host, in parts (:meth:`host_parts`). Its spikes and states are
         those of the first run (the same step), only the buffer is larger."""
         if self._compiled_full is None:
             self._compiled_full = self._compile(self._chunk_fn(self.layout.block), carry)
         _, (_, offsets), _, _ = self._compiled_full(carry, self.params, self.fields_at(k0),
                                                     self._put(np.int64(k_end)))
-        return np.concatenate(self.host_parts(offsets), axis=-1)
+        return self.host_parts(offsets)
 
     def fields_at(self, k0: int):
         """Input fields for a chunk starting at step ``k0``: the resolved fields, plus for a
@@ -468,7 +469,7 @@ class Engine:
 
 
 def iter_spikes(words, k0: int, block: int, n_valid_blocks: int,
-                n_real: int | None = None, slice_words: int = 1 << 16):
+                n_real: int | None = None, slice_words: int = 1 << 16, tile: int | None = None):
     """Spike steps and neuron ids from a chunk's words ``[n_blocks, W, N]`` (first
     ``n_valid_blocks`` blocks; neurons from ``n_real`` on, the padding of a sharded run,
     dropped), as a sequence of ``(steps, ids)`` pieces, each sorted by step, then by neuron,
@@ -483,7 +484,11 @@ def iter_spikes(words, k0: int, block: int, n_valid_blocks: int,
     vectorised: the non-zero words come out of ``flatnonzero`` in (word, neuron) order; a
     word with several bits set is expanded in place into one entry per bit; a stable sort on
     the step alone (a radix sort: keys below 65,536) then orders the entries by step and keeps
-    them by neuron within a step."""
+    them by neuron within a step.
+
+    With ``tile``, each block's spikes come in (tile, step, neuron) order instead (tile ``g``:
+    neurons ``g * tile`` to ``(g + 1) * tile - 1``), the order in which precise timing packs
+    their offsets (:func:`iter_precise_spikes`): the sort key then starts with the tile."""
     parts = list(words) if isinstance(words, (list, tuple)) else [words]
     n_blocks, n_words = parts[0].shape[:2]
     n = sum(part.shape[2] for part in parts)
@@ -491,7 +496,8 @@ def iter_spikes(words, k0: int, block: int, n_valid_blocks: int,
     per_block = n_words * SPIKE_WORD  # bit positions per block; >= block
     # blocks per piece: enough words to amortise numpy's per-call cost, few enough bit
     # positions that the sort key fits 16 bits
-    step_b = max(1, min(slice_words // max(1, n_words * n), (1 << 16) // per_block))
+    tiles = n // tile if tile else 1
+    step_b = max(1, min(slice_words // max(1, n_words * n), (1 << 16) // (per_block * tiles)))
     for b0 in range(0, n_valid_blocks, step_b):
         b1 = min(b0 + step_b, n_valid_blocks)
         flat = (parts[0][b0:b1] if len(parts) == 1
@@ -512,13 +518,16 @@ def iter_spikes(words, k0: int, block: int, n_valid_blocks: int,
         bit = np.bitwise_count((vals & (~vals + np.uint32(1))) - np.uint32(1))
         word, ids = np.divmod(idx, n)  # word = block * W + w, within the piece
         key = word * SPIKE_WORD + bit  # = block * W * 32 + w * 32 + bit < 65,536
-        small = np.uint8 if (b1 - b0) * per_block <= 256 else np.uint16
+        if tile:  # (block * tiles + tile) * W * 32 + w * 32 + bit
+            key += (word // n_words * (tiles - 1) + ids // tile) * per_block
+        span = (b1 - b0) * per_block * tiles
+        small = np.uint8 if span <= 256 else np.uint16 if span <= 1 << 16 else np.uint32
         order = np.argsort(key.astype(small), kind="stable")
         key, ids = key[order], ids[order]
-        if per_block == block:
+        if per_block == block and not tile:
             steps = key + (k0 + b0 * block)
         else:
-            steps = (key // per_block + b0) * block + key % per_block + k0
+            steps = (key // per_block // tiles + b0) * block + key % per_block + k0
         if n_real is not None and n_real < n:
             real = ids < n_real
             steps, ids = steps[real], ids[real]
@@ -526,32 +535,57 @@ def iter_spikes(words, k0: int, block: int, n_valid_blocks: int,
 
 
 
+
+
 def iter_precise_spikes(words, offsets, k0: int, block: int, n_valid_blocks: int, tile: int,
-                        n_real: int, rerun=None):
-    """Precise timing: ``(steps, ids, offsets)`` pieces of a chunk, as :func:`iter_spikes`,
-    each spike with its offset in its step, from the packed buffers ``offsets [n_blocks, S,
-    N]`` (tile ``g``'s buffer of block ``b`` is ``offsets[b, :, g*tile:(g+1)*tile]`` read row
-    by row, its spikes in (step, neuron) order). A spike's slot is its rank among the spikes
-    of its tile and block: a stable sort of the piece's spikes, in (step, neuron) order, by
-    (block, tile). Padding neurons hold slots too, so they are dropped only after. Where a
-    tile has more spikes in a block than ``S * tile``, ``rerun()`` gives the chunk's offsets
-    with ``S = block`` (:meth:`Engine.run_full`), used from that piece on."""
-    n = offsets.shape[-1]
-    tiles = n // tile
-    for steps, ids in iter_spikes(words, k0, block, n_valid_blocks):
+                        n_real: int, gather: int, rerun=None):
+    """Precise timing: ``(steps, ids, offsets)`` pieces of a chunk, as :func:`iter_spikes`
+    in (block, tile, step, neuron) order, each spike with its offset in its step.
+
+    ``offsets [n_blocks, S + 1, N]`` (or a list of parts that split N, as ``words``) holds
+    the packed buffers: tile ``g``'s of block ``b`` is ``offsets[b, :, g*tile:(g+1)*tile]``
+    read row by row, one segment per step with spikes, in step order
+    (:func:`spikesim.spike_timing.pack`): the offsets of the step's ``c`` spikes in neuron
+    order if ``c <= min(gather, tile)``, else a dense segment of ``tile`` offsets, one per
+    neuron of the tile. Padding neurons hold entries too: they are dropped only after. Where
+    a tile's segments in a block need more than ``S * tile`` entries, the buffer overflowed:
+    ``rerun()`` gives the chunk's offsets with ``S = block`` (:meth:`Engine.run_full`), used
+    from there on."""
+    parts = list(offsets) if isinstance(offsets, (list, tuple)) else [offsets]
+    width = parts[0].shape[-1]  # neurons per part (a whole number of tiles)
+    tiles = width // tile * len(parts)
+    k = min(gather, tile)
+    for steps, ids in iter_spikes(words, k0, block, n_valid_blocks, tile=tile):
         b = (steps - k0) // block
         g = ids // tile
-        key = (b - b[0]) * tiles + g
-        counts = np.bincount(key)
-        if counts.max() > offsets.shape[1] * tile:
-            offsets = rerun()
-        small = np.uint16 if counts.size <= 1 << 16 else np.int64
-        order = np.argsort(key.astype(small), kind="stable")
-        starts = np.cumsum(counts) - counts
-        rank = np.empty_like(key)
-        rank[order] = np.arange(key.size) - starts[key[order]]
-        off = offsets[b, rank // tile, g * tile + rank % tile]
-        if n_real < n:
+        group = b * tiles + g
+        # segments: the spikes of one tile and step (contiguous in this order)
+        first = np.flatnonzero((np.diff(group) != 0) | (np.diff(steps) != 0)) + 1
+        first = np.concatenate(([0], first))
+        c = np.diff(np.concatenate((first, [steps.size])))
+        dense = c > k
+        size = np.where(dense, tile, c)  # entries each segment takes in its buffer
+        end = np.cumsum(size)
+        # a segment's start in its tile's buffer: entries of the group's earlier segments
+        new_group = np.concatenate(([True], np.diff(group[first]) != 0))
+        group_start = np.maximum.accumulate(np.where(new_group, end - size, 0))
+        start = end - size - group_start
+        if (start + size).max() > (parts[0].shape[1] - 1) * tile:
+            new = rerun()
+            parts = list(new) if isinstance(new, (list, tuple)) else [new]
+        rank = np.arange(steps.size) - np.repeat(first, c)  # within the segment
+        pos = np.repeat(start, c) + np.where(np.repeat(dense, c), ids % tile, rank)
+        row, col = np.divmod(pos, tile)
+        col += ids - ids % tile  # the tile's first column
+        if len(parts) == 1:
+            off = parts[0][b, row, col]
+        else:
+            part, col = np.divmod(col, width)
+            off = np.empty(ids.size, parts[0].dtype)
+            for d, x in enumerate(parts):
+                on = part == d
+                off[on] = x[b[on], row[on], col[on]]
+        if n_real < width * len(parts):
             real = ids < n_real
             steps, ids, off = steps[real], ids[real], off[real]
         yield steps, ids, off

@@ -21,6 +21,7 @@ jax.config.update("jax_enable_x64", True)  # float64 runs; float32 runs use expl
 import numpy as np  # noqa: E402
 
 from .engine import Engine, iter_precise_spikes, iter_spikes  # noqa: E402
+from . import spike_timing  # noqa: E402
 from .errors import RunError  # noqa: E402
 from .preflight import device_label, preflight  # noqa: E402
 from .resume import InitState  # noqa: E402
@@ -196,8 +197,8 @@ def _loop(plan, engine, writer, carry, compile_s, quiet, stop, start):
                     # the words stay in their shards (no assembled copy of the chunk)
                     offsets = None
                     if isinstance(words, tuple):  # precise timing: (words, offsets)
-                        offsets = _Offsets(engine, np.concatenate(
-                            engine.host_parts(words[1]), axis=-1), c_in, k0p, k_endp)
+                        offsets = _Offsets(engine, engine.host_parts(words[1]), c_in, k0p,
+                                           k_endp)
                         words = words[0]
                     _write_chunk(plan, writer, layout, k0p, k_endp, engine.host_parts(words),
                                  offsets, samples)
@@ -263,7 +264,7 @@ def _write_chunk(plan, writer, layout, k0, k_end, words, offsets, samples):
                 writer.spikes(steps, ids)
         else:  # precise timing: each spike with its offset in its step
             for steps, ids, off in iter_precise_spikes(words, offsets.packed, k0, B, n_valid,
-                                                       offsets.tile, plan.n,
+                                                       offsets.tile, plan.n, spike_timing.GATHER,
                                                        offsets.rerun):
                 writer.spikes(steps, ids, off)
     if rec.variables:

@@ -60,6 +60,47 @@ def test_lif_spike_times_match_the_closed_form(run_config, dt, t_ref):
         assert np.abs(got - ref).max() < 1e-9, (a, np.abs(got - ref).max())
 
 
+@pytest.mark.parametrize("gather, dt, rerun", [(16, 0.1, False), (4, 0.1, None),
+                                               (16, 1.0, True)])
+def test_lif_closed_form_through_every_path_of_the_sparse_step(run_config, monkeypatch,
+                                                                gather, dt, rerun):
+    """The run does the precise work only for the neurons that need it: gathered when at
+    most ``GATHER`` of a tile do, else vectorised on the tile; a step on which more than
+    ``GATHER`` spike writes a dense segment of offsets. 40 neurons (one tile of 48 with the
+    padding) in groups of 8 identical ones that spike together: with ``GATHER = 16`` both
+    the gathered and the vectorised step run, each neuron spikes at most once per 32-step
+    block at dt = 0.1 and the packed buffer holds every offset; with ``GATHER = 4`` the
+    synchronous steps write dense segments (which may fill the buffer); at dt = 1 ms every
+    neuron spikes several times per block, more than the buffer holds, and the chunk's
+    offsets come from the rerun with room for all. Every spike within 1e-9 ms of the closed
+    form."""
+    import spikesim.engine
+    import spikesim.spike_timing
+
+    monkeypatch.setattr(spikesim.spike_timing, "GATHER", gather)
+    reruns = []
+    run_full = spikesim.engine.Engine.run_full
+    monkeypatch.setattr(spikesim.engine.Engine, "run_full",
+                        lambda self, *a: reruns.append(a) or run_full(self, *a))
+    amps = np.repeat([1.6, 2.0, 3.0, 5.0, 9.0], 8)
+    t_end = 100.0
+    f = run_config({"model": {"type": "lif", "params": {"t_ref": 2.34}},
+                    "population": {"size": amps.size},
+                    "simulation": {"duration": t_end, "dt": dt, "precision": "float64",
+                                   "spike_timing": "precise"},
+                    "input": {"type": "constant", "amplitude": amps.tolist()}})
+    t, ids = _spikes(f)
+    assert np.all(np.diff(t) >= 0)
+    for i, a in enumerate(amps):
+        ref = _lif_closed_form(a, t_end, t_ref=2.34)
+        ref = ref[ref <= t_end - 1e-6]
+        got = t[ids == i]
+        assert got.size == ref.size, (i, got.size, ref.size)
+        assert np.abs(got - ref).max() < 1e-9, (i, np.abs(got - ref).max())
+    if rerun is not None:
+        assert bool(reruns) == rerun
+
+
 def test_lif_f_i_curve_has_no_staircase(run_config):
     """Rates over a fine grid of currents at dt = 0.1: precise spike counts follow the closed
     form exactly; the grid's are off by whole spikes at a large share of the currents."""
