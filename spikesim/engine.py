@@ -601,29 +601,32 @@ def iter_precise_spikes(words, offsets, k0: int, block: int, n_valid_blocks: int
     for steps, ids in iter_spikes(words, k0, block, n_valid_blocks, tile=tile):
         b = (steps - k0) // block
         g = ids // tile
-        group = b * tiles + g
         # segments: the spikes of one tile and step (contiguous in this order)
-        first = np.flatnonzero((np.diff(group) != 0) | (np.diff(steps) != 0)) + 1
-        first = np.concatenate(([0], first))
+        seg = (b * tiles + g) * block + (steps - k0) % block
+        first = np.concatenate(([0], np.flatnonzero(np.diff(seg)) + 1))
         c = np.diff(np.concatenate((first, [steps.size])))
         dense = c > k
         size = np.where(dense, tile, c)  # entries each segment takes in its buffer
         end = np.cumsum(size)
         # a segment's start in its tile's buffer: entries of the group's earlier segments
-        new_group = np.concatenate(([True], np.diff(group[first]) != 0))
+        group = seg[first] // block
+        new_group = np.concatenate(([True], np.diff(group) != 0))
         group_start = np.maximum.accumulate(np.where(new_group, end - size, 0))
         start = end - size - group_start
         if (start + size).max() > (parts[0].shape[1] - 1) * tile:
             new = rerun()
             parts = list(new) if isinstance(new, (list, tuple)) else [new]
         rank = np.arange(steps.size) - np.repeat(first, c)  # within the segment
-        pos = np.repeat(start, c) + np.where(np.repeat(dense, c), ids % tile, rank)
-        row, col = np.divmod(pos, tile)
-        col += ids - ids % tile  # the tile's first column
+        pos = np.repeat(start, c) + np.where(np.repeat(dense, c), ids - g * tile, rank)
+        # entry pos of tile g: row pos // tile, column g * tile + pos % tile (a float
+        # division: exact for these integers, and several times faster than divmod's)
+        row = np.floor(pos / tile).astype(np.int64)
+        col = pos + (g - row) * tile
         if len(parts) == 1:
             off = parts[0][b, row, col]
         else:
-            part, col = np.divmod(col, width)
+            part = np.floor(col / width).astype(np.int64)
+            col -= part * width
             off = np.empty(ids.size, parts[0].dtype)
             for d, x in enumerate(parts):
                 on = part == d

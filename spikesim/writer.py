@@ -184,8 +184,10 @@ class Writer:
             return
         if offsets is not None:
             times = steps * self.plan.dt + offsets.astype(np.float64)
-            order = np.argsort(times, kind="stable")
-            self._append(times[order], ids[order])
+            if not np.all(times[1:] >= times[:-1]):  # e.g. a synchronous population's are
+                order = np.argsort(times, kind="stable")
+                times, ids = times[order], ids[order]
+            self._append(times, ids)
             return
         for src, sl in self._slots(steps.size):
             take = src.stop - src.start
