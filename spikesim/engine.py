@@ -35,6 +35,10 @@ from .spike_timing import sparse_step
 
 SPIKE_WORD = 32
 
+#: ``spike_timing: precise``: the most grid steps run at a time before the check for a
+#: neuron that needs the precise step (at most 32: one bit per step)
+SPECULATE = 32
+
 #: ``spike_timing: precise``: offset slots per neuron and block (fewer if the block is
 #: shorter): a tile's buffer holds ``OFFSET_SLOTS * tile`` offsets per block, enough for
 #: every neuron to spike once in a block of 32 steps (over 300 Hz at dt = 0.1 ms), or for one
@@ -287,20 +291,9 @@ class Engine:
             t = k.astype(jnp.float64) * dt
             current = lambda tt: self._current(tt, fields, s_in)  # noqa: E731
             if precise:
-                m = ids.shape[0]
-
-                def take(idx):
-                    """Parameters and input current of the neurons ``idx`` (their
-                    per-neuron parameters, input fields and input states)."""
-                    def one(x):
-                        return (x[jnp.minimum(idx, m - 1)] if x.ndim == 1 and x.shape[0] == m
-                                else x)
-                    p_k, f_k, s_k = jax.tree.map(one, (params, fields, s_in))
-                    return p_k, lambda tt: self._current(tt, f_k, s_k)
-
                 packed = out[1:] if W else None
                 y_new, spiked, packed = sparse_step(model, integrate, y, params, t, dt, current,
-                                                    take, plan.precision, packed)
+                                                    plan.precision, packed)
             else:
                 y_new, spiked = model.step(integrate, y, params, t, dt, current)
             s_new = advance(s_in, fields, k, ids)
@@ -341,39 +334,53 @@ class Engine:
             return y, s_in, out
 
         def precise_steps(y, s_in, k, out, params, fields, ids, steps):
-            """Precise timing's steps: grid steps in a loop of their own for as long as no
-            neuron needs the precise step (``Model.precise_needed``; no spike then, so no
-            output either), and the precise step (``step``) on each step where one does. A
-            step of that loop that finds a neuron in need is discarded and done again
-            precisely: cheaper than a conditional on every step (on XLA:CPU 1-2 us each, six
-            grid steps of a tile of 2,048 LIF neurons)."""
-            def grid_go(c):
-                return (c[0] < steps) & ~c[-1]
+            """Precise timing's steps, speculatively on the grid: a run of up to
+            :data:`SPECULATE` grid steps, each neuron's bit ``jj`` set where
+            ``Model.precise_needed`` holds on step ``jj`` of the run; where no bit is set (no
+            spike either) the run is kept, else it is done again from its start up to the
+            first step with a bit, which is then done precisely (``step``). One reduction per
+            run instead of one per step: on XLA:CPU a reduction over a tile costs a few grid
+            steps of a cheap model. The run's length adapts: twice the last after a run kept,
+            the distance to the step found after one redone (so 1, a step at a time, where
+            neurons need the precise step on most steps)."""
+            m = ids.shape[0]
 
-            def grid_step(c):
-                j, y, s_in, k, out, _ = c
+            def grid_step(carry, flag):
+                y, s_in, k, need = carry
                 current = lambda tt: self._current(tt, fields, s_in)  # noqa: E731
-                t = k.astype(jnp.float64) * dt
-                y_new, spiked = model.step(integrate, y, params, t, dt, current)
-                found = jnp.any(model.precise_needed(y, spiked))
-                keep = lambda old, new: jnp.where(found, old, new)  # noqa: E731
-                return (j + 1 - found, jax.tree.map(keep, y, y_new),
-                        jax.tree.map(keep, s_in, advance(s_in, fields, k, ids)),
-                        k + 1 - found, out, found)
-
-            def precise_step(c):
-                j, y, s_in, k, out, _ = c
-                return (j + 1, *step(j, (y, s_in, k, out), params, fields, ids), False)
-
-            def go(c):
-                return c[0] < steps
+                y_new, spiked = model.step(integrate, y, params, k.astype(jnp.float64) * dt,
+                                           dt, current)
+                if flag is not None:
+                    need = need | (model.precise_needed(y, spiked).astype(jnp.uint32) << flag)
+                return y_new, advance(s_in, fields, k, ids), k + 1, need
 
             def body(c):
-                c = jax.lax.while_loop(grid_go, grid_step, c)
-                return jax.lax.cond(c[-1], precise_step, lambda c: c, c)
+                j, y, s_in, k, out, span = c
+                n = jnp.minimum(steps - j, span)
+                y1, s1, k1, need = jax.lax.fori_loop(
+                    0, n, lambda jj, cc: grid_step(cc, jj.astype(jnp.uint32)),
+                    (y, s_in, k, jnp.zeros((m,), jnp.uint32)))
+                bits = jax.lax.reduce(need, np.uint32(0), jax.lax.bitwise_or, (0,))
+                low = bits & (~bits + np.uint32(1))  # the lowest bit set: the first step
+                first = jnp.where(bits == 0, SPECULATE,
+                                  31 - jax.lax.clz(low).astype(jnp.int32))
+
+                def redo(_):
+                    y2, s2, k2, _ = jax.lax.fori_loop(
+                        0, first, lambda jj, cc: grid_step(cc, None), (y, s_in, k, need))
+                    # the next run as long as this one went well: 1 where neurons need the
+                    # precise step on most steps (a heterogeneous population)
+                    return (j + first + 1, *step(j + first, (y2, s2, k2, out), params, fields,
+                                                 ids), jnp.maximum(first, 1))
+
+                def keep(_):
+                    return j + n, y1, s1, k1, out, jnp.minimum(2 * span, SPECULATE)
+
+                return jax.lax.cond(first >= n, keep, redo, None)
 
             j0 = jnp.zeros((), jnp.int32)
-            _, y, s_in, k, out, _ = jax.lax.while_loop(go, body, (j0, y, s_in, k, out, False))
+            _, y, s_in, k, out, _ = jax.lax.while_loop(
+                lambda c: c[0] < steps, body, (j0, y, s_in, k, out, jnp.int32(SPECULATE)))
             return y, s_in, k, out
 
         def tiled(neuron, y, s_in, k, params, fields, ids, steps):
@@ -403,8 +410,9 @@ class Engine:
         def block(carry, params, fields, k_end):
             y, s_in, k = carry
             steps = jnp.clip(k_end - k, 0, B).astype(jnp.int32)
-            # precise timing gathers neurons within a device's share: on several devices in
-            # shard_map even without tiles, as a global gather would move data between them
+            # precise timing checks each device's share for neurons that need the precise
+            # step: on several devices in shard_map even without tiles, as a check of the
+            # global array would be a collective between them
             if T == 1 and not (precise and self.mesh is not None):
                 y, s_in, words = steps_of(y, s_in, k, params, fields, self.noise_ids, steps)
             else:

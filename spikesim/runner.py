@@ -264,7 +264,7 @@ def _write_chunk(plan, writer, layout, k0, k_end, words, offsets, samples):
                 writer.spikes(steps, ids)
         else:  # precise timing: each spike with its offset in its step
             for steps, ids, off in iter_precise_spikes(words, offsets.packed, k0, B, n_valid,
-                                                       offsets.tile, plan.n, spike_timing.GATHER,
+                                                       offsets.tile, plan.n, spike_timing.PACK,
                                                        offsets.rerun):
                 writer.spikes(steps, ids, off)
     if rec.variables:

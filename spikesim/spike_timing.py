@@ -37,14 +37,13 @@ counter is therefore a valid precise one, and a file's final state continues eit
 The step returns the spike's offset from the start of the step in ms (``0 < offset <= dt``
 for a crossing inside the step); the host adds it to the step's start time in float64.
 
-In a run, :func:`sparse_step` does this work only where it can change anything: the ordinary
-grid step for every neuron, then the precise step for the few neurons that need it
-(``Model.precise_needed``: those that spiked on the grid, and for the integrate-and-fire
-models those whose refractory period ends inside the step), gathered into a buffer of
-:data:`GATHER` neurons; when more need it, the precise step runs vectorised on all of them.
-For every other neuron the precise step computes the grid step's values, so the result does
-not depend on which path ran. Offsets are packed, in (step, neuron) order, into a buffer with
-a few slots per neuron and block (:mod:`spikesim.engine`).
+In a run, the engine does this work only on the steps where it can change anything: grid
+steps (``Model.step``) as long as no neuron needs more (``Model.precise_needed``: none
+crossed on the grid, and for the integrate-and-fire models none has its refractory period
+end inside the step), checked once per run of grid steps, and :func:`sparse_step` on the
+steps where one does. Where no neuron needs it the precise step computes the grid step's
+values, so the result does not depend on the path taken. Offsets are packed, in (step,
+neuron) order, into a buffer with a few slots per neuron and block (:mod:`spikesim.engine`).
 """
 
 from __future__ import annotations
@@ -58,10 +57,9 @@ from .integrators import RK4
 #: secant start; float32 needs fewer.
 NEWTON_ITERATIONS = {"float64": 4, "float32": 2}
 
-#: neurons per tile and step that :func:`sparse_step` gathers for the precise work (a multiple
-#: of 16: XLA:CPU computes a remainder of a 512-bit vector with scalar code, which may round
-#: differently); more than this in one step run the vectorised precise step on the tile
-GATHER = 64
+#: spikes of a tile and step whose offsets :func:`pack` writes packed (in neuron order);
+#: more write a dense segment, one offset per neuron of the tile
+PACK = 64
 
 
 def _hermite(y0, y1, hf0, hf1):
@@ -221,45 +219,28 @@ def pack(out, spiked, offset, gather: int):
     return buf, count + jnp.where(dense, m, n)
 
 
-def sparse_step(model, integrate, y, p, t, dt, current, take, precision="float64", out=None):
-    """One step of ``spike_timing: precise`` for a population: ``(y_new, spiked, out)``.
+def sparse_step(model, integrate, y, p, t, dt, current, precision="float64", out=None):
+    """One step of ``spike_timing: precise`` for a population (or a tile of it): ``(y_new,
+    spiked, out)``. The grid step (``Model.step``) when no neuron needs more
+    (``Model.precise_needed``), else the precise step (``Model.precise_step``) vectorised,
+    kept where it is needed and the grid step's values elsewhere (``lax.cond``). ``out``:
+    ``(buffer, count)`` that the offsets of the spikes are packed into (:func:`pack`), or
+    None.
 
-    The grid step (``Model.step``) for every neuron; where ``Model.precise_needed`` is true,
-    the precise step (``Model.precise_step``) instead: on the :data:`GATHER` neurons gathered
-    when no more need it (``take(idx)`` gives the parameters and the input current of the
-    neurons ``idx``), else vectorised on all. No precise work in a step where none needs it
-    (``lax.switch``). ``out``: ``(buffer, count)`` that the offsets of the spikes are packed
-    into (:func:`pack`), or None."""
+    Gathering only the neurons in need into a small buffer (and their parameters and input)
+    was measured slower on XLA:CPU than the vectorised step on a tile of 2,048: each of the
+    two dozen small gathers, searches and scatters costs about as much as a whole grid step
+    of the tile (benchmarks/RESULTS.md)."""
     y_grid, s = model.step(integrate, y, p, t, dt, current)
     need = model.precise_needed(y, s)
-    m, gather = need.shape[0], GATHER
-    n_need = jnp.sum(need, dtype=jnp.int32)
 
     def none(out):
         return y_grid, s, out
-
-    def few(out):
-        # the i-th neuron that needs it is where the running count first reaches i + 1 (m
-        # past the last one: a fill entry, which reads the last neuron and is never used)
-        count = jnp.cumsum(need, dtype=jnp.int32)
-        idx = jnp.searchsorted(count, jnp.arange(1, gather + 1, dtype=jnp.int32))
-        p_k, current_k = take(idx)
-        y_k = {n: v[jnp.minimum(idx, m - 1)] for n, v in y.items()}
-        y_p, s_p, off = model.precise_step(integrate, y_k, p_k, t, dt, current_k, precision)
-        s_p = s_p & (idx < m)
-        # back in place by each neuron's entry (a gather per variable, not a scatter: XLA:CPU
-        # 0.10 fails to compile the sibling scatters of several variables)
-        entry = jnp.clip(count - 1, 0, gather - 1)
-        y_new = {n: jnp.where(need, y_p[n][entry], y_grid[n]) for n in y_grid}
-        return (y_new, need & s_p[entry], None if out is None else pack(out, s_p, off, gather))
 
     def every(out):
         y_p, s_p, off = model.precise_step(integrate, y, p, t, dt, current, precision)
         s_p = s_p & need
         y_new = {n: jnp.where(need, y_p[n], y_grid[n]) for n in y_grid}
-        return y_new, s_p, None if out is None else pack(out, s_p, off, gather)
+        return y_new, s_p, None if out is None else pack(out, s_p, off, PACK)
 
-    if gather >= m:
-        return jax.lax.cond(n_need == 0, none, every, out)
-    branch = jnp.where(n_need == 0, 0, jnp.where(n_need <= gather, 1, 2))
-    return jax.lax.switch(branch, (none, few, every), out)
+    return jax.lax.cond(jnp.any(need), every, none, out)

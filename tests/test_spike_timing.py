@@ -60,24 +60,23 @@ def test_lif_spike_times_match_the_closed_form(run_config, dt, t_ref):
         assert np.abs(got - ref).max() < 1e-9, (a, np.abs(got - ref).max())
 
 
-@pytest.mark.parametrize("gather, dt, rerun", [(16, 0.1, False), (4, 0.1, None),
-                                               (16, 1.0, True)])
+@pytest.mark.parametrize("pack, dt, rerun", [(16, 0.1, False), (4, 0.1, None),
+                                             (16, 1.0, True)])
 def test_lif_closed_form_through_every_path_of_the_sparse_step(run_config, monkeypatch,
-                                                                gather, dt, rerun):
-    """The run does the precise work only for the neurons that need it: gathered when at
-    most ``GATHER`` of a tile do, else vectorised on the tile; a step on which more than
-    ``GATHER`` spike writes a dense segment of offsets. 40 neurons (one tile of 48 with the
-    padding) in groups of 8 identical ones that spike together: with ``GATHER = 16`` both
-    the gathered and the vectorised step run, each neuron spikes at most once per 32-step
-    block at dt = 0.1 and the packed buffer holds every offset; with ``GATHER = 4`` the
-    synchronous steps write dense segments (which may fill the buffer); at dt = 1 ms every
-    neuron spikes several times per block, more than the buffer holds, and the chunk's
-    offsets come from the rerun with room for all. Every spike within 1e-9 ms of the closed
-    form."""
+                                                                pack, dt, rerun):
+    """The run takes grid steps where no neuron needs the precise step, redoes a run of them
+    from the first step where one does, and packs the offsets of a tile's spikes in a step
+    unless more than ``PACK`` spiked (then a dense segment). 40 neurons (one tile of 48 with
+    the padding) in groups of 8 identical ones that spike together: with ``PACK = 16`` the
+    offsets are packed, each neuron spikes at most once per 32-step block at dt = 0.1 and
+    the buffer holds every offset; with ``PACK = 4`` the steps write dense segments (which
+    may fill the buffer); at dt = 1 ms every neuron spikes several times per block, more
+    than the buffer holds, and the chunk's offsets come from the rerun with room for all.
+    Every spike within 1e-9 ms of the closed form."""
     import spikesim.engine
     import spikesim.spike_timing
 
-    monkeypatch.setattr(spikesim.spike_timing, "GATHER", gather)
+    monkeypatch.setattr(spikesim.spike_timing, "PACK", pack)
     reruns = []
     run_full = spikesim.engine.Engine.run_full
     monkeypatch.setattr(spikesim.engine.Engine, "run_full",
