@@ -286,14 +286,14 @@ class Engine:
                                                      self._normal(k + 1, i, ids))
             return tuple(s_new)
 
-        def step(j, carry, params, fields, ids):
+        def step(j, carry, params, fields, ids, needed=None):
             y, s_in, k, out = carry
             t = k.astype(jnp.float64) * dt
             current = lambda tt: self._current(tt, fields, s_in)  # noqa: E731
             if precise:
                 packed = out[1:] if W else None
                 y_new, spiked, packed = sparse_step(model, integrate, y, params, t, dt, current,
-                                                    plan.precision, packed)
+                                                    plan.precision, packed, needed)
             else:
                 y_new, spiked = model.step(integrate, y, params, t, dt, current)
             s_new = advance(s_in, fields, k, ids)
@@ -371,7 +371,7 @@ class Engine:
                     # the next run as long as this one went well: 1 where neurons need the
                     # precise step on most steps (a heterogeneous population)
                     return (j + first + 1, *step(j + first, (y2, s2, k2, out), params, fields,
-                                                 ids), jnp.maximum(first, 1))
+                                                 ids, needed=True), jnp.maximum(first, 1))
 
                 def keep(_):
                     return j + n, y1, s1, k1, out, jnp.minimum(2 * span, SPECULATE)

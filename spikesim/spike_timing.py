@@ -219,13 +219,14 @@ def pack(out, spiked, offset, gather: int):
     return buf, count + jnp.where(dense, m, n)
 
 
-def sparse_step(model, integrate, y, p, t, dt, current, precision="float64", out=None):
+def sparse_step(model, integrate, y, p, t, dt, current, precision="float64", out=None,
+                needed=None):
     """One step of ``spike_timing: precise`` for a population (or a tile of it): ``(y_new,
-    spiked, out)``. The grid step (``Model.step``) when no neuron needs more
-    (``Model.precise_needed``), else the precise step (``Model.precise_step``) vectorised,
-    kept where it is needed and the grid step's values elsewhere (``lax.cond``). ``out``:
-    ``(buffer, count)`` that the offsets of the spikes are packed into (:func:`pack`), or
-    None.
+    spiked, out)``: the precise step (``Model.precise_step``) vectorised, kept where
+    ``Model.precise_needed`` holds and the grid step's (``Model.step``) values elsewhere;
+    with ``needed=None`` only the grid step where no neuron needs more (``lax.cond``), with
+    ``needed=True`` (the caller knows one does) no such test. ``out``: ``(buffer, count)``
+    that the offsets of the spikes are packed into (:func:`pack`), or None.
 
     Gathering only the neurons in need into a small buffer (and their parameters and input)
     was measured slower on XLA:CPU than the vectorised step on a tile of 2,048: each of the
@@ -243,4 +244,6 @@ def sparse_step(model, integrate, y, p, t, dt, current, precision="float64", out
         y_new = {n: jnp.where(need, y_p[n], y_grid[n]) for n in y_grid}
         return y_new, s_p, None if out is None else pack(out, s_p, off, PACK)
 
+    if needed:
+        return every(out)
     return jax.lax.cond(jnp.any(need), every, none, out)
