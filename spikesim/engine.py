@@ -7,11 +7,13 @@ the block come out as bit words (bit ``j`` of word ``w`` = step ``32 w + j`` of 
 steps per ``uint32`` per neuron, so spike output costs an OR per neuron-step and 1/8 byte of
 memory traffic. With ``spike_timing: precise`` each block also returns the crossing's offset in
 its step of every spike (in the run's precision), packed: per tile (see :func:`tiling`) a
-buffer of ``S`` slots per neuron (``[S, tile]``, :data:`OFFSET_SLOTS`) that the step appends
-each spike's offset to, in (step, neuron) order, as the host decodes the bit words
-(:func:`iter_precise_spikes`). A tile with more spikes in one block than its buffer holds is
-seen by the host, which has that chunk run again with ``S = B`` (room for a spike of every
-neuron on every step; compiled only if it happens).
+buffer of ``S`` slots per neuron (``[S + 1, tile]`` with a row of room, :data:`OFFSET_SLOTS`)
+that each step with spikes appends to (:func:`spikesim.spike_timing.pack`), in the order in
+which the host decodes the bit words (:func:`iter_precise_spikes`). A tile with more spikes
+in one block than its buffer holds is seen by the host, which has that chunk run again with
+``S = B`` (room for a spike of every neuron on every step; compiled only if it happens). The
+steps themselves are grid steps except where a neuron needs the precise one
+(``Engine._chunk_fn``'s ``precise_steps``).
 
 Every chunk call takes ``k_end``, the first step *not* to simulate, and each block's inner loop
 runs ``min(B, k_end - k)`` steps (a ``fori_loop`` with a dynamic trip count, 0 past the end).
@@ -42,7 +44,7 @@ SPECULATE = 32
 #: ``spike_timing: precise``: offset slots per neuron and block (fewer if the block is
 #: shorter): a tile's buffer holds ``OFFSET_SLOTS * tile`` offsets per block, enough for
 #: every neuron to spike once in a block of 32 steps (over 300 Hz at dt = 0.1 ms), or for one
-#: step on which more than ``spike_timing.GATHER`` of the tile spiked (a dense segment). Each
+#: step on which more than ``spike_timing.PACK`` of the tile spiked (a dense segment). Each
 #: slot row costs about as much device time as the spike words (written every block)
 OFFSET_SLOTS = 1
 
@@ -471,8 +473,9 @@ class Engine:
     def run_full(self, carry, k_end: int, k0: int = 0) -> np.ndarray:
         """Precise timing: the chunk from ``carry`` (step ``k0``) to ``k_end`` run again with
         ``B`` offset slots per neuron and block, for a chunk whose packed offsets overflowed;
-        returns its offsets ``[n_blocks, B, n_pad]`` on the host, in parts (:meth:`host_parts`). Its spikes and states are
-        those of the first run (the same step), only the buffer is larger."""
+        returns its offsets ``[n_blocks, B + 1, n_pad]`` on the host, in parts
+        (:meth:`host_parts`). Its spikes and states are those of the first run (the same
+        steps), only the buffer is larger."""
         if self._compiled_full is None:
             self._compiled_full = self._compile(self._chunk_fn(self.layout.block), carry)
         _, (_, offsets), _, _ = self._compiled_full(carry, self.params, self.fields_at(k0),

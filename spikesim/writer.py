@@ -167,9 +167,10 @@ class Writer:
 
     # -- streaming ----------------------------------------------------------------------
     def spikes(self, steps: np.ndarray, ids: np.ndarray, offsets: np.ndarray | None = None):
-        """Append spikes (in step order); a spike's timestamp is the end of the step in
-        which it crossed, or with ``offsets`` (precise timing) the step's start plus the
-        offset in ms, the piece then sorted by time (stable: by neuron at equal times). They
+        """Append spikes (in step order, or with ``offsets`` whole blocks in block order); a
+        spike's timestamp is the end of the step in which it crossed, or with ``offsets``
+        (precise timing) the step's start plus the offset in ms, the piece then sorted by
+        time (stable: at equal times in the order given, by neuron within a step). They
         are collected in a fixed buffer and reach the file in large writes (when the buffer
         fills, and at every :meth:`progress`): the runner hands them over a few blocks at a
         time, and one HDF5 resize and write per piece would cost more than the decoding.
