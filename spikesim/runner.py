@@ -20,7 +20,8 @@ jax.config.update("jax_enable_x64", True)  # float64 runs; float32 runs use expl
 
 import numpy as np  # noqa: E402
 
-from .engine import Engine, iter_spikes  # noqa: E402
+from .engine import Engine, iter_precise_spikes, iter_spikes  # noqa: E402
+from . import spike_timing  # noqa: E402
 from .errors import RunError  # noqa: E402
 from .preflight import device_label, preflight  # noqa: E402
 from .resume import InitState  # noqa: E402
@@ -201,12 +202,13 @@ def _loop(plan, engine, writer, carry, compile_s, quiet, stop, start):
                     if not np.asarray(finite).all():
                         raise RunError(_blowup_message(plan, engine, c_in, k0p, k_endp))
                     # the words stay in their shards (no assembled copy of the chunk)
+                    offsets = None
                     if isinstance(words, tuple):  # precise timing: (words, offsets)
-                        words = (engine.host_parts(words[0]),
-                                 np.concatenate(engine.host_parts(words[1]), axis=-1))
-                    else:
-                        words = (engine.host_parts(words), None)
-                    _write_chunk(plan, writer, layout, k0p, k_endp, *words, samples)
+                        offsets = _Offsets(engine, engine.host_parts(words[1]), c_in, k0p,
+                                           k_endp)
+                        words = words[0]
+                    _write_chunk(plan, writer, layout, k0p, k_endp, engine.host_parts(words),
+                                 offsets, samples)
                     done = k_endp
                     writer.progress(done)
                     prog.update(task, completed=done)
@@ -252,17 +254,29 @@ def _loop(plan, engine, writer, carry, compile_s, quiet, stop, start):
     return path
 
 
+class _Offsets:
+    """Precise timing: a chunk's packed offsets, its tile size, and how to get them with room
+    for every spike (:meth:`Engine.run_full`, from the chunk's input carry) if they
+    overflowed."""
+
+    def __init__(self, engine, packed, carry, k0, k_end):
+        self.packed, self.tile = packed, engine.tile
+        self.rerun = lambda: engine.run_full(carry, k_end, k0)
+
+
 def _write_chunk(plan, writer, layout, k0, k_end, words, offsets, samples):
     B, rec = layout.block, plan.record
     if layout.words:
         n_valid = -(-(k_end - k0) // B)
         # decoded a few blocks at a time (cache-sized pieces), padding neurons dropped
-        for steps, ids in iter_spikes(words, k0, B, n_valid, plan.n):
-            if offsets is None:
+        if offsets is None:
+            for steps, ids in iter_spikes(words, k0, B, n_valid, plan.n):
                 writer.spikes(steps, ids)
-            else:  # precise timing: each spike's offset in its step [n_blocks, B, n]
-                rel = steps - k0
-                writer.spikes(steps, ids, offsets[rel // B, rel % B, ids])
+        else:  # precise timing: each spike with its offset in its step
+            for steps, ids, off in iter_precise_spikes(words, offsets.packed, k0, B, n_valid,
+                                                       offsets.tile, plan.n, spike_timing.PACK,
+                                                       offsets.rerun):
+                writer.spikes(steps, ids, off)
     if rec.variables:
         # sample i is the state at the end of block i; a block that straddles k_end stops
         # there, so the phase call (0, start_step) when start_step < every also ends on a

@@ -180,9 +180,10 @@ class Writer:
 
     # -- streaming ----------------------------------------------------------------------
     def spikes(self, steps: np.ndarray, ids: np.ndarray, offsets: np.ndarray | None = None):
-        """Append spikes (in step order); a spike's timestamp is the end of the step in
-        which it crossed, or with ``offsets`` (precise timing) the step's start plus the
-        offset in ms, the piece then sorted by time (stable: by neuron at equal times). They
+        """Append spikes (in step order, or with ``offsets`` whole blocks in block order); a
+        spike's timestamp is the end of the step in which it crossed, or with ``offsets``
+        (precise timing) the step's start plus the offset in ms, the piece then sorted by
+        time (stable: at equal times in the order given, by neuron within a step). They
         are collected in a fixed buffer and reach the file in large writes (when the buffer
         fills, and at every :meth:`progress`): the runner hands them over a few blocks at a
         time, and one HDF5 resize and write per piece would cost more than the decoding.
@@ -197,8 +198,10 @@ class Writer:
             return
         if offsets is not None:
             times = steps * self.plan.dt + offsets.astype(np.float64)
-            order = np.argsort(times, kind="stable")
-            self._append(times[order], ids[order])
+            if not np.all(times[1:] >= times[:-1]):  # e.g. a synchronous population's are
+                order = np.argsort(times, kind="stable")
+                times, ids = times[order], ids[order]
+            self._append(times, ids)
             return
         for src, sl in self._slots(steps.size):
             take = src.stop - src.start

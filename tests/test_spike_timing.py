@@ -60,6 +60,46 @@ def test_lif_spike_times_match_the_closed_form(run_config, dt, t_ref):
         assert np.abs(got - ref).max() < 1e-9, (a, np.abs(got - ref).max())
 
 
+@pytest.mark.parametrize("pack, dt, rerun", [(16, 0.1, False), (4, 0.1, None),
+                                             (16, 1.0, True)])
+def test_lif_closed_form_through_every_path_of_the_sparse_step(run_config, monkeypatch,
+                                                                pack, dt, rerun):
+    """The run takes grid steps where no neuron needs the precise step, redoes a run of them
+    from the first step where one does, and packs the offsets of a tile's spikes in a step
+    unless more than ``PACK`` spiked (then a dense segment). 40 neurons (one tile of 48 with
+    the padding) in groups of 8 identical ones that spike together: with ``PACK = 16`` the
+    offsets are packed, each neuron spikes at most once per 32-step block at dt = 0.1 and
+    the buffer holds every offset; with ``PACK = 4`` the steps write dense segments (which
+    may fill the buffer); at dt = 1 ms every neuron spikes several times per block, more
+    than the buffer holds, and the chunk's offsets come from the rerun with room for all.
+    Every spike within 1e-9 ms of the closed form."""
+    import spikesim.engine
+    import spikesim.spike_timing
+
+    monkeypatch.setattr(spikesim.spike_timing, "PACK", pack)
+    reruns = []
+    run_full = spikesim.engine.Engine.run_full
+    monkeypatch.setattr(spikesim.engine.Engine, "run_full",
+                        lambda self, *a: reruns.append(a) or run_full(self, *a))
+    amps = np.repeat([1.6, 2.0, 3.0, 5.0, 9.0], 8)
+    t_end = 100.0
+    f = run_config({"model": {"type": "lif", "params": {"t_ref": 2.34}},
+                    "population": {"size": amps.size},
+                    "simulation": {"duration": t_end, "dt": dt, "precision": "float64",
+                                   "spike_timing": "precise"},
+                    "input": {"type": "constant", "amplitude": amps.tolist()}})
+    t, ids = _spikes(f)
+    assert np.all(np.diff(t) >= 0)
+    for i, a in enumerate(amps):
+        ref = _lif_closed_form(a, t_end, t_ref=2.34)
+        ref = ref[ref <= t_end - 1e-6]
+        got = t[ids == i]
+        assert got.size == ref.size, (i, got.size, ref.size)
+        assert np.abs(got - ref).max() < 1e-9, (i, np.abs(got - ref).max())
+    if rerun is not None:
+        assert bool(reruns) == rerun
+
+
 def test_lif_f_i_curve_has_no_staircase(run_config):
     """Rates over a fine grid of currents at dt = 0.1: precise spike counts follow the closed
     form exactly; the grid's are off by whole spikes at a large share of the currents."""

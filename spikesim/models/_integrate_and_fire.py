@@ -80,6 +80,12 @@ class IntegrateAndFire(Model):
 
         return integrate_and_fire_step(self, integrate, y, p, t, dt, current, precision)
 
+    def precise_needed(self, y, spiked):
+        """Also the neurons whose refractory period ends inside the step (counter in (1, 2)):
+        precise timing integrates them from that moment, the grid step holds them."""
+        r = y["refrac"]
+        return spiked | ((r > 1.0) & (r < 2.0))
+
     def spiked(self, y_old, y_new, p):
         """Level test of the integrated v; only free neurons can spike: those whose counter
         is at 0 after this step's countdown, i.e. at most 1 before it."""

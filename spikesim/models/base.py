@@ -179,6 +179,13 @@ class Model:
 
         return step(self, integrate, y, p, t, dt, current, precision)
 
+    def precise_needed(self, y: State, spiked: Array) -> Array:
+        """The neurons (from the state ``y`` at the start of a step and the grid step's
+        spikes) whose precise step may differ from the grid step: those that spiked. For
+        every other neuron :meth:`precise_step` must give :meth:`step`'s values, so that a run
+        may take the grid step there (:func:`spikesim.spike_timing.sparse_step`)."""
+        return spiked
+
     def step(self, integrate, y: State, p: Params, t: Array, dt: float, current: CurrentFn):
         """Advance one step in the model's update order; returns ``(new_state, spiked)``.
 
