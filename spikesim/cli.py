@@ -142,6 +142,11 @@ def validate(
         plan.warnings.append(f"{plan.output} exists: `spikesim run` needs --force (or "
                              f"output.overwrite: true) to replace it, or another path with -o")
     print(plan.config_yaml, end="")
+    if getattr(plan.model, "definition", None) is not None:
+        from .equations import describe
+
+        for line in describe(type(plan.model)):
+            err.print(line, markup=False, highlight=False)
     itemsize = 8 if plan.precision == "float64" else 4
     rec = plan.record
     report = rec.n_rows * len(rec.neurons) * len(rec.variables) * itemsize
