@@ -34,13 +34,30 @@ def factor(src, dst) -> Fraction:
     return Fraction(registry().Quantity(Fraction(1), src).to(dst).magnitude)
 
 
+def text(unit) -> str:
+    """A unit written short: ``mV / ms``, ``uA / cm^2`` (pint's formatter cannot write the
+    rational exponents that the exact conversions use)."""
+    reg = registry()
+    num, den = [], []
+    for name, power in unit._units.items():
+        sym = reg.get_symbol(name)
+        p = Fraction(power)
+        term = sym if abs(p) == 1 else f"{sym}^{abs(p).numerator}" if abs(p).denominator == 1 \
+            else f"{sym}^({abs(p)})"
+        (num if p > 0 else den).append(term)
+    out = " * ".join(num) or ("1" if den else "1")
+    return out + "".join(f" / {d}" for d in den)
+
+
 def words(unit) -> str:
     """``"a voltage (mV)"``."""
-    text = f"{unit:~}" or "1"
+    text_ = text(unit)
+    if unit.dimensionless and text_ == "1":
+        return "a plain number"
     try:
-        return f"{dimension_name(text)} ({text})" if text != "1" else "a plain number"
+        return f"{dimension_name(text_)} ({text_})"
     except UnitError:
-        return text
+        return text_
 
 
 def _scaled(node, k: Fraction):
