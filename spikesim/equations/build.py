@@ -181,11 +181,14 @@ def build(spec: Spec) -> Definition:
         try:
             tree, u = dims.check(ln.expr, units)
             want = units[ln.name] / ms if ln.kind == "ode" else units[ln.name]
-            what = (f"d{ln.name}/dt must be in {dims.words(want)} ({ln.name} is in {ln.unit}, "
-                    f"time in ms)" if ln.kind == "ode" else
-                    f"{ln.name} is declared in {ln.unit}")
-            trees[ln.name] = dims.convert(tree, u, want, f"the right-hand side of {ln.name}: "
-                                          f"{what}, but it")
+            lhs = f"d{ln.name}/dt" if ln.kind == "ode" else ln.name
+            if u.dimensionality != want.dimensionality:
+                why = (f" ({ln.name} is in {ln.unit}, time in ms)" if ln.kind == "ode" else
+                       f" (its declared unit)")
+                raise ParseProblem(f"the two sides differ in dimension: {lhs} must be "
+                                   f"{dims.words(want)}{why}, the right-hand side is "
+                                   f"{dims.words(u)}")
+            trees[ln.name] = dims.convert(tree, u, want, lhs)
         except ParseProblem as e:
             msg = str(e)
             bare = [p for p in names(ln.expr) & set(spec.params) if spec.params[p][1] == "1"]
@@ -193,6 +196,8 @@ def build(spec: Spec) -> Definition:
                 msg += (f". (Parameters written without a unit are plain numbers: "
                         f"{', '.join(sorted(bare))}; write e.g. '10 ms'.)")
             err_line(ln.offset, msg)
+        except Exception as e:  # noqa: BLE001 - pint on a unit power it cannot take
+            err_line(ln.offset, f"cannot check the units of {ln.name}: {e}"[:300])
     if problems:
         raise ConfigError(problems)
     ode_trees = {x: trees[x] for x in odes}

@@ -106,6 +106,9 @@ def check(node, units: dict):
             if e[0] != "num":
                 raise ParseProblem(f"{show(node)}: a power of {words(ua)} needs a number as "
                                    f"exponent")
+            if abs(e[1]) > 100:
+                raise ParseProblem(f"{show(node)}: a power of {words(ua)} with exponent "
+                                   f"{e[1]:g}; at most 100")
             return ("bin", op, a, b), ua ** (sign * Fraction(str(e[1])))
         b, ub = check(node[3], units)
         if op in "+-":

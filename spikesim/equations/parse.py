@@ -17,6 +17,7 @@ one of ``+ - * / **``, ``("neg", a)``, ``("call", f, (args...))``, ``("cmp", op,
 from __future__ import annotations
 
 import ast
+import math
 import re
 from dataclasses import dataclass
 
@@ -110,7 +111,7 @@ def _no_conditions(node):
             if node[1] == "where" and i == 0:
                 if a[0] not in ("cmp", "bool", "not"):
                     raise ParseProblem("where(cond, a, b) needs a comparison as cond, "
-                                       "e.g. where(v > 0, a, b)")
+                                       "e.g. where(v > v_th, a, b)")
                 _conditions_only(a)
             else:
                 _no_conditions(a)
@@ -143,6 +144,8 @@ def _convert(n, found, depth) -> tuple:
             raise ParseProblem(f"{n.value!r} is not a number")
         if isinstance(n.value, int) and abs(n.value) > 2**53:
             raise ParseProblem(f"integer {n.value} is too large")
+        if isinstance(n.value, float) and not math.isfinite(n.value):
+            raise ParseProblem("a number beyond the range of a float (about 1.8e308)")
         return ("num", n.value)
     if isinstance(n, ast.Name):
         m = re.fullmatch(r"__q(\d+)__", n.id)
@@ -216,8 +219,14 @@ def names(node) -> set[str]:
     return out
 
 
-def show(node) -> str:
-    """A tree written back as text (for messages)."""
+def show(node, limit: int = 80) -> str:
+    """A tree written back as text (for messages), cut to ``limit`` characters."""
+    text = _show(node)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def _show(node) -> str:
+    show = _show  # noqa: F841 - the recursion writes the whole tree; show() cuts it
     k = node[0]
     if k == "num":
         return repr(node[1])
