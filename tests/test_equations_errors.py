@@ -41,7 +41,7 @@ CASES = {
     "missing unit": (SUB, "v_inf = v_rest + R*I", 6, ["missing the unit"]),
     "unknown unit": (SUB, "v_inf = v_rest + R*I : mVV", 6, ["unknown unit 'mVV'"]),
     "lhs and rhs differ": (V, "dv/dt = (v_rest - v + R*I - R*w) : mV", 4,
-                           ["dv/dt must be in a voltage per time", "a voltage"]),
+                           ["dv/dt must be a voltage per time", "the right-hand side is a voltage"]),
     "terms differ": (W, "dw/dt = (a*(v - v_rest) - v)/tau_w : nA", 5,
                      ["the terms differ in dimension", "a current", "a voltage"]),
     "cycle": (SUB, "v_inf = v_rest + R*I + x : mV\n    x = v_inf - v : mV", 6,
