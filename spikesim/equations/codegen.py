@@ -86,6 +86,25 @@ def evaluate(node, env: dict, subs: dict, fns: dict):
 REFRAC = "refrac"
 
 
+def _update_order(d) -> str:
+    """The module docstring's update order, for this model's keys only."""
+    parts = []
+    if d.refractory is not None:
+        parts.append(f"count down the refractory steps; neurons still refractory hold "
+                     f"{', '.join(d.held)} (the input does not reach them)")
+    parts.append(f"integrate {', '.join(d.odes)} over the step")
+    if d.threshold is not None:
+        free = " by a neuron not refractory" if d.refractory is not None else ""
+        parts.append(f"spike where '{d.threshold_text}' becomes true{free}")
+    if d.reset:
+        parts.append(f"on a spike run '{d.reset_text.strip()}'")
+    if d.refractory is not None:
+        parts.append("and start round(refractory/dt) refractory steps")
+    if d.recorded:
+        parts.append(f"evaluate {', '.join(d.recorded)} on the new state")
+    return "; ".join(parts)
+
+
 def model_class(d) -> type[Model]:
     """A :class:`Model` subclass for the checked definition ``d``."""
     states = {}
@@ -102,8 +121,7 @@ def model_class(d) -> type[Model]:
               for k, v in d.param_defaults.items()}
     attrs = dict(
         name=d.name, summary=d.summary, citation=d.citation, equations=d.text,
-        update_order=__doc__.split("Update order of a step: ", 1)[1].split("\n\n")[0]
-        .replace("\n", " "),
+        update_order=_update_order(d),
         current_unit=d.current_unit, params=params, states=states, presets={},
         threshold_param=d.threshold_param, default_integrator="rk4",
         resets_at_crossing=bool(d.reset), definition=d,
