@@ -34,6 +34,31 @@ def _functions():
     }
 
 
+def _numpy_exprel(x, e=None):
+    import numpy as np
+
+    return 1.0 if x == 0 else x / np.expm1(x)
+
+
+def _numpy():
+    import numpy as np
+
+    return {"exp": np.exp, "log": np.log, "log10": np.log10, "sqrt": np.sqrt, "abs": np.abs,
+            "sin": np.sin, "cos": np.cos, "tan": np.tan, "sinh": np.sinh, "cosh": np.cosh,
+            "tanh": np.tanh, "arcsin": np.arcsin, "arccos": np.arccos, "arctan": np.arctan,
+            "minimum": np.minimum, "maximum": np.maximum, "clip": np.clip,
+            "exprel": _numpy_exprel}
+
+
+class _Lazy(dict):
+    def __missing__(self, key):
+        self.update(_numpy())
+        return self[key]
+
+
+_NUMPY = _Lazy()
+
+
 def evaluate(node, env: dict, subs: dict, fns: dict):
     """The value of a tree; ``env`` holds states, parameters, current and t; a
     subexpression is evaluated once, on first use, and kept in ``env``."""
@@ -64,8 +89,12 @@ def evaluate(node, env: dict, subs: dict, fns: dict):
         return evaluate(node[2], env, subs, fns) * node[1]
     if k == "call":
         args = [evaluate(a, env, subs, fns) for a in node[2]]
-        if node[1] == "exprel":
-            return fns["exprel"](jnp.asarray(args[0]))
+        if all(isinstance(a, (int, float)) for a in args) and node[1] != "where":
+            # a function of numbers only (exp(3.0)): a Python float, which JAX keeps weakly
+            # typed, so a float32 run stays float32
+            import numpy as np
+
+            return float(_NUMPY[node[1]](*map(np.float64, args)))
         return fns[node[1]](*args)
     if k == "cmp":
         a = evaluate(node[2], env, subs, fns)

@@ -139,7 +139,7 @@ def check(node, units: dict):
         if f == "sqrt":
             a, ua = checked[0]
             return ("call", f, (a,)), ua ** Fraction(1, 2)
-        a, ua = checked[0]
-        return ("call", f, (dimensionless(a, ua, f"{f}() takes a plain number; in "
-                                                 f"{show(node)}"),)), one
+        return ("call", f, tuple(dimensionless(a, ua, f"{f}() takes a plain number; in "
+                                                      f"{show(node)}")
+                                 for a, ua in checked)), one
     raise AssertionError(k)

@@ -24,8 +24,11 @@ from dataclasses import dataclass
 #: function name -> number of arguments
 FUNCTIONS = {
     **{f: 1 for f in ("exp", "log", "log10", "sqrt", "abs", "sin", "cos", "tan", "sinh", "cosh",
-                      "tanh", "arcsin", "arccos", "arctan", "exprel")},
+                      "tanh", "arcsin", "arccos", "arctan")},
     "minimum": 2, "maximum": 2, "clip": 3, "where": 3,
+    # x / (exp(x) - 1), accurate at x = 0 (Brian2 has it too); exprel(x, e) takes e = exp(x)
+    # from the caller, so that several rates can share one exponential (as the built-in HH)
+    "exprel": (1, 2),
 }
 #: the longest expression read (characters); a model's longest line is a few hundred
 MAX_CHARS = 2000
@@ -179,9 +182,11 @@ def _convert(n, found, depth) -> tuple:
                                + ", ".join(FUNCTIONS))
         if n.keywords or any(isinstance(a, ast.Starred) for a in n.args):
             raise ParseProblem(f"{f}() takes plain arguments (no name=value, no *)")
-        if len(n.args) != FUNCTIONS[f]:
-            k = FUNCTIONS[f]
-            raise ParseProblem(f"{f}() takes {k} argument{'s' * (k > 1)}, got {len(n.args)}")
+        arity = FUNCTIONS[f] if isinstance(FUNCTIONS[f], tuple) else (FUNCTIONS[f],)
+        if len(n.args) not in arity:
+            k = " or ".join(map(str, arity))
+            raise ParseProblem(f"{f}() takes {k} argument{'s' * (arity[-1] > 1)}, got "
+                               f"{len(n.args)}")
         return ("call", f, tuple(_convert(a, found, d) for a in n.args))
     if isinstance(n, ast.Compare):
         if len(n.ops) != 1:
