@@ -67,6 +67,16 @@ def rhs(name, p, current):
             return [(-(y[0] - p["v_rest"]) + p["delta_T"] * np.exp((y[0] - p["v_T"])
                      / p["delta_T"]) + p["R_m"] * I) / p["tau_m"]]
         return f_of(g), ["v"]
+    if name == "hh_mcurrent":  # HH 1952 + M-current (Yamada et al. 1989, Pospischil 2008)
+        f_hh, _ = rhs("hodgkin_huxley", {**p, "R_m": 1.0}, current)
+
+        def g(t, y, I):
+            v, n, m, h, q = y
+            dv, dn, dm, dh = f_hh(t, [v, n, m, h])
+            q_inf = 1 / (1 + np.exp(-(v + 35) / 10))
+            tau_q = p["tau_max"] / (3.3 * np.exp((v + 35) / 20) + np.exp(-(v + 35) / 20))
+            return [dv - p["g_M"] * q * (v - p["E_K"]) / p["C"], dn, dm, dh, (q_inf - q) / tau_q]
+        return f_of(g), ["v", "n", "m", "h", "p"]
     if name == "morris_lecar":  # Morris & Lecar 1981, Rinzel & Ermentrout 1998 form
         def g(t, y, I):
             v, w = y

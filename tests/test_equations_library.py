@@ -22,6 +22,7 @@ CASES = {
     "fitzhugh_nagumo": (0.5, 200.0, 0.05, "v"),
     "hindmarsh_rose": (2.0, 300.0, 0.05, "x"),
     "connor_stevens": (100.0, 100.0, 0.01, "v"),
+    "hh_mcurrent": (10.0, 100.0, 0.01, "v"),
 }
 
 
@@ -31,7 +32,7 @@ def _model(name):
 
 def test_library_ships_the_models():
     assert {"morris_lecar", "fitzhugh_nagumo", "hindmarsh_rose", "connor_stevens",
-            "hodgkin_huxley", "adex", "izhikevich", "lif"} <= set(library())
+            "hh_mcurrent", "hodgkin_huxley", "adex", "izhikevich", "lif"} <= set(library())
 
 
 @pytest.mark.parametrize("name", list(CASES))
@@ -152,3 +153,20 @@ def test_fitzhugh_nagumo_hopf_point(tmp_path):
     rates = _rates(tmp_path, "fitzhugh_nagumo", [i_h - 0.1, i_h + 0.1, i_h + 0.3], 1000.0,
                    0.05, settle=300.0)
     assert rates[0] == 0 and rates[1] > 0 and rates[2] > 0, rates
+
+
+def test_m_current_adapts():
+    """The M-current builds up with each spike: under a constant input the interspike
+    intervals lengthen (Pospischil et al. 2008, regular-spiking cells), and without it
+    (g_M = 0) they do not."""
+    from _modelsim import adaptation_index
+
+    model = _model("hh_mcurrent")
+    isi = {}
+    for g_m in (0.5, 0.0):
+        _, spikes = simulate(model, dt=0.02, n_steps=10_000, integrator="rk4", current=10.0,
+                             params={"g_M": g_m})
+        isi[g_m] = np.diff(spike_times(spikes, 0.02))
+    assert adaptation_index(isi[0.5]) > 0.02, isi[0.5]
+    assert abs(adaptation_index(isi[0.0])) < 0.005, isi[0.0]
+    assert isi[0.5][-1] > 1.2 * isi[0.5][0]
