@@ -288,7 +288,8 @@ def resolved(cls, params: dict, dumped: dict) -> dict:
 def describe(cls) -> list[str]:
     """The parsed model in words (``spikesim validate``)."""
     d = cls.definition
-    out = [f"equations model {d.name}: {d.summary}"]
+    out = [f"equations model {d.name}" + (f": {d.summary}" if d.summary and d.summary !=
+                                          f"equations model {d.name}" else "")]
     for ln in d.lines:
         what = "state" if ln.kind == "ode" else "subexpression"
         extra = ""
