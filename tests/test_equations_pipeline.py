@@ -165,3 +165,58 @@ def test_two_devices_give_the_same_result(tmp_path):
     np.testing.assert_allclose(outs[0].trace("v").data, outs[1].trace("v").data, rtol=0,
                                atol=1e-12)
     np.testing.assert_array_equal(outs[0].spikes.t, outs[1].spikes.t)
+
+
+def test_models_lists_and_describes_model_files(spikesim_cli, tmp_path):
+    import json
+
+    code, out, err = spikesim_cli("models")
+    assert code == 0 and "morris_lecar" in out and "connor_stevens" in out and "adex" in out
+    code, out, err = spikesim_cli("models", "file:lif", "--json")
+    info = json.loads(out)
+    assert info["params"]["R_m"]["unit"] == "MOhm" and info["states"]["v"]["conditionally_linear"]
+    code, out, err = spikesim_cli("models", "morris_lecarr")
+    assert code == 2 and "Did you mean 'morris_lecar'" in err
+
+
+def test_validate_prints_the_parsed_model(spikesim_cli, tmp_path):
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(yaml.safe_dump(_cfg()))
+    code, out, err = spikesim_cli("validate", cfg)
+    assert code == 0, err
+    assert "state         w [nA], exp_euler: exact" in err
+    assert "state         v [mV], exp_euler: Euler" in err  # minimum(v, v_th): not linear
+    assert "parameter     C = 0.2 nF" in err
+    assert yaml.safe_load(out)["model"]["equations"] == ADEX_NA["equations"]
+
+
+def test_precise_timing_refused_with_a_refractory_period(spikesim_cli, tmp_path):
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(yaml.safe_dump({
+        "model": {"type": "equations", "file": "lif"},
+        "simulation": {"duration": 5.0, "dt": 0.1, "spike_timing": "precise"}}))
+    code, out, err = spikesim_cli("run", cfg)
+    assert code == 2 and "c.yaml:" in err and "refractory period" in err, err
+
+
+def test_time_and_per_neuron_initial_values_float32(tmp_path):
+    """t in an equation and initial values per neuron, in float32: the state stays float32,
+    row 0 holds the initial values, and v at the end matches the closed form of
+    v' = (A sin(w t) - v)/tau."""
+    cfg = {"model": {"type": "equations",
+                     "equations": "dv/dt = (A*sin(t*omega) - v)/tau : mV\n",
+                     "params": {"A": "1 mV", "omega": "0.1 1/ms", "tau": "5 ms"},
+                     "init": {"v": ["0 mV", "1 mV", "2 mV"]}},
+           "population": {"size": 3},
+           "simulation": {"duration": 10.0, "dt": 0.1, "integrator": "rk4"},
+           "record": {"variables": ["v"]}}
+    r = spikesim.load(spikesim.run(cfg, output=tmp_path / "t.h5"))
+    v = r.trace("v").data
+    assert v.dtype == np.float32
+    np.testing.assert_array_equal(v[0], [0.0, 1.0, 2.0])
+    # closed form: v = e^(-t/tau) v0 + A (sin(wt) - w tau cos(wt) + w tau e^(-t/tau)) / (1 + (w tau)^2)
+    t, tau, w = 10.0, 5.0, 0.1
+    exact = (np.exp(-t / tau) * np.array([0.0, 1.0, 2.0])
+             + (np.sin(w * t) - w * tau * np.cos(w * t) + w * tau * np.exp(-t / tau))
+             / (1 + (w * tau) ** 2))
+    np.testing.assert_allclose(v[-1], exact, atol=1e-5)  # rk4 at dt 0.1: ~1e-8; float32: 1e-6
