@@ -12,8 +12,8 @@ from typing import Callable
 from ..keys import suggest
 from ..units import UnitError, convert as convert_quantity
 from . import dims
-from .parse import (FUNCTIONS, RESERVED, Line, ParseProblem, names, parse_equations,
-                    parse_expression, parse_reset, show)
+from .parse import (FUNCTIONS, RESERVED, ParseProblem, names, parse_equations,
+                    parse_expression, parse_reset)
 
 
 @dataclass

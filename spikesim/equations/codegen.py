@@ -59,6 +59,21 @@ class _Lazy(dict):
 _NUMPY = _Lazy()
 
 
+def _numbers(op, a, b) -> float:
+    """An operation on two numbers of the text (``10**400``, ``1/0``) in float64, as the
+    compiled step would do it: inf or NaN where Python would raise (the run then stops at
+    its finiteness check with a message). Integer powers stay exact below 2**53."""
+    import numpy as np
+
+    if op == "**" and isinstance(a, int) and isinstance(b, int) and 0 <= b and abs(a) ** b < 2**53:
+        return a ** b
+    x, y = np.float64(a), np.float64(b)
+    with np.errstate(all="ignore"):
+        out = {"+": np.add, "-": np.subtract, "*": np.multiply, "/": np.divide,
+               "**": np.power}[op](x, y)
+    return float(out)
+
+
 def evaluate(node, env: dict, subs: dict, fns: dict):
     """The value of a tree; ``env`` holds states, parameters, current and t; a
     subexpression is evaluated once, on first use, and kept in ``env``."""
@@ -74,6 +89,8 @@ def evaluate(node, env: dict, subs: dict, fns: dict):
         a = evaluate(node[2], env, subs, fns)
         b = evaluate(node[3], env, subs, fns)
         op = node[1]
+        if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+            return _numbers(op, a, b)
         if op == "+":
             return a + b
         if op == "-":
@@ -94,7 +111,8 @@ def evaluate(node, env: dict, subs: dict, fns: dict):
             # typed, so a float32 run stays float32
             import numpy as np
 
-            return float(_NUMPY[node[1]](*map(np.float64, args)))
+            with np.errstate(all="ignore"):
+                return float(_NUMPY[node[1]](*map(np.float64, args)))
         return fns[node[1]](*args)
     if k == "cmp":
         a = evaluate(node[2], env, subs, fns)

@@ -15,7 +15,7 @@ import json
 from pathlib import Path
 
 from ..errors import ConfigError
-from ..keys import dotted, suggest
+from ..keys import suggest
 
 #: keys of an equations model (in the config's ``model:`` or in a model file)
 MODEL_KEYS = ("name", "equations", "current", "params", "init", "threshold", "reset",
@@ -311,4 +311,4 @@ def describe(cls) -> list[str]:
     return out
 
 
-__all__ = ["expand", "units_model", "resolved", "describe", "library", "dotted"]
+__all__ = ["expand", "units_model", "resolved", "describe", "library"]
