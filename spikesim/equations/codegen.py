@@ -172,15 +172,33 @@ def model_class(d) -> type[Model]:
         current_unit=d.current_unit, params=params, states=states, presets={},
         threshold_param=d.threshold_param, default_integrator="rk4",
         resets_at_crossing=bool(d.reset), definition=d,
+        # the tile sizes of the built-ins (Model.cpu_tile): large where the step computes
+        # transcendental functions (hodgkin_huxley), small for a cheap step (lif)
+        cpu_tile=8192 if any(_calls(t) for t in [*d.odes.values(), *d.subs.values()])
+        else 2048,
     )
     return type(f"Equations_{d.name}", (EquationsModel,), attrs)
+
+
+def _calls(node) -> bool:
+    """Whether a tree calls a function other than minimum/maximum/clip/where/abs."""
+    k = node[0]
+    if k == "call":
+        return (node[1] not in ("minimum", "maximum", "clip", "where", "abs")
+                or any(_calls(a) for a in node[2]))
+    if k == "bool":
+        return any(_calls(a) for a in node[2])
+    if k in ("bin", "cmp"):
+        return _calls(node[2]) or _calls(node[3])
+    if k in ("neg", "not"):
+        return _calls(node[1])
+    return k == "scale" and _calls(node[2])
 
 
 class EquationsModel(Model):
     """Base of the generated classes; ``definition`` holds the checked trees."""
 
     definition = None
-    cpu_tile = 8192  # like hodgkin_huxley: a conductance-based step spends its time computing
 
     @classmethod
     def recordable(cls):
