@@ -88,6 +88,13 @@ KEY_CASES = {
     "current shape": ("current: {name: I, unit: nA}", "current: I", 7, ["model.current"]),
     "preset": ("  type: equations\n", "  type: equations\n  preset: RS\n", 3,
                ["no presets"]),
+    "misspelt key": ("threshold: v > v_th", "treshold: v > v_th", 10,
+                     ["unknown key 'treshold'", "Did you mean 'threshold'"]),
+    "refractory unit": ("reset: v = v_rest; w += 0.1 nA",
+                        "reset: v = v_rest; w += 0.1 nA\n  refractory: 2 mV", 12,
+                        ["model.refractory", "a time"]),
+    "reset syntax": ("reset: v = v_rest; w += 0.1 nA", "reset: v == v_rest", 11,
+                     ["'==' compares"]),
 }
 
 
