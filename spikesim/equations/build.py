@@ -274,7 +274,7 @@ def build(spec: Spec) -> Definition:
         if isinstance(value, (list, dict)):
             continue  # per-neuron: converted and checked with the other per-neuron values
         try:
-            v = convert_quantity(value, odes[x].unit, spec.name)
+            v = convert_quantity(value, odes[x].unit)
         except UnitError as e:
             err(("init", x), str(e))
             continue
