@@ -76,3 +76,15 @@ def test_linear_variables_as_the_builtins():
     """The symbolic test finds the conditionally linear variables the built-ins declare."""
     for name in CASES:
         assert set(_equations(name).linear_states()) == set(MODELS[name]().linear_states()), name
+
+
+def test_initial_values_written_as_expressions():
+    """The HH model file sets the gates to their steady state at v(0) by expressions, as the
+    built-in derives them: the same initial state, for v(0) given or overridden."""
+    eq, builtin = _equations("hodgkin_huxley"), MODELS["hodgkin_huxley"]()
+    assert eq.states["n"].init is None  # derived
+    for init in ({}, {"v": -70.0}):
+        tr_e, _ = simulate(eq, dt=0.01, n_steps=1, current=0.0, init=init)
+        tr_b, _ = simulate(builtin, dt=0.01, n_steps=1, current=0.0, init=init)
+        for x in "vnmh":
+            assert tr_e[x][0, 0] == tr_b[x][0, 0], (init, x)

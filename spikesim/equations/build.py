@@ -53,6 +53,8 @@ class Definition:
     current_name: str | None
     current_unit: str
     init: dict
+    derived_init: dict  # state -> tree, in the order to evaluate them
+    derived_text: dict  # state -> the expression as written
     threshold: tuple | None
     threshold_text: str | None
     threshold_param: str | None
@@ -265,7 +267,9 @@ def build(spec: Spec) -> Definition:
                 err(("refractory",), str(e))
 
     # -- initial values, recorded subexpressions --------------------------------------------
-    init = {}
+    init, derived = {}, {}
+    from ..units import QUANTITY
+
     for x, value in spec.init.items():
         if x not in odes:
             err(("init", x), f"{x!r} is not a state variable.{suggest(x, odes)} State "
@@ -273,6 +277,19 @@ def build(spec: Spec) -> Definition:
             continue
         if isinstance(value, (list, dict)):
             continue  # per-neuron: converted and checked with the other per-neuron values
+        if isinstance(value, str) and not QUANTITY.match(value.strip()):
+            # an expression of the parameters and the other initial values, e.g. a gate at
+            # its steady state: n_inf, or alpha_n/(alpha_n + beta_n)
+            try:
+                tree = parse_expression(value)
+                _check_names(tree, (set(odes) | set(subs) | set(spec.params)) - {x},
+                             current_dependent, cur_name, "initial value")
+                t2, u = dims.check(tree, units)
+                derived[x] = dims.convert(t2, u, units[x], f"initial value of {x} "
+                                                           f"({odes[x].unit})")
+            except ParseProblem as e:
+                err(("init", x), str(e))
+            continue
         try:
             v = convert_quantity(value, odes[x].unit)
         except UnitError as e:
@@ -286,6 +303,12 @@ def build(spec: Spec) -> Definition:
     if missing:
         err(("init",), f"no initial value for {', '.join(missing)}: give every state "
                        f"variable one, e.g. init: {{{missing[0]}: 0.0}}")
+    # derived initial values in an order where each comes after the states it uses
+    used = {x: {n for n in _closure(tree, sub_trees) if n in odes} for x, tree in derived.items()}
+    init_order, cycle = _topological(derived, {x: used[x] & set(derived) for x in derived})
+    if cycle:
+        err(("init", cycle[0]), f"initial values that depend on each other: "
+                                f"{' -> '.join(cycle)}; give one of them a number")
     recorded = []
     for s in spec.record:
         if s in subs:
@@ -316,10 +339,24 @@ def build(spec: Spec) -> Definition:
         param_units={p: u for p, (_, u) in spec.params.items()},
         param_defaults={p: (float("nan") if v is None else v)
                         for p, (v, _) in spec.params.items()},
-        current_name=cur_name, current_unit=cur_unit, init=init, threshold=threshold,
+        current_name=cur_name, current_unit=cur_unit, init=init,
+        derived_init={x: derived[x] for x in init_order},
+        derived_text={x: spec.init[x] for x in derived}, threshold=threshold,
         threshold_text=spec.threshold, threshold_param=threshold_param, reset=reset,
         reset_text=spec.reset, held=held, refractory=refractory, linear=linear,
         recorded=tuple(recorded), uses_t=uses_t, precise_problem=precise_problem)
+
+
+def _closure(tree, subs) -> set[str]:
+    """Every name a tree uses, through its subexpressions."""
+    out, stack = set(), [tree]
+    while stack:
+        for n in names(stack.pop()):
+            if n not in out:
+                out.add(n)
+                if n in subs:
+                    stack.append(subs[n])
+    return out
 
 
 def _depends(s, subs, *names_) -> bool:

@@ -216,10 +216,19 @@ class EquationsModel(Model):
         return env
 
     def initial_state(self, p, init, n, dtype):
+        d = self.definition
         out = {}
-        for x in self.definition.odes:
+        for x in d.odes:
             value = init.get(x, self.states[x].init)
-            out[x] = jnp.broadcast_to(jnp.asarray(value, dtype), (n,))
+            if value is not None:
+                out[x] = jnp.broadcast_to(jnp.asarray(value, dtype), (n,))
+        fns = _functions()
+        for x, tree in d.derived_init.items():  # the others, from the parameters and those
+            if x not in out:
+                env = {**p, **out}
+                out[x] = jnp.broadcast_to(jnp.asarray(evaluate(tree, env, d.subs, fns),
+                                                      dtype), (n,))
+        out = {x: out[x] for x in d.odes}
         if self.definition.refractory is not None:
             out[REFRAC] = jnp.zeros((n,), dtype)
         return self._with_recorded(0.0, out, p, lambda t: 0.0)

@@ -239,7 +239,11 @@ def expand(raw: dict, source) -> type | None:
                     "current": None if current is None else {"name": current[0],
                                                              "unit": current[1]},
                     "threshold": spec.threshold, "reset": spec.reset,
-                    "refractory": spec.refractory, "params": values, "init": init})
+                    "refractory": spec.refractory, "params": values,
+                    # initial values written as expressions stay in the model class: the
+                    # config's init holds numbers (per neuron), as for any model
+                    "init": {k: v for k, v in init.items()
+                             if k not in cls.definition.derived_init}})
     _UNITS_MODELS[_units_key(section)] = cls
     return cls
 
@@ -280,7 +284,8 @@ def resolved(cls, params: dict, dumped: dict) -> dict:
 
     out["params"] = {p: q(dumped["params"].get(p, d.param_defaults[p]), d.param_units[p])
                      for p in d.param_units}
-    out["init"] = {x: q(dumped["init"].get(x, d.init.get(x)), d.state_units[x])
+    out["init"] = {x: d.derived_text[x] if x in d.derived_text and x not in dumped["init"]
+                   else q(dumped["init"].get(x, d.init.get(x)), d.state_units[x])
                    for x in d.odes}
     return out
 
