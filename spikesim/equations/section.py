@@ -231,9 +231,7 @@ def expand(raw: dict, source) -> type | None:
     cls = model_class(build(spec))
     # the section, inline: parameter values as written, in the file's units where a bare
     # number overrides a file value
-    values = {}
-    for p, (v, unit) in params.items():
-        values[p] = conf_params.get(p, file_params.get(p))
+    values = {p: conf_params.get(p, file_params.get(p)) for p in params}
     section.clear()
     section.update({"type": "equations", "name": name, "equations": eq_text,
                     "current": None if current is None else {"name": current[0],
