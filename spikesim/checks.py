@@ -176,11 +176,21 @@ def check_config(cfg, raw, source) -> list[str]:
 
     # -- model ------------------------------------------------------------------------
     mtype = cfg.model.type
-    if mtype not in MODELS:
+    model = cfg.model.model_class()
+    if model is None:
         err(("model", "type"), f"unknown model {mtype[:60]!r}.{suggest(mtype, MODELS)} "
-                               f"Models: {', '.join(MODELS)} (`spikesim models` describes them)")
+                               f"Models: {', '.join(MODELS)}, or equations (`spikesim models` "
+                               f"describes them)")
         return out
-    model = MODELS[mtype]
+    if cfg.model._built is None:
+        for key in ("name", "file", "equations", "current", "threshold", "reset",
+                    "refractory"):
+            if getattr(cfg.model, key) is not None:
+                err(("model", key), f"model.{key} belongs to type: equations; model {mtype} "
+                                    f"is built in (its keys: preset, params, init)")
+    elif cfg.simulation.spike_timing == "precise" and model.definition.precise_problem:
+        err(("simulation", "spike_timing"), f"{model.definition.precise_problem}; use "
+                                            f"spike_timing: grid")
     if cfg.model.preset is not None and cfg.model.preset not in model.presets:
         err(("model", "preset"), f"model {mtype} has no preset {cfg.model.preset!r}."
             f"{suggest(cfg.model.preset, model.presets)} Presets: "
@@ -205,6 +215,9 @@ def check_config(cfg, raw, source) -> list[str]:
     if integ is not None and integ not in model.integrators():
         why = (" (it needs a conditionally linear variable; this model has none)"
                if integ == "exp_euler" else "")
+        if integ == "exp_euler" and cfg.model._built is not None:
+            why = (" (it needs a variable x whose dx/dt is linear in x, i.e. d(dx/dt)/dx "
+                   "does not depend on x; none of these equations is)")
         err(("simulation", "integrator"), f"model {mtype} cannot use {integ}{why}. "
             f"Use one of: {', '.join(model.integrators())}")
 
@@ -254,6 +267,8 @@ def check_config(cfg, raw, source) -> list[str]:
     # -- recording ----------------------------------------------------------------------
     synaptic = [proto.variable(i) for i, proto in enumerate(cfg.input) if proto.synaptic]
     allowed = [s for s in model.states if model.states[s].integrated] + ["input"] + synaptic
+    if cfg.model._built is not None:  # an equations model: its subexpressions too
+        allowed = list(model.recordable()) + ["input"] + synaptic
     for j, var in enumerate(rec.variables):
         if var not in allowed:
             err(("record", "variables", j), f"model {mtype} has no variable {var!r}."

@@ -173,6 +173,11 @@ def validate(
         plan.warnings.append(f"{plan.output} exists: `spikesim run` needs --force (or "
                              f"output.overwrite: true) to replace it, or another path with -o")
     print(plan.config_yaml, end="")
+    if getattr(plan.model, "definition", None) is not None:
+        from .equations import describe
+
+        for line in describe(type(plan.model)):
+            err.print(line, markup=False, highlight=False)
     itemsize = 8 if plan.precision == "float64" else 4
     rec = plan.record
     report = rec.n_rows * len(rec.neurons) * len(rec.variables) * itemsize
@@ -219,11 +224,15 @@ def models(
     integrators and citation."""
     from .keys import suggest
     from .describe import model_info, render_model
+    from .equations import library
     from .models import MODELS
 
+    files = library()
     if name is None:
         if as_json:
-            print(json.dumps({k: m.summary for k, m in MODELS.items()}, indent=2))
+            print(json.dumps({**{k: m.summary for k, m in MODELS.items()},
+                              **{f"file:{k}": _file_summary(p) for k, p in files.items()}},
+                             indent=2))
             return
         from rich.table import Table
 
@@ -234,14 +243,43 @@ def models(
         for k, m in MODELS.items():
             t.add_row(k, m.summary, ", ".join(m.integrators()))
         out.print(t)
+        t = Table(show_header=True, box=None, title="\nmodel files: model: {type: equations, "
+                  "file: NAME} (`spikesim models file:NAME` describes one)", title_justify="left")
+        t.add_column("file", style="bold")
+        t.add_column("description")
+        for k, p in files.items():
+            t.add_row(k, _file_summary(p))
+        out.print(t)
         return
-    if name not in MODELS:
-        raise UsageError(f"unknown model {name!r}.{suggest(name, MODELS)} "
-                         f"Models: {', '.join(MODELS)}")
+    cls = None
+    if name.startswith("file:") or (name not in MODELS and name in files):
+        fname = name.removeprefix("file:")
+        if fname not in files:
+            raise UsageError(f"no model file {fname!r}.{suggest(fname, files)} Model files: "
+                             f"{', '.join(files)}")
+        from .config import Source
+        from .equations import expand
+
+        cls = expand({"model": {"type": "equations", "file": fname}}, Source(str(files[fname])))
+        name = fname
+    elif name not in MODELS:
+        raise UsageError(f"unknown model {name!r}.{suggest(name, list(MODELS) + list(files))} "
+                         f"Models: {', '.join(MODELS)}; model files: {', '.join(files)}")
     if as_json:
-        print(json.dumps(model_info(name), indent=2))
+        print(json.dumps(model_info(name, cls), indent=2))
     else:
-        render_model(name, out)
+        render_model(name, out, cls)
+
+
+def _file_summary(path) -> str:
+    """The ``summary`` of a model file (read as YAML, not built)."""
+    import yaml
+
+    try:
+        data = yaml.safe_load(Path(path).read_text())
+        return str(data.get("summary", "")) if isinstance(data, dict) else ""
+    except (OSError, yaml.YAMLError):
+        return ""
 
 
 @app.command()

@@ -314,6 +314,9 @@ def load(path: str | Path | None, overrides: list[str] = (), data: dict | None =
         raw, source = read_yaml(path)
     raw = apply_overrides(raw, list(overrides), source)
     from .checks import check_config, normalise_switches
+    from .equations import expand
+
+    built = expand(raw, source)  # type: equations: the model, and its section inline
     from .quantities import convert_config
 
     problems = normalise_switches(raw)  # reset_mode: linear -> 1
@@ -328,6 +331,7 @@ def load(path: str | Path | None, overrides: list[str] = (), data: dict | None =
         raise ConfigError(_schema_errors(e, raw, source)) from None
     if cfg.name is None:
         cfg.name = Path(path).stem if path is not None else "run"
+    cfg.model._built = built
     problems = check_config(cfg, raw, source)
     if problems:
         raise ConfigError(problems)

@@ -5,9 +5,10 @@ from __future__ import annotations
 from .models import MODELS
 
 
-def model_info(name: str) -> dict:
-    """Everything a model declares, as plain data (``spikesim models NAME --json``)."""
-    m = MODELS[name]
+def model_info(name: str, m=None) -> dict:
+    """Everything a model declares, as plain data (``spikesim models NAME --json``); ``m``:
+    the class (a model built from a model file), else the built-in model ``name``."""
+    m = MODELS[name] if m is None else m
     return {
         "name": m.name,
         "summary": m.summary,
@@ -42,11 +43,11 @@ def _spelled(param, value):
     return _name(param.choice_name(value)) if param.choices else value
 
 
-def render_model(name: str, console) -> None:
+def render_model(name: str, console, m=None) -> None:
     from rich.table import Table
 
-    info = model_info(name)
-    m = MODELS[name]
+    m = MODELS[name] if m is None else m
+    info = model_info(name, m)
     console.print(f"[bold]{info['name']}[/bold]: {info['summary']}")
     console.print(f"[dim]{info['citation']}[/dim]\n")
     console.print("[bold]Equations[/bold] (time in ms, voltage in mV, current in "

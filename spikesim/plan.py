@@ -85,6 +85,22 @@ class Plan:
         return self.n_steps * self.dt
 
 
+class _Dumper(yaml.SafeDumper):
+    """``yaml.safe_dump``, with text of several lines (an equations block) written as a
+    literal block, as the user wrote it."""
+
+
+def _text(dumper, s):
+    if "\n" in s:
+        # a block scalar keeps neither trailing spaces nor tabs faithfully: only clean text
+        if not any(ln != ln.rstrip() or "\t" in ln for ln in s.split("\n")):
+            return dumper.represent_scalar("tag:yaml.org,2002:str", s, style="|")
+    return dumper.represent_scalar("tag:yaml.org,2002:str", s)
+
+
+_Dumper.add_representer(str, _text)
+
+
 def _generate(spec, key: str, n: int, seed: int) -> np.ndarray:
     """Draw a generator for ``n`` neurons. Each key has its own stream (seed, crc32(key)), so
     adding a generator elsewhere in the config does not change this one's values."""
@@ -168,7 +184,7 @@ def _steps(t: float, dt: float, how) -> int:
 
 def make_plan(loaded: LoadedConfig, output: str | Path | None = None) -> Plan:
     cfg, raw = loaded.cfg, loaded.raw
-    model = MODELS[cfg.model.type]()
+    model = cfg.model.model_class()()
     size, seed = cfg.population.size, cfg.simulation.seed
     per_combo, axes, n_combos = _sweep(cfg)
     n = size * n_combos
@@ -243,6 +259,14 @@ def make_plan(loaded: LoadedConfig, output: str | Path | None = None) -> Plan:
         f"{loaded.source.where(('output', 'path'))}: ",
         set(varying) | {_dotted(k) for k in per_combo}))
     resolved_cfg["output"]["path"] = str(out_path)
+    if cfg.model._built is not None:
+        from .equations import resolved
+
+        resolved_cfg["model"] = resolved(cfg.model._built, params, resolved_cfg["model"])
+    else:  # keys of equations models, all unset: keep the resolved config as it was
+        for key in ("name", "file", "equations", "current", "threshold", "reset",
+                    "refractory"):
+            resolved_cfg["model"].pop(key, None)
 
     return Plan(
         name=cfg.name, model=model, population=cfg.population.name or model.name, size=size,
@@ -253,6 +277,6 @@ def make_plan(loaded: LoadedConfig, output: str | Path | None = None) -> Plan:
         check_finite=sim.check_finite, spike_timing=sim.spike_timing, record=record,
         output=out_path,
         overwrite=cfg.output.overwrite, compression=cfg.output.compression,
-        config_yaml=yaml.safe_dump(resolved_cfg, sort_keys=False), warnings=warnings,
+        config_yaml=yaml.dump(resolved_cfg, Dumper=_Dumper, sort_keys=False), warnings=warnings,
         source=loaded.source, output_given=output is not None,
     )

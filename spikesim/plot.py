@@ -84,6 +84,8 @@ def _describe(r: Result) -> str:
     model = cfg.get("model") or {}
     bits = [r.model + (f" ({model['preset']})" if model.get("preset") else "")]
     params = model.get("params") or {}
+    if model.get("type") == "equations":  # every parameter is in the config: name the varying
+        params = {k: v for k, v in params.items() if isinstance(v, (list, dict))}
     shown = [f"{k} swept" if f"model.params.{k}" in swept
              else f"{k}={v:g}" if isinstance(v, (int, float)) else f"{k} per neuron"
              for k, v in params.items() if f"model.params.{k}" not in swept]

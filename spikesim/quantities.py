@@ -60,6 +60,10 @@ def key_units(raw: dict) -> dict[tuple, tuple[str, str | None]]:
     model_sec = raw.get("model")
     mtype = model_sec.get("type") if isinstance(model_sec, dict) else None
     model = MODELS.get(mtype) if isinstance(mtype, str) else None
+    if mtype == "equations":
+        from .equations import units_model
+
+        model = units_model(model_sec)
     if model is None:
         return out
     for name, p in model.params.items():
@@ -170,7 +174,8 @@ def key_units_known(raw: dict) -> bool:
     from .models import MODELS
 
     m = raw.get("model")
-    return isinstance(m, dict) and isinstance(m.get("type"), str) and m["type"] in MODELS
+    return isinstance(m, dict) and isinstance(m.get("type"), str) and (
+        m["type"] in MODELS or m["type"] == "equations")
 
 
 def _numbers_only(value):

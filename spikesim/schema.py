@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BeforeValidator, Field, WithJsonSchema
+from pydantic import BeforeValidator, Field, PrivateAttr, WithJsonSchema
 
 from .fields import Bool, Float, Int, PerNeuron, StrictModel, integer
 from .analysis.options import Analysis
@@ -35,6 +35,11 @@ def _switches_help() -> str:
 
 
 # -- sections ---------------------------------------------------------------------------
+class EquationsCurrent(StrictModel):
+    name: str = Field(..., description="the current's name in the equations, e.g. I")
+    unit: str = Field(..., description="its unit, e.g. uA/cm2 (input amplitudes take it)")
+
+
 class ModelSection(StrictModel):
     type: str = Field(..., description="neuron model; `spikesim models` lists them")
     preset: str | None = Field(None, description="named parameter set of that model")
@@ -44,6 +49,31 @@ class ModelSection(StrictModel):
                                           + _switches_help())
     init: dict[str, PerNeuron] = Field(default_factory=dict,
                                        description="overrides of initial state values")
+    # type: equations (SPEC section 5; spikesim.equations)
+    name: str | None = Field(None, description="type: equations: the model's name (default "
+                                               "population name)")
+    file: str | None = Field(None, description="type: equations: a model file (path, or the "
+                                               "name of a shipped one: `spikesim models`) "
+                                               "holding these keys; params/init here apply on "
+                                               "top")
+    equations: str | None = Field(None, description="type: equations: one line per equation, "
+                                                    "'dx/dt = expr : unit' or 'name = expr : "
+                                                    "unit'")
+    current: EquationsCurrent | None = Field(None, description="type: equations: the injected "
+                                                               "current as the equations name it")
+    threshold: str | None = Field(None, description="type: equations: spike condition, e.g. "
+                                                    "'v > 0 mV' (a spike where it becomes true)")
+    reset: str | None = Field(None, description="type: equations: statements run after a "
+                                                "spike, e.g. 'v = v_reset; w += b'")
+    refractory: Float | str | None = Field(
+        None, description="type: equations: after a spike, the variables of `reset` are held "
+                          "for this time (ms, or a parameter's name)",
+        json_schema_extra=Quantity("ms"))
+    _built: Any = PrivateAttr(None)
+
+    def model_class(self):
+        """The model class: a built-in one by ``type``, or the one built from the equations."""
+        return self._built if self._built is not None else MODELS.get(self.type)
 
 
 class PopulationSection(StrictModel):

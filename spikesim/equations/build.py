@@ -1,0 +1,382 @@
+"""From the keys of an equations model to a checked :class:`Definition`: parsed lines, names
+resolved, subexpressions ordered, units checked and converted, conditionally linear
+variables found. Every problem is collected as one message line naming where it is (the
+file and line of the equation inside the YAML block) and what to do.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+from ..keys import suggest
+from ..units import UnitError, convert as convert_quantity
+from . import dims
+from .parse import (FUNCTIONS, RESERVED, ParseProblem, names, parse_equations,
+                    parse_expression, parse_reset)
+
+
+@dataclass
+class Spec:
+    """The keys of an equations model, as plain values, with where each came from:
+    ``where(key)`` gives ``"file:line"`` for a key path inside ``model``, and
+    ``where_line(offset)`` the line of the equations block's line ``offset``."""
+
+    name: str
+    equations: str
+    where: Callable[[tuple], str]
+    where_line: Callable[[int], str]
+    current: tuple[str, str] | None = None  # (name, unit)
+    params: dict = field(default_factory=dict)  # name -> (scalar value or None, unit)
+    init: dict = field(default_factory=dict)  # name -> value as written (scalar or other)
+    threshold: str | None = None
+    reset: str | None = None
+    refractory: object = None  # None, a number (ms), "<number> <unit>" or a parameter name
+    record: tuple = ()  # record.variables of the config (subexpressions among them)
+    summary: str = ""
+    citation: str = ""
+
+
+@dataclass
+class Definition:
+    name: str
+    summary: str
+    citation: str
+    text: str
+    lines: list
+    odes: dict
+    subs: dict
+    state_units: dict
+    sub_units: dict
+    param_units: dict
+    param_defaults: dict
+    current_name: str | None
+    current_unit: str
+    init: dict
+    derived_init: dict  # state -> tree, in the order to evaluate them
+    derived_text: dict  # state -> the expression as written
+    threshold: tuple | None
+    threshold_text: str | None
+    threshold_param: str | None
+    reset: list
+    reset_text: str | None
+    held: tuple
+    refractory: object
+    linear: tuple
+    recorded: tuple
+    uses_t: bool
+    precise_problem: str | None
+
+
+def _topological(subs: dict, deps: dict) -> tuple[list[str], list[str] | None]:
+    """Subexpressions in an order where each comes after those it uses, or a cycle."""
+    order, state = [], {}
+    for start in subs:
+        stack = [(start, iter(sorted(deps[start])))]
+        path = [start]
+        if state.get(start) == 2:
+            continue
+        state[start] = 1
+        while stack:
+            node, it = stack[-1]
+            nxt = next(it, None)
+            if nxt is None:
+                stack.pop()
+                path.pop()
+                state[node] = 2
+                order.append(node)
+                continue
+            if state.get(nxt) == 1:
+                return order, path[path.index(nxt):] + [nxt]
+            if state.get(nxt) != 2:
+                state[nxt] = 1
+                stack.append((nxt, iter(sorted(deps[nxt]))))
+                path.append(nxt)
+    return order, None
+
+
+def build(spec: Spec) -> Definition:
+    """The checked definition, or :class:`spikesim.errors.ConfigError` listing every problem."""
+    from ..errors import ConfigError
+
+    problems: list[str] = []
+
+    def err_line(offset, msg):
+        problems.append(f"{spec.where_line(offset)}: model.equations: {msg}")
+
+    def err(key, msg):
+        path = ("model",) + key
+        problems.append(f"{spec.where(path)}: {'.'.join(map(str, path))}: {msg}")
+
+    if not isinstance(spec.equations, str):
+        err(("equations",), "expected the equations as text, one per line (a YAML block: "
+                            "'equations: |')")
+        raise ConfigError(problems)
+    lines, parse_problems = parse_equations(spec.equations)
+    for offset, msg in parse_problems:
+        err_line(offset, msg)
+    odes = {ln.name: ln for ln in lines if ln.kind == "ode"}
+    subs = {ln.name: ln for ln in lines if ln.kind == "sub"}
+    if lines and not odes:
+        err_line(lines[0].offset, "no differential equation: a model needs at least one "
+                                  "'dx/dt = ... : unit' line")
+
+    # -- names ----------------------------------------------------------------------------
+    cur_name, cur_unit = spec.current if spec.current else (None, "1")
+    known = {**{k: "state variable" for k in odes}, **{k: "subexpression" for k in subs}}
+    for p in spec.params:
+        if p in known:
+            err(("params", p), f"{p!r} is a {known[p]} of the equations and also a parameter; "
+                               f"rename one")
+        elif p in RESERVED or not p.isidentifier() or p.startswith("__"):
+            err(("params", p), f"{p!r} cannot be a parameter name (reserved or not a name)")
+        elif p in FUNCTIONS:
+            err(("params", p), f"{p!r} is a function name; rename the parameter")
+    if cur_name is not None:
+        if cur_name in known or cur_name in spec.params:
+            err(("current", "name"), f"the current {cur_name!r} is also a "
+                f"{known.get(cur_name, 'parameter')}; the injected current needs its own name")
+    all_names = set(odes) | set(subs) | set(spec.params) | {"t"} | (
+        {cur_name} if cur_name else set())
+    for ln in lines:
+        for n in sorted(names(ln.expr) - all_names):
+            hint = suggest(n, sorted(all_names - {"t"}))
+            extra = ("" if hint else " Give it a value in params (with its unit), or define "
+                     "it as a subexpression 'name = ... : unit'.")
+            if cur_name is None and n in ("I", "I_ext", "I_inj"):
+                extra = " If it is the injected current, declare it: current: {name: " \
+                        f"{n}, unit: ...}}."
+            err_line(ln.offset, f"unknown name {n!r} in the equation of {ln.name}.{hint}{extra}")
+    if problems:
+        raise ConfigError(problems)
+
+    deps = {s: names(ln.expr) & set(subs) for s, ln in subs.items()}
+    order, cycle = _topological(subs, deps)
+    if cycle:
+        err_line(subs[cycle[0]].offset, f"cyclic subexpressions: {' -> '.join(cycle)}; a "
+                 f"subexpression may not depend on itself (make one of them a state variable)")
+        raise ConfigError(problems)
+
+    # -- units ----------------------------------------------------------------------------
+    units: dict = {}
+    for ln in lines:
+        try:
+            units[ln.name] = dims.unit_of(ln.unit)
+        except ParseProblem as e:
+            err_line(ln.offset, f"{ln.name}: {e}")
+    for p, (_, u) in spec.params.items():
+        try:
+            units[p] = dims.unit_of(u)
+        except ParseProblem as e:
+            err(("params", p), str(e))
+    if cur_name is not None:
+        try:
+            units[cur_name] = dims.unit_of(cur_unit)
+        except ParseProblem as e:
+            err(("current", "unit"), str(e))
+    units["t"] = dims.unit_of("ms")
+    if problems:
+        raise ConfigError(problems)
+    ms = dims.unit_of("ms")
+    trees: dict = {}
+    for ln in lines:
+        try:
+            tree, u = dims.check(ln.expr, units)
+            want = units[ln.name] / ms if ln.kind == "ode" else units[ln.name]
+            lhs = f"d{ln.name}/dt" if ln.kind == "ode" else ln.name
+            if u.dimensionality != want.dimensionality:
+                why = (f" ({ln.name} is in {ln.unit}, time in ms)" if ln.kind == "ode" else
+                       f" (its declared unit)")
+                raise ParseProblem(f"the two sides differ in dimension: {lhs} must be "
+                                   f"{dims.words(want)}{why}, the right-hand side is "
+                                   f"{dims.words(u)}")
+            trees[ln.name] = dims.convert(tree, u, want, lhs)
+        except ParseProblem as e:
+            msg = str(e)
+            bare = [p for p in names(ln.expr) & set(spec.params) if spec.params[p][1] == "1"]
+            if bare and "plain number" in msg:
+                msg += (f". (Parameters written without a unit are plain numbers: "
+                        f"{', '.join(sorted(bare))}; write e.g. '10 ms'.)")
+            err_line(ln.offset, msg)
+        except Exception as e:  # noqa: BLE001 - pint on a unit power it cannot take
+            err_line(ln.offset, f"cannot check the units of {ln.name}: {e}"[:300])
+    if problems:
+        raise ConfigError(problems)
+    ode_trees = {x: trees[x] for x in odes}
+    sub_trees = {s: trees[s] for s in order}
+
+    # -- threshold, reset, refractory -----------------------------------------------------
+    allowed_cond = set(odes) | set(subs) | set(spec.params)
+    current_dependent = {s for s in subs if _depends(s, sub_trees, cur_name, "t")}
+    threshold = threshold_param = None
+    if spec.threshold is not None:
+        try:
+            if not isinstance(spec.threshold, str):
+                raise ParseProblem("expected a condition such as 'v > 0 mV'")
+            tree = parse_expression(spec.threshold, condition=True, quantities=True)
+            _check_names(tree, allowed_cond, current_dependent, cur_name, "threshold")
+            threshold, _ = dims.check(tree, units)
+            if (tree[0] == "cmp" and tree[1] in (">", ">=") and tree[2] == ("name", "v")
+                    and "v" in odes and tree[3][0] == "name" and tree[3][1] in spec.params
+                    and threshold[3] == tree[3]):
+                threshold_param = tree[3][1]
+        except ParseProblem as e:
+            err(("threshold",), str(e))
+    reset, held = [], ()
+    if spec.reset is not None:
+        try:
+            if not isinstance(spec.reset, str):
+                raise ParseProblem("expected statements such as 'v = v_reset; w += b'")
+            for _, target, op, tree in parse_reset(spec.reset):
+                if target not in odes:
+                    raise ParseProblem(f"a reset assigns state variables; {target!r} is not "
+                                       f"one.{suggest(target, odes)} State variables: "
+                                       f"{', '.join(odes)}")
+                _check_names(tree, allowed_cond, current_dependent, cur_name, "reset")
+                t2, u = dims.check(tree, units)
+                reset.append((target, op, dims.convert(
+                    t2, u, units[target], f"reset of {target} ({odes[target].unit})")))
+            held = tuple(dict.fromkeys(t for t, _, _ in reset))
+        except ParseProblem as e:
+            err(("reset",), str(e))
+    refractory = None
+    if spec.refractory is not None:
+        r = spec.refractory
+        if not spec.reset:
+            err(("refractory",), "a refractory period holds the variables that reset "
+                                 "assigns: give a reset too, or refractory: null")
+        elif isinstance(r, str) and r.strip() in spec.params:
+            name = r.strip()
+            if units[name].dimensionality != ms.dimensionality:
+                err(("refractory",), f"parameter {name} is {dims.words(units[name])}; a "
+                                     f"refractory period is a time")
+            elif dims.factor(units[name], ms) != 1:
+                err(("refractory",), f"give the parameter {name} in ms for a refractory "
+                                     f"period (it is in {spec.params[name][1]})")
+            else:
+                refractory = name
+        else:
+            try:
+                value = convert_quantity(r, "ms")
+                if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+                    raise UnitError(f"expected a duration >= 0 such as '2 ms' or a parameter "
+                                    f"name, got {r!r}."
+                                    + (suggest(r, spec.params) if isinstance(r, str) else ""))
+                refractory = float(value)
+            except UnitError as e:
+                err(("refractory",), str(e))
+
+    # -- initial values, recorded subexpressions --------------------------------------------
+    init, derived = {}, {}
+    from ..units import QUANTITY
+
+    for x, value in spec.init.items():
+        if x not in odes:
+            err(("init", x), f"{x!r} is not a state variable.{suggest(x, odes)} State "
+                             f"variables: {', '.join(odes)}")
+            continue
+        if isinstance(value, (list, dict)):
+            continue  # per-neuron: converted and checked with the other per-neuron values
+        if isinstance(value, str) and not QUANTITY.match(value.strip()):
+            # an expression of the parameters and the other initial values, e.g. a gate at
+            # its steady state: n_inf, or alpha_n/(alpha_n + beta_n)
+            try:
+                tree = parse_expression(value)
+                _check_names(tree, (set(odes) | set(subs) | set(spec.params)) - {x},
+                             current_dependent, cur_name, "initial value")
+                t2, u = dims.check(tree, units)
+                derived[x] = dims.convert(t2, u, units[x], f"initial value of {x} "
+                                                           f"({odes[x].unit})")
+            except ParseProblem as e:
+                err(("init", x), str(e))
+            continue
+        try:
+            v = convert_quantity(value, odes[x].unit)
+        except UnitError as e:
+            err(("init", x), str(e))
+            continue
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            err(("init", x), f"expected a number, got {value!r}")
+            continue
+        init[x] = float(v)
+    missing = [x for x in odes if x not in spec.init]
+    if missing:
+        err(("init",), f"no initial value for {', '.join(missing)}: give every state "
+                       f"variable one, e.g. init: {{{missing[0]}: 0.0}}")
+    # derived initial values in an order where each comes after the states it uses
+    used = {x: {n for n in _closure(tree, sub_trees) if n in odes} for x, tree in derived.items()}
+    init_order, cycle = _topological(derived, {x: used[x] & set(derived) for x in derived})
+    if cycle:
+        err(("init", cycle[0]), f"initial values that depend on each other: "
+                                f"{' -> '.join(cycle)}; give one of them a number")
+    recorded = []
+    for s in spec.record:
+        if s in subs:
+            if s in current_dependent:
+                err(("equations",), f"record.variables names {s}, which depends on the input "
+                    f"current or t; record the state variables and the input instead")
+            recorded.append(s)
+    if problems:
+        raise ConfigError(problems)
+
+    from .symbolic import linear_variables
+
+    linear = tuple(linear_variables(ode_trees, sub_trees,
+                                    set(odes) | set(spec.params) | {"t"} | (
+                                        {cur_name} if cur_name else set())))
+    precise_problem = None
+    if threshold is not None and threshold_param is None:
+        precise_problem = ("spike_timing: precise needs a threshold of the form 'v > P' with "
+                           "v a state variable and P a parameter")
+    elif refractory is not None:
+        precise_problem = "spike_timing: precise is not available with a refractory period"
+    uses_t = any("t" in names(tr) for tr in list(ode_trees.values()) + list(sub_trees.values()))
+    return Definition(
+        name=spec.name, summary=spec.summary or f"equations model {spec.name}",
+        citation=spec.citation, text=spec.equations.strip("\n"), lines=lines,
+        odes=ode_trees, subs=sub_trees,
+        state_units={x: odes[x].unit for x in odes}, sub_units={s: subs[s].unit for s in subs},
+        param_units={p: u for p, (_, u) in spec.params.items()},
+        param_defaults={p: (float("nan") if v is None else v)
+                        for p, (v, _) in spec.params.items()},
+        current_name=cur_name, current_unit=cur_unit, init=init,
+        derived_init={x: derived[x] for x in init_order},
+        derived_text={x: spec.init[x] for x in derived}, threshold=threshold,
+        threshold_text=spec.threshold, threshold_param=threshold_param, reset=reset,
+        reset_text=spec.reset, held=held, refractory=refractory, linear=linear,
+        recorded=tuple(recorded), uses_t=uses_t, precise_problem=precise_problem)
+
+
+def _closure(tree, subs) -> set[str]:
+    """Every name a tree uses, through its subexpressions."""
+    out, stack = set(), [tree]
+    while stack:
+        for n in names(stack.pop()):
+            if n not in out:
+                out.add(n)
+                if n in subs:
+                    stack.append(subs[n])
+    return out
+
+
+def _depends(s, subs, *names_) -> bool:
+    seen, stack = set(), [s]
+    while stack:
+        n = stack.pop()
+        if n in seen:
+            continue
+        seen.add(n)
+        used = names(subs[n])
+        if any(x in used for x in names_ if x):
+            return True
+        stack += [u for u in used if u in subs]
+    return False
+
+
+def _check_names(tree, allowed, current_dependent, cur_name, what):
+    for n in sorted(names(tree)):
+        if n == cur_name or n == "t" or n in current_dependent:
+            raise ParseProblem(f"the {what} may not use the input current or t ({n!r})")
+        if n not in allowed:
+            raise ParseProblem(f"unknown name {n!r}.{suggest(n, sorted(allowed))} The {what} "
+                               f"may use state variables, subexpressions and parameters")

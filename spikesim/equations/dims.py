@@ -1,0 +1,145 @@
+"""The unit pass: the dimension of every expression, checked once at load time, and the
+conversion factors between units of the same dimension (SPEC section 5).
+
+Each name has a unit (a state variable's and a subexpression's as declared after ``:``, a
+parameter's as its value is written, the current's from ``current.unit``, ``t`` in ms).
+Walking a tree: a sum or comparison converts its right side to the unit of its left side (by
+an exact rational factor from pint, inserted as ``("scale", k, a)`` only where k is not 1);
+products and quotients multiply units; a power of a quantity needs a number as exponent;
+functions other than ``abs minimum maximum clip where sqrt`` take and give plain numbers. At
+the top, a right-hand side is converted to its declared unit (per ms for ``dx/dt``). So
+``(I - g*(v - E))/C`` with I in uA/cm2, g in mS/cm2, v in mV and C in uF/cm2 is in mV/ms with
+no factor at all, and I in nA beside g*(v - E) in nS*mV gets the factor 1/1000 on the latter.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+from ..units import UnitError, dimension_name, parse_unit, registry
+from .parse import ParseProblem, show
+
+_SAME_UNIT = {"abs": 1, "minimum": 2, "maximum": 2, "clip": 3}
+
+
+def unit_of(text: str):
+    try:
+        return parse_unit(text)
+    except UnitError as e:
+        raise ParseProblem(str(e)) from None
+
+
+def factor(src, dst) -> Fraction:
+    """The number that converts a value in ``src`` to ``dst`` (same dimension)."""
+    return Fraction(registry().Quantity(Fraction(1), src).to(dst).magnitude)
+
+
+def text(unit) -> str:
+    """A unit written short: ``mV / ms``, ``uA / cm^2`` (pint's formatter cannot write the
+    rational exponents that the exact conversions use)."""
+    reg = registry()
+    num, den = [], []
+    for name, power in unit._units.items():
+        sym = reg.get_symbol(name)
+        p = Fraction(power)
+        term = sym if abs(p) == 1 else f"{sym}^{abs(p).numerator}" if abs(p).denominator == 1 \
+            else f"{sym}^({abs(p)})"
+        (num if p > 0 else den).append(term)
+    out = " * ".join(num) or ("1" if den else "1")
+    return out + "".join(f" / {d}" for d in den)
+
+
+def words(unit) -> str:
+    """``"a voltage (mV)"``."""
+    text_ = text(unit)
+    if unit.dimensionless and text_ == "1":
+        return "a plain number"
+    try:
+        return f"{dimension_name(text_)} ({text_})"
+    except UnitError:
+        return text_
+
+
+def _scaled(node, k: Fraction):
+    return node if k == 1 else ("scale", float(k), node)
+
+
+def convert(node, src, dst, what: str):
+    """``node`` in unit ``src`` converted to ``dst``; a :class:`ParseProblem` naming ``what``
+    where the dimensions differ."""
+    if src.dimensionality != dst.dimensionality:
+        raise ParseProblem(f"{what}: {show(node)} is {words(src)}, expected {words(dst)}")
+    return _scaled(node, factor(src, dst))
+
+
+def dimensionless(node, unit, what: str):
+    one = registry().dimensionless
+    return convert(node, unit, one, what)
+
+
+def check(node, units: dict):
+    """``(node', unit)``: the tree with conversion factors inserted, and its unit."""
+    reg = registry()
+    one = reg.dimensionless
+    k = node[0]
+    if k == "num":
+        return node, one
+    if k == "name":
+        return node, units[node[1]]
+    if k == "q":
+        return ("num", node[1]), unit_of(node[2])
+    if k == "neg":
+        a, u = check(node[1], units)
+        return ("neg", a), u
+    if k == "bin":
+        op = node[1]
+        a, ua = check(node[2], units)
+        if op == "**":
+            b, ub = check(node[3], units)
+            b = dimensionless(b, ub, f"the exponent of {show(node)}")
+            if ua.dimensionless:
+                return ("bin", op, dimensionless(a, ua, show(node)), b), one
+            e = node[3]
+            sign = 1
+            if e[0] == "neg":
+                e, sign = e[1], -1
+            if e[0] != "num":
+                raise ParseProblem(f"{show(node)}: a power of {words(ua)} needs a number as "
+                                   f"exponent")
+            if abs(e[1]) > 100:
+                raise ParseProblem(f"{show(node)}: a power of {words(ua)} with exponent "
+                                   f"{e[1]:g}; at most 100")
+            return ("bin", op, a, b), ua ** (sign * Fraction(str(e[1])))
+        b, ub = check(node[3], units)
+        if op in "+-":
+            return ("bin", op, a, convert(b, ub, ua, f"in {show(node)}, the terms differ in "
+                                                     f"dimension")), ua
+        return ("bin", op, a, b), (ua * ub if op == "*" else ua / ub)
+    if k == "cmp":
+        a, ua = check(node[2], units)
+        b, ub = check(node[3], units)
+        return ("cmp", node[1], a, convert(b, ub, ua, f"{show(node)} compares different "
+                                                      f"dimensions")), one
+    if k == "bool":
+        return ("bool", node[1], tuple(check(a, units)[0] for a in node[2])), one
+    if k == "not":
+        return ("not", check(node[1], units)[0]), one
+    if k == "call":
+        f, args = node[1], node[2]
+        checked = [check(a, units) for a in args]
+        if f == "where":
+            (c, _), (a, ua), (b, ub) = checked
+            return ("call", f, (c, a, convert(b, ub, ua, f"where(): the two values of "
+                                                         f"{show(node)}"))), ua
+        if f in _SAME_UNIT:
+            a, ua = checked[0]
+            rest = [convert(b, ub, ua, f"{f}(): the arguments of {show(node)}")
+                    for b, ub in checked[1:]]
+            return ("call", f, (a, *rest)), ua
+        if f == "sqrt":
+            a, ua = checked[0]
+            return ("call", f, (a,)), ua ** Fraction(1, 2)
+        return ("call", f, tuple(dimensionless(a, ua, f"{f}() takes a plain number; in "
+                                                      f"{show(node)}")
+                                 for a, ua in checked)), one
+    raise AssertionError(k)

@@ -1,0 +1,182 @@
+"""Bad equations models: through the real CLI, exit 2, the file and line of the offending
+equation inside the YAML block (or of the key), what is wrong and, for a misspelt name, a
+did-you-mean; nothing compiled or written, no traceback. And random text fed to the parser
+gives a ParseProblem or a parsed tree, never another exception."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from test_config_errors import expect_error, spikesim_cli, write  # noqa: F401 - fixture
+
+#: a leaky integrator with an adaptation current; line 4 is the first line of the block
+TEMPLATE = """\
+model:
+  type: equations
+  equations: |
+    dv/dt = (v_rest - v + R*I - R*w)/tau : mV
+    dw/dt = (a*(v - v_rest) - w)/tau_w : nA
+    v_inf = v_rest + R*I : mV
+  current: {name: I, unit: nA}
+  params: {v_rest: -65 mV, R: 10 MOhm, tau: 10 ms, a: 0.01 uS, tau_w: 100 ms, v_th: -50 mV}
+  init: {v: -65 mV, w: 0 nA}
+  threshold: v > v_th
+  reset: v = v_rest; w += 0.1 nA
+simulation: {duration: 5.0, dt: 0.1, integrator: rk4}
+input: {type: constant, amplitude: 2.0}
+"""
+LINE = {"v": 4, "w": 5, "v_inf": 6}
+V = "dv/dt = (v_rest - v + R*I - R*w)/tau : mV"
+W = "dw/dt = (a*(v - v_rest) - w)/tau_w : nA"
+SUB = "v_inf = v_rest + R*I : mV"
+
+#: (what to replace, by what, line expected, words expected in the message)
+CASES = {
+    "misspelt parameter": (V, V.replace("tau :", "taau :"), 4, ["unknown name 'taau'",
+                                                               "Did you mean 'tau'"]),
+    "syntax error": (W, "dw/dt = (a*(v - v_rest) - w/tau_w : nA", 5, ["syntax error"]),
+    "missing unit": (SUB, "v_inf = v_rest + R*I", 6, ["missing the unit"]),
+    "unknown unit": (SUB, "v_inf = v_rest + R*I : mVV", 6, ["unknown unit 'mVV'"]),
+    "lhs and rhs differ": (V, "dv/dt = (v_rest - v + R*I - R*w) : mV", 4,
+                           ["dv/dt must be a voltage per time", "the right-hand side is a voltage"]),
+    "terms differ": (W, "dw/dt = (a*(v - v_rest) - v)/tau_w : nA", 5,
+                     ["the terms differ in dimension", "a current", "a voltage"]),
+    "cycle": (SUB, "v_inf = v_rest + R*I + x : mV\n    x = v_inf - v : mV", 6,
+              ["cyclic subexpressions", "v_inf -> x -> v_inf"]),
+    "unknown function": (SUB, "v_inf = v_rest + R*I*expp(0) : mV", 6,
+                         ["unknown function 'expp'", "Did you mean 'exp'"]),
+    "wrong arity": (SUB, "v_inf = v_rest + R*I*exp(1, 2) : mV", 6, ["exp() takes 1 argument"]),
+    "caret power": (SUB, "v_inf = v_rest + R*I*(2^2) : mV", 6, ["write powers as x**2"]),
+    "defined twice": (SUB, SUB + "\n    v_inf = v : mV", 7, ["'v_inf' is defined twice"]),
+    "exp of a voltage": (SUB, "v_inf = v_rest*exp(v) : mV", 6,
+                         ["exp() takes a plain number", "a voltage"]),
+    "power with a name": (SUB, "v_inf = v**(tau/tau) : mV", 6, ["needs a number as exponent"]),
+    "reserved name": (SUB, "t = v : mV", 6, ["'t' is a reserved name"]),
+    "python attribute": (SUB, "v_inf = v.real : mV", 6, ["attribute access"]),
+    "python import": (SUB, "v_inf = __import__('os') : mV", 6, ["unknown function"]),
+    "comparison as value": (SUB, "v_inf = (v > 0) : mV", 6, ["only allowed as a condition"]),
+    "lambda": (SUB, "v_inf = (lambda: 1)() : mV", 6, ["only the functions"]),
+    "not an equation": (SUB, "v_inf v_rest", 6, ["expected 'dx/dt = expression : unit'"]),
+    "if-else": (SUB, "v_inf = v if v > 0 else v_rest : mV", 6, ["use where(cond, a, b)"]),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_bad_equation_names_its_line(spikesim_cli, tmp_path, case):
+    old, new, line, needles = CASES[case]
+    cfg = write(tmp_path, TEMPLATE.replace(old, new))
+    expect_error(spikesim_cli, tmp_path, ["run", cfg], f"cfg.yaml:{line}:", "model.equations",
+                 *needles)
+
+
+#: mistakes in the other keys: (what to replace, by what, line, words)
+KEY_CASES = {
+    "threshold name": ("threshold: v > v_th", "threshold: v > v_thr", 10,
+                       ["model.threshold", "Did you mean 'v_th'"]),
+    "threshold dimension": ("threshold: v > v_th", "threshold: v > 1 nA", 10,
+                            ["compares different dimensions"]),
+    "reset target": ("reset: v = v_rest", "reset: vv = v_rest", 11,
+                     ["'vv' is not one", "Did you mean 'v'"]),
+    "reset dimension": ("w += 0.1 nA", "w += 0.1 mV", 11, ["reset of w"]),
+    "missing init": ("init: {v: -65 mV, w: 0 nA}", "init: {v: -65 mV}", 9,
+                     ["no initial value for w"]),
+    "parameter without value": ("tau_w: 100 ms", "tau_w: null", 8, ["model.params.tau_w"]),
+    "parameter unit": ("tau_w: 100 ms", "tau_w: 100 mss", 8, ["unknown unit"]),
+    "current shape": ("current: {name: I, unit: nA}", "current: I", 7, ["model.current"]),
+    "preset": ("  type: equations\n", "  type: equations\n  preset: RS\n", 3,
+               ["no presets"]),
+    "init expression name": ("init: {v: -65 mV, w: 0 nA}", "init: {v: -65 mV, w: v_rst/R}", 9,
+                             ["model.init.w", "Did you mean 'v_rest'"]),
+    "init expression cycle": ("init: {v: -65 mV, w: 0 nA}", "init: {v: w*R, w: v/R}", 9,
+                              ["depend on each other"]),
+    "misspelt key": ("threshold: v > v_th", "treshold: v > v_th", 10,
+                     ["unknown key 'treshold'", "Did you mean 'threshold'"]),
+    "refractory unit": ("reset: v = v_rest; w += 0.1 nA",
+                        "reset: v = v_rest; w += 0.1 nA\n  refractory: 2 mV", 12,
+                        ["model.refractory", "a time"]),
+    "reset syntax": ("reset: v = v_rest; w += 0.1 nA", "reset: v == v_rest", 11,
+                     ["'==' compares"]),
+}
+
+
+@pytest.mark.parametrize("case", list(KEY_CASES))
+def test_bad_model_key_names_its_line(spikesim_cli, tmp_path, case):
+    old, new, line, needles = KEY_CASES[case]
+    assert old in TEMPLATE
+    cfg = write(tmp_path, TEMPLATE.replace(old, new))
+    expect_error(spikesim_cli, tmp_path, ["run", cfg], f"cfg.yaml:{line}:", *needles)
+
+
+def test_exp_euler_refused_without_a_linear_variable(spikesim_cli, tmp_path):
+    cfg = write(tmp_path, """\
+        model:
+          type: equations
+          equations: |
+            dv/dt = (v*v*k - v)/tau : mV
+          params: {tau: 10 ms, k: 0.01 1/mV}
+          init: {v: 1 mV}
+        simulation: {duration: 5.0, dt: 0.1, integrator: exp_euler}
+        """)
+    expect_error(spikesim_cli, tmp_path, ["run", cfg], "cfg.yaml:7:", "cannot use exp_euler",
+                 "Use one of: euler, rk2, rk4")
+
+
+def test_model_file_line_and_missing_file(spikesim_cli, tmp_path):
+    (tmp_path / "mine.yaml").write_text(textwrap.dedent("""\
+        citation: nobody
+        equations: |
+          dv/dt = -v/tauu : mV
+        params: {tau: 10 ms}
+        init: {v: 1 mV}
+        """))
+    cfg = write(tmp_path, "model: {type: equations, file: mine.yaml}\n"
+                          "simulation: {duration: 1.0, dt: 0.1}\n")
+    expect_error(spikesim_cli, tmp_path, ["run", cfg], "mine.yaml:3:", "unknown name 'tauu'",
+                 "Did you mean 'tau'")
+    cfg = write(tmp_path, "model: {type: equations, file: morris_lecarr}\n"
+                          "simulation: {duration: 1.0, dt: 0.1}\n")
+    expect_error(spikesim_cli, tmp_path, ["run", cfg], "cfg.yaml:1:", "no model file",
+                 "Did you mean 'morris_lecar'")
+
+
+def test_override_of_a_file_parameter_unknown(spikesim_cli, tmp_path):
+    cfg = write(tmp_path, "model: {type: equations, file: lif}\n"
+                          "simulation: {duration: 1.0, dt: 0.1}\n")
+    expect_error(spikesim_cli, tmp_path, ["run", cfg, "model.params.tau=3"],
+                 "model.params.tau", "Did you mean 'tau_m'")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(list("v+-*/()**,.<>=! 0123456789eaxpw_[]':;\n^")
+                                + ["exp", "where", "tanh", " and ", "__", "e5", "lambda",
+                                   " mV", "nA/cm2"]), max_size=40).map("".join))
+def test_random_expressions_give_parse_problems_only(text):
+    from spikesim.equations.parse import (ParseProblem, parse_equations, parse_expression,
+                                          parse_reset)
+
+    for fn in (parse_expression, lambda s: parse_expression(s, condition=True,
+                                                            quantities=True), parse_reset):
+        try:
+            fn(text)
+        except ParseProblem:
+            pass
+    parse_equations(text)  # collects its problems, raises nothing
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(max_size=40))
+def test_random_equation_blocks_through_the_loader(text):
+    """Any text as the equations block of a config: a ConfigError, or a model."""
+    from spikesim.config import load
+    from spikesim.errors import ConfigError
+
+    cfg = {"model": {"type": "equations", "equations": "dv/dt = " + text + " : mV",
+                     "params": {"tau": "10 ms"}, "init": {"v": 0.0}},
+           "simulation": {"duration": 1.0, "dt": 0.1}}
+    try:
+        load(None, data=cfg)
+    except ConfigError:
+        pass

@@ -1,0 +1,222 @@
+"""An equations model uses everything a built-in model does, unchanged: per-neuron
+parameters, sweeps, recording of state variables and subexpressions, float32, several
+devices, continuing a run (--init-from, --from), blow-up detection and precise spike timing;
+and units of the same dimension convert (SPEC section 5)."""
+
+from __future__ import annotations
+
+import copy
+import os
+import subprocess
+import sys
+
+import h5py
+import numpy as np
+import pytest
+import yaml
+
+import spikesim
+
+#: AdEx-like model with the currents in nA and the conductance in nS, leak written as a
+#: conductance: C dv/dt = -g_L (v - E_L) + g_L D exp((v - V_T)/D) - w + I, with Naud et al.
+#: (2008) tonic values
+ADEX_NA = {
+    "type": "equations",
+    "equations": (
+        "dv/dt = (-g_L*(vc - E_L) + g_L*D*exp((vc - V_T)/D) - w + I)/C : mV\n"
+        "dw/dt = (a*(vc - E_L) - w)/tau_w : nA\n"
+        "vc = minimum(v, v_th) : mV   # as NEST bounds V by V_peak: no RK stage past v_th\n"
+        "i_leak = g_L*(v - E_L) : pA\n"),
+    "current": {"name": "I", "unit": "nA"},
+    "params": {"C": "0.2 nF", "g_L": "10 nS", "E_L": "-70 mV", "V_T": "-50 mV", "D": "2 mV",
+               "a": "2 nS", "tau_w": "30 ms", "b": "0.0 nA", "v_th": "0 mV", "v_r": "-58 mV"},
+    "init": {"v": "-70 mV", "w": "0 nA"},
+    "threshold": "v > v_th",
+    "reset": "v = v_r; w += b",
+}
+
+
+def _cfg(**over):
+    cfg = {"model": copy.deepcopy(ADEX_NA),
+           "population": {"size": 4},
+           "simulation": {"duration": 100.0, "dt": 0.05, "integrator": "rk4",
+                          "precision": "float64"},
+           "input": {"type": "step", "amplitude": [0.3, 0.4, 0.5, 0.6], "start": 5.0},
+           "record": {"variables": ["v", "w", "i_leak"], "every": 4}}
+    for k, v in over.items():
+        cfg[k] = v
+    return cfg
+
+
+def _pa_version():
+    """The same model with every current in pA and conductances in pS (C in pF)."""
+    m = copy.deepcopy(ADEX_NA)
+    m["current"] = {"name": "I", "unit": "pA"}
+    m["equations"] = m["equations"].replace(": nA", ": pA")
+    m["params"].update({"C": "200 pF", "g_L": "10000 pS", "a": "2000 pS", "b": "0 pA"})
+    m["init"]["w"] = "0 pA"
+    return m
+
+
+def test_units_of_the_same_dimension_convert(tmp_path):
+    """nA/nF, nS x mV = pA beside nA, and pA/pF: the same mV/ms, so the same trajectory
+    (to rounding: the factors 1e-3 are not exact in binary)."""
+    a = spikesim.load(spikesim.run(_cfg(), output=tmp_path / "na.h5"))
+    cfg = _cfg(model=_pa_version())
+    cfg["input"] = {"type": "step", "amplitude": [300, 400, 500, 600], "start": 5.0}
+    b = spikesim.load(spikesim.run(cfg, output=tmp_path / "pa.h5"))
+    assert len(a.spikes) > 4
+    np.testing.assert_array_equal(a.spikes.counts, b.spikes.counts)
+    np.testing.assert_allclose(a.trace("v").data, b.trace("v").data, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(a.trace("w").data * 1000, b.trace("w").data, rtol=1e-9,
+                               atol=1e-9)
+    # the subexpression is recorded in its own unit (pA), after each step's reset
+    v = a.trace("v").data
+    np.testing.assert_allclose(a.trace("i_leak").data, 10.0 * (v + 70.0), rtol=1e-12,
+                               atol=1e-9)
+    with h5py.File(tmp_path / "na.h5") as f:
+        assert f["report/equations/i_leak/data"].attrs["units"] == "pA"
+        assert f["report/equations/w/data"].attrs["units"] == "nA"
+
+
+def test_sweep_per_neuron_float32_and_resolved_config(tmp_path):
+    cfg = _cfg()
+    cfg["model"]["params"]["a"] = {"linspace": ["0 nS", "4 nS"]}
+    cfg["simulation"]["precision"] = "float32"
+    cfg["sweep"] = {"axes": {"model.params.tau_w": ["30 ms", "0.1 s"]}}
+    path = spikesim.run(cfg, output=tmp_path / "s.h5")
+    r = spikesim.load(path)
+    assert r.n == 8
+    assert r.trace("v").data.dtype == np.float32
+    with h5py.File(path) as f:
+        np.testing.assert_array_equal(f["neurons/equations/model.params.tau_w"][:],
+                                      [30, 30, 30, 30, 100, 100, 100, 100])
+        config = yaml.safe_load(f.attrs["config"])
+    # the resolved config is self-contained: units beside the values, no model file
+    assert config["model"]["params"]["C"] == "0.2 nF"
+    assert config["model"]["params"]["a"] == {"linspace": ["0.0 nS", "4.0 nS"]}
+    # --from re-runs it to the same result
+    again = spikesim.run(config, output=tmp_path / "again.h5")
+    np.testing.assert_array_equal(spikesim.load(again).trace("v").data, r.trace("v").data)
+
+
+def test_init_from_continues_the_run(tmp_path):
+    """100 ms in one run = 50 ms, then 50 ms from its final state (constant input)."""
+    cfg = _cfg()
+    cfg["input"] = {"type": "constant", "amplitude": [0.3, 0.4, 0.5, 0.6]}
+    cfg["record"] = {"variables": ["v", "w", "i_leak"], "every": 1}
+    whole = spikesim.load(spikesim.run(cfg, output=tmp_path / "whole.h5"))
+    cfg["simulation"]["duration"] = 50.0
+    first = spikesim.run(cfg, output=tmp_path / "first.h5")
+    second = spikesim.load(spikesim.run(cfg, output=tmp_path / "second.h5", init_from=first))
+    np.testing.assert_array_equal(second.trace("v").data, whole.trace("v").data[1000:])
+    np.testing.assert_array_equal(second.trace("i_leak").data,
+                                  whole.trace("i_leak").data[1000:])
+
+
+def test_precise_timing_as_the_builtin_adex(tmp_path):
+    """The library's adex_equations with spike_timing: precise gives the built-in adex's
+    spike times (both take spikesim.spike_timing's step; the right-hand sides agree to the
+    last bit, tests/test_equations_builtins.py)."""
+    def run(model, name):
+        cfg = {"model": model, "population": {"size": 3},
+               "simulation": {"duration": 200.0, "dt": 0.1, "integrator": "rk4",
+                              "precision": "float64", "spike_timing": "precise"},
+               "input": {"type": "constant", "amplitude": [100.0, 150.0, 250.0]}}
+        return spikesim.load(spikesim.run(cfg, output=tmp_path / f"{name}.h5")).spikes
+
+    eq = run({"type": "equations", "file": "adex"}, "eq")
+    builtin = run({"type": "adex", "init": {"v": -70.0, "w": 0.0}}, "builtin")
+    assert len(eq) > 5
+    np.testing.assert_array_equal(eq.ids, builtin.ids)
+    np.testing.assert_allclose(eq.t, builtin.t, rtol=0, atol=1e-9)
+    assert np.any(np.abs(eq.t / 0.1 - np.round(eq.t / 0.1)) > 1e-3)  # off the grid
+
+
+def test_blowup_is_detected(spikesim_cli, tmp_path):
+    cfg = tmp_path / "boom.yaml"
+    cfg.write_text(yaml.safe_dump({
+        "model": {"type": "equations", "equations": "dv/dt = v*v*k : mV\n",
+                  "params": {"k": "1 1/(mV*ms)"}, "init": {"v": "1 mV"}},
+        "simulation": {"duration": 5.0, "dt": 0.1, "integrator": "euler"}}))
+    code, out, err = spikesim_cli("run", cfg, "-q", "-o", tmp_path / "boom.h5")
+    assert code == 1, err
+    assert "Traceback" not in err and "NaN or inf" in err or "inf" in err, err
+    assert (tmp_path / "boom.h5.partial").exists()
+
+
+@pytest.mark.slow
+def test_two_devices_give_the_same_result(tmp_path):
+    conf = tmp_path / "c.yaml"
+    cfg = _cfg()
+    cfg["population"]["size"] = 4
+    conf.write_text(yaml.safe_dump(cfg))
+    env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=2")
+    outs = []
+    for devices in (1, 2):
+        out = tmp_path / f"d{devices}.h5"
+        r = subprocess.run([sys.executable, "-m", "spikesim", "run", str(conf), "-q", "-o",
+                            str(out), f"simulation.devices={devices}"], env=env,
+                           capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+        outs.append(spikesim.load(out))
+    # the same spikes; v to a few ulps (measured 7e-14 mV): XLA:CPU compiles the step for
+    # shares of 2 neurons differently from 4 (vector and remainder loops)
+    np.testing.assert_allclose(outs[0].trace("v").data, outs[1].trace("v").data, rtol=0,
+                               atol=1e-12)
+    np.testing.assert_array_equal(outs[0].spikes.t, outs[1].spikes.t)
+
+
+def test_models_lists_and_describes_model_files(spikesim_cli, tmp_path):
+    import json
+
+    code, out, err = spikesim_cli("models")
+    assert code == 0 and "morris_lecar" in out and "connor_stevens" in out and "adex" in out
+    code, out, err = spikesim_cli("models", "file:lif", "--json")
+    info = json.loads(out)
+    assert info["params"]["R_m"]["unit"] == "MOhm" and info["states"]["v"]["conditionally_linear"]
+    code, out, err = spikesim_cli("models", "morris_lecarr")
+    assert code == 2 and "Did you mean 'morris_lecar'" in err
+
+
+def test_validate_prints_the_parsed_model(spikesim_cli, tmp_path):
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(yaml.safe_dump(_cfg()))
+    code, out, err = spikesim_cli("validate", cfg)
+    assert code == 0, err
+    assert "state         w [nA], exp_euler: exact" in err
+    assert "state         v [mV], exp_euler: Euler" in err  # minimum(v, v_th): not linear
+    assert "parameter     C = 0.2 nF" in err
+    assert yaml.safe_load(out)["model"]["equations"] == ADEX_NA["equations"]
+
+
+def test_precise_timing_refused_with_a_refractory_period(spikesim_cli, tmp_path):
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(yaml.safe_dump({
+        "model": {"type": "equations", "file": "lif"},
+        "simulation": {"duration": 5.0, "dt": 0.1, "spike_timing": "precise"}}))
+    code, out, err = spikesim_cli("run", cfg)
+    assert code == 2 and "c.yaml:" in err and "refractory period" in err, err
+
+
+def test_time_and_per_neuron_initial_values_float32(tmp_path):
+    """t in an equation and initial values per neuron, in float32: the state stays float32,
+    row 0 holds the initial values, and v at the end matches the closed form of
+    v' = (A sin(w t) - v)/tau."""
+    cfg = {"model": {"type": "equations",
+                     "equations": "dv/dt = (A*sin(t*omega) - v)/tau : mV\n",
+                     "params": {"A": "1 mV", "omega": "0.1 1/ms", "tau": "5 ms"},
+                     "init": {"v": ["0 mV", "1 mV", "2 mV"]}},
+           "population": {"size": 3},
+           "simulation": {"duration": 10.0, "dt": 0.1, "integrator": "rk4"},
+           "record": {"variables": ["v"]}}
+    r = spikesim.load(spikesim.run(cfg, output=tmp_path / "t.h5"))
+    v = r.trace("v").data
+    assert v.dtype == np.float32
+    np.testing.assert_array_equal(v[0], [0.0, 1.0, 2.0])
+    # closed form: v = e^(-t/tau) v0 + A (sin(wt) - w tau cos(wt) + w tau e^(-t/tau)) / (1 + (w tau)^2)
+    t, tau, w = 10.0, 5.0, 0.1
+    exact = (np.exp(-t / tau) * np.array([0.0, 1.0, 2.0])
+             + (np.sin(w * t) - w * tau * np.cos(w * t) + w * tau * np.exp(-t / tau))
+             / (1 + (w * tau) ** 2))
+    np.testing.assert_allclose(v[-1], exact, atol=1e-5)  # rk4 at dt 0.1: ~1e-8; float32: 1e-6
