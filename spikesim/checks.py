@@ -257,6 +257,16 @@ def check_config(cfg, raw, source) -> list[str]:
         if problem:
             err(("input", "stop") if single else ("input", i, "stop"), problem)
 
+    for i, proto in enumerate(cfg.input):
+        # I = g (reversal - v): the model needs a membrane potential named v, in mV
+        if proto.synaptic and proto.kind == "conductance" and (
+                "v" not in model.states or model.states["v"].unit != "mV"):
+            states = ", ".join(f"{k} ({model.states[k].unit})" for k in model.states
+                               if model.states[k].integrated)
+            err(("input", "kind") if single else ("input", i, "kind"),
+                f"a conductance input drives the membrane potential v (mV), I = g (reversal "
+                f"- v); model {mtype} has no such state (its states: {states}). Use kind: "
+                f"current, or name the model's membrane potential v with unit mV")
     if sim.spike_timing == "precise":
         for i, proto in enumerate(cfg.input):
             if proto.synaptic and proto.kind == "conductance":

@@ -310,3 +310,70 @@ def test_merged_shards_equal_the_unsharded_run(tmp_path, reference, spikes):
     got = read_all(merge(run_dir, tmp_path / "merged.h5"))
     for key in reference:
         np.testing.assert_array_equal(got[key], reference[key], err_msg=key)
+
+
+# -- equations models (issue 16) under synaptic input ----------------------------------------
+def _hh_under_synapses(tmp_path, model, name):
+    cfg = {"name": name, "model": model, "population": {"size": 6},
+           "simulation": {"duration": 60.0, "dt": 0.01, "integrator": "rk4",
+                          "precision": "float64", "seed": 3},
+           "input": [{"type": "constant", "amplitude": 2.0},
+                     {"type": "poisson_synapses", "rate": 3000.0, "kind": "conductance",
+                      "weight": {"linspace": [0.02, 0.07]}, "tau": 3.0, "reversal": 0.0},
+                     {"type": "poisson_synapses", "rate": 1000.0, "kind": "current",
+                      "weight": 1.5, "tau": 2.0}],
+           "record": {"variables": ["v", "g_syn1"], "neurons": "all"}}
+    out = spikesim.run(cfg, output=tmp_path / f"{name}.h5")
+    with h5py.File(out) as f:
+        pop = next(iter(f["spikes"]))
+        return (f[f"spikes/{pop}/timestamps"][:], f[f"spikes/{pop}/node_ids"][:],
+                f[f"report/{pop}/v/data"][:], f[f"report/{pop}/g_syn1/data"][:])
+
+
+def test_equations_model_under_synapses_is_the_builtin(tmp_path):
+    """HH written as equations (the shipped file) under a conductance and a current synapse
+    reproduces the built-in model under the same events: the conductance reaches the equations'
+    v at every rk4 stage as it reaches the built-in's (float64; the equations file reproduces
+    the built-in to the last bit without synapses, tests/test_equations_builtins.py)."""
+    t_b, ids_b, v_b, g_b = _hh_under_synapses(tmp_path, {"type": "hodgkin_huxley"}, "builtin")
+    t_e, ids_e, v_e, g_e = _hh_under_synapses(
+        tmp_path, {"type": "equations", "file": "hodgkin_huxley"}, "eq")
+    assert len(t_b) >= 6  # the synapses make them fire
+    np.testing.assert_array_equal(ids_e, ids_b)
+    np.testing.assert_array_equal(t_e, t_b)
+    np.testing.assert_array_equal(g_e, g_b)  # the same events
+    assert np.max(np.abs(v_e - v_b)) <= 1e-9
+
+
+def test_conductance_input_needs_a_membrane_potential(spikesim_cli, tmp_path):
+    cfg = {"model": {"type": "equations", "file": "hindmarsh_rose"},
+           "simulation": {"duration": 10.0, "dt": 0.05},
+           "input": [{"type": "poisson_synapses", "rate": 1000.0, "kind": "conductance",
+                      "weight": 0.1, "tau": 5.0, "reversal": 0.0}],
+           "output": {"path": str(tmp_path / "hr.h5")}}
+    path = tmp_path / "hr.yaml"
+    path.write_text(yaml.safe_dump(cfg, sort_keys=False))
+    code, _, err = spikesim_cli("run", path)
+    assert code == 2 and "hr.yaml:" in err and "input.0.kind" in err, err
+    assert "has no such state (its states: x (1), y (1), z (1))" in err
+    assert not (tmp_path / "hr.h5").exists() and not (tmp_path / "hr.h5.partial").exists()
+
+
+def test_recorded_subexpression_under_a_conductance(tmp_path):
+    """Morris-Lecar (equations) records its subexpression m_inf while a conductance drives
+    v: the recorded m_inf is the file's formula of the recorded v."""
+    cfg = {"model": {"type": "equations", "file": "morris_lecar"}, "population": {"size": 2},
+           "simulation": {"duration": 50.0, "dt": 0.05, "precision": "float64"},
+           "input": [{"type": "constant", "amplitude": 60.0},
+                     {"type": "poisson_synapses", "rate": 2000.0, "kind": "conductance",
+                      "weight": 0.05, "tau": 5.0, "reversal": 0.0}],
+           "record": {"variables": ["v", "m_inf"]}}
+    out = spikesim.run(cfg, output=tmp_path / "ml.h5")
+    with h5py.File(out) as f:
+        pop = next(iter(f["report"]))
+        v, m = f[f"report/{pop}/v/data"][:], f[f"report/{pop}/m_inf/data"][:]
+    library = os.path.join(os.path.dirname(spikesim.__file__), "models", "library")
+    spec = yaml.safe_load(open(os.path.join(library, "morris_lecar.yaml")))
+    p = {k: float(str(x).split()[0]) for k, x in spec["params"].items()}
+    np.testing.assert_allclose(m, 0.5 * (1 + np.tanh((v - p["V1"]) / p["V2"])), atol=1e-12)
+    assert np.ptp(v) > 10  # v moved

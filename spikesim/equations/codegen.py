@@ -19,7 +19,7 @@ on the new state.
 from __future__ import annotations
 
 from ..lazyjax import jnp
-from ..models.base import Model, Param, StateVar
+from ..models.base import Model, Param, StateVar, input_at
 
 
 def _functions():
@@ -237,7 +237,7 @@ class EquationsModel(Model):
         d = self.definition
         if not d.recorded:
             return y
-        env = self._env(t, y, p, current(t))
+        env = self._env(t, y, p, input_at(current, t, y))
         fns = _functions()
         first = y[next(iter(d.odes))]
         for s in d.recorded:
