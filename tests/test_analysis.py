@@ -449,3 +449,27 @@ def test_patterns_izhikevich_2003_presets_and_from_a_run_file(tmp_path, spikesim
     a = spikesim.load(path).analysis["patterns"]
     assert [x.decode() for x in a["label"]] == [IZHIKEVICH[n] for n in names]
     assert a.attrs["start"] == 10.0
+
+
+def test_fi_morris_lecar_type_ii_and_type_i_sets(tmp_path):
+    """Morris-Lecar as equations (issue 16), its two parameter sets of Rinzel & Ermentrout
+    (1998, Table 7.1) side by side: the type II set starts firing through a subcritical Hopf
+    bifurcation, at a finite rate (~10 Hz: a slow model) with rest and firing coexisting just
+    below the onset; the type I set through a saddle-node on the invariant circle, at an
+    arbitrarily low rate and without bistability. The onset rate alone (both under the
+    20 Hz default) would call both type I; the bistable range tells the Hopf apart."""
+    cfg = {"name": "ml_fi", "model": {"type": "equations", "file": "morris_lecar", "params": {
+               "g_Ca": [4.4, 4.0], "V3": [2.0, 12.0], "V4": [30.0, 17.4],
+               "phi": [0.04, 0.0666667]}},
+           "population": {"size": 2},
+           "simulation": {"duration": 100.0, "dt": 0.1, "integrator": "rk4",
+                          "precision": "float64"},
+           "analysis": {"fi": {"range": [30.0, 120.0], "num": 31, "duration": 600.0,
+                               "transient": 200.0}}}
+    a = spikesim.load(analyze("fi", _write(tmp_path, cfg), output=tmp_path / "fi.h5")
+                      ).analysis["fi"]
+    assert list(a["type"]) == [2, 1]
+    assert np.isfinite(a["bistable_low"][0]) and np.isnan(a["bistable_low"][1])
+    assert a["bistable_high"][0] < a["onset"][0]
+    assert 80.0 < a["onset"][0] < 100.0 and a["onset_rate"][0] > 5.0  # finite onset rate
+    assert 35.0 < a["onset"][1] < 45.0 and a["onset_rate"][1] < 5.0  # near 0 Hz

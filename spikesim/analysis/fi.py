@@ -16,8 +16,9 @@ at the lowest repetitive amplitude found. Two spikes must fit in the window, so 
 rate that can be seen is about 1000 / (duration - transient) Hz (4 Hz by default), and a
 type I neuron's onset is found where its rate is near that, a little above its bifurcation. Type I (Hodgkin 1948, class 1: firing starts at an
 arbitrarily low rate, e.g. through a saddle-node on invariant circle as in Wang-Buzsaki) when
-the onset rate is below ``type1_max_rate``, else type II (firing starts at a finite rate, e.g.
-through a Hopf bifurcation as in HH). ``type`` is 1 or 2, 0 where the neuron never fires
+the onset rate is below ``type1_max_rate`` and no bistable range shows, else type II (firing
+starts at a finite rate, or coexists with rest over a range of currents, as through the
+subcritical Hopf bifurcation of HH and of the Morris-Lecar type II set). ``type`` is 1 or 2, 0 where the neuron never fires
 repetitively in the range.
 """
 
@@ -91,11 +92,15 @@ def run(plan, opts, devices, source, log):
             onset_rate = np.where(f, r, onset_rate)
             a_lo = np.where(search & ~f, mid, a_lo)
         onset = np.where(search, a_hi, onset)
-    kind = np.where(~fires, 0, np.where(onset_rate < opts.type1_max_rate, 1, 2)).astype(np.int8)
-
     # bistable: firing coming down where the ascending branch was at rest
     bistable = rep[1] & ~rep[0]
     any_bi = bistable.any(axis=0)
+    # type II where firing starts at a finite rate, or where rest and repetitive firing
+    # coexist below the onset (the hysteresis of a subcritical Hopf bifurcation: HH, the
+    # Morris-Lecar type II set, whose slow onset rate of ~10 Hz alone would pass for type I;
+    # Rinzel & Ermentrout 1998); a saddle-node on the invariant circle has neither
+    kind = np.where(~fires, 0, np.where((onset_rate < opts.type1_max_rate) & ~any_bi, 1, 2)
+                    ).astype(np.int8)
     a_col = amps[:, None]
     bi_low = np.where(any_bi, np.where(bistable, a_col, np.inf).min(axis=0), np.nan)
     bi_high = np.where(any_bi, np.where(bistable, a_col, -np.inf).max(axis=0), np.nan)

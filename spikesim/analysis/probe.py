@@ -102,7 +102,8 @@ class Probe:
     def run(self, carry, k_end: int, k0: int | None = None):
         """Advance ``carry`` (from step ``k0``, the carry's own step) to step ``k_end``;
         returns (carry, :class:`Spikes`). Chunk i+1 is dispatched before chunk i is decoded."""
-        from ..engine import iter_spikes
+        from .. import spike_timing
+        from ..engine import iter_precise_spikes, iter_spikes
 
         eng = self.engine
         k = int(carry[2]) if k0 is None else k0
@@ -115,26 +116,25 @@ class Probe:
                 if k < k_end:
                     k1 = min(k + eng.layout.steps, k_end)
                     out = eng.run_chunk(carry, k1, k)
+                    nxt = (carry, k, k1, out[1])
                     carry = out[0]
-                    nxt = (k, k1, out[1])
                     k = k1
                 if pending is not None:
-                    kp0, kp1, words = pending
-                    offsets = None
-                    if isinstance(words, tuple):  # precise timing: (words, offsets)
-                        words, offsets = (eng.host_parts(words[0]),
-                                          np.concatenate(eng.host_parts(words[1]), axis=-1))
+                    c_in, kp0, kp1, words = pending
+                    n_blocks = -(-(kp1 - kp0) // B)
+                    if isinstance(words, tuple):  # precise timing: (words, packed offsets)
+                        spikes = iter_precise_spikes(
+                            eng.host_parts(words[0]), eng.host_parts(words[1]), kp0, B,
+                            n_blocks, eng.tile, self.n, spike_timing.PACK,
+                            lambda c_in=c_in, kp0=kp0, kp1=kp1: eng.run_full(c_in, kp1, kp0))
+                        for steps, who, off in spikes:
+                            ts.append(steps * self.dt + off.astype(np.float64))
+                            ids.append(who)
                     else:
-                        words = eng.host_parts(words)
-                    for steps, who in iter_spikes(words, kp0, B, -(-(kp1 - kp0) // B),
-                                                  self.n):
-                        if offsets is None:
+                        for steps, who in iter_spikes(eng.host_parts(words), kp0, B, n_blocks,
+                                                      self.n):
                             ts.append((steps + 1) * self.dt)
-                        else:
-                            rel = steps - kp0
-                            ts.append(steps * self.dt
-                                      + offsets[rel // B, rel % B, who].astype(np.float64))
-                        ids.append(who)
+                            ids.append(who)
                 pending = nxt
                 if pending is None:
                     break
