@@ -64,7 +64,7 @@ def main():
              / statistics.median(runs["built-in hodgkin_huxley"]))
     print(f"  equations / built-in: {ratio:.3f}")
 
-    from spikesim.config import load
+    from spikesim.config.load import load
     from spikesim.equations import library
 
     print("\nbuild (load: YAML, parse, units, sympy) and XLA compile, N = 1000, rk4, 1000 steps")

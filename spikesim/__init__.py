@@ -39,7 +39,7 @@ def __getattr__(name):
 
         return run
     if name == "load":
-        from .results import load
+        from .io.results import load
 
         return load
     raise AttributeError(f"module 'spikesim' has no attribute {name!r}")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .config import load as load_config
-from .plan import make_plan
+from .config.load import load as load_config
+from .sim.plan import make_plan
 
 
 def run(config: str | Path | dict, *overrides: str, output: str | Path | None = None,
@@ -16,7 +16,7 @@ def run(config: str | Path | dict, *overrides: str, output: str | Path | None = 
 
     >>> spikesim.run("configs/hh_step.yaml", "input.amplitude=12", output="out/hh12.h5")
     """
-    from .runner import run_plan
+    from .sim.runner import run_plan
 
     if isinstance(config, dict):
         loaded = load_config(None, list(overrides), data=config)
@@ -25,7 +25,7 @@ def run(config: str | Path | dict, *overrides: str, output: str | Path | None = 
     plan = make_plan(loaded, output)
     start = None
     if init_from is not None:
-        from .resume import final_state
+        from .io.resume import final_state
 
         start = final_state(init_from, plan)
     return run_plan(plan, force=force, quiet=quiet, init_state=start)

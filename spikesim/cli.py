@@ -32,8 +32,8 @@ OVERRIDES_HELP = ("KEY=VALUE overrides of config keys by dotted path, VALUE pars
 
 
 def _load(config: Path, overrides: list[str], output: Optional[Path] = None):
-    from .config import load
-    from .plan import make_plan
+    from .config.load import load
+    from .sim.plan import make_plan
 
     return make_plan(load(config, overrides or []), output)
 
@@ -67,7 +67,7 @@ def run(
 ):
     """Run a simulation and write its HDF5 file; prints the path written (the run folder
     for --shards)."""
-    from .runner import run_plan
+    from .sim.runner import run_plan
 
     log = (lambda m: None) if quiet else (lambda m: err.print(m, markup=False))
     overrides = list(overrides or [])
@@ -76,16 +76,16 @@ def run(
             raise UsageError(f"--device must be auto, cpu or gpu, got {device!r}")
         overrides.append(f"simulation.device={device}")
     if shards is not None or shard is not None or executor is not None:
-        from .shards import run_cli
+        from .cluster.shards import run_cli
 
         print(run_cli(config, overrides, output, shards, shard, executor, force, quiet, log,
                       from_file=from_file, init_from=init_from))
         return
     start = None
     if from_file is not None:
-        from .config import load
-        from .plan import make_plan
-        from .resume import embedded_config
+        from .config.load import load
+        from .sim.plan import make_plan
+        from .io.resume import embedded_config
 
         if config is not None and "=" not in str(config):
             raise UsageError(f"give either a CONFIG file or --from FILE.h5, not both "
@@ -101,7 +101,7 @@ def run(
     else:
         plan = _load(config, overrides, output)
     if init_from is not None:
-        from .resume import final_state
+        from .io.resume import final_state
 
         start = final_state(init_from, plan)
     protect = [p for p in (from_file, init_from) if p is not None]
@@ -111,7 +111,7 @@ def run(
 
 def _warn_versions(recorded: dict, log):
     """Say which versions differ from those a past run was made with (results may differ)."""
-    from .writer import versions
+    from .io.writer import versions
 
     now = versions()
     for k, v in recorded.items():
@@ -162,8 +162,8 @@ def validate(
     neurons, output size and memory."""
     from rich.markup import escape
 
-    from .checks import size_text
-    from .preflight import preflight
+    from .config.checks import size_text
+    from .config.preflight import preflight
 
     plan = _load(config, overrides)
     # what `run` checks before any work; an existing output is only a warning here, since
@@ -181,7 +181,7 @@ def validate(
     itemsize = 8 if plan.precision == "float64" else 4
     rec = plan.record
     report = rec.n_rows * len(rec.neurons) * len(rec.variables) * itemsize
-    from .engine import choose_layout, offset_slots
+    from .sim.engine import choose_layout, offset_slots
 
     layout = choose_layout(plan)
     state = plan.n * len(plan.model.states) * itemsize
@@ -208,7 +208,7 @@ def validate(
     for w in plan.warnings:
         err.print(f"  warning: {escape(w)}")
     if shards is not None:
-        from .shards import describe, measure_speed
+        from .cluster.shards import describe, measure_speed
 
         speed = measure_speed(config, overrides, plan, shards) if 1 <= shards <= plan.n else None
         for line in describe(plan, shards, speed):
@@ -222,7 +222,7 @@ def models(
 ):
     """List the models, or describe one: equations, parameters, state variables, presets,
     integrators and citation."""
-    from .keys import suggest
+    from .config.keys import suggest
     from .describe import model_info, render_model
     from .equations import library
     from .models import MODELS
@@ -257,7 +257,7 @@ def models(
         if fname not in files:
             raise UsageError(f"no model file {fname!r}.{suggest(fname, files)} Model files: "
                              f"{', '.join(files)}")
-        from .config import Source
+        from .config.load import Source
         from .equations import expand
 
         cls = expand({"model": {"type": "equations", "file": fname}}, Source(str(files[fname])))
@@ -342,7 +342,7 @@ def export(
     if to != "nwb":
         raise UsageError(f"--to {to!r}: the export formats are: nwb (for NEO/Elephant use "
                          f"spikesim.load(path).to_neo() in Python)")
-    from .export.nwb import to_nwb
+    from .io.nwb import to_nwb
 
     print(to_nwb(file, output, force=force))
 
@@ -357,7 +357,7 @@ def merge(
     """Join the shards of a sharded run into one file, equal to the unsharded run's (spikes
     merged by time; reports, /neurons and /state joined along the neuron axis). Refused
     (exit 2) while a shard is missing or failed. Prints the path written."""
-    from .merge import merge as merge_run
+    from .cluster.merge import merge as merge_run
 
     print(merge_run(run_dir, output, force=force))
 
@@ -365,8 +365,8 @@ def merge(
 @app.command()
 def schema():
     """Print the JSON schema of the config file (for editors)."""
-    from .quantities import schema_with_units
-    from .schema import config_class
+    from .config.quantities import schema_with_units
+    from .config.schema import config_class
 
     s = schema_with_units(config_class().model_json_schema())
     s["$schema"] = "https://json-schema.org/draft/2020-12/schema"

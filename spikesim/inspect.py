@@ -1,6 +1,6 @@
 """``spikesim inspect``: what a run holds, from its HDF5 file.
 
-Reads attributes, dataset shapes and the spikes (in blocks of :data:`spikesim.results.BLOCK`),
+Reads attributes, dataset shapes and the spikes (in blocks of :data:`spikesim.io.results.BLOCK`),
 never the reports' data, so it takes about as long on a multi-GB file as on a small one.
 
 Statistics, over the simulated time T (the duration, or what a partial file holds):
@@ -20,7 +20,7 @@ import math
 import h5py
 import numpy as np
 
-from .results import BLOCK, Result, _ids_summary
+from .io.results import BLOCK, Result, _ids_summary
 
 MIN_SPIKES_FOR_CV = 3
 

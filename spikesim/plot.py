@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import UsageError
-from .results import Result
+from .io.results import Result
 
 FIGSIZE = (11.0, 8.5)
 DPI = 110
@@ -125,8 +125,8 @@ def _input_from_config(r: Result, ids: np.ndarray, t: np.ndarray):
     recomputed from the file's resolved config; None when a protocol is random or the
     config cannot be planned here."""
     try:
-        from .config import load as load_config
-        from .plan import make_plan
+        from .config.load import load as load_config
+        from .sim.plan import make_plan
 
         plan = make_plan(load_config(None, [], data=r.config), r.path)
     except Exception:  # noqa: BLE001  (an old or foreign config: no input panel)

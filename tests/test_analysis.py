@@ -44,7 +44,7 @@ def test_rheobase_lif_closed_form(tmp_path, monkeypatch):
     amplitude that fired) lies in [closed form, closed form + tolerance] (1e-12: float64
     round-off). Neuron 4 (R_m = 0.1) needs 150 nA: NaN; neuron 5 starts above threshold: it
     fires at the bottom of the range, flagged."""
-    from spikesim.engine import Engine
+    from spikesim.sim.engine import Engine
 
     compiled = []
     original = Engine.compile

@@ -68,7 +68,7 @@ def test_spike_buffer_size_does_not_change_output(tmp_path, monkeypatch, chunk, 
     import h5py
 
     import spikesim
-    from spikesim.writer import Writer
+    from spikesim.io.writer import Writer
 
     cfg = {"model": {"type": "lif"}, "population": {"size": 50},
            "simulation": {"duration": 200.0, "dt": 0.1, "chunk_steps": 640},

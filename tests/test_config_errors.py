@@ -35,14 +35,14 @@ record:
 def spikesim_cli(spikesim_cli, monkeypatch):
     """The in-process CLI of conftest, failing the test if anything gets compiled or a file
     gets opened for writing."""
-    import spikesim.engine
-    import spikesim.writer
+    import spikesim.sim.engine
+    import spikesim.io.writer
 
     def forbidden(*a, **k):
         raise AssertionError("a config error must be found before compiling or writing")
 
-    monkeypatch.setattr(spikesim.engine.Engine, "compile", forbidden)
-    monkeypatch.setattr(spikesim.writer.Writer, "__init__", forbidden)
+    monkeypatch.setattr(spikesim.sim.engine.Engine, "compile", forbidden)
+    monkeypatch.setattr(spikesim.io.writer.Writer, "__init__", forbidden)
     return spikesim_cli
 
 
@@ -93,7 +93,7 @@ def test_missing_config_file(spikesim_cli, tmp_path):
 
 def test_exponent_without_dot_is_a_number(tmp_path):
     """YAML 1.1 reads ``1e-3`` as a string; spikesim reads it as the number people mean."""
-    from spikesim.config import load
+    from spikesim.config.load import load
 
     cfg = write(tmp_path, BASE.replace("dt: 0.01", "dt: 1e-2"))
     assert load(cfg).cfg.simulation.dt == 0.01
@@ -290,7 +290,7 @@ def test_init_from_incompatible_run(spikesim_cli, tmp_path):
     """A file with another model, or another number of neurons, cannot be continued."""
     import h5py
 
-    from spikesim.writer import MAGIC
+    from spikesim.io.writer import MAGIC
 
     def fake(name, model, n, status="complete"):
         with h5py.File(tmp_path / name, "w") as f:
@@ -319,8 +319,8 @@ def test_validate_reports_the_same_errors(spikesim_cli, tmp_path):
 
 def test_base_config_is_valid(tmp_path):
     """The configs above fail because of their one mistake, not because BASE is wrong."""
-    from spikesim.config import load
-    from spikesim.plan import make_plan
+    from spikesim.config.load import load
+    from spikesim.sim.plan import make_plan
 
     plan = make_plan(load(write(tmp_path, BASE)))
     assert plan.n == 3 and yaml.safe_load(plan.config_yaml)["population"]["size"] == 3

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import spikesim
-from spikesim import engine
+from spikesim.sim import engine
 
 # 37 neurons: not a multiple of any vector width, so vector bodies and scalar tails both run
 CASES = {

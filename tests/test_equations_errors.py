@@ -170,7 +170,7 @@ def test_random_expressions_give_parse_problems_only(text):
 @given(st.text(max_size=40))
 def test_random_equation_blocks_through_the_loader(text):
     """Any text as the equations block of a config: a ConfigError, or a model."""
-    from spikesim.config import load
+    from spikesim.config.load import load
     from spikesim.errors import ConfigError
 
     cfg = {"model": {"type": "equations", "equations": "dv/dt = " + text + " : mV",

@@ -40,7 +40,7 @@ def run_file(tmp_path_factory):
 # -- NWB ------------------------------------------------------------------------------------
 def test_nwb_round_trip(run_file, tmp_path):
     pynwb = pytest.importorskip("pynwb")
-    from spikesim.export.nwb import to_nwb
+    from spikesim.io.nwb import to_nwb
 
     out = to_nwb(run_file, tmp_path / "run.nwb")
     assert pynwb.validate(path=str(out)) == []
@@ -73,7 +73,7 @@ def test_nwb_round_trip(run_file, tmp_path):
 
 def test_nwb_of_a_partial_run_says_so(run_file, tmp_path):
     pynwb = pytest.importorskip("pynwb")
-    from spikesim.export.nwb import to_nwb
+    from spikesim.io.nwb import to_nwb
 
     part = tmp_path / "cut.h5.partial"
     shutil.copy(run_file, part)
@@ -103,7 +103,7 @@ def test_export_cli_refuses_to_overwrite_and_writes_the_default_path(run_file, t
 
 
 def test_without_the_extra_export_says_what_to_install(run_file, monkeypatch):
-    from spikesim.export.nwb import to_nwb
+    from spikesim.io.nwb import to_nwb
 
     monkeypatch.setitem(sys.modules, "pynwb", None)  # import pynwb raises ImportError
     with pytest.raises(UsageError, match=r"pip install 'spikesim\[nwb\]'"):
@@ -125,9 +125,9 @@ def test_export_cli_exit_2_without_pynwb(run_file, tmp_path):
 
 def test_export_does_not_start_jax(run_file, tmp_path):
     pytest.importorskip("pynwb")
-    code = ("import sys; from spikesim.export.nwb import to_nwb; "
+    code = ("import sys; from spikesim.io.nwb import to_nwb; "
             f"to_nwb({str(run_file)!r}, {str(tmp_path / 'y.nwb')!r}); "
-            "print(sorted(m for m in ('jax', 'spikesim.engine', 'spikesim.plan', "
+            "print(sorted(m for m in ('jax', 'spikesim.sim.engine', 'spikesim.sim.plan', "
             "'spikesim.models') if m in sys.modules))")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                        env={**os.environ, "PYTHONPATH": str(REPO)})

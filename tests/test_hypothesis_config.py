@@ -11,9 +11,9 @@ from _configtree import container, paths
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from spikesim.config import load
+from spikesim.config.load import load
 from spikesim.errors import SpikesimError
-from spikesim.plan import make_plan
+from spikesim.sim.plan import make_plan
 
 VALID = [
     {"model": {"type": "hodgkin_huxley", "params": {"g_K": 36.0}},

@@ -190,7 +190,7 @@ def line_of(path, key):
 
 def load_error(tmp_path, cfg) -> str:
     """The ConfigError message of a config written to a file (in process: fast)."""
-    from spikesim.config import load
+    from spikesim.config.load import load
     from spikesim.errors import ConfigError
 
     path = tmp_path / "cfg.yaml"

@@ -10,7 +10,7 @@ import yaml
 import spikesim
 from _runs import config, run
 from spikesim.errors import RunError, UsageError
-from spikesim.writer import Writer
+from spikesim.io.writer import Writer
 
 RECORDS = {
     "all": dict(every=1),
@@ -110,8 +110,8 @@ def test_failed_run_is_readable_and_partial(tmp_path):
 
 
 def test_writer_closed_failed_directly(tmp_path):
-    from spikesim.config import load as load_config
-    from spikesim.plan import make_plan
+    from spikesim.config.load import load as load_config
+    from spikesim.sim.plan import make_plan
 
     plan = make_plan(load_config(None, [], data=config()), tmp_path / "w.h5")
     w = Writer(plan, "cpu:0")

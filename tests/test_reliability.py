@@ -164,7 +164,7 @@ def test_blowup_stops_names_neuron_time_and_keeps_good_chunks(spikesim_cli, tmp_
 # -- write errors -----------------------------------------------------------------------
 def test_disk_full_ends_the_run_and_keeps_what_was_written(spikesim_cli, tmp_path,
                                                            monkeypatch):
-    from spikesim.writer import Writer
+    from spikesim.io.writer import Writer
 
     calls = {"n": 0}
     real = Writer.spikes

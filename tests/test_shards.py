@@ -18,8 +18,8 @@ import pytest
 import yaml
 
 from spikesim.errors import UsageError
-from spikesim.merge import merge
-from spikesim.shards import read_manifest, run_one, with_output
+from spikesim.cluster.merge import merge
+from spikesim.cluster.shards import read_manifest, run_one, with_output
 
 #: noisy, heterogeneous sweep: generators (normal, uniform), a per-neuron list, a sweep over
 #: an input field and a parameter, OU and white noise (one std per neuron), recorded v and
@@ -90,9 +90,9 @@ def assert_same_run(whole: Path, merged: Path, min_spikes: int = 20):
 
 def _run_in_process(config: Path, run_dir: Path, k: int, *overrides):
     """`spikesim run CONFIG --shards K --shard I` for every I, in this process."""
-    from spikesim.config import load
-    from spikesim.plan import make_plan
-    from spikesim.shards import make_manifest, open_run_dir
+    from spikesim.config.load import load
+    from spikesim.sim.plan import make_plan
+    from spikesim.cluster.shards import make_manifest, open_run_dir
 
     plan = make_plan(load(config, list(overrides)), run_dir)
     manifest = open_run_dir(run_dir, make_manifest(plan, k, config, list(overrides)), False)
@@ -116,7 +116,7 @@ def test_merged_shards_equal_the_unsharded_run(het, tmp_path, k):
 def test_streamed_merge_in_tiny_blocks(het, tmp_path, monkeypatch):
     """Blocks of 3 spikes per shard and report rows 2 at a time: many rounds of the k-way
     merge, spikes of one time step split across blocks, same file."""
-    import spikesim.merge as merging
+    import spikesim.cluster.merge as merging
 
     config, whole = het
     _run_in_process(config, tmp_path / "run.d", 3)
@@ -158,10 +158,10 @@ def test_dask_local_cluster(het, tmp_path):
     pytest.importorskip("distributed")
     from distributed import Client, LocalCluster
 
-    from spikesim.config import load
-    from spikesim.executors import run_all
-    from spikesim.plan import make_plan
-    from spikesim.shards import make_manifest, open_run_dir
+    from spikesim.config.load import load
+    from spikesim.cluster.executors import run_all
+    from spikesim.sim.plan import make_plan
+    from spikesim.cluster.shards import make_manifest, open_run_dir
 
     config, whole = het
     run_dir = tmp_path / "run.d"
@@ -187,7 +187,7 @@ def test_sigkill_then_rerun_finishes_only_the_missing_shard(het, tmp_path):
     done = run_dir / "shard-00000-of-00003.h5"
     stamp = done.stat().st_mtime_ns
     # shard 1 killed mid-run: its .partial stays, status running
-    proc = subprocess.Popen([sys.executable, "-m", "spikesim.shards", str(run_dir)],
+    proc = subprocess.Popen([sys.executable, "-m", "spikesim.cluster.shards", str(run_dir)],
                             stdin=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     proc.stdin.write("1\n")
     proc.stdin.flush()

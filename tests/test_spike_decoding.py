@@ -4,7 +4,7 @@
 import numpy as np
 import pytest
 
-from spikesim.engine import SPIKE_WORD, iter_spikes
+from spikesim.sim.engine import SPIKE_WORD, iter_spikes
 
 
 def decode_spikes(words, k0, block, n_valid_blocks):

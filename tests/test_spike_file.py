@@ -146,8 +146,8 @@ def test_forms_of_the_file_agree(tmp_path):
     np.save(tmp_path / "all.npy", np.array([[t + 0.1, n] for t in EVENTS[:, 0]
                                             for n in range(3)]))
     cfg["input"][1]["path"] = str(tmp_path / "all.npy")
-    from spikesim.config import load
-    from spikesim.plan import make_plan
+    from spikesim.config.load import load
+    from spikesim.sim.plan import make_plan
 
     plan = make_plan(load(None, data=cfg), tmp_path / "b.h5")
     assert any("21 of 21 spike times are off the grid" in w for w in plan.warnings)

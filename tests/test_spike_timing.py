@@ -73,13 +73,13 @@ def test_lif_closed_form_through_every_path_of_the_sparse_step(run_config, monke
     may fill the buffer); at dt = 1 ms every neuron spikes several times per block, more
     than the buffer holds, and the chunk's offsets come from the rerun with room for all.
     Every spike within 1e-9 ms of the closed form."""
-    import spikesim.engine
-    import spikesim.spike_timing
+    import spikesim.sim.engine
+    import spikesim.sim.spike_timing
 
-    monkeypatch.setattr(spikesim.spike_timing, "PACK", pack)
+    monkeypatch.setattr(spikesim.sim.spike_timing, "PACK", pack)
     reruns = []
-    run_full = spikesim.engine.Engine.run_full
-    monkeypatch.setattr(spikesim.engine.Engine, "run_full",
+    run_full = spikesim.sim.engine.Engine.run_full
+    monkeypatch.setattr(spikesim.sim.engine.Engine, "run_full",
                         lambda self, *a: reruns.append(a) or run_full(self, *a))
     amps = np.repeat([1.6, 2.0, 3.0, 5.0, 9.0], 8)
     t_end = 100.0

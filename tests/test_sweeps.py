@@ -136,7 +136,7 @@ def test_sweep_errors(fi_yaml, tmp_path, override, words):
 
 
 def test_zip_axes_of_unequal_length(tmp_path):
-    from spikesim.config import load
+    from spikesim.config.load import load
     from spikesim.errors import ConfigError
 
     cfg = lif_cfg(sweep={"mode": "zip", "axes": {"input.amplitude": [1, 2],
@@ -146,8 +146,8 @@ def test_zip_axes_of_unequal_length(tmp_path):
 
 
 def test_template_takes_model_defaults(tmp_path):
-    from spikesim.config import load
-    from spikesim.plan import make_plan
+    from spikesim.config.load import load
+    from spikesim.sim.plan import make_plan
 
     cfg = lif_cfg(output={"path": "o/{name}_{model.params.v_th}_{input.amplitude}.h5"})
     assert str(make_plan(load(None, data=cfg)).output) == "o/run_-50.0_0.0.h5"

@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 import spikesim
-from spikesim.engine import Engine
+from spikesim.sim.engine import Engine
 from spikesim.models import MODELS
 
 #: a LIF whose threshold is out of reach: a passive membrane (tau_m dv/dt = -(v - v_rest) +
@@ -294,10 +294,10 @@ def test_merged_shards_equal_the_unsharded_run(tmp_path, reference, spikes):
     """3 shards of the 111 neurons (ranges that cut sweep combinations): Poisson events keyed
     by the global neuron id and spike-file columns by its index in the population, so the
     merged shards are the unsharded run, /state (synaptic variables included) too."""
-    from spikesim.config import load
-    from spikesim.merge import merge
-    from spikesim.plan import make_plan
-    from spikesim.shards import make_manifest, open_run_dir, run_one
+    from spikesim.config.load import load
+    from spikesim.cluster.merge import merge
+    from spikesim.sim.plan import make_plan
+    from spikesim.cluster.shards import make_manifest, open_run_dir, run_one
 
     conf = tmp_path / "cfg.yaml"
     conf.write_text(yaml.safe_dump(synaptic_lif(spikes)))

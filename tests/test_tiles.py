@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 import spikesim
-from spikesim.engine import MIN_TILES, Engine, tiling
+from spikesim.sim.engine import MIN_TILES, Engine, tiling
 from spikesim.models import MODELS
 
 
@@ -92,7 +92,7 @@ def test_tiled_run_is_the_untiled_run(tmp_path, monkeypatch, make):
 
 SCRIPT = """
 import sys
-from spikesim import engine
+from spikesim.sim import engine
 from spikesim.cli import main
 from spikesim.models import MODELS
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from spikesim.config import load
+from spikesim.config.load import load
 from spikesim.errors import ConfigError
-from spikesim.plan import make_plan
-from spikesim.units import UnitError, convert, normalise
+from spikesim.sim.plan import make_plan
+from spikesim.config.units import UnitError, convert, normalise
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -209,7 +209,7 @@ def test_cli_exit_2_and_nothing_written(spikesim_cli, tmp_path):
 
 
 def test_a_config_of_bare_numbers_does_not_import_pint():
-    code = ("import sys; from spikesim.config import load; "
+    code = ("import sys; from spikesim.config.load import load; "
             f"load({str(REPO / 'configs/hh_step.yaml')!r}); print('pint' in sys.modules)")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                        cwd=REPO, env={**__import__("os").environ, "PYTHONPATH": str(REPO)})

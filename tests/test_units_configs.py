@@ -9,8 +9,8 @@ import pytest
 import yaml
 
 import spikesim
-from spikesim.config import load
-from spikesim.plan import make_plan
+from spikesim.config.load import load
+from spikesim.sim.plan import make_plan
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = sorted(p.name for p in (REPO / "configs").glob("*.yaml"))
@@ -77,8 +77,8 @@ def test_twin_writes_identical_datasets(tmp_path, name, short):
 
 def test_twins_pass_the_json_schema():
     jsonschema = pytest.importorskip("jsonschema")
-    from spikesim.quantities import schema_with_units
-    from spikesim.schema import config_class
+    from spikesim.config.quantities import schema_with_units
+    from spikesim.config.schema import config_class
 
     schema = schema_with_units(config_class().model_json_schema())
     jsonschema.Draft202012Validator.check_schema(schema)

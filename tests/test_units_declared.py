@@ -9,9 +9,9 @@ import pytest
 from spikesim.describe import model_info
 from spikesim.inputs import PROTOCOLS
 from spikesim.models import MODELS
-from spikesim.quantities import schema_with_units
-from spikesim.schema import RecordSection, SimulationSection, config_class
-from spikesim.units import field_unit, parse_unit, resolve
+from spikesim.config.quantities import schema_with_units
+from spikesim.config.schema import RecordSection, SimulationSection, config_class
+from spikesim.config.units import field_unit, parse_unit, resolve
 
 
 def dim(unit):

@@ -8,8 +8,8 @@ from typing import Annotated
 
 from pydantic import Field, model_validator
 
-from ..fields import Float, Int, StrictModel
-from ..units import MODEL_CURRENT, Quantity
+from ..config.fields import Float, Int, StrictModel
+from ..config.units import MODEL_CURRENT, Quantity
 
 #: ``range`` when the config gives none, by the model's current unit: wide enough for the
 #: models of spikesim at their defaults (HH rheobase ~2-7 uA/cm2, LIF ~1.5 nA, AdEx ~100s pA)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ..plan import RecordPlan
+from ..sim.plan import RecordPlan
 
 
 @dataclass
@@ -77,8 +77,8 @@ class Probe:
     def __init__(self, plan, devices):
         import jax
 
-        from .. import runner  # noqa: F401  (float64 enabled, compilation cache)
-        from ..engine import Engine
+        from ..sim import runner  # noqa: F401  (float64 enabled, compilation cache)
+        from ..sim.engine import Engine
 
         self.plan = plan
         self.n = plan.n
@@ -102,8 +102,8 @@ class Probe:
     def run(self, carry, k_end: int, k0: int | None = None):
         """Advance ``carry`` (from step ``k0``, the carry's own step) to step ``k_end``;
         returns (carry, :class:`Spikes`). Chunk i+1 is dispatched before chunk i is decoded."""
-        from .. import spike_timing
-        from ..engine import iter_precise_spikes, iter_spikes
+        from ..sim import spike_timing
+        from ..sim.engine import iter_precise_spikes, iter_spikes
 
         eng = self.engine
         k = int(carry[2]) if k0 is None else k0

@@ -33,22 +33,22 @@ def analyze(kind: str, config, overrides=(), output=None, force: bool = False,
             quiet: bool = True, log=None):
     """Run analysis ``kind`` of ``config`` (for ``patterns`` also the HDF5 file of a past
     run: its spikes are classified, nothing is simulated); returns the path written."""
-    from ..config import load
+    from ..config.load import load
     from ..errors import UsageError
-    from ..plan import make_plan
-    from ..preflight import check_output, device_label, select_devices
+    from ..sim.plan import make_plan
+    from ..config.preflight import check_output, device_label, select_devices
     from .options import Analysis
     from .store import output_path, write
 
     log = log or (lambda m: print(m, file=sys.stderr))
     if kind not in KINDS:
-        from ..keys import suggest
+        from ..config.keys import suggest
 
         raise UsageError(f"unknown analysis {kind!r}.{suggest(kind, KINDS)} Analyses: "
                          f"{', '.join(KINDS)}")
     from_file = kind == "patterns" and str(config).endswith((".h5", ".hdf5", ".partial"))
     if from_file:  # a past run: its embedded config, its spikes
-        from ..resume import embedded_config
+        from ..io.resume import embedded_config
 
         data, _ = embedded_config(config)
         data.get("output", {}).pop("path", None)
@@ -76,7 +76,7 @@ def analyze(kind: str, config, overrides=(), output=None, force: bool = False,
                 f"{', '.join(moot)} (per neuron or swept) changes nothing: neurons that "
                 f"differ only there get the same result")
     if from_file:
-        from ..results import Result
+        from ..io.results import Result
 
         r = Result(config)
         if r.n != plan.n or not r.spikes_recorded:

@@ -68,8 +68,8 @@ def write(plan, kind: str, options, data: dict, units: dict, attrs: dict, device
     the resolved config and its ``analysis.<kind>`` options, ``/neurons``, and with
     ``spikes`` (t ms, ids) the spikes of the analysis' main run, over ``n_steps`` steps) plus
     ``/analysis/<kind>/``. Returns the path written."""
-    from ..plan import RecordPlan
-    from ..writer import Writer
+    from ..sim.plan import RecordPlan
+    from ..io.writer import Writer
 
     config = yaml.safe_load(plan.config_yaml)
     config["analysis"] = {kind: options.model_dump(mode="json")}

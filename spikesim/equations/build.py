@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
-from ..keys import suggest
-from ..units import UnitError, convert as convert_quantity
+from ..config.keys import suggest
+from ..config.units import UnitError, convert as convert_quantity
 from . import dims
 from .parse import (FUNCTIONS, RESERVED, ParseProblem, names, parse_equations,
                     parse_expression, parse_reset)
@@ -268,7 +268,7 @@ def build(spec: Spec) -> Definition:
 
     # -- initial values, recorded subexpressions --------------------------------------------
     init, derived = {}, {}
-    from ..units import QUANTITY
+    from ..config.units import QUANTITY
 
     for x, value in spec.init.items():
         if x not in odes:

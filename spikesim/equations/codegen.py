@@ -297,7 +297,7 @@ class EquationsModel(Model):
         return self._with_recorded(t + dt, y_new, p, current), s
 
     def precise_step(self, integrate, y, p, t, dt, current, precision="float64"):
-        from ..spike_timing import step
+        from ..sim.spike_timing import step
 
         y_new, s, tau = step(self, integrate, y, p, t, dt, current, precision)
         return self._with_recorded(t + dt, y_new, p, current), s, tau

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from ..units import UnitError, dimension_name, parse_unit, registry
+from ..config.units import UnitError, dimension_name, parse_unit, registry
 from .parse import ParseProblem, show
 
 _SAME_UNIT = {"abs": 1, "minimum": 2, "maximum": 2, "clip": 3}

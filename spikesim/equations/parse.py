@@ -176,7 +176,7 @@ def _convert(n, found, depth) -> tuple:
             raise ParseProblem("only the functions " + ", ".join(FUNCTIONS) + " may be called")
         f = n.func.id
         if f not in FUNCTIONS:
-            from ..keys import suggest
+            from ..config.keys import suggest
 
             raise ParseProblem(f"unknown function {f!r}.{suggest(f, FUNCTIONS)} Functions: "
                                + ", ".join(FUNCTIONS))

@@ -15,7 +15,7 @@ import json
 from pathlib import Path
 
 from ..errors import ConfigError
-from ..keys import suggest
+from ..config.keys import suggest
 
 #: keys of an equations model (in the config's ``model:`` or in a model file)
 MODEL_KEYS = ("name", "equations", "current", "params", "init", "threshold", "reset",
@@ -36,7 +36,7 @@ def declared(value) -> tuple[float | None, str]:
     """``(scalar value or None, unit)`` of a parameter as written: ``20 uF/cm2`` ->
     (20.0, "uF/cm2"); a bare number is a plain number (unit 1); a per-neuron value takes the
     unit of its first number."""
-    from ..units import QUANTITY
+    from ..config.units import QUANTITY
 
     if isinstance(value, bool):
         raise ValueError(f"expected a number or '<number> <unit>', got {value!r}")
@@ -82,7 +82,7 @@ def _line_of(where: str, offset: int, block: bool) -> str:
 
 
 def _read_file(ref, where: str):
-    from ..config import read_yaml
+    from ..config.load import read_yaml
     from ..errors import UsageError
 
     if not isinstance(ref, str) or not ref.strip():
@@ -253,7 +253,7 @@ def units_model(section) -> type | None:
         return None
     key = _units_key(section)
     if key not in _UNITS_MODELS:
-        from ..config import Source
+        from ..config.load import Source
 
         try:
             copy = json.loads(json.dumps(section, default=str))

@@ -10,7 +10,7 @@ A protocol is a pydantic model (so a typo in the config is an error) with
 * random protocols (``random = True``) carry a state ``s``: ``init(f, n, dtype, dt, normal)``
   gives the state held over step 0 and ``advance(s, f, dt, xi)`` the state held over the next
   step from ``xi``, one standard normal draw per neuron and step (counter-based, see
-  :mod:`spikesim.engine`). Their current is constant over a step, so whatever the integrator
+  :mod:`spikesim.sim.engine`). Their current is constant over a step, so whatever the integrator
   the noise term is integrated the Euler-Maruyama way;
 * streamed protocols (``streamed = True``, the ``file`` protocol) get, for every compiled
   chunk, the samples of that chunk's time window as extra entries of ``f``
@@ -32,7 +32,7 @@ from typing import ClassVar
 
 from ..lazyjax import jnp
 
-from ..fields import StrictModel
+from ..config.fields import StrictModel
 
 #: slack (ms) on window edges, so that an edge at ``k * dt`` is met on step k despite the
 #: round-off of ``k * dt`` in floating point (far below any usable dt)

@@ -18,8 +18,8 @@ from ..lazyjax import jnp
 import numpy as np
 from pydantic import Field, PrivateAttr
 
-from ..fields import Float, PerNeuron
-from ..units import Quantity
+from ..config.fields import Float, PerNeuron
+from ..config.units import Quantity
 from .base import Protocol
 
 #: relative slack on sample times (see base.TIME_SLACK), in units of one sample

@@ -8,9 +8,9 @@ from typing import ClassVar, Literal
 import numpy as np
 from pydantic import Field
 
-from ..fields import PerNeuron
+from ..config.fields import PerNeuron
 from ..lazyjax import jnp
-from ..units import Quantity
+from ..config.units import Quantity
 from .base import scalar_values, window
 from .synapse import Synapse
 

@@ -6,8 +6,8 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from ..fields import PerNeuron
-from ..units import MODEL_CURRENT, Quantity
+from ..config.fields import PerNeuron
+from ..config.units import MODEL_CURRENT, Quantity
 from .base import Protocol, gate
 
 

@@ -15,7 +15,7 @@ exactly ``rate weight tau`` (Campbell's theorem) for any dt; the samples at the 
 taken just before the events, are lower by the factor ``q/(e^q - 1)``, ``q = dt/tau``.
 
 A protocol supplies ``counts(k, f, uniform)``: the number of events at step boundary ``k``
-for every neuron. The engine (:mod:`spikesim.engine`) applies the events, the decay and the
+for every neuron. The engine (:mod:`spikesim.sim.engine`) applies the events, the decay and the
 current; the functions here are the pieces it uses.
 """
 
@@ -25,9 +25,9 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from ..fields import PerNeuron
+from ..config.fields import PerNeuron
 from ..lazyjax import jnp
-from ..units import MODEL_CONDUCTANCE, MODEL_CURRENT, Quantity, conductance_unit
+from ..config.units import MODEL_CONDUCTANCE, MODEL_CURRENT, Quantity, conductance_unit
 from .base import Protocol
 
 

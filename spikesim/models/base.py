@@ -108,14 +108,14 @@ class Model:
     threshold_param: ClassVar[str] = "v_th"
     #: the integrator used when the config names none
     default_integrator: ClassVar[str] = "rk4"
-    #: neurons per tile on a CPU device (see :data:`spikesim.engine.MIN_TILES`): small for a
+    #: neurons per tile on a CPU device (see :data:`spikesim.sim.engine.MIN_TILES`): small for a
     #: cheap step, whose time goes to moving its state between cache levels; larger for a
     #: step that spends it computing, where each tile's extra loop launches cost more than
     #: the cache saves
     cpu_tile: ClassVar[int] = 2048
     #: ``spike_timing: precise``: whether the model's reset happens at the crossing time and
     #: the rest of the step is integrated from the reset state (models with a reset), or the
-    #: dynamics are left as they are and only the timestamp moves (see spikesim.spike_timing)
+    #: dynamics are left as they are and only the timestamp moves (see spikesim.sim.spike_timing)
     resets_at_crossing: ClassVar[bool] = False
     #: whether :meth:`crossing_time` gives the crossing in closed form
     closed_form_crossing: ClassVar[bool] = False
@@ -174,8 +174,8 @@ class Model:
     def precise_step(self, integrate, y: State, p: Params, t: Array, dt: float,
                      current: CurrentFn, precision: str = "float64"):
         """``step`` with ``spike_timing: precise``: returns ``(new_state, spiked, offset)``,
-        ``offset`` the crossing's time after ``t`` (ms); see :mod:`spikesim.spike_timing`."""
-        from ..spike_timing import step
+        ``offset`` the crossing's time after ``t`` (ms); see :mod:`spikesim.sim.spike_timing`."""
+        from ..sim.spike_timing import step
 
         return step(self, integrate, y, p, t, dt, current, precision)
 
@@ -183,7 +183,7 @@ class Model:
         """The neurons (from the state ``y`` at the start of a step and the grid step's
         spikes) whose precise step may differ from the grid step: those that spiked. For
         every other neuron :meth:`precise_step` must give :meth:`step`'s values, so that a run
-        may take the grid step there (:func:`spikesim.spike_timing.sparse_step`)."""
+        may take the grid step there (:func:`spikesim.sim.spike_timing.sparse_step`)."""
         return spiked
 
     def step(self, integrate, y: State, p: Params, t: Array, dt: float, current: CurrentFn):

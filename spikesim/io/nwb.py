@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import UsageError
-from ..results import Result
+from .results import Result
 from . import need
 
 #: SI units NWB names, with the spikesim units they take (matched by dimension with pint)
@@ -41,7 +41,7 @@ SI = (("V", "volts"), ("A", "amperes"), ("A/m^2", "amperes/meter^2"), ("S", "sie
 
 def si(unit: str) -> tuple[str, float]:
     """(NWB unit name, conversion factor) for data in ``unit``: SI value = data x factor."""
-    from ..units import parse_unit, registry
+    from ..config.units import parse_unit, registry
 
     if not unit:
         return "unknown", 1.0

@@ -1,4 +1,4 @@
-"""``spikesim merge RUN_DIR -o FILE.h5``: the shards of a sharded run (:mod:`spikesim.shards`)
+"""``spikesim merge RUN_DIR -o FILE.h5``: the shards of a sharded run (:mod:`spikesim.cluster.shards`)
 joined into one ordinary spikesim file, equal to the unsharded run's except for provenance
 and timings.
 
@@ -28,9 +28,9 @@ from pathlib import Path
 import h5py
 import numpy as np
 
-from .errors import UsageError
+from ..errors import UsageError
 from .shards import read_manifest, states, with_output
-from .writer import Writer, partial_path
+from ..io.writer import Writer, partial_path
 
 #: spikes read ahead over all shards together (16 bytes each: 64 MiB)
 SPIKE_BUDGET = 1 << 22

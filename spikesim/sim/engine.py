@@ -8,7 +8,7 @@ steps per ``uint32`` per neuron, so spike output costs an OR per neuron-step and
 memory traffic. With ``spike_timing: precise`` each block also returns the crossing's offset in
 its step of every spike (in the run's precision), packed: per tile (see :func:`tiling`) a
 buffer of ``S`` slots per neuron (``[S + 1, tile]`` with a row of room, :data:`OFFSET_SLOTS`)
-that each step with spikes appends to (:func:`spikesim.spike_timing.pack`), in the order in
+that each step with spikes appends to (:func:`spikesim.sim.spike_timing.pack`), in the order in
 which the host decodes the bit words (:func:`iter_precise_spikes`). A tile with more spikes
 in one block than its buffer holds is seen by the host, which has that chunk run again with
 ``S = B`` (room for a spike of every neuron on every step; compiled only if it happens). The
@@ -38,9 +38,9 @@ import numpy as np
 from jax.sharding import Mesh, NamedSharding, SingleDeviceSharding
 from jax.sharding import PartitionSpec as P
 
-from .inputs.synapse import decayed, reversal
+from ..inputs.synapse import decayed, reversal
 from .integrators import INTEGRATORS
-from .models.base import input_at
+from ..models.base import input_at
 from .spike_timing import sparse_step
 
 SPIKE_WORD = 32
@@ -700,7 +700,7 @@ def iter_precise_spikes(words, offsets, k0: int, block: int, n_valid_blocks: int
     ``offsets [n_blocks, S + 1, N]`` (or a list of parts that split N, as ``words``) holds
     the packed buffers: tile ``g``'s of block ``b`` is ``offsets[b, :, g*tile:(g+1)*tile]``
     read row by row, one segment per step with spikes, in step order
-    (:func:`spikesim.spike_timing.pack`): the offsets of the step's ``c`` spikes in neuron
+    (:func:`spikesim.sim.spike_timing.pack`): the offsets of the step's ``c`` spikes in neuron
     order if ``c <= min(gather, tile)``, else a dense segment of ``tile`` offsets, one per
     neuron of the tile. Padding neurons hold entries too: they are dropped only after. Where
     a tile's segments in a block need more than ``S * tile`` entries, the buffer overflowed:

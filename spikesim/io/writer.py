@@ -9,7 +9,7 @@ Layout (SONATA where SONATA has a convention)::
     /report/<pop>/<var>/data                [T_rec, N_rec], attr units
     /report/<pop>/<var>/mapping/node_ids, time = (start, stop, step)
     /neurons/<pop>/<key>                    per-neuron values that vary across neurons
-    /state/<pop>/<var>                      final state (see :mod:`spikesim.resume`)
+    /state/<pop>/<var>                      final state (see :mod:`spikesim.io.resume`)
     /init/<pop>/<var>                       initial state, for a run continued from another
 
 A hard kill (SIGKILL, a node dying) leaves ``<path>.partial`` as it was at its last flush: the
@@ -28,8 +28,8 @@ import h5py
 import numpy as np
 import yaml
 
-from . import __version__
-from .quantities import config_units
+from .. import __version__
+from ..config.quantities import config_units
 
 MAGIC = 0x0A7A
 FORMAT_VERSION = (0, 1)

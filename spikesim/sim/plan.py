@@ -18,11 +18,11 @@ from typing import Any
 import numpy as np
 import yaml
 
-from .checks import canonical, numeric_keys
-from .config import LoadedConfig
-from .keys import dotted as _dotted, split_key
-from .errors import ConfigError
-from .models import MODELS, Model
+from ..config.checks import canonical, numeric_keys
+from ..config.load import LoadedConfig
+from ..config.keys import dotted as _dotted, split_key
+from ..errors import ConfigError
+from ..models import MODELS, Model
 
 Value = Any  # float or np.ndarray [n]
 
@@ -71,11 +71,11 @@ class Plan:
     compression: str | None
     config_yaml: str
     warnings: list[str] = field(default_factory=list)
-    spike_timing: str = "grid"  # grid | precise (spikesim.spike_timing)
+    spike_timing: str = "grid"  # grid | precise (spikesim.sim.spike_timing)
     source: Any = None  # the config's Source: where each key came from, for messages
     output_given: bool = False  # the output path came from -o, not output.path
     #: global id of this plan's neuron 0: 0 for a run, the start of its range for a shard
-    #: (spikesim.shards); noise and file-input columns are keyed by the global id
+    #: (spikesim.cluster.shards); noise and file-input columns are keyed by the global id
     first: int = 0
     #: extra root attributes of the output file (a shard's: its place in the sharded run)
     attrs: dict = field(default_factory=dict)
@@ -260,7 +260,7 @@ def make_plan(loaded: LoadedConfig, output: str | Path | None = None) -> Plan:
         set(varying) | {_dotted(k) for k in per_combo}))
     resolved_cfg["output"]["path"] = str(out_path)
     if cfg.model._built is not None:
-        from .equations import resolved
+        from ..equations import resolved
 
         resolved_cfg["model"] = resolved(cfg.model._built, params, resolved_cfg["model"])
     else:  # keys of equations models, all unset: keep the resolved config as it was

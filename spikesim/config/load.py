@@ -13,10 +13,10 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from .errors import ConfigError, UsageError
+from ..errors import ConfigError, UsageError
 from . import yamltext
 from .keys import dotted as _dotted, split_key, suggest
-from .inputs import PROTOCOLS
+from ..inputs import PROTOCOLS
 from .schema import config_class
 
 Path_ = tuple  # a key path: tuple of str and int
@@ -314,7 +314,7 @@ def load(path: str | Path | None, overrides: list[str] = (), data: dict | None =
         raw, source = read_yaml(path)
     raw = apply_overrides(raw, list(overrides), source)
     from .checks import check_config, normalise_switches
-    from .equations import expand
+    from ..equations import expand
 
     built = expand(raw, source)  # type: equations: the model, and its section inline
     from .quantities import convert_config

@@ -7,9 +7,9 @@ import math
 from pathlib import Path
 
 from .keys import dotted as _dotted, split_key, suggest
-from .inputs import CheckContext
-from .inputs.base import scalar_values
-from .models import MODELS
+from ..inputs import CheckContext
+from ..inputs.base import scalar_values
+from ..models import MODELS
 
 
 def numeric_keys(cfg) -> dict[tuple, object]:

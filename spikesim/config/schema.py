@@ -2,7 +2,7 @@
 
 Every option is documented once, on its field; ``spikesim schema`` prints the JSON schema
 generated from these classes. Model-dependent checks (parameter names, integrators, state
-variables) happen in :mod:`spikesim.config` once the model is known.
+variables) happen in :mod:`spikesim.config.load` once the model is known.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import BeforeValidator, Field, PrivateAttr, WithJsonSchema
 
 from .fields import Bool, Float, Int, PerNeuron, StrictModel, integer
-from .analysis.options import Analysis
-from .inputs import PROTOCOLS
-from .models import MODELS
+from ..analysis.options import Analysis
+from ..inputs import PROTOCOLS
+from ..models import MODELS
 from .units import Quantity, widen
 
 
@@ -185,7 +185,7 @@ class OutputSection(StrictModel):
 
 
 class Range(StrictModel):
-    # the unit is the swept key's (converted at load, see spikesim.quantities)
+    # the unit is the swept key's (converted at load, see spikesim.config.quantities)
     start: Float = Field(..., json_schema_extra=widen)
     stop: Float = Field(..., json_schema_extra=widen)
     num: Int = Field(..., ge=1)

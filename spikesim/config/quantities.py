@@ -2,7 +2,7 @@
 
 :func:`convert_config` walks the raw mapping (after ``KEY=VALUE`` overrides) and replaces every
 ``"<number> <unit>"`` string in a field that declares a unit by the number in that unit
-(:func:`spikesim.units.convert`). So the schema, the checks, the resolved config (``validate``,
+(:func:`spikesim.config.units.convert`). So the schema, the checks, the resolved config (``validate``,
 the file's ``config`` attribute) and the compiled loop only ever see plain numbers in the
 declared units; a bare number is left untouched.
 
@@ -12,7 +12,7 @@ Declared units come from one place each:
 * input fields: the protocol's field (``Quantity`` in ``spikesim/inputs/*.py``), with
   ``<model current unit>`` standing for the model's ``current_unit``;
 * ``simulation.duration``/``dt``, ``record.start``/``stop``: their fields in
-  :mod:`spikesim.schema`;
+  :mod:`spikesim.config.schema`;
 * a sweep axis (a list of values or ``{start, stop}``): the unit of the key it sweeps.
 
 A per-neuron value may carry units in each of its numbers: ``[1 nA, 2 nA]``,
@@ -49,8 +49,8 @@ def _section_units(cls) -> dict[str, str]:
 def key_units(raw: dict) -> dict[tuple, tuple[str, str | None]]:
     """Every key of ``raw`` that has a unit: path -> (unit, owner) where owner names who
     declares it (the model, for its parameters and currents) for messages."""
-    from .inputs import PROTOCOLS
-    from .models import MODELS
+    from ..inputs import PROTOCOLS
+    from ..models import MODELS
     from .schema import RecordSection, SimulationSection
 
     out: dict[tuple, tuple[str, str | None]] = {}
@@ -61,7 +61,7 @@ def key_units(raw: dict) -> dict[tuple, tuple[str, str | None]]:
     mtype = model_sec.get("type") if isinstance(model_sec, dict) else None
     model = MODELS.get(mtype) if isinstance(mtype, str) else None
     if mtype == "equations":
-        from .equations import units_model
+        from ..equations import units_model
 
         model = units_model(model_sec)
     if model is None:
@@ -73,7 +73,7 @@ def key_units(raw: dict) -> dict[tuple, tuple[str, str | None]]:
             out[("model", "init", name)] = (s.unit, model.name)
     analysis = raw.get("analysis")
     if isinstance(analysis, dict):
-        from .analysis.options import SECTIONS
+        from ..analysis.options import SECTIONS
 
         for kind, cls in SECTIONS.items():
             for name, unit in _section_units(cls).items():
@@ -171,7 +171,7 @@ def convert_config(raw: dict, source) -> list[str]:
 
 def key_units_known(raw: dict) -> bool:
     """True when the config names a known model (so its keys' units are known)."""
-    from .models import MODELS
+    from ..models import MODELS
 
     m = raw.get("model")
     return isinstance(m, dict) and isinstance(m.get("type"), str) and (
@@ -218,7 +218,7 @@ def schema_with_units(schema: dict) -> dict:
     values with their units and defaults (``if model.type == X then ...``), so that an editor
     completes ``model.params`` and shows each unit; and the model's current unit, which the
     input fields marked ``<model current unit>`` take."""
-    from .models import MODELS
+    from ..models import MODELS
 
     def number(unit, doc, default=None):
         s = {"type": "number", "unit": unit, "description": f"{doc} ({unit})"}

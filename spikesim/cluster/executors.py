@@ -1,11 +1,11 @@
-"""Where the shards of a sharded run (:mod:`spikesim.shards`) run: ``local[:W]``, W worker
+"""Where the shards of a sharded run (:mod:`spikesim.cluster.shards`) run: ``local[:W]``, W worker
 processes on this machine, or ``dask[:ADDRESS]``, one task per shard on a Dask distributed
 scheduler (Rocklin 2015, "Dask: parallel computation with blocked algorithms and task
 scheduling"; a ``LocalCluster`` when no address is given). Neither is a scheduler of our own:
-both hand each missing shard to :func:`spikesim.shards.run_task` and count what comes back
+both hand each missing shard to :func:`spikesim.cluster.shards.run_task` and count what comes back
 on one progress bar.
 
-``local``: W worker processes ``python -m spikesim.shards RUN_DIR`` take the shards one at a
+``local``: W worker processes ``python -m spikesim.cluster.shards RUN_DIR`` take the shards one at a
 time (JAX starts once per worker, and shards of one shape compile once per worker with
 the compilation cache); a crash or SIGKILL costs its shard only, reported with the
 worker's last message, and a fresh worker takes the next shard. Worker slot ``w`` of W
@@ -27,7 +27,7 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from .errors import UsageError
+from ..errors import UsageError
 
 
 def parse(spec: str | None) -> tuple[str, str | None]:
@@ -104,7 +104,7 @@ def _worker_env(slot: int, workers: int, gpus: int, cores: list[int]):
 
 
 def run_local(run_dir: Path, todo: list[int], workers: int, device: str, on_done):
-    """Run shards ``todo`` on ``workers`` worker processes (``python -m spikesim.shards
+    """Run shards ``todo`` on ``workers`` worker processes (``python -m spikesim.cluster.shards
     RUN_DIR``, each serving shards one after the other, so JAX starts once per worker);
     ``on_done(i, state, message)`` as each ends. A worker that dies (SIGKILL, out of memory)
     fails its shard only and is replaced for the next one."""
@@ -119,7 +119,7 @@ def run_local(run_dir: Path, todo: list[int], workers: int, device: str, on_done
         # stderr to a file, not a pipe: a pipe nobody reads would block a chatty worker
         log = tempfile.TemporaryFile("w+")
         proc = subprocess.Popen(
-            [sys.executable, "-m", "spikesim.shards", str(run_dir)], env=env, text=True,
+            [sys.executable, "-m", "spikesim.cluster.shards", str(run_dir)], env=env, text=True,
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log,
             preexec_fn=(lambda: os.sched_setaffinity(0, mine)) if mine else None)
         proc.log = log

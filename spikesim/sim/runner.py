@@ -22,10 +22,10 @@ import numpy as np  # noqa: E402
 
 from .engine import Engine, iter_precise_spikes, iter_spikes  # noqa: E402
 from . import spike_timing  # noqa: E402
-from .errors import RunError  # noqa: E402
-from .preflight import device_label, preflight  # noqa: E402
-from .resume import InitState  # noqa: E402
-from .writer import Writer, partial_path  # noqa: E402
+from ..errors import RunError  # noqa: E402
+from ..config.preflight import device_label, preflight  # noqa: E402
+from ..io.resume import InitState  # noqa: E402
+from ..io.writer import Writer, partial_path  # noqa: E402
 
 
 def _enable_compilation_cache():
@@ -108,7 +108,7 @@ def run_plan(plan, force: bool = False, quiet: bool = True, init_state=None,
              log=None, protect=()) -> Path:
     """Run ``plan`` and write its output; returns the path written. Raises UsageError before
     any work for a bad output path or device, RunError when the run fails midway.
-    ``init_state`` (an :class:`InitState`, e.g. from :func:`spikesim.resume.final_state`)
+    ``init_state`` (an :class:`InitState`, e.g. from :func:`spikesim.io.resume.final_state`)
     continues a previous run: its state variables, random-input states and step count.
     ``protect``: files the run reads (a ``--from`` or ``--init-from`` file) that the output
     must not be."""

@@ -20,7 +20,7 @@ import h5py
 import numpy as np
 import yaml
 
-from .errors import UsageError
+from ..errors import UsageError
 from .writer import MAGIC
 
 #: spikes are read in blocks of this many, so memory stays bounded on any file
@@ -268,8 +268,8 @@ class Result:
 
     def to_neo(self):
         """The run as a NEO Block: a SpikeTrain per neuron, an AnalogSignal per recorded
-        variable (needs the extra ``.[neo]``; see :mod:`spikesim.export.neo`)."""
-        from .export.neo import to_neo
+        variable (needs the extra ``.[neo]``; see :mod:`spikesim.io.neo`)."""
+        from .neo import to_neo
 
         return to_neo(self)
 
@@ -278,7 +278,7 @@ class Result:
         """The analyses the file holds (``spikesim analyze``): kind -> :class:`Analysis`,
         whose ``[name]`` is a per-neuron array (``.units[name]``, ``.attrs``); empty for a
         plain run."""
-        from .analysis.store import read
+        from ..analysis.store import read
 
         return read(self.path)
 

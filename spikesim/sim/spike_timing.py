@@ -43,15 +43,15 @@ crossed on the grid, and for the integrate-and-fire models none has its refracto
 end inside the step), checked once per run of grid steps, and :func:`sparse_step` on the
 steps where one does. Where no neuron needs it the precise step computes the grid step's
 values, so the result does not depend on the path taken. Offsets are packed, in (step,
-neuron) order, into a buffer with a few slots per neuron and block (:mod:`spikesim.engine`).
+neuron) order, into a buffer with a few slots per neuron and block (:mod:`spikesim.sim.engine`).
 """
 
 from __future__ import annotations
 
-from .lazyjax import jax, jnp
+from ..lazyjax import jax, jnp
 
 from .integrators import RK4
-from .models.base import input_at
+from ..models.base import input_at
 
 #: Newton iterations of the crossing search (each also narrows a bisection bracket): enough
 #: for a cubic that is monotone across the root to reach the last bits of float64 from the

@@ -11,7 +11,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from .errors import UsageError
+from ..errors import UsageError
 
 #: below this many neurons per device, sharding a CPU run costs more than it gains
 MIN_NEURONS_PER_CPU_DEVICE = 4096
@@ -76,7 +76,7 @@ def check_output(plan, force: bool, protect=()):
         raise UsageError(f"{where}output path {out} should end in .h5 (an HDF5 file)")
     if out.is_dir():
         raise UsageError(f"{where}output path {out} is a folder; give a file name ending in .h5")
-    from .writer import partial_path
+    from ..io.writer import partial_path
 
     part = partial_path(out)
     for f in list(protect) + protected_files(plan):

@@ -11,10 +11,10 @@ A run folder holds::
 The neurons are uncoupled, so a shard is the unsharded run restricted to its range: the plan
 of the whole run is made once and every per-neuron value (lists, generators, sweep axes) is
 cut out of it, and the noise of a neuron and its column of a file input are keyed by its
-global id (:attr:`spikesim.plan.Plan.first`). A neuron's results therefore do not depend on K.
+global id (:attr:`spikesim.sim.plan.Plan.first`). A neuron's results therefore do not depend on K.
 A shard's file numbers its neurons from 0 (it is an ordinary run of its range); its root
 attributes ``shard``, ``shards``, ``neuron_start``, ``neuron_stop`` and ``config_hash`` place
-it in the whole run, and ``spikesim merge`` (:mod:`spikesim.merge`) joins the shards into one
+it in the whole run, and ``spikesim merge`` (:mod:`spikesim.cluster.merge`) joins the shards into one
 file equal to the unsharded run's.
 """
 
@@ -30,8 +30,8 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from .checks import size_text
-from .errors import UsageError
+from ..config.checks import size_text
+from ..errors import UsageError
 
 MANIFEST = "manifest.json"
 MANIFEST_FORMAT = 1
@@ -219,8 +219,8 @@ def shard_plan(plan, manifest: dict, run_dir: Path, i: int):
 def plan_from_manifest(manifest: dict, run_dir: Path):
     """The whole run's plan, rebuilt from the config file and overrides the manifest names,
     checked against the manifest's hash (the config file may have changed since)."""
-    from .config import load
-    from .plan import make_plan
+    from ..config.load import load
+    from ..sim.plan import make_plan
 
     plan = make_plan(load(manifest["config_file"], manifest["overrides"]), run_dir)
     if config_hash(plan.config_yaml) != manifest["config_hash"]:
@@ -235,7 +235,7 @@ def run_one(run_dir: Path, manifest: dict, i: int, plan=None, quiet: bool = True
             log=None) -> Path:
     """Run shard ``i`` in this process, unless it is complete already; returns its path.
     A ``.partial`` left by a failed or killed run of it is replaced."""
-    from .runner import run_plan
+    from ..sim.runner import run_plan
 
     if not 0 <= i < manifest["shards"]:
         raise UsageError(f"--shard {i}: shards are numbered 0 to {manifest['shards'] - 1}")
@@ -264,9 +264,9 @@ def run_cli(config, overrides, output, k, shard, executor, force, quiet, log,
     """``spikesim run CONFIG --shards K [--shard I] -o RUN_DIR [--executor E]``: returns the
     path to print (the shard's file with --shard, else the run folder). Raises UsageError
     for bad usage (nothing written), RunError when shards failed (each named)."""
-    from .config import load
-    from .errors import RunError
-    from .plan import make_plan
+    from ..config.load import load
+    from ..errors import RunError
+    from ..sim.plan import make_plan
 
     if k is None:
         raise UsageError("--shard and --executor go with --shards K (the number of shards)")
@@ -338,9 +338,9 @@ def measure_speed(config, overrides, plan, k: int, work: float = 2e7) -> tuple[f
     chunk) do not dominate; spikes cost little next to the step."""
     import h5py
 
-    from .config import load
-    from .plan import make_plan
-    from .runner import run_plan
+    from ..config.load import load
+    from ..sim.plan import make_plan
+    from ..sim.runner import run_plan
 
     lo, hi = max(ranges(plan.n, k), key=lambda r: r[1] - r[0])
     n = min(hi - lo, 1 << 16)
@@ -357,7 +357,7 @@ def measure_speed(config, overrides, plan, k: int, work: float = 2e7) -> tuple[f
 
 
 def main(argv=None):
-    """``python -m spikesim.shards RUN_DIR``: a local executor's worker. It reads shard
+    """``python -m spikesim.cluster.shards RUN_DIR``: a local executor's worker. It reads shard
     numbers from stdin, one a line, runs each, and answers one JSON line per shard,
     ``[i, state, message]``, so that one process (one JAX start) serves many shards."""
     import sys

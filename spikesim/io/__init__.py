@@ -1,6 +1,6 @@
 """Results in the formats other tools read (SPEC section 9): NWB 2 (:mod:`.nwb`, extra
 ``.[nwb]``) and NEO (:mod:`.neo`, extra ``.[neo]``). Both read the run's HDF5 file through
-:class:`spikesim.results.Result` (h5py and numpy only), never the simulation engine."""
+:class:`spikesim.io.results.Result` (h5py and numpy only), never the simulation engine."""
 
 from __future__ import annotations
 

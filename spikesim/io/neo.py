@@ -23,7 +23,7 @@ from . import need
 
 def _pq_unit(unit: str) -> str:
     """A spikesim unit in the spelling of the ``quantities`` package neo uses."""
-    from ..units import normalise
+    from ..config.units import normalise
 
     if unit in ("", "1"):
         return "dimensionless"
@@ -31,7 +31,7 @@ def _pq_unit(unit: str) -> str:
 
 
 def to_neo(result):
-    """The NEO Block of a :class:`spikesim.results.Result`."""
+    """The NEO Block of a :class:`spikesim.io.results.Result`."""
     neo = need("neo", "neo", "Result.to_neo()")
     import quantities as pq
 

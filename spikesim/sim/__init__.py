@@ -1,0 +1,3 @@
+"""The simulation: a checked config becomes a plan (:mod:`.plan`), the plan a compiled
+``jax.lax.scan`` over chunks of steps (:mod:`.engine`, :mod:`.integrators`,
+:mod:`.spike_timing`), run and streamed to the writer by :mod:`.runner`."""
