@@ -268,7 +268,7 @@ def _switch(p) -> dict:
     numbers, for all neurons or as a list per neuron."""
     one = {"enum": [*p.choices, *sorted(set(p.choices.values()))]}
     names = " | ".join(str(c).lower() if isinstance(c, bool) else c for c in p.choices)
-    return {"anyOf": [one, {"type": "array", "items": one, "minItems": 1}],
+    return {"anyOf": [one, {"type": "array", "items": one, "minItems": 1}], "unit": p.unit,
             "default": p.choice_name(p.default),
             "description": f"{p.doc}: {names}"}
 
