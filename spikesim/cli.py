@@ -67,8 +67,6 @@ def run(
 ):
     """Run a simulation and write its HDF5 file; prints the path written (the run folder
     for --shards)."""
-    from .sim.runner import run_plan
-
     log = (lambda m: None) if quiet else (lambda m: err.print(m, markup=False))
     overrides = list(overrides or [])
     if device is not None:
@@ -105,6 +103,8 @@ def run(
 
         start = final_state(init_from, plan)
     protect = [p for p in (from_file, init_from) if p is not None]
+    from .sim.runner import run_plan  # (JAX starts here; a sharded run's parent needs none)
+
     path = run_plan(plan, force=force, quiet=quiet, init_state=start, log=log, protect=protect)
     print(path)
 

@@ -306,3 +306,21 @@ def test_file_input_columns_follow_the_global_neuron_id(tmp_path):
     whole = spikesim.run(str(config), output=tmp_path / "whole.h5")
     _run_in_process(config, tmp_path / "run.d", 5)  # ranges [0,2) [2,4) [4,7) [7,9) [9,12)
     assert_same_run(whole, merge(tmp_path / "run.d", tmp_path / "merged.h5"), min_spikes=10)
+
+
+def test_the_parent_of_local_workers_starts_no_jax(het, tmp_path):
+    """`run --shards K --executor local:W` only plans and hands out shards: JAX starts in the
+    workers, not a second time in the parent (about a second of the whole run's wall time,
+    benchmarks/RESULTS.md "Sharded runs")."""
+    config, whole = het
+    run_dir = tmp_path / "run.d"
+    probe = ("import sys, runpy; sys.argv = ['spikesim'] + sys.argv[1:]\n"
+             "try:\n    runpy.run_module('spikesim', run_name='__main__')\n"
+             "except SystemExit as e:\n    assert e.code in (0, None), e.code\n"
+             "print('jax' in sys.modules)")
+    r = subprocess.run([sys.executable, "-c", probe, "run", str(config), "--shards", "2",
+                        "--executor", "local:2", "-q", "-o", str(run_dir)],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip().splitlines()[-1] == "False"
+    assert_same_run(whole, merge(run_dir, tmp_path / "merged.h5"))
