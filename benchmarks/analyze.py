@@ -15,16 +15,14 @@ Usage: python benchmarks/analyze.py [--n 10000] [--repeats 1]
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
 
 import h5py
 import yaml
+
+from shards import timed  # (benchmarks/ is on the path of a script run from it)
 
 
 def config(n: int) -> dict:
@@ -35,16 +33,6 @@ def config(n: int) -> dict:
                            "precision": "float32", "device": "cpu"},
             "input": {"type": "step", "amplitude": 10.0, "start": 0.0},
             "record": {"spikes": True, "variables": []}}
-
-
-def timed(*args) -> float:
-    env = {**os.environ, "SPIKESIM_CACHE_DIR": tempfile.mkdtemp(prefix="spikesim-xla-")}
-    t0 = time.perf_counter()
-    r = subprocess.run([sys.executable, "-m", "spikesim", *map(str, args)], env=env,
-                       capture_output=True, text=True)
-    if r.returncode:
-        sys.exit(r.stderr)
-    return time.perf_counter() - t0
 
 
 def main():

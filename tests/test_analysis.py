@@ -349,7 +349,6 @@ def test_fi_wang_buzsaki_type_i_against_dop853(tmp_path):
         return f_of[amp](t, y)
 
     v0 = -65.0
-    am, bm = -0.1 * (v0 + 35) / (np.exp(-0.1 * (v0 + 35)) - 1), 4 * np.exp(-(v0 + 60) / 18)
     ah, bh = 0.07 * np.exp(-(v0 + 58) / 20), 1 / (np.exp(-0.1 * (v0 + 28)) + 1)
     an, bn = -0.01 * (v0 + 34) / (np.exp(-0.1 * (v0 + 34)) - 1), 0.125 * np.exp(-(v0 + 44) / 80)
     y0 = [v0, ah / (ah + bh), an / (an + bn)]

@@ -186,7 +186,7 @@ def build(spec: Spec) -> Definition:
             lhs = f"d{ln.name}/dt" if ln.kind == "ode" else ln.name
             if u.dimensionality != want.dimensionality:
                 why = (f" ({ln.name} is in {ln.unit}, time in ms)" if ln.kind == "ode" else
-                       f" (its declared unit)")
+                       " (its declared unit)")
                 raise ParseProblem(f"the two sides differ in dimension: {lhs} must be "
                                    f"{dims.words(want)}{why}, the right-hand side is "
                                    f"{dims.words(u)}")

@@ -85,9 +85,18 @@ def exp_euler(model, y, p, t, dt, current):
     if custom is not None:
         return custom(y, p, t, dt, current)
     if getattr(current, "conductance", False):
-        return _exp_euler_conductance(model, y, p, t, dt, current)
-    i_t = current(t)
-    f = model.vector_field(t, y, p, i_t)
+        # a conductance synapse: the input is re-evaluated at the shifted v when v's
+        # coefficient is taken, so that -g / C is part of it (the conductances held at their
+        # values at the start of the step); v is then stepped exactly for a model linear in
+        # v under constant conductances (LIF, or HH with its gates frozen)
+        def input_of(y_s):
+            return current(t, y_s["v"])
+    else:
+        i_t = current(t)
+
+        def input_of(y_s):
+            return i_t
+    f = model.vector_field(t, y, p, input_of(y))
     out = dict(y)
     linear = set(model.linear_states())
     for name, dxdt in f.items():
@@ -96,30 +105,8 @@ def exp_euler(model, y, p, t, dt, current):
             # are independent), but when A does not depend on the state (LIF: -1/tau_m) it
             # stays a broadcast scalar that XLA folds, instead of an exp per neuron and step
             def f_x(shift, name=name):
-                return model.vector_field(t, {**y, name: y[name] + shift}, p, i_t)[name]
-
-            zero = jnp.zeros((), y[name].dtype)
-            _, a = jax.jvp(f_x, (zero,), (jnp.ones_like(zero),))
-            out[name] = y[name] + dt * dxdt * _phi1(a * dt)
-        else:
-            out[name] = y[name] + dt * dxdt
-    return out
-
-
-def _exp_euler_conductance(model, y, p, t, dt, current):
-    """Exponential Euler under an input that depends on v (``current(t, v)``, a conductance
-    synapse): the same step, with the input re-evaluated at the shifted v when v's
-    coefficient is taken, so that ``-g / C`` is part of it (the conductances held at their
-    values at the start of the step). v is then stepped exactly for a model linear in v
-    under constant conductances (LIF, or HH with its gates frozen)."""
-    f = model.vector_field(t, y, p, current(t, y["v"]))
-    out = dict(y)
-    linear = set(model.linear_states())
-    for name, dxdt in f.items():
-        if name in linear:
-            def f_x(shift, name=name):
                 y_s = {**y, name: y[name] + shift}
-                return model.vector_field(t, y_s, p, current(t, y_s["v"]))[name]
+                return model.vector_field(t, y_s, p, input_of(y_s))[name]
 
             zero = jnp.zeros((), y[name].dtype)
             _, a = jax.jvp(f_x, (zero,), (jnp.ones_like(zero),))

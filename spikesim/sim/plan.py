@@ -22,7 +22,7 @@ from ..config.checks import canonical, numeric_keys
 from ..config.load import LoadedConfig
 from ..config.keys import dotted as _dotted, split_key
 from ..errors import ConfigError
-from ..models import MODELS, Model
+from ..models import Model
 
 Value = Any  # float or np.ndarray [n]
 
