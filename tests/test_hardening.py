@@ -350,3 +350,17 @@ def test_partial_of_a_first_chunk_failure_is_readable(spikesim_cli, tmp_path):
                                    tmp_path / "again.h5")
     assert code == 0, err
     assert spikesim.load(path.strip()).complete
+
+
+@pytest.mark.parametrize("amplitude, others", [("[1e30]", None), ("[1e30, 10, 1e30]", 1)])
+def test_blowup_counts_only_the_users_neurons(spikesim_cli, tmp_path, amplitude, others):
+    """The padding neurons that fill a device's tile are not counted as "other neurons"."""
+    size = amplitude.count(",") + 1
+    code, _, err = spikesim_cli("run", HH, "simulation.duration=1", f"population.size={size}",
+                                f"input.amplitude={amplitude}", "input.start=0",
+                                "record.neurons=all", "-q", "-o", tmp_path / "b.h5")
+    assert code == 1 and "numerical blow-up" in err and "of neuron 0" in err, err
+    if others is None:
+        assert "other neuron" not in err, err
+    else:
+        assert f"; {others} other neuron(s) too" in err, err

@@ -326,11 +326,14 @@ def _blowup_message(plan, engine, c_in, k0, k_end) -> str:
         k, c_lo, c_hi = 0, c_in, c_in
     else:
         k, c_lo, c_hi = _locate_blowup(engine, c_in, k0, k_end)
-    bad = {v: ~np.isfinite(np.asarray(x)) for v, x in c_hi[0].items()}
+    # the padding neurons (copies that fill the devices' tiles) left out: they are not
+    # the user's, and would be counted as "other neurons"
+    state = {v: engine.host(x) for v, x in c_hi[0].items()}
+    bad = {v: ~np.isfinite(x) for v, x in state.items()}
     hit = np.logical_or.reduce(list(bad.values()))
     nid = int(np.argmax(hit))
     var = next(v for v, b in bad.items() if b[nid])
-    value = np.asarray(c_hi[0][var])[nid]
+    value = state[var][nid]
     who = f"neuron {nid}"
     if plan.varying:
         who += " (" + ", ".join(f"{key} = {vals[nid]:g}" for key, vals in plan.varying.items()) + ")"
@@ -339,7 +342,7 @@ def _blowup_message(plan, engine, c_in, k0, k_end) -> str:
         what = (f"the initial state is not finite: {var} of {who} is {value}. Check model.init "
                 f"and the parameters of that neuron")
     else:
-        was = np.asarray(c_lo[0][var])[nid]
+        was = engine.host(c_lo[0][var])[nid]
         what = (f"numerical blow-up at t = {k * dt:g} ms (step {k}): {var} of {who} became "
                 f"{value} (it was {was:.6g} at t = {(k - 1) * dt:g} ms)"
                 + (f"; {others} other neuron(s) too" if others > 0 else ""))
