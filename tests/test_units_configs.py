@@ -86,6 +86,12 @@ def test_twins_pass_the_json_schema():
     for name in EXAMPLES:
         for folder in ("configs", "configs/with_units"):
             v.validate(yaml.safe_load((REPO / folder / name).read_text()))
+    # and every other example, e.g. analysis options with units (a list of two currents)
+    others = sorted(set((REPO / "configs").rglob("*.yaml")) - {
+        REPO / folder / name for name in EXAMPLES for folder in ("configs", "configs/with_units")})
+    assert any("analysis" in p.parts for p in others)
+    for path in others:
+        v.validate(yaml.safe_load(path.read_text()))
     with pytest.raises(jsonschema.ValidationError):
         v.validate({"model": {"type": "lif", "params": {"tau_m": "ten ms"}},
                     "simulation": {"duration": 1, "dt": 0.1}})

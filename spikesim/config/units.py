@@ -237,6 +237,10 @@ def widen(schema: dict) -> None:
     elif "anyOf" in schema and text not in schema["anyOf"]:
         if any(s.get("type") in ("number", "integer") for s in schema["anyOf"]):
             schema["anyOf"].append(text)
+    # a list of such numbers (``analysis.fi.range: [4 uA/cm2, 12 uA/cm2]``): its items
+    for s in [schema, *schema.get("anyOf", [])]:
+        if s.get("type") == "array" and isinstance(s.get("items"), dict):
+            widen(s["items"])
 
 
 def field_unit(info) -> str | None:
