@@ -472,3 +472,9 @@ def test_fi_morris_lecar_type_ii_and_type_i_sets(tmp_path):
     assert a["bistable_high"][0] < a["onset"][0]
     assert 80.0 < a["onset"][0] < 100.0 and a["onset_rate"][0] > 5.0  # finite onset rate
     assert 35.0 < a["onset"][1] < 45.0 and a["onset_rate"][1] < 5.0  # near 0 Hz
+
+
+def test_patterns_of_a_missing_run_file(spikesim_cli, tmp_path):
+    code, _, err = spikesim_cli("analyze", "patterns", tmp_path / "nothere.h5")
+    assert code == 2 and f"analyze patterns {tmp_path / 'nothere.h5'}: no such file" in err
+    assert "--from" not in err and "Traceback" not in err

@@ -50,7 +50,7 @@ def analyze(kind: str, config, overrides=(), output=None, force: bool = False,
     if from_file:  # a past run: its embedded config, its spikes
         from ..io.resume import embedded_config
 
-        data, _ = embedded_config(config)
+        data, _ = embedded_config(config, "analyze patterns")
         data.get("output", {}).pop("path", None)
         loaded = load(None, list(overrides), data=data)
     else:

@@ -59,16 +59,18 @@ def _open(path: Path, option: str):
     return f
 
 
-def embedded_config(path: Path) -> tuple[dict, dict]:
-    """The resolved config stored in a run's file, and the versions it was made with."""
+def embedded_config(path: Path, option: str = "--from") -> tuple[dict, dict]:
+    """The resolved config stored in a run's file, and the versions it was made with;
+    ``option`` names the file in messages (``--from``, or ``patterns`` for ``spikesim
+    analyze patterns FILE.h5``)."""
     import yaml
 
-    with _open(path, "--from") as f:
+    with _open(path, option) as f:
         text = f.attrs.get("config")
         versions = {k: str(v) for k, v in f.attrs.items() if k.endswith("_version")}
         init = read_group(f, "init") if "init" in f else None
     if not text:
-        raise UsageError(f"--from {path}: the file holds no config attribute")
+        raise UsageError(f"{option} {path}: the file holds no config attribute")
     data = yaml.safe_load(text)
     return data, {"versions": versions, "init": init}
 
