@@ -180,3 +180,14 @@ def test_random_equation_blocks_through_the_loader(text):
         load(None, data=cfg)
     except ConfigError:
         pass
+
+
+def test_recordable_lists_the_subexpressions(spikesim_cli):
+    """A misspelt recorded variable: the did-you-mean and the list include the model's
+    subexpressions (recordable when they depend on neither the current nor t)."""
+    from pathlib import Path
+
+    ml = Path(__file__).resolve().parent.parent / "configs" / "morris_lecar.yaml"
+    code, _, err = spikesim_cli("validate", ml, "record.variables=[m_infx]")
+    assert code == 2 and "Did you mean 'm_inf'?" in err, err
+    assert "Recordable: v, w, m_inf, w_inf, tau_w, input" in err, err

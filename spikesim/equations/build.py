@@ -64,6 +64,8 @@ class Definition:
     refractory: object
     linear: tuple
     recorded: tuple
+    #: the subexpressions a run may record (those that depend on neither the current nor t)
+    recordable: tuple
     uses_t: bool
     precise_problem: str | None
 
@@ -344,7 +346,9 @@ def build(spec: Spec) -> Definition:
         derived_text={x: spec.init[x] for x in derived}, threshold=threshold,
         threshold_text=spec.threshold, threshold_param=threshold_param, reset=reset,
         reset_text=spec.reset, held=held, refractory=refractory, linear=linear,
-        recorded=tuple(recorded), uses_t=uses_t, precise_problem=precise_problem)
+        recorded=tuple(recorded),
+        recordable=tuple(s for s in subs if s not in current_dependent),
+        uses_t=uses_t, precise_problem=precise_problem)
 
 
 def _closure(tree, subs) -> set[str]:

@@ -202,7 +202,10 @@ class EquationsModel(Model):
 
     @classmethod
     def recordable(cls):
-        return [s for s in cls.states if s != REFRAC]
+        """State variables and the subexpressions that may be recorded (those this run
+        records are states too)."""
+        states = [s for s in cls.states if s != REFRAC]
+        return states + [s for s in cls.definition.recordable if s not in states]
 
     def _env(self, t, y, p, current):
         d = self.definition
