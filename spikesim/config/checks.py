@@ -182,6 +182,8 @@ def check_config(cfg, raw, source) -> list[str]:
                                f"Models: {', '.join(MODELS)}, or equations (`spikesim models` "
                                f"describes them)")
         return out
+    if cfg.model._built is not None:  # an equations model: named by its own name in messages
+        mtype = f"{getattr(model, 'name', None) or mtype} (equations)"
     if cfg.model._built is None:
         for key in ("name", "file", "equations", "current", "threshold", "reset",
                     "refractory"):
