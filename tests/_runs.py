@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import copy
 
+import h5py
+
 import spikesim
 
 #: 6 LIF neurons, 40 ms at dt 0.1, float64, two steps of input per neuron (so that ISIs differ
@@ -32,3 +34,13 @@ def config(**sections) -> dict:
 
 def run(tmp_path, name: str, cfg: dict):
     return spikesim.run(cfg, output=tmp_path / f"{name}.h5")
+
+
+def datasets(path) -> dict:
+    """Every dataset of a complete run's file, by its path in the file."""
+    with h5py.File(path) as f:
+        out = {}
+        f.visititems(lambda name, obj: out.__setitem__(name, obj[()])
+                     if isinstance(obj, h5py.Dataset) else None)
+        assert f.attrs["status"] == "complete"
+    return out

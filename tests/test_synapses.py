@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 import spikesim
+from _runs import datasets
 from spikesim.sim.engine import Engine
 from spikesim.models import MODELS
 
@@ -25,15 +26,6 @@ PASSIVE = {"type": "lif", "params": {"v_th": 1e9, "t_ref": 0.0}}
 def _report(path, var, pop="lif"):
     with h5py.File(path) as f:
         return f[f"report/{pop}/{var}/data"][:].astype(np.float64)
-
-
-def read_all(path):
-    with h5py.File(path) as f:
-        out = {}
-        f.visititems(lambda name, obj: out.__setitem__(name, obj[()])
-                     if isinstance(obj, h5py.Dataset) else None)
-        assert f.attrs["status"] == "complete"
-    return out
 
 
 # -- Campbell's theorem --------------------------------------------------------------------
@@ -212,7 +204,7 @@ def spikes(tmp_path_factory):
 def reference(tmp_path_factory, spikes):
     path = spikesim.run(synaptic_lif(spikes), "simulation.chunk_steps=100000",
                         output=tmp_path_factory.mktemp("ref") / "ref.h5")
-    return read_all(path)
+    return datasets(path)
 
 
 def test_synaptic_run_fires_and_records(reference):
@@ -229,7 +221,7 @@ def test_synaptic_run_fires_and_records(reference):
 
 @pytest.mark.parametrize("chunk", [1, 7, 64])
 def test_chunking_changes_nothing(tmp_path, reference, spikes, chunk):
-    got = read_all(spikesim.run(synaptic_lif(spikes), f"simulation.chunk_steps={chunk}",
+    got = datasets(spikesim.run(synaptic_lif(spikes), f"simulation.chunk_steps={chunk}",
                                 output=tmp_path / "c.h5"))
     assert got.keys() == reference.keys()
     for key in reference:
@@ -241,7 +233,7 @@ def test_tiles_change_nothing(tmp_path, reference, spikes, monkeypatch):
     made = []
     monkeypatch.setattr(Engine, "compile", lambda self, carry, compile=Engine.compile: (
         made.append(self.n_tiles), compile(self, carry))[1])
-    got = read_all(spikesim.run(synaptic_lif(spikes), "simulation.chunk_steps=100000",
+    got = datasets(spikesim.run(synaptic_lif(spikes), "simulation.chunk_steps=100000",
                                 output=tmp_path / "t.h5"))
     assert made and made[0] > 1
     for key in reference:
@@ -257,7 +249,7 @@ def test_four_devices_change_nothing(tmp_path, reference, spikes):
                         "simulation.devices=4", "simulation.chunk_steps=100000"],
                        capture_output=True, text=True, env=env, timeout=300)
     assert r.returncode == 0, r.stderr
-    got = read_all(out)
+    got = datasets(out)
     with h5py.File(out) as f:
         assert "x4" in f.attrs["device"]
     for key in reference:
@@ -272,11 +264,11 @@ def test_init_from_continues_the_synapses(tmp_path, spikes):
     cfg["input"][2]["start"] = 0.0
     cfg["input"] = cfg["input"][:4]
     cfg["record"]["variables"].remove("g_syn4")
-    whole = read_all(spikesim.run(cfg, output=tmp_path / "whole.h5"))
+    whole = datasets(spikesim.run(cfg, output=tmp_path / "whole.h5"))
     first = spikesim.run(cfg, "simulation.duration=15.0", output=tmp_path / "a.h5")
     second = spikesim.run(cfg, "simulation.duration=15.0", output=tmp_path / "b.h5",
                           init_from=first)
-    a, b = read_all(first), read_all(second)
+    a, b = datasets(first), datasets(second)
     for var in ("v", "g_syn0", "g_syn1", "I_syn2", "input"):
         key = f"report/lif/{var}/data"
         joined = np.concatenate([a[key], b[key][1:]])  # b's row 0 is a's last row
@@ -307,7 +299,7 @@ def test_merged_shards_equal_the_unsharded_run(tmp_path, reference, spikes):
                                                    ["simulation.chunk_steps=100000"]), False)
     for i in range(3):
         run_one(run_dir, manifest, i, plan=plan)
-    got = read_all(merge(run_dir, tmp_path / "merged.h5"))
+    got = datasets(merge(run_dir, tmp_path / "merged.h5"))
     for key in reference:
         np.testing.assert_array_equal(got[key], reference[key], err_msg=key)
 

@@ -7,12 +7,12 @@ import os
 import subprocess
 import sys
 
-import h5py
 import numpy as np
 import pytest
 import yaml
 
 import spikesim
+from _runs import datasets
 from spikesim.sim.engine import MIN_TILES, Engine, tiling
 from spikesim.models import MODELS
 
@@ -63,25 +63,16 @@ def streamed(tmp_path):
             "record": {"variables": ["v", "u"], "neurons": [0, 5, 69]}}
 
 
-def read(path):
-    with h5py.File(path) as f:
-        out = {}
-        f.visititems(lambda name, obj: out.__setitem__(name, obj[()])
-                     if isinstance(obj, h5py.Dataset) else None)
-        assert f.attrs["status"] == "complete"
-    return out
-
-
 @pytest.mark.parametrize("make", [noisy_lif, hh_float64, streamed])
 def test_tiled_run_is_the_untiled_run(tmp_path, monkeypatch, make):
     cfg = make(tmp_path) if make is streamed else make()
     model = MODELS[cfg["model"]["type"]]
-    plain = read(spikesim.run(cfg, output=tmp_path / "plain.h5"))
+    plain = datasets(spikesim.run(cfg, output=tmp_path / "plain.h5"))
     monkeypatch.setattr(model, "cpu_tile", 16)
     made = []
     monkeypatch.setattr(Engine, "compile", lambda self, carry, compile=Engine.compile: (
         made.append(self.n_tiles), compile(self, carry))[1])
-    tiled = read(spikesim.run(cfg, output=tmp_path / "tiled.h5"))
+    tiled = datasets(spikesim.run(cfg, output=tmp_path / "tiled.h5"))
     assert made and made[0] >= MIN_TILES
     assert plain.keys() == tiled.keys()
     spikes = [k for k in plain if k.startswith("spikes/") and k.endswith("node_ids")]
@@ -121,6 +112,6 @@ def test_tiles_on_four_devices(tmp_path):
         assert r.returncode == 0, r.stderr
         if name == "four":  # 300 neurons: 75 a device, in 5 tiles of 16
             assert "devices=4 tiles=5x16" in r.stderr
-    one, four = read(outs["one"]), read(outs["four"])
+    one, four = datasets(outs["one"]), datasets(outs["four"])
     for key in one:
         np.testing.assert_array_equal(four[key], one[key], err_msg=key)

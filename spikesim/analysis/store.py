@@ -13,6 +13,8 @@ import h5py
 import numpy as np
 import yaml
 
+from ..io.results import plain_attr
+
 
 @dataclass
 class Analysis:
@@ -34,16 +36,6 @@ class Analysis:
         return self.data.keys()
 
 
-def _plain(v):
-    if isinstance(v, bytes):
-        return v.decode()
-    if isinstance(v, np.generic):
-        return v.item()
-    if isinstance(v, np.ndarray):
-        return v.tolist()
-    return v
-
-
 def read(path) -> dict[str, Analysis]:
     """Every analysis in the file (kind -> :class:`Analysis`); empty for a plain run."""
     out = {}
@@ -57,8 +49,9 @@ def read(path) -> dict[str, Analysis]:
                 if isinstance(d, h5py.Dataset):
                     data[name] = d[()]
                     if "units" in d.attrs:
-                        units[name] = _plain(d.attrs["units"])
-            out[kind] = Analysis(kind, data, units, {k: _plain(v) for k, v in gk.attrs.items()})
+                        units[name] = plain_attr(d.attrs["units"])
+            attrs = {k: plain_attr(v) for k, v in gk.attrs.items()}
+            out[kind] = Analysis(kind, data, units, attrs)
     return out
 
 

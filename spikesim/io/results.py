@@ -49,7 +49,8 @@ def resolve_path(path: str | Path) -> Path:
     return p
 
 
-def _attr(value):
+def plain_attr(value):
+    """An HDF5 attribute value as plain Python (str, int, float, list)."""
     if isinstance(value, bytes):
         return value.decode()
     if isinstance(value, np.generic):
@@ -121,7 +122,7 @@ class Result:
     def __init__(self, path: str | Path):
         self.path = resolve_path(path)
         with h5py.File(self.path, "r") as f:
-            self.attrs: dict = {k: _attr(v) for k, v in f.attrs.items()}
+            self.attrs: dict = {k: plain_attr(v) for k, v in f.attrs.items()}
         a = self.attrs
         self.config: dict = yaml.safe_load(a.get("config", "")) or {}
         self.name: str = a.get("name", self.path.stem)
@@ -211,7 +212,7 @@ class Result:
                                    f"(recorded: {_ids_summary(ids)})")
                 cols = cols.tolist()
             data = d[r0:r1, cols] if r1 > r0 else np.zeros((0, len(sel)), d.dtype)
-            return Trace(var, t[r0:r1], data, sel, _attr(d.attrs.get("units", "")))
+            return Trace(var, t[r0:r1], data, sel, plain_attr(d.attrs.get("units", "")))
 
     @property
     def traces(self) -> dict[str, Trace]:
