@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..io.results import plain_attr
+
 #: rows of a table printed for a person (``--json`` has them all)
 MAX_ROWS = 40
 #: per-neuron config values shown in a table (the rest are in ``--json``)
@@ -25,7 +27,7 @@ def table(r) -> dict:
             if v.ndim == 1 and v.shape[0] == n:
                 cols[name] = v
                 units[name] = a.units.get(name, "")
-        rows = [{k: _plain(v[i]) for k, v in cols.items()} for i in range(n)]
+        rows = [{k: plain_attr(v[i]) for k, v in cols.items()} for i in range(n)]
         out[kind] = {"summary": a.attrs.get("summary", ""), "columns": list(cols),
                      "config_columns": [k for k in neurons if k != "id"],
                      "units": units, "rows": rows,
@@ -56,11 +58,6 @@ def render(tables: dict, console) -> None:
         if len(t["rows"]) > MAX_ROWS:
             console.print(f"  ... {len(t['rows']) - MAX_ROWS} more rows (--json shows all; "
                           f"spikesim.load(path).analysis[{kind!r}] in Python)")
-
-
-def _plain(x):
-    x = x.item() if hasattr(x, "item") else x
-    return x.decode() if isinstance(x, bytes) else x
 
 
 def _cell(x) -> str:
