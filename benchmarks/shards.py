@@ -4,7 +4,9 @@ line as a user would:
 
 * one unsharded process (``spikesim run``), which shares the population over this machine's
   cores as XLA devices;
-* ``spikesim run --shards K --executor local:W`` then ``spikesim merge``.
+* ``spikesim run --shards K --executor local:W`` then ``spikesim merge``;
+* ``spikesim run --shards K --executor local:W --merge FILE``: the same in one command (the
+  merge in the parent process, no second Python start).
 
 Each time is wall-clock, process start, JAX import and compilation included; each command
 starts with an empty XLA compilation cache of its own (a first run: the unsharded process
@@ -74,18 +76,22 @@ def main():
                 shard_comp = f.attrs["shard_compile_seconds"].tolist()
                 merge_s = float(f.attrs["merge_seconds"])
             mb = sum(p.stat().st_size for p in run_dir.glob("shard-*.h5")) / 1e6
-            rows.append((whole, sharded, merged, merge_s, spikes, mb, shard_run))
+            one = timed("run", cfg, "--shards", a.shards, "--executor", f"local:{a.workers}",
+                        "-o", tmp / f"one{rep}.d", "--merge", tmp / f"one{rep}.h5", "-q")
+            rows.append((whole, sharded, merged, merge_s, spikes, mb, shard_run, one))
             print(f"repeat {rep}: unsharded {whole:.2f} s ({work / whole:.3g} n-steps/s); "
                   f"{a.shards} shards on local:{a.workers} {sharded:.2f} s + merge {merged:.2f} s "
                   f"(in-process {merge_s:.2f} s) -> ratio {whole / (sharded + merged):.2f}; "
                   f"{spikes:,} spikes, {mb:.1f} MB of shards; shard run_seconds "
                   f"{', '.join(f'{s:.2f}' for s in shard_run)}, compile_seconds "
                   f"{', '.join(f'{s:.2f}' for s in shard_comp)}; unsharded compile "
-                  f"{whole_comp:.2f} s, run {whole_run:.2f} s", flush=True)
+                  f"{whole_comp:.2f} s, run {whole_run:.2f} s; run --merge {one:.2f} s -> "
+                  f"ratio {whole / one:.2f}", flush=True)
     med = lambda i: statistics.median(r[i] for r in rows)  # noqa: E731
     print(f"median: unsharded {med(0):.2f} s, sharded {med(1):.2f} s + merge {med(2):.2f} s, "
           f"throughput ratio {med(0) / (med(1) + med(2)):.2f}; merge {med(4) / med(3):.3g} "
-          f"spikes/s, {med(5) / med(3):.3g} MB/s (in-process time)")
+          f"spikes/s, {med(5) / med(3):.3g} MB/s (in-process time); run --merge "
+          f"{med(7):.2f} s, throughput ratio {med(0) / med(7):.2f}")
 
 
 if __name__ == "__main__":

@@ -64,6 +64,10 @@ def run(
         None, "--executor", help="with --shards: local[:W] (W worker processes; default one "
                                  "per core or GPU) or dask[:ADDRESS] (a Dask scheduler; a "
                                  "LocalCluster when no address)"),
+    merge_to: Optional[Path] = typer.Option(
+        None, "--merge", help="with --shards and an executor: once every shard is complete, "
+                              "merge them into this .h5 file (as spikesim merge, in this "
+                              "process)"),
 ):
     """Run a simulation and write its HDF5 file; prints the path written (the run folder
     for --shards)."""
@@ -73,11 +77,11 @@ def run(
         if device not in ("auto", "cpu", "gpu"):
             raise UsageError(f"--device must be auto, cpu or gpu, got {device!r}")
         overrides.append(f"simulation.device={device}")
-    if shards is not None or shard is not None or executor is not None:
+    if shards is not None or shard is not None or executor is not None or merge_to is not None:
         from .cluster.shards import run_cli
 
         print(run_cli(config, overrides, output, shards, shard, executor, force, quiet, log,
-                      from_file=from_file, init_from=init_from))
+                      from_file=from_file, init_from=init_from, merge_to=merge_to))
         return
     start = None
     if from_file is not None:

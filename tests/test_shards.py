@@ -154,6 +154,28 @@ def test_local_executor_and_merge_from_the_command_line(het, tmp_path):
     assert cli("merge", run_dir, "-o", tmp_path / "merged.h5", "--force").returncode == 0
 
 
+def test_run_merges_its_shards_with_merge_option(het, tmp_path):
+    """``run --shards K --merge FILE``: the shards, then the merge in the same process."""
+    config, whole = het
+    run_dir, merged = tmp_path / "run.d", tmp_path / "merged.h5"
+    r = cli("run", config, "--shards", 2, "-o", run_dir, "--executor", "local:2", "--merge",
+            merged, "-q")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == f"{merged}\n"
+    assert_same_run(whole, merged)
+    # again: the shards are complete (nothing runs) and the merged file exists: refused
+    # before anything is touched, unless --force
+    before = merged.stat().st_mtime_ns
+    r = cli("run", config, "--shards", 2, "-o", run_dir, "--merge", merged, "-q")
+    assert r.returncode == 2 and "--merge" in r.stderr and "exists" in r.stderr, r.stderr
+    assert merged.stat().st_mtime_ns == before
+    # the merged file may not be one of the shards
+    r = cli("run", config, "--shards", 2, "-o", run_dir, "--merge",
+            run_dir / "shard-00001-of-00002.h5", "-q", "--force")
+    assert r.returncode == 2 and "one of the run's shard files" in r.stderr, r.stderr
+    assert (run_dir / "shard-00001-of-00002.h5").exists()
+
+
 def test_dask_local_cluster(het, tmp_path):
     pytest.importorskip("distributed")
     from distributed import Client, LocalCluster
@@ -240,7 +262,13 @@ def test_refusals(het, tmp_path, spikesim_cli):
                       (("--shards", 2, "-o", tmp_path / "x.h5"), "folder"),
                       (("--shards", 31, "-o", tmp_path / "y.d"), "only 30 neurons"),
                       (("--shards", 2, "-o", tmp_path / "z.d", "--executor", "mpi"),
-                       "local[:W] or dask")]:
+                       "local[:W] or dask"),
+                      (("--shards", 2, "--shard", 0, "-o", tmp_path / "z.d", "--merge",
+                        tmp_path / "m.h5"), "spikesim merge RUN_DIR"),
+                      (("--shards", 2, "-o", tmp_path / "z.d", "--merge", tmp_path / "m.txt"),
+                       "should end in .h5"),
+                      (("-o", tmp_path / "z.d", "--merge", tmp_path / "m.h5"),
+                       "go with --shards")]:
         code, _, err = cli("run", config, *args)
         assert code == 2 and msg in err, (args, err)
     assert not (tmp_path / "x.h5").exists() and not (tmp_path / "z.d").exists()

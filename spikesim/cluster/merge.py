@@ -29,7 +29,7 @@ import h5py
 import numpy as np
 
 from ..errors import UsageError
-from .shards import read_manifest, states, with_output
+from .shards import check_merge_output, read_manifest, states, with_output
 from ..io.writer import Writer, partial_path
 
 #: spikes read ahead over all shards together (16 bytes each: 64 MiB)
@@ -57,16 +57,6 @@ def check_complete(run_dir: Path, manifest: dict):
             f"{run_dir}` again: it runs only these")
 
 
-def _check_output(out: Path, force: bool):
-    if out.suffix not in (".h5", ".hdf5"):
-        raise UsageError(f"-o {out}: the merged file should end in .h5 (an HDF5 file)")
-    if out.is_dir():
-        raise UsageError(f"-o {out} is a folder; give a file name ending in .h5")
-    if out.exists() and not force:
-        raise UsageError(f"{out} exists; pass --force to replace it, or choose another path "
-                         f"with -o")
-
-
 def _raise_open_files(k: int):
     """A k-way merge holds every shard open: raise the soft limit of open files towards
     the hard one when K needs it."""
@@ -87,7 +77,7 @@ def merge(run_dir: str | Path, out: str | Path, force: bool = False) -> Path:
     run_dir, out = Path(run_dir), Path(out)
     manifest = read_manifest(run_dir)
     check_complete(run_dir, manifest)
-    _check_output(out, force)
+    check_merge_output(out, run_dir, manifest, force)
     _raise_open_files(manifest["shards"])
     out.parent.mkdir(parents=True, exist_ok=True)
     part = partial_path(out)

@@ -31,6 +31,7 @@ import numpy as np
 import yaml
 
 from ..config.checks import size_text
+from ..config.preflight import check_output_path, protected_files
 from ..errors import UsageError
 
 MANIFEST = "manifest.json"
@@ -260,16 +261,22 @@ def run_task(run_dir: str, i: int) -> tuple[int, str, str]:
 
 # -- the command line ------------------------------------------------------------------------
 def run_cli(config, overrides, output, k, shard, executor, force, quiet, log,
-            from_file=None, init_from=None) -> Path:
-    """``spikesim run CONFIG --shards K [--shard I] -o RUN_DIR [--executor E]``: returns the
-    path to print (the shard's file with --shard, else the run folder). Raises UsageError
-    for bad usage (nothing written), RunError when shards failed (each named)."""
+            from_file=None, init_from=None, merge_to=None) -> Path:
+    """``spikesim run CONFIG --shards K [--shard I] -o RUN_DIR [--executor E] [--merge
+    FILE]``: returns the path to print (the shard's file with --shard, the merged file with
+    --merge, else the run folder). Raises UsageError for bad usage (nothing written),
+    RunError when shards failed (each named)."""
     from ..config.load import load
     from ..errors import RunError
     from ..sim.plan import make_plan
 
     if k is None:
-        raise UsageError("--shard and --executor go with --shards K (the number of shards)")
+        raise UsageError("--shard, --executor and --merge go with --shards K (the number of "
+                         "shards)")
+    if shard is not None and merge_to is not None:
+        raise UsageError("--merge joins all the shards once they are complete; with --shard I "
+                         "(one shard here) run `spikesim merge RUN_DIR -o FILE.h5` when the "
+                         "last one is done")
     if shard is not None and executor is not None:
         raise UsageError("--shard I runs one shard here; --executor runs all of them. Give "
                          "one or the other")
@@ -285,7 +292,11 @@ def run_cli(config, overrides, output, k, shard, executor, force, quiet, log,
     parse(executor)  # a bad --executor is an error before anything is written
     run_dir = Path(output)
     plan = make_plan(load(config, overrides), run_dir)
-    manifest = open_run_dir(run_dir, make_manifest(plan, k, config, overrides), force)
+    manifest = make_manifest(plan, k, config, overrides)
+    if merge_to is not None:  # its path checked before any shard runs, as run checks -o
+        check_merge_output(Path(merge_to), run_dir, manifest, force,
+                           protected_files(plan), where="--merge: ", option="--merge")
+    manifest = open_run_dir(run_dir, manifest, force)
     if shard is not None:
         return run_one(run_dir, manifest, shard, plan=plan, quiet=quiet, log=log)
     from .executors import run_all
@@ -297,7 +308,24 @@ def run_cli(config, overrides, output, k, shard, executor, force, quiet, log,
         listing = "\n".join(f"  shard {i}: {m}" for i, m in failures)
         raise RunError(f"{len(failures)} of {k} shards failed:\n{listing}\nThe complete "
                        f"shards are kept; run the same command again to redo only these")
+    if merge_to is not None:  # here, not in a new process: no second Python and h5py start
+        from .merge import merge
+
+        return merge(run_dir, merge_to, force=force)
     return run_dir
+
+
+def check_merge_output(out: Path, run_dir: Path, manifest: dict, force: bool, protect=(),
+                       where: str = "-o: ", option: str = "-o"):
+    """The merged file's path (``merge -o``, ``run --merge``): writable, not there yet
+    without --force, and neither one of the run's shards nor a file the run reads."""
+    from ..io.writer import partial_path  # h5py: only where a merge is asked for
+
+    shard_files = {(Path(run_dir) / f).resolve() for f in manifest["files"]}
+    if out.resolve() in shard_files or partial_path(out).resolve() in shard_files:
+        raise UsageError(f"{where}{out} is one of the run's shard files; choose another path "
+                         f"with {option}")
+    check_output_path(out, force, protect, where, option)
 
 
 def describe(plan, k: int, speed: tuple[float, float] | None = None) -> list[str]:

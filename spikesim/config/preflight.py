@@ -51,9 +51,16 @@ def _same_file(a: Path, b: Path) -> bool:
 
 def check_output(plan, force: bool, protect=()):
     """Refuse to overwrite (exit 2) and make sure the folder can be written, before any work."""
-    out = Path(plan.output)
-    key = ("output", "path")
-    where = "-o: " if getattr(plan, "output_given", False) else _where(plan, key)
+    where = "-o: " if getattr(plan, "output_given", False) else _where(plan, ("output", "path"))
+    check_output_path(Path(plan.output), force or plan.overwrite,
+                      list(protect) + protected_files(plan), where,
+                      force_hint="--force (or output.overwrite: true)")
+
+
+def check_output_path(out: Path, force: bool, protect=(), where: str = "-o: ",
+                      option: str = "-o", force_hint: str = "--force"):
+    """:func:`check_output` for a path: the file to write, files it must not be
+    (``protect``), where the path was given (for messages) and the option that gives it."""
     text = str(out)
     if "\0" in text:
         raise UsageError(f"{where}output path {text!r} holds a NUL byte; choose another path")
@@ -79,14 +86,13 @@ def check_output(plan, force: bool, protect=()):
     from ..io.writer import partial_path
 
     part = partial_path(out)
-    for f in list(protect) + protected_files(plan):
+    for f in protect:
         if _same_file(out, Path(f)) or _same_file(part, Path(f)):
             raise UsageError(f"{where}output path {out} is {f}, which this run reads; "
-                             f"choose another path with -o")
-    force = force or plan.overwrite
+                             f"choose another path with {option}")
     if out.exists() and not force:
-        raise UsageError(f"{out} exists; pass --force (or output.overwrite: true) to replace it "
-                         f"when the new run completes, or choose another path with -o")
+        raise UsageError(f"{out} exists; pass {force_hint} to replace it when the new run "
+                         f"completes, or choose another path with {option}")
     if part.exists() and not force:
         raise UsageError(f"{part} exists (left by an earlier run that did not complete); look "
                          f"at it with `spikesim inspect {part}`, then delete it or pass --force")
@@ -99,12 +105,12 @@ def check_output(plan, force: bool, protect=()):
         existing = existing.parent
     if not existing.is_dir():
         raise UsageError(f"{where}cannot create output folder {folder}: {existing} is a file, "
-                         f"not a folder. Choose another path with -o")
+                         f"not a folder. Choose another path with {option}")
     try:
         fd, probe = tempfile.mkstemp(prefix=".spikesim-", suffix=".probe", dir=existing)
     except OSError as e:
         raise UsageError(f"{where}output folder {existing} is not writable ({e.strerror}). "
-                         f"Choose another path with -o") from None
+                         f"Choose another path with {option}") from None
     os.close(fd)
     os.unlink(probe)
 
