@@ -14,6 +14,10 @@ The figure is always :data:`FIGSIZE` inches at :data:`DPI` dots per inch.
 
 from __future__ import annotations
 
+import os
+import pickle
+import sys
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -147,6 +151,47 @@ def _input_from_config(r: Result, ids: np.ndarray, t: np.ndarray):
     return total
 
 
+def _from_config(r: Result, ids, t) -> tuple:
+    """What the figure needs from the run's config: the subtitle (:func:`_describe`) and,
+    given ``ids`` and ``t``, the input current (:func:`_input_from_config`). Both import the
+    config schema (pydantic and every protocol: about 0.13 s)."""
+    return _describe(r), (None if ids is None else _input_from_config(r, ids, t))
+
+
+def _meanwhile(fn, *args):
+    """Start ``fn(*args)`` in a forked child process and return a function that waits for its
+    result, so that the child imports the config schema while this process imports
+    matplotlib (issue 14: start-up; the two imports are about 0.13 s and 0.3 s, each bound
+    to one core by the GIL). Where a fork is not safe (no ``os.fork``; other threads that may
+    hold a lock the child would need, Python's or JAX's, whose thread pools Python does not
+    count) or the child fails, ``fn`` runs here."""
+    if not hasattr(os, "fork") or threading.active_count() > 1 or "jax" in sys.modules:
+        return lambda: fn(*args)
+    rfd, wfd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: no h5py, no atexit handlers, no flush of the parent's buffers
+        code = 1
+        try:
+            os.close(rfd)
+            data = pickle.dumps(fn(*args))
+            with os.fdopen(wfd, "wb") as w:
+                w.write(data)
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(wfd)
+
+    def result():
+        with os.fdopen(rfd, "rb") as f:
+            data = f.read()
+        _, status = os.waitpid(pid, 0)
+        if status != 0 or not data:
+            return fn(*args)  # here, so that an error shows as it would without the child
+        return pickle.loads(data)
+
+    return result
+
+
 def _pick(r: Result, recorded: np.ndarray, asked) -> tuple[np.ndarray, list[str]]:
     """Neurons to trace and their legend labels."""
     combos = r.combinations
@@ -177,17 +222,12 @@ def _pick(r: Result, recorded: np.ndarray, asked) -> tuple[np.ndarray, list[str]
 def plot(path, output=None, var: str | None = None, neurons=None, t0: float | None = None,
          t1: float | None = None) -> Path:
     """Write the figure of a run; returns the PNG path."""
-    # a Figure with the Agg canvas, not pyplot: no backend selection, no figure manager, and
-    # about 0.1 s less start-up (benchmarks/startup.py)
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
     r = Result(path)
     out = Path(output) if output is not None else default_output(r.path)
     if out.suffix.lower() != ".png":
         raise UsageError(f"plot output {out} should end in .png")
     if r.analysis:  # a file of `spikesim analyze`: its own figure
-        from .analysis.show import figure
+        from .analysis.show import figure  # noqa: I001  (imports matplotlib)
 
         try:
             figure(r, out, DPI, FIGSIZE)
@@ -217,7 +257,7 @@ def plot(path, output=None, var: str | None = None, neurons=None, t0: float | No
             trace = r.trace(var, neurons=ids, t0=t0, t1=t1)
         except KeyError as e:
             raise UsageError(f"--neurons: {e.args[0]}") from None
-    inp = None
+    inp = t = None
     if trace is not None and var != "input":
         if "input" in variables:
             try:
@@ -230,8 +270,15 @@ def plot(path, output=None, var: str | None = None, neurons=None, t0: float | No
             t = t[(t >= t0) & (t <= t1)]
             if t.size > 20_000:
                 t = np.linspace(t0, t1, 20_000)
-            data = _input_from_config(r, ids, t)
-            inp = (t, data) if data is not None else None
+    from_config = _meanwhile(_from_config, r, None if t is None else ids, t)
+    # a Figure with the Agg canvas, not pyplot: no backend selection, no figure manager, and
+    # about 0.1 s less start-up (benchmarks/startup.py)
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    about, data = from_config()
+    if data is not None:
+        inp = (t, data)
 
     sweep = bool(r.combinations) and r.spikes_recorded
     has_raster = r.spikes_recorded
@@ -240,7 +287,6 @@ def plot(path, output=None, var: str | None = None, neurons=None, t0: float | No
     heights = {"raster": 1.2, "trace": 1.6, "input": 0.7}
     fig = Figure(figsize=FIGSIZE, dpi=DPI)
     FigureCanvasAgg(fig)
-    about = _describe(r)
     # room for the subtitle: about 170 characters fit a line at this size
     top = 0.885 - 0.022 * (len(about) // 170)
     if sweep:
