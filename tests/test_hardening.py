@@ -283,38 +283,27 @@ def test_inspect_and_load_do_not_import_jax(tmp_path, spikesim_cli):
 
 
 def test_plot_does_not_import_jax(tmp_path, spikesim_cli):
-    # the run does not record its input, so plot recomputes the step from the config
+    """The run does not record its input, so plot recomputes the step from the config. Where
+    it can fork, it reads the config (subtitle, input panel) in a child while it imports
+    matplotlib: the CLI process then never imports the config schema or the protocols (typer
+    itself may import pydantic, for its own parameters), and the figure is byte for byte the
+    one drawn without the child (in this process: JAX imported, so no fork)."""
     h5 = tmp_path / "run.h5"
     assert spikesim_cli("run", HH, *SMALL, "-q", "-o", h5)[0] == 0
     code = (f"import sys; from spikesim.cli import app; from typer.testing import CliRunner; "
             f"res = CliRunner().invoke(app, ['plot', {str(h5)!r}]); "
-            f"assert res.exit_code == 0, res.output; print('jax' in sys.modules)")
+            f"assert res.exit_code == 0, res.output; print('jax' in sys.modules, "
+            f"'spikesim.config.load' in sys.modules, 'spikesim.inputs' in sys.modules)")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
-    assert r.stdout.strip().splitlines()[-1] == "False"
+    imported = r.stdout.strip().splitlines()[-1]
+    assert imported == ("False False False" if hasattr(os, "fork") else "False True True")
     assert (tmp_path / "run.png").stat().st_size > 10_000
-
-
-@pytest.mark.skipif(not hasattr(os, "fork"), reason="no os.fork here")
-def test_plot_reads_the_config_in_a_child_with_the_same_figure(tmp_path, spikesim_cli):
-    """``plot`` evaluates the config (subtitle, input panel) in a forked child while it
-    imports matplotlib: the CLI process never imports the config schema or the protocols
-    (typer itself may import pydantic, for its own parameters), and the figure is
-    byte for byte the one drawn without the child (here: JAX imported, so no fork)."""
-    h5 = tmp_path / "run.h5"
-    assert spikesim_cli("run", HH, *SMALL, "-q", "-o", h5)[0] == 0
-    code = (f"import sys; from spikesim.cli import app; from typer.testing import CliRunner; "
-            f"res = CliRunner().invoke(app, ['plot', {str(h5)!r}, '-o', "
-            f"{str(tmp_path / 'child.png')!r}]); assert res.exit_code == 0, res.output; "
-            f"print('spikesim.config.load' in sys.modules, 'spikesim.inputs' in sys.modules)")
-    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert r.returncode == 0, r.stderr
-    assert r.stdout.strip().splitlines()[-1] == "False False"
     import jax  # noqa: F401  (a multithreaded process: plot does not fork)
     from spikesim.plot import plot
 
     plot(h5, tmp_path / "here.png")
-    assert (tmp_path / "child.png").read_bytes() == (tmp_path / "here.png").read_bytes()
+    assert (tmp_path / "run.png").read_bytes() == (tmp_path / "here.png").read_bytes()
 
 
 @pytest.mark.parametrize("spec", [
