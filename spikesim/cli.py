@@ -65,7 +65,7 @@ def run(
                                  "per core or GPU) or dask[:ADDRESS] (a Dask scheduler; a "
                                  "LocalCluster when no address)"),
     merge_to: Optional[Path] = typer.Option(
-        None, "--merge", help="with --shards and an executor: once every shard is complete, "
+        None, "--merge", help="with --shards (not --shard I): once every shard is complete, "
                               "merge them into this .h5 file (as spikesim merge, in this "
                               "process)"),
 ):

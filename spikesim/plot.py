@@ -227,7 +227,7 @@ def plot(path, output=None, var: str | None = None, neurons=None, t0: float | No
     if out.suffix.lower() != ".png":
         raise UsageError(f"plot output {out} should end in .png")
     if r.analysis:  # a file of `spikesim analyze`: its own figure
-        from .analysis.show import figure  # noqa: I001  (imports matplotlib)
+        from .analysis.show import figure
 
         try:
             figure(r, out, DPI, FIGSIZE)
