@@ -185,12 +185,11 @@ def validate(
     itemsize = 8 if plan.precision == "float64" else 4
     rec = plan.record
     report = rec.n_rows * len(rec.neurons) * len(rec.variables) * itemsize
-    from .sim.engine import choose_layout, offset_slots
+    from .sim.engine import choose_layout
 
     layout = choose_layout(plan)
     state = plan.n * len(plan.model.states) * itemsize
-    offsets = ((offset_slots(layout.block) + 1) * itemsize
-               if layout.words and plan.spike_timing == "precise" else 0)
+    offsets = itemsize if layout.words and plan.spike_timing == "precise" else 0
     chunk = (layout.n_blocks * (plan.n * (4 * layout.words + offsets)
                                 + len(rec.variables) * len(rec.neurons) * itemsize))
     err.print(f"[bold]{escape(plan.name)}[/bold]: model {plan.model.name}, integrator "

@@ -60,23 +60,18 @@ def test_lif_spike_times_match_the_closed_form(run_config, dt, t_ref):
         assert np.abs(got - ref).max() < 1e-9, (a, np.abs(got - ref).max())
 
 
-@pytest.mark.parametrize("pack, dt, rerun", [(16, 0.1, False), (4, 0.1, None),
-                                             (16, 1.0, True)])
+@pytest.mark.parametrize("dt, rerun", [(0.1, False), (1.0, True)])
 def test_lif_closed_form_through_every_path_of_the_sparse_step(run_config, monkeypatch,
-                                                                pack, dt, rerun):
+                                                                dt, rerun):
     """The run takes grid steps where no neuron needs the precise step, redoes a run of them
-    from the first step where one does, and packs the offsets of a tile's spikes in a step
-    unless more than ``PACK`` spiked (then a dense segment). 40 neurons (one tile of 48 with
-    the padding) in groups of 8 identical ones that spike together: with ``PACK = 16`` the
-    offsets are packed, each neuron spikes at most once per 32-step block at dt = 0.1 and
-    the buffer holds every offset; with ``PACK = 4`` the steps write dense segments (which
-    may fill the buffer); at dt = 1 ms every neuron spikes several times per block, more
-    than the buffer holds, and the chunk's offsets come from the rerun with room for all.
-    Every spike within 1e-9 ms of the closed form."""
+    from the first step where one does, and writes each spike's offset into its neuron's
+    slot of the block. 40 neurons (one tile of 48 with the padding) in groups of 8 identical
+    ones that spike together: at dt = 0.1 each neuron spikes at most once per 32-step block
+    and the slots hold every offset; at dt = 1 ms every neuron spikes several times per
+    block, its slot says so (NaN), and the chunk's offsets come from the rerun with a slot
+    per step. Every spike within 1e-9 ms of the closed form."""
     import spikesim.sim.engine
-    import spikesim.sim.spike_timing
 
-    monkeypatch.setattr(spikesim.sim.spike_timing, "PACK", pack)
     reruns = []
     run_full = spikesim.sim.engine.Engine.run_full
     monkeypatch.setattr(spikesim.sim.engine.Engine, "run_full",
@@ -96,8 +91,7 @@ def test_lif_closed_form_through_every_path_of_the_sparse_step(run_config, monke
         got = t[ids == i]
         assert got.size == ref.size, (i, got.size, ref.size)
         assert np.abs(got - ref).max() < 1e-9, (i, np.abs(got - ref).max())
-    if rerun is not None:
-        assert bool(reruns) == rerun
+    assert bool(reruns) == rerun
 
 
 def test_lif_f_i_curve_has_no_staircase(run_config):

@@ -102,7 +102,6 @@ class Probe:
     def run(self, carry, k_end: int, k0: int | None = None):
         """Advance ``carry`` (from step ``k0``, the carry's own step) to step ``k_end``;
         returns (carry, :class:`Spikes`). Chunk i+1 is dispatched before chunk i is decoded."""
-        from ..sim import spike_timing
         from ..sim.engine import iter_precise_spikes, iter_spikes
 
         eng = self.engine
@@ -122,10 +121,10 @@ class Probe:
                 if pending is not None:
                     c_in, kp0, kp1, words = pending
                     n_blocks = -(-(kp1 - kp0) // B)
-                    if isinstance(words, tuple):  # precise timing: (words, packed offsets)
+                    if isinstance(words, tuple):  # precise timing: (words, offsets)
                         spikes = iter_precise_spikes(
                             eng.host_parts(words[0]), eng.host_parts(words[1]), kp0, B,
-                            n_blocks, eng.tile, self.n, spike_timing.PACK,
+                            n_blocks, self.n,
                             lambda c_in=c_in, kp0=kp0, kp1=kp1: eng.run_full(c_in, kp1, kp0))
                         for steps, who, off in spikes:
                             ts.append(steps * self.dt + off.astype(np.float64))

@@ -6,14 +6,13 @@ loop over its steps. After each block the recorded variables are sampled, and th
 the block come out as bit words (bit ``j`` of word ``w`` = step ``32 w + j`` of the block), 32
 steps per ``uint32`` per neuron, so spike output costs an OR per neuron-step and 1/8 byte of
 memory traffic. With ``spike_timing: precise`` each block also returns the crossing's offset in
-its step of every spike (in the run's precision), packed: per tile (see :func:`tiling`) a
-buffer of ``S`` slots per neuron (``[S + 1, tile]`` with a row of room, :data:`OFFSET_SLOTS`)
-that each step with spikes appends to (:func:`spikesim.sim.spike_timing.pack`), in the order in
-which the host decodes the bit words (:func:`iter_precise_spikes`). A tile with more spikes
-in one block than its buffer holds is seen by the host, which has that chunk run again with
-``S = B`` (room for a spike of every neuron on every step; compiled only if it happens). The
-steps themselves are grid steps except where a neuron needs the precise one
-(``Engine._chunk_fn``'s ``precise_steps``).
+its step of every spike (in the run's precision): one slot per neuron and block (``[1, n]``),
+which the neuron's spike writes (the host reads it at the spike's block and neuron,
+:func:`iter_precise_spikes`). A neuron's second spike in a block writes NaN there instead;
+the host, seeing it, has that chunk run again with ``B`` slots, one per step (room for a
+spike of every neuron on every step; compiled only if it happens). The steps themselves are
+grid steps except where a neuron needs the precise one (``Engine._chunk_fn``'s
+``precise_steps``).
 
 Every chunk call takes ``k_end``, the first step *not* to simulate, and each block's inner loop
 runs ``min(B, k_end - k)`` steps (a ``fori_loop`` with a dynamic trip count, 0 past the end).
@@ -48,13 +47,6 @@ SPIKE_WORD = 32
 #: ``spike_timing: precise``: the most grid steps run at a time before the check for a
 #: neuron that needs the precise step (at most 32: one bit per step)
 SPECULATE = 32
-
-#: ``spike_timing: precise``: offset slots per neuron and block (fewer if the block is
-#: shorter): a tile's buffer holds ``OFFSET_SLOTS * tile`` offsets per block, enough for
-#: every neuron to spike once in a block of 32 steps (over 300 Hz at dt = 0.1 ms), or for one
-#: step on which more than ``spike_timing.PACK`` of the tile spiked (a dense segment). Each
-#: slot row costs about as much device time as the spike words (written every block)
-OFFSET_SLOTS = 1
 
 #: XLA:CPU options for the chunk function. Both leave every result bit for bit the same
 #: (tests/test_engine_options.py) and were measured on the 2-core AVX-512 development VM
@@ -105,11 +97,6 @@ class Layout:
         return self.block * self.n_blocks
 
 
-def offset_slots(block: int) -> int:
-    """Offset slots per neuron of a block of ``block`` steps (precise timing)."""
-    return min(block, OFFSET_SLOTS)
-
-
 def choose_layout(plan, budget_bytes: int = 64 << 20, max_steps: int = 50_000) -> Layout:
     """Block and chunk sizes: a chunk's outputs stay within ``budget_bytes`` so that memory is
     bounded whatever the duration; ``simulation.chunk_steps`` (rounded up to whole blocks)
@@ -120,7 +107,7 @@ def choose_layout(plan, budget_bytes: int = 64 << 20, max_steps: int = 50_000) -
     itemsize = 8 if plan.precision == "float64" else 4
     per_block = plan.n * 4 * words + len(rec.variables) * len(rec.neurons) * itemsize + 64
     if words and plan.spike_timing == "precise":
-        per_block += plan.n * (offset_slots(block) + 1) * itemsize  # the crossing offsets
+        per_block += plan.n * itemsize  # the crossing offsets: one slot per neuron
     if plan.chunk_steps is not None:
         n_blocks = -(-plan.chunk_steps // block)
     else:
@@ -360,16 +347,17 @@ class Engine:
         return jax.jit(make, out_shardings=self._out_shardings(shapes))(*args)
 
     # -- the compiled chunk -------------------------------------------------------------
-    def _chunk_fn(self, slots: int | None = None):
-        """The chunk function; ``slots``: offset slots per neuron and block (precise timing;
-        default :func:`offset_slots`)."""
+    def _chunk_fn(self, slots: int = 1):
+        """The chunk function; ``slots``: offset slots per neuron and block (precise timing):
+        1, written by the neuron's spike in the block (NaN by a second one), or ``B``, one per
+        step (:meth:`run_full`)."""
         plan, model, layout = self.plan, self.model, self.layout
         integrate = INTEGRATORS[plan.integrator]
         dt = plan.dt
         B, W = layout.block, layout.words
 
         precise = plan.spike_timing == "precise"
-        S = slots or offset_slots(B)
+        S = slots
 
         def advance(s_in, fields, k, ids):
             """The random inputs' states held over step ``k + 1``; the synaptic variables
@@ -382,49 +370,59 @@ class Engine:
                 s_new[i] = decayed(s_in[i], fields[i], dt)
             return tuple(s_new)
 
-        def step(j, carry, params, fields, ids, needed=None):
+        def step(j, carry, params, fields, ids):
+            """Step ``j`` of the block: the grid step, or with precise timing (where a
+            neuron needs it, ``precise_steps``) the precise one."""
             y, s_in, k, out = carry
             t = k.astype(jnp.float64) * dt
             # synaptic variables: the events of this step's start boundary, then the step
             s_in = self._events(k, t, fields, s_in, ids)
             current = self._drive(t, fields, s_in)
             if precise:
-                packed = out[1:] if W else None
-                y_new, spiked, packed = sparse_step(model, integrate, y, params, t, dt, current,
-                                                    plan.precision, packed, needed)
+                y_new, spiked, offset = sparse_step(model, integrate, y, params, t, dt,
+                                                    current, plan.precision)
             else:
                 y_new, spiked = model.step(integrate, y, params, t, dt, current)
             s_new = advance(s_in, fields, k, ids)
             if W:
                 words = out[0]
+                if precise:
+                    out = (words, write_offsets(out[1], j, words, spiked, offset))
                 bit = spiked.astype(jnp.uint32) << (j % SPIKE_WORD).astype(jnp.uint32)
                 if W == 1:
                     words = words | bit[None]
                 else:
                     w = j // SPIKE_WORD
                     words = words.at[w].set(words[w] | bit)
-                # precise: the offsets of this step's spikes appended to the tile's buffer
-                out = (words, *packed) if precise else (words,)
+                out = (words, *out[1:])
             return y_new, s_new, k + 1, out
+
+        def write_offsets(buf, j, words, spiked, offset):
+            """The offsets of step ``j``'s spikes into the block's buffer ``[S, m]``: with one
+            slot, where a neuron spikes for the first time in the block (no bit in its
+            ``words`` yet), else NaN, which tells the host to have the chunk run again with
+            ``S = B``; with ``S = B``, row ``j``."""
+            offset = offset.astype(buf.dtype)
+            if S == B:
+                return jax.lax.dynamic_update_slice_in_dim(
+                    buf, jnp.where(spiked, offset, 0.0)[None], j, axis=0)
+            again = jnp.any(words != 0, axis=0)
+            return jnp.where(spiked, jnp.where(again, jnp.nan, offset), buf[0])[None]
 
         T, tile = self.n_tiles, self.tile
 
         def empty(m):
             """The block's spike outputs for ``m`` neurons: (words,), and with precise timing
-            (words, offsets [S + 1, m]: the packed buffer and a row of room for a last
-            write)."""
+            (words, offsets [S, m])."""
             words = jnp.zeros((W, m), jnp.uint32)
-            return (words, jnp.zeros((S + 1, m), self.dtype)) if precise and W else (words,)
+            return (words, jnp.zeros((S, m), self.dtype)) if precise and W else (words,)
 
         def steps_of(y, s_in, k, params, fields, ids, steps):
             """``steps`` steps of the neurons given (all, a device's share or a tile)."""
-            m = ids.shape[0]
-            out = empty(m)
-            if precise and W:  # the buffer flat during the block, and its fill count
-                out = (out[0], out[1].reshape(-1), jnp.zeros((), jnp.int32))
+            out = empty(ids.shape[0])
             if precise:
                 y, s_in, _, out = precise_steps(y, s_in, k, out, params, fields, ids, steps)
-                return y, s_in, (out[0], out[1].reshape(S + 1, m)) if W else out
+                return y, s_in, out
             # no unrolling: on 2 sharded CPU devices it slowed every model down (LIF and
             # Izhikevich by 1.5-2x at unroll 4-8, benchmarks/RESULTS.md)
             y, s_in, _, out = jax.lax.fori_loop(
@@ -470,7 +468,7 @@ class Engine:
                     # the next run as long as this one went well: 1 where neurons need the
                     # precise step on most steps (a heterogeneous population)
                     return (j + first + 1, *step(j + first, (y2, s2, k2, out), params, fields,
-                                                 ids, needed=True), jnp.maximum(first, 1))
+                                                 ids), jnp.maximum(first, 1))
 
                 def keep(_):
                     return j + n, y1, s1, k1, out, jnp.minimum(2 * span, SPECULATE)
@@ -541,7 +539,7 @@ class Engine:
                 return c, (words, self._sample(c, fields))
 
             carry, (words, samples) = jax.lax.scan(body, carry, None, length=layout.n_blocks)
-            # grid: the words [n_blocks, W, n]; precise: (words, offsets [n_blocks, S + 1, n])
+            # grid: the words [n_blocks, W, n]; precise: (words, offsets [n_blocks, S, n])
             words = words if precise and W else words[0]
             # per neuron, not reduced here: a reduction over a sharded population would be a
             # cross-device collective at every chunk (measured: 25% slower LIF on 2 devices)
@@ -570,7 +568,7 @@ class Engine:
     def run_full(self, carry, k_end: int, k0: int = 0) -> np.ndarray:
         """Precise timing: the chunk from ``carry`` (step ``k0``) to ``k_end`` run again with
         ``B`` offset slots per neuron and block, for a chunk whose packed offsets overflowed;
-        returns its offsets ``[n_blocks, B + 1, n_pad]`` on the host, in parts
+        returns its offsets ``[n_blocks, B, n_pad]`` on the host, in parts
         (:meth:`host_parts`). Its spikes and states are those of the first run (the same
         steps), only the buffer is larger."""
         if self._compiled_full is None:
@@ -624,7 +622,7 @@ class Engine:
 
 
 def iter_spikes(words, k0: int, block: int, n_valid_blocks: int,
-                n_real: int | None = None, slice_words: int = 1 << 16, tile: int | None = None):
+                n_real: int | None = None, slice_words: int = 1 << 16):
     """Spike steps and neuron ids from a chunk's words ``[n_blocks, W, N]`` (first
     ``n_valid_blocks`` blocks; neurons from ``n_real`` on, the padding of a sharded run,
     dropped), as a sequence of ``(steps, ids)`` pieces, each sorted by step, then by neuron,
@@ -639,11 +637,7 @@ def iter_spikes(words, k0: int, block: int, n_valid_blocks: int,
     vectorised: the non-zero words come out of ``flatnonzero`` in (word, neuron) order; a
     word with several bits set is expanded in place into one entry per bit; a stable sort on
     the step alone (a radix sort: keys below 65,536) then orders the entries by step and keeps
-    them by neuron within a step.
-
-    With ``tile``, each block's spikes come in (tile, step, neuron) order instead (tile ``g``:
-    neurons ``g * tile`` to ``(g + 1) * tile - 1``), the order in which precise timing packs
-    their offsets (:func:`iter_precise_spikes`): the sort key then starts with the tile."""
+    them by neuron within a step."""
     parts = list(words) if isinstance(words, (list, tuple)) else [words]
     n_blocks, n_words = parts[0].shape[:2]
     n = sum(part.shape[2] for part in parts)
@@ -651,8 +645,7 @@ def iter_spikes(words, k0: int, block: int, n_valid_blocks: int,
     per_block = n_words * SPIKE_WORD  # bit positions per block; >= block
     # blocks per piece: enough words to amortise numpy's per-call cost, few enough bit
     # positions that the sort key fits 16 bits
-    tiles = n // tile if tile else 1
-    step_b = max(1, min(slice_words // max(1, n_words * n), (1 << 16) // (per_block * tiles)))
+    step_b = max(1, min(slice_words // max(1, n_words * n), (1 << 16) // per_block))
     for b0 in range(0, n_valid_blocks, step_b):
         b1 = min(b0 + step_b, n_valid_blocks)
         flat = (parts[0][b0:b1] if len(parts) == 1
@@ -673,16 +666,14 @@ def iter_spikes(words, k0: int, block: int, n_valid_blocks: int,
         bit = np.bitwise_count((vals & (~vals + np.uint32(1))) - np.uint32(1))
         word, ids = np.divmod(idx, n)  # word = block * W + w, within the piece
         key = word * SPIKE_WORD + bit  # = block * W * 32 + w * 32 + bit < 65,536
-        if tile:  # (block * tiles + tile) * W * 32 + w * 32 + bit
-            key += (word // n_words * (tiles - 1) + ids // tile) * per_block
-        span = (b1 - b0) * per_block * tiles
+        span = (b1 - b0) * per_block
         small = np.uint8 if span <= 256 else np.uint16 if span <= 1 << 16 else np.uint32
         order = np.argsort(key.astype(small), kind="stable")
         key, ids = key[order], ids[order]
-        if per_block == block and not tile:
+        if per_block == block:
             steps = key + (k0 + b0 * block)
         else:
-            steps = (key // per_block // tiles + b0) * block + key % per_block + k0
+            steps = (key // per_block + b0) * block + key % per_block + k0
         if n_real is not None and n_real < n:
             real = ids < n_real
             steps, ids = steps[real], ids[real]
@@ -692,58 +683,42 @@ def iter_spikes(words, k0: int, block: int, n_valid_blocks: int,
 
 
 
-def iter_precise_spikes(words, offsets, k0: int, block: int, n_valid_blocks: int, tile: int,
-                        n_real: int, gather: int, rerun=None):
-    """Precise timing: ``(steps, ids, offsets)`` pieces of a chunk, as :func:`iter_spikes`
-    in (block, tile, step, neuron) order, each spike with its offset in its step.
+def iter_precise_spikes(words, offsets, k0: int, block: int, n_valid_blocks: int,
+                        n_real: int, rerun=None):
+    """Precise timing: ``(steps, ids, offsets)`` pieces of a chunk, as :func:`iter_spikes`,
+    each spike with its offset in its step.
 
-    ``offsets [n_blocks, S + 1, N]`` (or a list of parts that split N, as ``words``) holds
-    the packed buffers: tile ``g``'s of block ``b`` is ``offsets[b, :, g*tile:(g+1)*tile]``
-    read row by row, one segment per step with spikes, in step order
-    (:func:`spikesim.sim.spike_timing.pack`): the offsets of the step's ``c`` spikes in neuron
-    order if ``c <= min(gather, tile)``, else a dense segment of ``tile`` offsets, one per
-    neuron of the tile. Padding neurons hold entries too: they are dropped only after. Where
-    a tile's segments in a block need more than ``S * tile`` entries, the buffer overflowed:
-    ``rerun()`` gives the chunk's offsets with ``S = block`` (:meth:`Engine.run_full`), used
-    from there on."""
+    ``offsets [n_blocks, S, N]`` (or a list of parts that split N, as ``words``) holds, with
+    ``S = 1``, a neuron's offset in block ``b`` at ``[b, 0, neuron]``: NaN where the neuron
+    spiked more than once in the block, and then ``rerun()`` gives the chunk's offsets with
+    ``S = block`` (:meth:`Engine.run_full`), a spike at step ``j`` of its block at ``[b, j,
+    neuron]``, used from there on."""
     parts = list(offsets) if isinstance(offsets, (list, tuple)) else [offsets]
-    width = parts[0].shape[-1]  # neurons per part (a whole number of tiles)
-    tiles = width // tile * len(parts)
-    k = min(gather, tile)
-    for steps, ids in iter_spikes(words, k0, block, n_valid_blocks, tile=tile):
-        b = (steps - k0) // block
-        g = ids // tile
-        # segments: the spikes of one tile and step (contiguous in this order)
-        seg = (b * tiles + g) * block + (steps - k0) % block
-        first = np.concatenate(([0], np.flatnonzero(np.diff(seg)) + 1))
-        c = np.diff(np.concatenate((first, [steps.size])))
-        dense = c > k
-        size = np.where(dense, tile, c)  # entries each segment takes in its buffer
-        end = np.cumsum(size)
-        # a segment's start in its tile's buffer: entries of the group's earlier segments
-        group = seg[first] // block
-        new_group = np.concatenate(([True], np.diff(group) != 0))
-        group_start = np.maximum.accumulate(np.where(new_group, end - size, 0))
-        start = end - size - group_start
-        if (start + size).max() > (parts[0].shape[1] - 1) * tile:
+    for steps, ids in iter_spikes(words, k0, block, n_valid_blocks, n_real):
+        off = _offsets_at(parts, steps, ids, k0, block)
+        if parts[0].shape[1] < block and np.isnan(off).any():  # a neuron spiked twice
             new = rerun()
             parts = list(new) if isinstance(new, (list, tuple)) else [new]
-        rank = np.arange(steps.size) - np.repeat(first, c)  # within the segment
-        pos = np.repeat(start, c) + np.where(np.repeat(dense, c), ids - g * tile, rank)
-        # entry pos of tile g: row pos // tile, column g * tile + pos % tile (a float
-        # division: exact for these integers, and several times faster than divmod's)
-        row = np.floor(pos / tile).astype(np.int64)
-        col = pos + (g - row) * tile
-        if len(parts) == 1:
-            off = parts[0][b, row, col]
-        else:
-            part = np.floor(col / width).astype(np.int64)
-            col -= part * width
-            off = np.empty(ids.size, parts[0].dtype)
-            for d, x in enumerate(parts):
-                on = part == d
-                off[on] = x[b[on], row[on], col[on]]
-        if n_real < width * len(parts):
-            real = ids < n_real
-            steps, ids, off = steps[real], ids[real], off[real]
+            off = _offsets_at(parts, steps, ids, k0, block)
         yield steps, ids, off
+
+
+def _offsets_at(parts, steps, ids, k0: int, block: int) -> np.ndarray:
+    """The offsets of the spikes ``(steps, ids)`` (in step order) from the parts of a chunk's
+    ``[n_blocks, S, N]`` buffer (see :func:`iter_precise_spikes`)."""
+    b = (steps - k0) // block
+    if parts[0].shape[1] == 1:  # one slot: the piece's blocks joined, then one flat take
+        b0, b1 = int(b[0]), int(b[-1]) + 1
+        slots = (parts[0][b0:b1, 0] if len(parts) == 1
+                 else np.concatenate([x[b0:b1, 0] for x in parts], axis=-1))
+        return slots.reshape(-1)[(b - b0) * slots.shape[-1] + ids]
+    row = (steps - k0) - b * block  # a slot per step (the rerun)
+    if len(parts) == 1:
+        return parts[0][b, row, ids]
+    ends = np.cumsum([x.shape[-1] for x in parts])
+    part = np.searchsorted(ends, ids, side="right")
+    off = np.empty(ids.size, parts[0].dtype)
+    for d, x in enumerate(parts):
+        on = part == d
+        off[on] = x[b[on], row[on], ids[on] - (ends[d] - x.shape[-1])]
+    return off

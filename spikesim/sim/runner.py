@@ -21,7 +21,6 @@ jax.config.update("jax_enable_x64", True)  # float64 runs; float32 runs use expl
 import numpy as np  # noqa: E402
 
 from .engine import Engine, iter_precise_spikes, iter_spikes  # noqa: E402
-from . import spike_timing  # noqa: E402
 from ..errors import RunError  # noqa: E402
 from ..config.preflight import device_label, preflight  # noqa: E402
 from ..io.resume import InitState  # noqa: E402
@@ -255,12 +254,12 @@ def _loop(plan, engine, writer, carry, compile_s, quiet, stop, start):
 
 
 class _Offsets:
-    """Precise timing: a chunk's packed offsets, its tile size, and how to get them with room
-    for every spike (:meth:`Engine.run_full`, from the chunk's input carry) if they
-    overflowed."""
+    """Precise timing: a chunk's offsets (one slot per neuron and block) and how to get them
+    with room for every spike (:meth:`Engine.run_full`, from the chunk's input carry) where
+    a neuron spiked twice in a block."""
 
-    def __init__(self, engine, packed, carry, k0, k_end):
-        self.packed, self.tile = packed, engine.tile
+    def __init__(self, engine, slots, carry, k0, k_end):
+        self.slots = slots
         self.rerun = lambda: engine.run_full(carry, k_end, k0)
 
 
@@ -273,9 +272,8 @@ def _write_chunk(plan, writer, layout, k0, k_end, words, offsets, samples):
             for steps, ids in iter_spikes(words, k0, B, n_valid, plan.n):
                 writer.spikes(steps, ids)
         else:  # precise timing: each spike with its offset in its step
-            for steps, ids, off in iter_precise_spikes(words, offsets.packed, k0, B, n_valid,
-                                                       offsets.tile, plan.n, spike_timing.PACK,
-                                                       offsets.rerun):
+            for steps, ids, off in iter_precise_spikes(words, offsets.slots, k0, B, n_valid,
+                                                       plan.n, offsets.rerun):
                 writer.spikes(steps, ids, off)
     if rec.variables:
         # sample i is the state at the end of block i; a block that straddles k_end stops

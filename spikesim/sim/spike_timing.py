@@ -42,13 +42,13 @@ steps (``Model.step``) as long as no neuron needs more (``Model.precise_needed``
 crossed on the grid, and for the integrate-and-fire models none has its refractory period
 end inside the step), checked once per run of grid steps, and :func:`sparse_step` on the
 steps where one does. Where no neuron needs it the precise step computes the grid step's
-values, so the result does not depend on the path taken. Offsets are packed, in (step,
-neuron) order, into a buffer with a few slots per neuron and block (:mod:`spikesim.sim.engine`).
+values, so the result does not depend on the path taken. The offsets go into one slot per
+neuron and block (:mod:`spikesim.sim.engine`).
 """
 
 from __future__ import annotations
 
-from ..lazyjax import jax, jnp
+from ..lazyjax import jnp
 
 from .integrators import RK4
 from ..models.base import input_at
@@ -57,10 +57,6 @@ from ..models.base import input_at
 #: for a cubic that is monotone across the root to reach the last bits of float64 from the
 #: secant start; float32 needs fewer.
 NEWTON_ITERATIONS = {"float64": 4, "float32": 2}
-
-#: spikes of a tile and step whose offsets :func:`pack` writes packed (in neuron order);
-#: more write a dense segment, one offset per neuron of the tile
-PACK = 64
 
 
 def _hermite(y0, y1, hf0, hf1):
@@ -192,42 +188,11 @@ def integrate_and_fire_step(model, integrate, y, p, t, dt, current, precision="f
 
 
 
-def pack(out, spiked, offset, gather: int):
-    """Append the offsets of the neurons that spiked to ``out = (buffer, count)`` (a flat
-    buffer with room for one more write of ``len(spiked)`` entries past its capacity): in
-    neuron order, ``count`` of them, when at most ``gather`` spiked (or ``len(spiked) <=
-    gather``); else all ``len(spiked)`` offsets as they are, a *dense* segment in which the
-    host reads each spike at its neuron's place. One ``dynamic_update_slice`` either way (a
-    scatter costs XLA:CPU some ns per entry: 16 us for a tile of 2048)."""
-    buf, count = out
-    m = spiked.shape[0]
-    n = jnp.sum(spiked, dtype=jnp.int32)
-    k = min(m, gather)
-
-    def packed(buf):
-        # entry i: the neuron where the running count of spikes first reaches i + 1
-        idx = jnp.searchsorted(jnp.cumsum(spiked, dtype=jnp.int32),
-                               jnp.arange(1, k + 1, dtype=jnp.int32))
-        window = offset[jnp.minimum(idx, m - 1)].astype(buf.dtype)
-        return jax.lax.dynamic_update_slice(buf, window, (count,))
-
-    if m <= gather:
-        return packed(buf), count + n
-    dense = n > gather
-    buf = jax.lax.cond(
-        dense, lambda b: jax.lax.dynamic_update_slice(b, offset.astype(b.dtype), (count,)),
-        packed, buf)
-    return buf, count + jnp.where(dense, m, n)
-
-
-def sparse_step(model, integrate, y, p, t, dt, current, precision="float64", out=None,
-                needed=None):
-    """One step of ``spike_timing: precise`` for a population (or a tile of it): ``(y_new,
-    spiked, out)``: the precise step (``Model.precise_step``) vectorised, kept where
-    ``Model.precise_needed`` holds and the grid step's (``Model.step``) values elsewhere;
-    with ``needed=None`` only the grid step where no neuron needs more (``lax.cond``), with
-    ``needed=True`` (the caller knows one does) no such test. ``out``: ``(buffer, count)``
-    that the offsets of the spikes are packed into (:func:`pack`), or None.
+def sparse_step(model, integrate, y, p, t, dt, current, precision="float64"):
+    """One step of ``spike_timing: precise`` for a population (or a tile of it) in which some
+    neuron needs it: ``(y_new, spiked, offset)``, the precise step (``Model.precise_step``)
+    vectorised, kept where ``Model.precise_needed`` holds and the grid step's
+    (``Model.step``) values elsewhere; ``offset`` is meaningful where ``spiked``.
 
     Gathering only the neurons in need into a small buffer (and their parameters and input)
     was measured slower on XLA:CPU than the vectorised step on a tile of 2,048: each of the
@@ -235,16 +200,6 @@ def sparse_step(model, integrate, y, p, t, dt, current, precision="float64", out
     of the tile (benchmarks/RESULTS.md)."""
     y_grid, s = model.step(integrate, y, p, t, dt, current)
     need = model.precise_needed(y, s)
-
-    def none(out):
-        return y_grid, s, out
-
-    def every(out):
-        y_p, s_p, off = model.precise_step(integrate, y, p, t, dt, current, precision)
-        s_p = s_p & need
-        y_new = {n: jnp.where(need, y_p[n], y_grid[n]) for n in y_grid}
-        return y_new, s_p, None if out is None else pack(out, s_p, off, PACK)
-
-    if needed:
-        return every(out)
-    return jax.lax.cond(jnp.any(need), every, none, out)
+    y_p, s_p, off = model.precise_step(integrate, y, p, t, dt, current, precision)
+    y_new = {n: jnp.where(need, y_p[n], y_grid[n]) for n in y_grid}
+    return y_new, s_p & need, off
