@@ -4,7 +4,7 @@
 import numpy as np
 import pytest
 
-from spikesim.sim.engine import SPIKE_WORD, iter_spikes
+from spikesim.sim.engine import SPIKE_WORD, iter_precise_spikes, iter_spikes
 
 
 def decode_spikes(words, k0, block, n_valid_blocks):
@@ -80,3 +80,51 @@ def test_parts_of_the_neuron_axis_decode_like_the_whole(slice_words):
         np.testing.assert_array_equal(s1, s2)
         np.testing.assert_array_equal(i1, i2)
     assert max(i.max() for _, i in split) < 101
+
+
+def offset_layouts(spikes: np.ndarray, offsets: np.ndarray, block: int):
+    """The two offset buffers of precise timing, as the engine writes them: one slot per
+    neuron and block (the offset of the neuron's spike there, NaN after a second one), and one
+    slot per step (``[n_blocks, block, N]``)."""
+    steps, n = spikes.shape
+    n_blocks = steps // block
+    slots = np.zeros((n_blocks, 1, n), np.float32)
+    full = np.zeros((n_blocks, block, n), np.float32)
+    for b in range(n_blocks):
+        seen = np.zeros(n, bool)
+        for j in range(block):
+            s = spikes[b * block + j]
+            slots[b, 0] = np.where(s, np.where(seen, np.nan, offsets[b * block + j]), slots[b, 0])
+            full[b, j] = np.where(s, offsets[b * block + j], 0.0)
+            seen |= s
+    return slots, full
+
+
+@pytest.mark.parametrize("density, rerun", [(0.01, False), (0.2, True)])
+@pytest.mark.parametrize("split", [False, True])
+def test_precise_offsets_decode_to_their_spikes(density, rerun, split):
+    """Each spike comes out with the offset written for it: from the slot of its neuron and
+    block while no neuron spiked twice in a block; where one did (a NaN slot), from the
+    buffer with a slot per step that ``rerun`` gives, for every piece from there on; the
+    same from the parts of a sharded run's neuron axis, padding neurons dropped."""
+    block, n, n_real = 32, 104, 101
+    rng = np.random.default_rng(3)
+    spikes = rng.random((5 * block, n)) < density
+    if not rerun:  # at most one spike per neuron and block
+        spikes &= np.cumsum(spikes.reshape(5, block, n), axis=1).reshape(-1, n) == 1
+    offsets = rng.uniform(0.0, 0.1, spikes.shape).astype(np.float32)
+    words = pack(spikes, block)
+    slots, full = offset_layouts(spikes, offsets, block)
+    assert np.isnan(slots).any() == rerun
+    cut = (lambda x: [x[..., :40], x[..., 40:52], x[..., 52:]]) if split else (lambda x: x)
+    reruns = []
+    pieces = list(iter_precise_spikes(cut(words), cut(slots), 7, block, 5, n_real,
+                                      lambda: reruns.append(1) or cut(full)))
+    steps = np.concatenate([p[0] for p in pieces])
+    ids = np.concatenate([p[1] for p in pieces])
+    off = np.concatenate([p[2] for p in pieces])
+    want_steps, want_ids = np.nonzero(spikes[:, :n_real])
+    np.testing.assert_array_equal(steps, want_steps + 7)
+    np.testing.assert_array_equal(ids, want_ids)
+    np.testing.assert_array_equal(off, offsets[want_steps, want_ids])
+    assert len(reruns) == int(rerun)
