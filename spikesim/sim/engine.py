@@ -567,8 +567,8 @@ class Engine:
 
     def run_full(self, carry, k_end: int, k0: int = 0) -> np.ndarray:
         """Precise timing: the chunk from ``carry`` (step ``k0``) to ``k_end`` run again with
-        ``B`` offset slots per neuron and block, for a chunk whose packed offsets overflowed;
-        returns its offsets ``[n_blocks, B, n_pad]`` on the host, in parts
+        ``B`` offset slots per neuron and block, for a chunk in which a neuron spiked twice in a
+        block; returns its offsets ``[n_blocks, B, n_pad]`` on the host, in parts
         (:meth:`host_parts`). Its spikes and states are those of the first run (the same
         steps), only the buffer is larger."""
         if self._compiled_full is None:
