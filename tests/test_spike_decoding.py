@@ -106,17 +106,22 @@ def test_precise_offsets_decode_to_their_spikes(density, rerun, split):
     """Each spike comes out with the offset written for it: from the slot of its neuron and
     block while no neuron spiked twice in a block; where one did (a NaN slot), from the
     buffer with a slot per step that ``rerun`` gives, for every piece from there on; the
-    same from the parts of a sharded run's neuron axis, padding neurons dropped."""
-    block, n, n_real = 32, 104, 101
+    same from the parts of a sharded run's neuron axis, padding neurons dropped (a block
+    with spikes of padding neurons only included)."""
+    block, n, n_real = 32, 70_003, 70_000  # over 65,536 words a block: a piece per block
     rng = np.random.default_rng(3)
     spikes = rng.random((5 * block, n)) < density
     if not rerun:  # at most one spike per neuron and block
         spikes &= np.cumsum(spikes.reshape(5, block, n), axis=1).reshape(-1, n) == 1
+    # a block in which only padding neurons spike (they may: their noise is their own)
+    spikes[2 * block:3 * block] = False
+    spikes[2 * block + 5, n_real:] = True
     offsets = rng.uniform(0.0, 0.1, spikes.shape).astype(np.float32)
     words = pack(spikes, block)
     slots, full = offset_layouts(spikes, offsets, block)
     assert np.isnan(slots).any() == rerun
-    cut = (lambda x: [x[..., :40], x[..., 40:52], x[..., 52:]]) if split else (lambda x: x)
+    cut = ((lambda x: [x[..., :40_000], x[..., 40_000:52_000], x[..., 52_000:]]) if split
+           else (lambda x: x))
     reruns = []
     pieces = list(iter_precise_spikes(cut(words), cut(slots), 7, block, 5, n_real,
                                       lambda: reruns.append(1) or cut(full)))

@@ -707,6 +707,8 @@ def _offsets_at(parts, steps, ids, k0: int, block: int) -> np.ndarray:
     """The offsets of the spikes ``(steps, ids)`` (in step order) from the parts of a chunk's
     ``[n_blocks, S, N]`` buffer (see :func:`iter_precise_spikes`)."""
     b = (steps - k0) // block
+    if steps.size == 0:  # a piece whose spikes were all of padding neurons
+        return np.zeros(0, parts[0].dtype)
     if parts[0].shape[1] == 1:  # one slot: the piece's blocks joined, then one flat take
         b0, b1 = int(b[0]), int(b[-1]) + 1
         slots = (parts[0][b0:b1, 0] if len(parts) == 1
