@@ -190,9 +190,10 @@ def integrate_and_fire_step(model, integrate, y, p, t, dt, current, precision="f
 
 def sparse_step(model, integrate, y, p, t, dt, current, precision="float64"):
     """One step of ``spike_timing: precise`` for a population (or a tile of it) in which some
-    neuron needs it: ``(y_new, spiked, offset)``, the precise step (``Model.precise_step``)
-    vectorised, kept where ``Model.precise_needed`` holds and the grid step's
-    (``Model.step``) values elsewhere; ``offset`` is meaningful where ``spiked``.
+    neuron needs it: ``(y_new, spiked, offset, need)``, the precise step
+    (``Model.precise_step``) vectorised, kept where ``need`` (``Model.precise_needed``) holds
+    and the grid step's (``Model.step``) values elsewhere; ``offset`` is meaningful where
+    ``spiked``.
 
     Gathering only the neurons in need into a small buffer (and their parameters and input)
     was measured slower on XLA:CPU than the vectorised step on a tile of 2,048: each of the
@@ -202,4 +203,4 @@ def sparse_step(model, integrate, y, p, t, dt, current, precision="float64"):
     need = model.precise_needed(y, s)
     y_p, s_p, off = model.precise_step(integrate, y, p, t, dt, current, precision)
     y_new = {n: jnp.where(need, y_p[n], y_grid[n]) for n in y_grid}
-    return y_new, s_p & need, off
+    return y_new, s_p & need, off, need
