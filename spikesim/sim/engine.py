@@ -448,8 +448,9 @@ class Engine:
             the distance to the step found after one redone. Where that distance is 0 (the
             precise step needed on consecutive steps) the next runs are :data:`DENSE_RUN`
             precise steps without a check (``span`` 0), as long as at least half of a run's
-            steps needed it: measured, a heterogeneous LIF population costs the speculative
-            runs 1.7x what precise steps throughout cost (benchmarks/RESULTS.md)."""
+            steps needed it: measured, one-step speculative runs took a heterogeneous LIF
+            population about 1.45x the time of precise steps throughout
+            (benchmarks/RESULTS.md)."""
             m = ids.shape[0]
 
             def grid_step(carry, flag):
