@@ -37,6 +37,18 @@ def _spikes(f):
 
 
 # -- LIF: closed form, through the whole run (engine, spike words, offsets, writer) -----------
+def _assert_lif_closed_form(t, ids, amps, t_end, t_ref):
+    """Timestamps sorted, and neuron i's spikes within 1e-9 ms of the closed form at
+    ``amps[i]``."""
+    assert np.all(np.diff(t) >= 0)
+    for i, a in enumerate(amps):
+        ref = _lif_closed_form(a, t_end, t_ref=t_ref)
+        ref = ref[ref <= t_end - 1e-6]
+        got = t[ids == i]
+        assert got.size == ref.size, (i, got.size, ref.size)
+        assert np.abs(got - ref).max() < 1e-9, (i, np.abs(got - ref).max())
+
+
 @pytest.mark.parametrize("dt, t_ref", [(0.1, 2.0), (0.1, 2.34), (0.1, 0.0), (1.0, 2.0),
                                        (1.0, 0.7)])
 def test_lif_spike_times_match_the_closed_form(run_config, dt, t_ref):
@@ -51,13 +63,7 @@ def test_lif_spike_times_match_the_closed_form(run_config, dt, t_ref):
                     "input": {"type": "constant", "amplitude": amps}})
     assert f.attrs["spike_timing"] == "precise"
     t, ids = _spikes(f)
-    assert np.all(np.diff(t) >= 0), "timestamps sorted by time"
-    for i, a in enumerate(amps):
-        ref = _lif_closed_form(a, t_end, t_ref=t_ref)
-        ref = ref[ref <= t_end - 1e-6]
-        got = t[ids == i]
-        assert got.size == ref.size, (a, got.size, ref.size)
-        assert np.abs(got - ref).max() < 1e-9, (a, np.abs(got - ref).max())
+    _assert_lif_closed_form(t, ids, amps, t_end, t_ref)
 
 
 @pytest.mark.parametrize("dt, rerun", [(0.1, False), (1.0, True)])
@@ -84,13 +90,7 @@ def test_lif_closed_form_through_every_path_of_the_sparse_step(run_config, monke
                                    "spike_timing": "precise"},
                     "input": {"type": "constant", "amplitude": amps.tolist()}})
     t, ids = _spikes(f)
-    assert np.all(np.diff(t) >= 0)
-    for i, a in enumerate(amps):
-        ref = _lif_closed_form(a, t_end, t_ref=2.34)
-        ref = ref[ref <= t_end - 1e-6]
-        got = t[ids == i]
-        assert got.size == ref.size, (i, got.size, ref.size)
-        assert np.abs(got - ref).max() < 1e-9, (i, np.abs(got - ref).max())
+    _assert_lif_closed_form(t, ids, amps, t_end, t_ref=2.34)
     assert bool(reruns) == rerun
 
 
@@ -109,13 +109,7 @@ def test_lif_closed_form_through_dense_runs(run_config, monkeypatch):
                           "spike_timing": "precise"},
            "input": {"type": "constant", "amplitude": amps.tolist()}}
     t, ids = _spikes(run_config(cfg, name="dense"))
-    assert np.all(np.diff(t) >= 0)
-    for i, a in enumerate(amps):
-        ref = _lif_closed_form(a, t_end, t_ref=2.34)
-        ref = ref[ref <= t_end - 1e-6]
-        got = t[ids == i]
-        assert got.size == ref.size, (i, got.size, ref.size)
-        assert np.abs(got - ref).max() < 1e-9, (i, np.abs(got - ref).max())
+    _assert_lif_closed_form(t, ids, amps, t_end, t_ref=2.34)
     monkeypatch.setattr(spikesim.sim.engine, "DENSE_RUN", 1)
     t1, ids1 = _spikes(run_config(cfg, name="one"))
     np.testing.assert_array_equal(t1, t)
