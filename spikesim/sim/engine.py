@@ -453,6 +453,10 @@ class Engine:
             (benchmarks/RESULTS.md)."""
             m = ids.shape[0]
 
+            def steps_flagged(need):
+                """Bit ``jj`` set where any neuron of the tile set it: one reduction."""
+                return jax.lax.reduce(need, np.uint32(0), jax.lax.bitwise_or, (0,))
+
             def grid_step(carry, flag):
                 y, s_in, k, need = carry
                 t = k.astype(jnp.float64) * dt
@@ -469,7 +473,7 @@ class Engine:
                 y1, s1, k1, need = jax.lax.fori_loop(
                     0, n, lambda jj, cc: grid_step(cc, jj.astype(jnp.uint32)),
                     (y, s_in, k, jnp.zeros((m,), jnp.uint32)))
-                bits = jax.lax.reduce(need, np.uint32(0), jax.lax.bitwise_or, (0,))
+                bits = steps_flagged(need)
                 low = bits & (~bits + np.uint32(1))  # the lowest bit set: the first step
                 first = jnp.where(bits == 0, SPECULATE,
                                   31 - jax.lax.clz(low).astype(jnp.int32))
@@ -485,8 +489,8 @@ class Engine:
                         0, count, lambda jj, cc: step(j + first + jj, cc, params, fields, ids,
                                                       jj.astype(jnp.uint32)),
                         (y2, s2, k2, out, jnp.zeros((m,), jnp.uint32)))
-                    busy = jax.lax.reduce(need2, np.uint32(0), jax.lax.bitwise_or, (0,))
-                    busy = 2 * jax.lax.population_count(busy).astype(jnp.int32) >= count
+                    busy = jax.lax.population_count(steps_flagged(need2))
+                    busy = 2 * busy.astype(jnp.int32) >= count
                     # the next run as long as this one went well; a dense run (0) where the
                     # step found was the run's first, or a dense run was busy
                     span = jnp.where(dense, jnp.where(busy, 0, 1), first).astype(jnp.int32)
@@ -643,6 +647,12 @@ class Engine:
         return tuple(out)
 
 
+def _as_parts(x) -> list:
+    """A chunk's host array as the list of its parts along the neuron axis
+    (:meth:`Engine.host_parts`), or one array as a list of one."""
+    return list(x) if isinstance(x, (list, tuple)) else [x]
+
+
 def iter_spikes(words, k0: int, block: int, n_valid_blocks: int,
                 n_real: int | None = None, slice_words: int = 1 << 16):
     """Spike steps and neuron ids from a chunk's words ``[n_blocks, W, N]`` (first
@@ -660,7 +670,7 @@ def iter_spikes(words, k0: int, block: int, n_valid_blocks: int,
     word with several bits set is expanded in place into one entry per bit; a stable sort on
     the step alone (a radix sort: keys below 65,536) then orders the entries by step and keeps
     them by neuron within a step."""
-    parts = list(words) if isinstance(words, (list, tuple)) else [words]
+    parts = _as_parts(words)
     n_blocks, n_words = parts[0].shape[:2]
     n = sum(part.shape[2] for part in parts)
     n_valid_blocks = min(n_valid_blocks, n_blocks)
@@ -715,12 +725,11 @@ def iter_precise_spikes(words, offsets, k0: int, block: int, n_valid_blocks: int
     spiked more than once in the block, and then ``rerun()`` gives the chunk's offsets with
     ``S = block`` (:meth:`Engine.run_full`), a spike at step ``j`` of its block at ``[b, j,
     neuron]``, used from there on."""
-    parts = list(offsets) if isinstance(offsets, (list, tuple)) else [offsets]
+    parts = _as_parts(offsets)
     for steps, ids in iter_spikes(words, k0, block, n_valid_blocks, n_real):
         off = _offsets_at(parts, steps, ids, k0, block)
         if parts[0].shape[1] < block and np.isnan(off).any():  # a neuron spiked twice
-            new = rerun()
-            parts = list(new) if isinstance(new, (list, tuple)) else [new]
+            parts = _as_parts(rerun())
             off = _offsets_at(parts, steps, ids, k0, block)
         yield steps, ids, off
 
