@@ -116,6 +116,58 @@ def test_lif_closed_form_through_dense_runs(run_config, monkeypatch):
     np.testing.assert_array_equal(ids1, ids)
 
 
+def test_lif_closed_form_with_quiet_tiles_and_long_blocks(run_config, monkeypatch):
+    """Each block first takes grid steps for every tile, then does again, from the block's
+    start, only the tiles where a neuron needed the precise step (``precise_block``): 200
+    LIF neurons in tiles of 16, the first 64 below threshold (whole quiet tiles), the others
+    spiking at 30-300 Hz; v recorded every 50 steps, so blocks of 50 steps, longer than the
+    32 need bits of a run (bit 31 stands for the later steps): neurons 64-95 fire their first
+    spike at 34.2 ms, step 42 of its block, with no other need in their tiles' block before
+    it. Every spike within 1e-9 ms of the closed form, and the quiet neurons' v bit for bit
+    the grid's."""
+    from spikesim.models import MODELS
+
+    monkeypatch.setattr(MODELS["lif"], "cpu_tile", 16)
+    late = 1.5 / (1.0 - np.exp(-3.42))  # first crossing at 10 ln(10 a / (10 a - 15)) = 34.2
+    amps = np.concatenate([np.full(64, 1.0), np.full(32, late),
+                           np.tile([1.6, 2.0, 3.0, 5.0, 9.0], 21)[:104]])
+    t_end = 100.0
+    files = {}
+    for timing in ("grid", "precise"):
+        files[timing] = run_config(
+            {"model": {"type": "lif", "params": {"t_ref": 2.34}},
+             "population": {"size": amps.size},
+             "simulation": {"duration": t_end, "dt": 0.1, "precision": "float64",
+                            "spike_timing": timing},
+             "input": {"type": "constant", "amplitude": amps.tolist()},
+             "record": {"variables": ["v"], "every": 50, "neurons": [0, 40, 63, 64, 199]}},
+            name=timing)
+    t, ids = _spikes(files["precise"])
+    assert not np.isin(ids, np.arange(64)).any()
+    _assert_lif_closed_form(t, ids - 64, amps[64:], t_end, t_ref=2.34)
+    v = {k: f["report/lif/v/data"][:] for k, f in files.items()}
+    np.testing.assert_array_equal(v["precise"][:, :3], v["grid"][:, :3])
+    assert not np.array_equal(v["precise"][:, 3:], v["grid"][:, 3:])
+
+
+@pytest.mark.parametrize("name", ["lif", "qif", "eif"])
+def test_due_step_is_where_the_countdown_needs_the_precise_step(name):
+    """``Model.precise_due`` of the integrate-and-fire models against their counter counted
+    down step by step (a refractory neuron cannot spike): the first step at whose start
+    ``Model.precise_needed`` holds, or none within 60 steps (grid counters, whole numbers,
+    never need it)."""
+    from spikesim.models import MODELS
+
+    model = MODELS[name]()
+    r0 = np.array([0.0, 0.5, 1.0, 1.5, 2.0, 2.25, 3.0, 7.9, 24.0, 24.5, 31.999, 33.5, 40.3])
+    due = np.asarray(model.precise_due({"v": np.zeros(r0.size), "refrac": r0}))
+    r = np.stack([np.maximum(r0 - j, 0.0) for j in range(60)])
+    needed = np.stack([np.asarray(model.precise_needed({"refrac": rj}, np.zeros(r0.size, bool)))
+                       for rj in r])
+    first = np.where(needed.any(axis=0), needed.argmax(axis=0), 60)
+    np.testing.assert_array_equal(np.minimum(due, 60), first)
+
+
 def test_lif_f_i_curve_has_no_staircase(run_config):
     """Rates over a fine grid of currents at dt = 0.1: precise spike counts follow the closed
     form exactly; the grid's are off by whole spikes at a large share of the currents."""

@@ -86,6 +86,14 @@ class IntegrateAndFire(Model):
         r = y["refrac"]
         return spiked | ((r > 1.0) & (r < 2.0))
 
+    def precise_due(self, y):
+        """A refractory neuron cannot spike and its counter drops by one per step, so a
+        counter ``r > 1`` that is not a whole number is in (1, 2) on step ``floor(r) - 1``
+        from now; a whole one (a grid counter) never is."""
+        r = y["refrac"]
+        due = jnp.minimum(jnp.floor(r) - 1.0, float(1 << 24))
+        return jnp.where((r > 1.0) & (r != jnp.floor(r)), due, float(1 << 24)).astype(jnp.int32)
+
     def spiked(self, y_old, y_new, p):
         """Level test of the integrated v; only free neurons can spike: those whose counter
         is at 0 after this step's countdown, i.e. at most 1 before it."""

@@ -11,8 +11,9 @@ which the neuron's spike writes (the host reads it at the spike's block and neur
 :func:`iter_precise_spikes`). A neuron's second spike in a block writes NaN there instead;
 the host, seeing it, has that chunk run again with ``B`` slots, one per step (room for a
 spike of every neuron on every step; compiled only if it happens). The steps themselves are
-grid steps except where a neuron needs the precise one (``Engine._chunk_fn``'s
-``precise_steps``).
+grid steps except where a neuron needs the precise one: each block takes grid steps first,
+and only the tiles where a neuron needed more are done again (``Engine._chunk_fn``'s
+``precise_block`` and ``precise_steps``).
 
 Every chunk call takes ``k_end``, the first step *not* to simulate, and each block's inner loop
 runs ``min(B, k_end - k)`` steps (a ``fori_loop`` with a dynamic trip count, 0 past the end).
@@ -426,85 +427,173 @@ class Engine:
             return (words, jnp.zeros((S, m), self.dtype)) if precise and W else (words,)
 
         def steps_of(y, s_in, k, params, fields, ids, steps):
-            """``steps`` steps of the neurons given (all, a device's share or a tile)."""
-            out = empty(ids.shape[0])
-            if precise:
-                y, s_in, _, out = precise_steps(y, s_in, k, out, params, fields, ids, steps)
-                return y, s_in, out
+            """``steps`` grid steps of the neurons given (all, a device's share or a tile)."""
             # no unrolling: on 2 sharded CPU devices it slowed every model down (LIF and
             # Izhikevich by 1.5-2x at unroll 4-8, benchmarks/RESULTS.md)
             y, s_in, _, out = jax.lax.fori_loop(
-                0, steps, lambda j, c: step(j, c, params, fields, ids), (y, s_in, k, out))
+                0, steps, lambda j, c: step(j, c, params, fields, ids),
+                (y, s_in, k, empty(ids.shape[0])))
             return y, s_in, out
 
-        def precise_steps(y, s_in, k, out, params, fields, ids, steps):
-            """Precise timing's steps, speculatively on the grid: a run of up to
-            :data:`SPECULATE` grid steps, each neuron's bit ``jj`` set where
-            ``Model.precise_needed`` holds on step ``jj`` of the run; where no bit is set (no
-            spike either) the run is kept, else it is done again from its start up to the
-            first step with a bit, which is then done precisely (``step``). One reduction per
-            run instead of one per step: on XLA:CPU a reduction over a tile costs a few grid
-            steps of a cheap model. The run's length adapts: twice the last after a run kept,
-            the distance to the step found after one redone. Where that distance is 0 (the
-            precise step needed on consecutive steps) the next runs are :data:`DENSE_RUN`
-            precise steps without a check (``span`` 0), as long as at least half of a run's
-            steps needed it: measured, one-step speculative runs took a heterogeneous LIF
-            population about 1.45x the time of precise steps throughout
+        def grid_step(carry, flag, params, fields, ids):
+            """A grid step for precise timing (no spike output): bit ``flag`` of the carry's
+            need bits set where the neuron spiked (no bit with ``flag`` None). With the bits
+            of :func:`due_bits` at the run's start, these are where ``Model.precise_needed``
+            holds up to a neuron's first spike, which is all a run needs."""
+            y, s_in, k, need = carry
+            t = k.astype(jnp.float64) * dt
+            s_in = self._events(k, t, fields, s_in, ids)
+            current = self._drive(t, fields, s_in)
+            y_new, spiked = model.step(integrate, y, params, t, dt, current)
+            if flag is not None:
+                need = need | (spiked.astype(jnp.uint32) << flag)
+            return y_new, advance(s_in, fields, k, ids), k + 1, need
+
+        def due_bits(y, n):
+            """Need bits that the state at a run's start foretells (``Model.precise_due``)
+            for the run's ``n`` steps: bit ``min(step, 31)``."""
+            due = model.precise_due(y)
+            m = jax.tree.leaves(y)[0].shape[-1]
+            if due is None:
+                return jnp.zeros((m,), jnp.uint32)
+            bit = jnp.minimum(due, SPECULATE - 1).astype(jnp.uint32)
+            return jnp.where(due < n, np.uint32(1) << bit, np.uint32(0))
+
+        def any_bits(need):
+            """The bits set by any neuron of ``need [..., m]``: one reduction over the last
+            axis."""
+            return jax.lax.reduce(need, np.uint32(0), jax.lax.bitwise_or, (need.ndim - 1,))
+
+        def lowest(bits):
+            """The lowest bit set of ``bits`` (> 0): the first step that needs it."""
+            return 31 - jax.lax.clz(bits & (~bits + np.uint32(1))).astype(jnp.int32)
+
+        def precise_steps(y, s_in, k, out, params, fields, ids, steps, first0):
+            """Precise timing's steps of a tile, from the start of its block, where step
+            ``first0`` (found by the block's grid pass, :func:`precise_block`) is the first
+            that a neuron needs the precise step on: grid steps up to it, the precise step
+            (``step``), then speculatively on the grid: a run of up to :data:`SPECULATE` grid
+            steps, each neuron's bit ``jj`` set where ``Model.precise_needed`` holds on step
+            ``jj`` of the run; where no bit is set (no spike either) the run is kept, else it
+            is done again from its start up to the first step with a bit, which is then done
+            precisely. One reduction per run instead of one per step: on XLA:CPU a reduction
+            over a tile costs a few grid steps of a cheap model. The run's length adapts:
+            twice the last after a run kept, the distance to the step found after one redone.
+            Where that distance is 0 (the precise step needed on consecutive steps) the next
+            runs are :data:`DENSE_RUN` precise steps without a check (``span`` 0), as long as
+            at least half of a run's steps needed it: measured, one-step speculative runs took
+            a heterogeneous LIF population about 1.45x the time of precise steps throughout
             (benchmarks/RESULTS.md)."""
             m = ids.shape[0]
 
-            def steps_flagged(need):
-                """Bit ``jj`` set where any neuron of the tile set it: one reduction."""
-                return jax.lax.reduce(need, np.uint32(0), jax.lax.bitwise_or, (0,))
-
-            def grid_step(carry, flag):
-                y, s_in, k, need = carry
-                t = k.astype(jnp.float64) * dt
-                s_in = self._events(k, t, fields, s_in, ids)
-                current = self._drive(t, fields, s_in)
-                y_new, spiked = model.step(integrate, y, params, t, dt, current)
-                if flag is not None:
-                    need = need | (model.precise_needed(y, spiked).astype(jnp.uint32) << flag)
-                return y_new, advance(s_in, fields, k, ids), k + 1, need
-
             def body(c):
-                j, y, s_in, k, out, span = c
-                n = jnp.minimum(steps - j, span)
+                j, y, s_in, k, out, span, known = c
+                # the step the state foretells a need on (a refractory period's end): the
+                # run stops before it, and the run that starts there takes it at once
+                due = any_bits(due_bits(y, SPECULATE))
+                due = jnp.where(due == 0, SPECULATE, lowest(due))
+                due_now = (known < 0) & (due == 0)
+                known = jnp.where(due_now, 0, known)
+                # the first run's first step is known: no grid steps to find it
+                n = jnp.where(known >= 0, 0, jnp.minimum(jnp.minimum(steps - j, span), due))
                 y1, s1, k1, need = jax.lax.fori_loop(
-                    0, n, lambda jj, cc: grid_step(cc, jj.astype(jnp.uint32)),
+                    0, n, lambda jj, cc: grid_step(cc, jj.astype(jnp.uint32), params, fields,
+                                                   ids),
                     (y, s_in, k, jnp.zeros((m,), jnp.uint32)))
-                bits = steps_flagged(need)
-                low = bits & (~bits + np.uint32(1))  # the lowest bit set: the first step
-                first = jnp.where(bits == 0, SPECULATE,
-                                  31 - jax.lax.clz(low).astype(jnp.int32))
+                bits = any_bits(need)
+                first = jnp.where(known >= 0, known,
+                                  jnp.where(bits == 0, SPECULATE, lowest(bits)))
                 dense = span == 0  # no grid steps: a run of precise steps from j on
                 first = jnp.where(dense, 0, first)
+                none = jnp.int32(-1)
 
                 def redo(_):
                     y2, s2, k2, _ = jax.lax.fori_loop(
-                        0, first, lambda jj, cc: grid_step(cc, None), (y, s_in, k, need))
+                        0, first, lambda jj, cc: grid_step(cc, None, params, fields, ids),
+                        (y, s_in, k, need))
                     # then one precise step, or a dense run of them
                     count = jnp.where(dense, jnp.minimum(steps - j, DENSE_RUN), 1)
                     y2, s2, k2, out2, need2 = jax.lax.fori_loop(
                         0, count, lambda jj, cc: step(j + first + jj, cc, params, fields, ids,
                                                       jj.astype(jnp.uint32)),
                         (y2, s2, k2, out, jnp.zeros((m,), jnp.uint32)))
-                    busy = jax.lax.population_count(steps_flagged(need2))
+                    busy = jax.lax.population_count(any_bits(need2))
                     busy = 2 * busy.astype(jnp.int32) >= count
                     # the next run as long as this one went well; a dense run (0) where the
-                    # step found was the run's first, or a dense run was busy
-                    span = jnp.where(dense, jnp.where(busy, 0, 1), first).astype(jnp.int32)
-                    return j + first + count, y2, s2, k2, out2, span
+                    # step found was the run's first, or a dense run was busy; after a
+                    # foretold step, a full run
+                    span = jnp.where(dense, jnp.where(busy, 0, 1),
+                                     jnp.where(due_now, SPECULATE, first)).astype(jnp.int32)
+                    return j + first + count, y2, s2, k2, out2, span, none
 
                 def keep(_):
-                    return j + n, y1, s1, k1, out, jnp.minimum(2 * span, SPECULATE)
+                    return j + n, y1, s1, k1, out, jnp.minimum(2 * span, SPECULATE), none
 
-                return jax.lax.cond((first >= n) & ~dense, keep, redo, None)
+                return jax.lax.cond((first >= n) & ~dense & (known < 0), keep, redo, None)
 
-            j0 = jnp.zeros((), jnp.int32)
-            _, y, s_in, k, out, _ = jax.lax.while_loop(
-                lambda c: c[0] < steps, body, (j0, y, s_in, k, out, jnp.int32(SPECULATE)))
-            return y, s_in, k, out
+            c = (jnp.zeros((), jnp.int32), y, s_in, k, out, jnp.int32(SPECULATE),
+                 first0.astype(jnp.int32))
+            _, y, s_in, k, out, _, _ = jax.lax.while_loop(lambda c: c[0] < steps, body, c)
+            return y, s_in, out
+
+        def precise_block(neuron, y, s_in, k, params, fields, ids, steps):
+            """A block of precise timing for a device's share, ``T`` tiles (or one): first
+            the block's grid steps for every tile, one tile after the other, with the need
+            bits of its first 31 steps (bit 31: a later step); no spikes there means no
+            neuron needed the precise step, and the grid pass is the block. The tiles that
+            had a bit set are then done again from the block's start (``precise_steps``,
+            from the first step with a bit), one tile after the other. A block without a
+            bit costs its grid steps, the bits and one reduction: no conditional per tile and
+            run, whose copies and control flow had cost a quiet LIF population 1.35-1.4x the
+            grid's time (benchmarks/RESULTS.md)."""
+            m = ids.shape[0]
+
+            def cut(i):
+                def f(x, per_neuron=True):
+                    return (jax.lax.dynamic_slice_in_dim(x, i * tile, tile, axis=-1)
+                            if per_neuron else x)
+                return f
+
+            def paste(i):
+                def f(x, x_tile, per_neuron=True):
+                    return (jax.lax.dynamic_update_slice_in_dim(x, x_tile, i * tile, axis=-1)
+                            if per_neuron else x)
+                return f
+
+            def grid_tile(i, c):
+                y1, s1, need = c
+                s_t, p_t, f_t = jax.tree.map(cut(i), (s1, params, fields), neuron)
+                ids_t = cut(i)(ids)
+                y_t = jax.tree.map(cut(i), y1)
+                last = np.uint32(SPECULATE - 1)
+                y_t, s_t, _, need_t = jax.lax.fori_loop(
+                    0, steps, lambda jj, cc: grid_step(
+                        cc, jnp.minimum(jj.astype(jnp.uint32), last), p_t, f_t, ids_t),
+                    (y_t, s_t, k, due_bits(y_t, steps)))
+                return (jax.tree.map(paste(i), y1, y_t),
+                        jax.tree.map(paste(i), s1, s_t, neuron[0]), paste(i)(need, need_t))
+
+            y1, s1, need = jax.lax.fori_loop(
+                0, T, grid_tile, (y, s_in, jnp.zeros((m,), jnp.uint32)))
+            bits = any_bits(need.reshape(T, tile))
+            flagged = bits != 0
+            count = jnp.sum(flagged.astype(jnp.int32))
+            order = jnp.nonzero(flagged, size=T, fill_value=0)[0]
+
+            def redo_tile(c):
+                r, y1, s1, out = c
+                i = order[r]
+                s_t, p_t, f_t = jax.tree.map(cut(i), (s_in, params, fields), neuron)
+                y_t, s_t, out_t = precise_steps(
+                    jax.tree.map(cut(i), y), s_t, k, empty(tile), p_t, f_t, cut(i)(ids),
+                    steps, lowest(bits[i]))
+                return (r + 1, jax.tree.map(paste(i), y1, y_t),
+                        jax.tree.map(paste(i), s1, s_t, neuron[0]),
+                        jax.tree.map(paste(i), out, out_t))
+
+            _, y1, s1, out = jax.lax.while_loop(
+                lambda c: c[0] < count, redo_tile, (jnp.int32(0), y1, s1, empty(m)))
+            return y1, s1, out
 
         def tiled(neuron, y, s_in, k, params, fields, ids, steps):
             """A device's share, ``T`` tiles one after the other, each for all the block's
@@ -536,7 +625,7 @@ class Engine:
             # precise timing checks each device's share for neurons that need the precise
             # step: on several devices in shard_map even without tiles, as a check of the
             # global array would be a collective between them
-            if T == 1 and not (precise and self.mesh is not None):
+            if T == 1 and not precise:
                 y, s_in, words = steps_of(y, s_in, k, params, fields, self.noise_ids, steps)
             else:
                 # per-neuron leaves are the 1-D ones of length n, as _put places them; not
@@ -545,7 +634,7 @@ class Engine:
                 # one column per neuron
                 neuron = jax.tree.map(lambda x: x.ndim == 1 and x.shape[0] == n,
                                       (s_in, params, fields))
-                fn = lambda *a: tiled(neuron, *a)  # noqa: E731
+                fn = lambda *a: (precise_block if precise else tiled)(neuron, *a)  # noqa: E731
                 if self.mesh is not None:
                     # each device tiles its own share: written per device (shard_map), since
                     # slicing a sharded axis in the global program would move data between
