@@ -426,6 +426,20 @@ class Engine:
             words = jnp.zeros((W, m), jnp.uint32)
             return (words, jnp.zeros((S, m), self.dtype)) if precise and W else (words,)
 
+        def cut_at(i):
+            """Tile ``i`` of a leaf (``per_neuron``; other leaves whole)."""
+            def cut(x, per_neuron=True):
+                return (jax.lax.dynamic_slice_in_dim(x, i * tile, tile, axis=-1)
+                        if per_neuron else x)
+            return cut
+
+        def paste_at(i):
+            """A leaf with tile ``i`` replaced (``per_neuron``; other leaves kept)."""
+            def paste(x, x_tile, per_neuron=True):
+                return (jax.lax.dynamic_update_slice_in_dim(x, x_tile, i * tile, axis=-1)
+                        if per_neuron else x)
+            return paste
+
         def steps_of(y, s_in, k, params, fields, ids, steps):
             """``steps`` grid steps of the neurons given (all, a device's share or a tile)."""
             # no unrolling: on 2 sharded CPU devices it slowed every model down (LIF and
@@ -543,35 +557,22 @@ class Engine:
             neuron needed the precise step, and the grid pass is the block. The tiles that
             had a bit set are then done again from the block's start (``precise_steps``,
             from the first step with a bit), one tile after the other. A block without a
-            bit costs its grid steps, the bits and one reduction: no conditional per tile and
-            run, whose copies and control flow had cost a quiet LIF population 1.35-1.4x the
-            grid's time (benchmarks/RESULTS.md)."""
+            bit costs its grid steps, the spike bits and one reduction: no conditional per
+            tile and run (benchmarks/RESULTS.md, tenth session)."""
             m = ids.shape[0]
-
-            def cut(i):
-                def f(x, per_neuron=True):
-                    return (jax.lax.dynamic_slice_in_dim(x, i * tile, tile, axis=-1)
-                            if per_neuron else x)
-                return f
-
-            def paste(i):
-                def f(x, x_tile, per_neuron=True):
-                    return (jax.lax.dynamic_update_slice_in_dim(x, x_tile, i * tile, axis=-1)
-                            if per_neuron else x)
-                return f
 
             def grid_tile(i, c):
                 y1, s1, need = c
-                s_t, p_t, f_t = jax.tree.map(cut(i), (s1, params, fields), neuron)
-                ids_t = cut(i)(ids)
-                y_t = jax.tree.map(cut(i), y1)
+                s_t, p_t, f_t = jax.tree.map(cut_at(i), (s1, params, fields), neuron)
+                ids_t = cut_at(i)(ids)
+                y_t = jax.tree.map(cut_at(i), y1)
                 last = np.uint32(SPECULATE - 1)
                 y_t, s_t, _, need_t = jax.lax.fori_loop(
                     0, steps, lambda jj, cc: grid_step(
                         cc, jnp.minimum(jj.astype(jnp.uint32), last), p_t, f_t, ids_t),
                     (y_t, s_t, k, due_bits(y_t, steps)))
-                return (jax.tree.map(paste(i), y1, y_t),
-                        jax.tree.map(paste(i), s1, s_t, neuron[0]), paste(i)(need, need_t))
+                return (jax.tree.map(paste_at(i), y1, y_t),
+                        jax.tree.map(paste_at(i), s1, s_t, neuron[0]), paste_at(i)(need, need_t))
 
             y1, s1, need = jax.lax.fori_loop(
                 0, T, grid_tile, (y, s_in, jnp.zeros((m,), jnp.uint32)))
@@ -583,13 +584,13 @@ class Engine:
             def redo_tile(c):
                 r, y1, s1, out = c
                 i = order[r]
-                s_t, p_t, f_t = jax.tree.map(cut(i), (s_in, params, fields), neuron)
+                s_t, p_t, f_t = jax.tree.map(cut_at(i), (s_in, params, fields), neuron)
                 y_t, s_t, out_t = precise_steps(
-                    jax.tree.map(cut(i), y), s_t, k, empty(tile), p_t, f_t, cut(i)(ids),
+                    jax.tree.map(cut_at(i), y), s_t, k, empty(tile), p_t, f_t, cut_at(i)(ids),
                     steps, lowest(bits[i]))
-                return (r + 1, jax.tree.map(paste(i), y1, y_t),
-                        jax.tree.map(paste(i), s1, s_t, neuron[0]),
-                        jax.tree.map(paste(i), out, out_t))
+                return (r + 1, jax.tree.map(paste_at(i), y1, y_t),
+                        jax.tree.map(paste_at(i), s1, s_t, neuron[0]),
+                        jax.tree.map(paste_at(i), out, out_t))
 
             _, y1, s1, out = jax.lax.while_loop(
                 lambda c: c[0] < count, redo_tile, (jnp.int32(0), y1, s1, empty(m)))
@@ -600,15 +601,7 @@ class Engine:
             steps; ``neuron`` marks the per-neuron leaves of (s_in, params, fields)."""
             def tile_steps(i, c):
                 y, s_in, words = c
-
-                def cut(x, per_neuron=True):
-                    return (jax.lax.dynamic_slice_in_dim(x, i * tile, tile, axis=-1)
-                            if per_neuron else x)
-
-                def paste(x, x_tile, per_neuron=True):
-                    return (jax.lax.dynamic_update_slice_in_dim(x, x_tile, i * tile, axis=-1)
-                            if per_neuron else x)
-
+                cut, paste = cut_at(i), paste_at(i)
                 cuts = jax.tree.map(cut, (s_in, params, fields), neuron)
                 y_t, s_t, w_t = steps_of(jax.tree.map(cut, y), cuts[0], k, cuts[1], cuts[2],
                                          cut(ids), steps)
