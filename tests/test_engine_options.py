@@ -77,22 +77,30 @@ np.savez(f"{sys.argv[1]}/out.npz", **out)
 """
 
 
-def _child_run(tmp_path, name, xla_flags):
+def _child_start(tmp_path, name, xla_flags):
+    """The child process for one XLA flag setting, started (both run at once: each is mostly
+    compilation, on one core)."""
     d = tmp_path / name
     d.mkdir()
     env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}
     if xla_flags:
         env["XLA_FLAGS"] = xla_flags
-    subprocess.run([sys.executable, "-c", _CHILD, str(d), str(Path(__file__).parent)],
-                   env=env, check=True)
+    return d, subprocess.Popen([sys.executable, "-c", _CHILD, str(d),
+                                str(Path(__file__).parent)], env=env)
+
+
+def _child_result(started):
+    d, proc = started
+    assert proc.wait() == 0
     return dict(np.load(d / "out.npz"))
 
 
 def test_multi_output_fusion_changes_no_spike(tmp_path):
-    fused = _child_run(tmp_path, "fused", None)  # spikesim's default
+    fused = _child_start(tmp_path, "fused", None)  # spikesim's default
     # xla_backend_extra_options set by the user replace spikesim's; here a key that XLA does
     # not know (XLA ignores those that start with "xla_"; it hands others to LLVM)
-    plain = _child_run(tmp_path, "plain", "--xla_backend_extra_options=xla_no_extra_options")
+    plain = _child_start(tmp_path, "plain", "--xla_backend_extra_options=xla_no_extra_options")
+    fused, plain = _child_result(fused), _child_result(plain)
     assert fused.pop("fused") and not plain.pop("fused")  # the flag took effect, or not
     for key in plain:
         if key.endswith("/v"):
