@@ -478,17 +478,20 @@ class Engine:
             axis."""
             return jax.lax.reduce(need, np.uint32(0), jax.lax.bitwise_or, (need.ndim - 1,))
 
-        def lowest(bits):
-            """The lowest bit set of ``bits`` (> 0): the first step that needs it."""
-            return 31 - jax.lax.clz(bits & (~bits + np.uint32(1))).astype(jnp.int32)
+        def first_step(bits):
+            """The lowest bit set of ``bits``: the first step that needs it; :data:`SPECULATE`
+            where none is set."""
+            low = 31 - jax.lax.clz(bits & (~bits + np.uint32(1))).astype(jnp.int32)
+            return jnp.where(bits == 0, SPECULATE, low)
 
         def precise_steps(y, s_in, k, out, params, fields, ids, steps, first0):
             """Precise timing's steps of a tile, from the start of its block, where step
             ``first0`` (found by the block's grid pass, :func:`precise_block`) is the first
             that a neuron needs the precise step on: grid steps up to it, the precise step
             (``step``), then speculatively on the grid: a run of up to :data:`SPECULATE` grid
-            steps, each neuron's bit ``jj`` set where ``Model.precise_needed`` holds on step
-            ``jj`` of the run; where no bit is set (no spike either) the run is kept, else it
+            steps, each neuron's bit ``jj`` set where it spiked on step ``jj`` of the run (the
+            run stops before a step that ``Model.precise_due`` foretells, which the next run
+            takes precisely at once); where no bit is set the run is kept, else it
             is done again from its start up to the first step with a bit, which is then done
             precisely. One reduction per run instead of one per step: on XLA:CPU a reduction
             over a tile costs a few grid steps of a cheap model. The run's length adapts:
@@ -504,8 +507,7 @@ class Engine:
                 j, y, s_in, k, out, span, known = c
                 # the step the state foretells a need on (a refractory period's end): the
                 # run stops before it, and the run that starts there takes it at once
-                due = any_bits(due_bits(y, SPECULATE))
-                due = jnp.where(due == 0, SPECULATE, lowest(due))
+                due = first_step(any_bits(due_bits(y, SPECULATE)))
                 due_now = (known < 0) & (due == 0)
                 known = jnp.where(due_now, 0, known)
                 # the first run's first step is known: no grid steps to find it
@@ -515,8 +517,7 @@ class Engine:
                                                    ids),
                     (y, s_in, k, jnp.zeros((m,), jnp.uint32)))
                 bits = any_bits(need)
-                first = jnp.where(known >= 0, known,
-                                  jnp.where(bits == 0, SPECULATE, lowest(bits)))
+                first = jnp.where(known >= 0, known, first_step(bits))
                 dense = span == 0  # no grid steps: a run of precise steps from j on
                 first = jnp.where(dense, 0, first)
                 none = jnp.int32(-1)
@@ -587,7 +588,7 @@ class Engine:
                 s_t, p_t, f_t = jax.tree.map(cut_at(i), (s_in, params, fields), neuron)
                 y_t, s_t, out_t = precise_steps(
                     jax.tree.map(cut_at(i), y), s_t, k, empty(tile), p_t, f_t, cut_at(i)(ids),
-                    steps, lowest(bits[i]))
+                    steps, first_step(bits[i]))
                 return (r + 1, jax.tree.map(paste_at(i), y1, y_t),
                         jax.tree.map(paste_at(i), s1, s_t, neuron[0]),
                         jax.tree.map(paste_at(i), out, out_t))
@@ -615,9 +616,9 @@ class Engine:
         def block(carry, params, fields, k_end):
             y, s_in, k = carry
             steps = jnp.clip(k_end - k, 0, B).astype(jnp.int32)
-            # precise timing checks each device's share for neurons that need the precise
-            # step: on several devices in shard_map even without tiles, as a check of the
-            # global array would be a collective between them
+            # precise timing always takes precise_block, which checks each device's share
+            # for neurons that need the precise step: on several devices in shard_map even
+            # without tiles, as a check of the global array would be a collective between them
             if T == 1 and not precise:
                 y, s_in, words = steps_of(y, s_in, k, params, fields, self.noise_ids, steps)
             else:

@@ -43,8 +43,8 @@ crossed on the grid, and for the integrate-and-fire models none has its refracto
 end inside the step, which ``Model.precise_due`` foretells at the start of a run), checked
 once per block for each tile and then once per run of grid steps in the tiles done again,
 and :func:`sparse_step` on the steps where one does. Where no neuron needs it the precise
-step computes the grid step's values, so the result does not depend on the path taken. The offsets go into one slot per
-neuron and block (:mod:`spikesim.sim.engine`).
+step computes the grid step's values, so the result does not depend on the path taken. The
+offsets go into one slot per neuron and block (:mod:`spikesim.sim.engine`).
 """
 
 from __future__ import annotations
