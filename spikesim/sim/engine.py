@@ -54,6 +54,10 @@ SPECULATE = 32
 #: times); such runs go on while at least half their steps needed it
 DENSE_RUN = 8
 
+#: ``spike_timing: precise``: a tile with more than 1/DENSE_TILE of its neurons in need of
+#: the precise step in a block is done again in place; the others' neurons are gathered
+DENSE_TILE = 2
+
 #: XLA:CPU options for the chunk function. Both leave every result bit for bit the same
 #: (tests/test_engine_options.py) and were measured on the 2-core AVX-512 development VM
 #: (benchmarks/RESULTS.md): 512-bit vectors (XLA's default prefers 256) run the HH step
@@ -87,6 +91,38 @@ def tiling(n: int, n_devices: int, tile_max: int | None) -> tuple[int, int]:
     tiles = -(-n_local // tile_max)
     tile = -(-n_local // tiles)
     return tiles, -(-tile // 16) * 16
+
+
+def _inclusive_cumsum(counts):
+    """Inclusive cumulative sum of small whole numbers ``counts [n]`` (each 0 or 1) as int32:
+    rows of 64 summed by a product with a triangular matrix, then the rows' totals the same
+    way, then a plain ``cumsum`` of what is left. XLA:CPU lowers ``jnp.cumsum`` to an
+    associative scan of some 30 small kernels: 0.5 ms for 50,000 entries on the development
+    VM, 3x this (benchmarks/RESULTS.md, eleventh session). Each product sums at most 64
+    whole numbers below 2^12, which float32 holds exactly."""
+    n = counts.shape[0]
+    rows = -(-n // 4096) * 64
+    tri = jnp.triu(jnp.ones((64, 64), jnp.float32))
+
+    def row_sums(a):
+        return jnp.matmul(a, tri, precision=jax.lax.Precision.HIGHEST).astype(jnp.int32)
+
+    c1 = row_sums(jnp.pad(counts.astype(jnp.float32), (0, rows * 64 - n)).reshape(rows, 64))
+    total1 = c1[:, -1]
+    c2 = row_sums(total1.reshape(-1, 64).astype(jnp.float32))
+    total2 = c2[:, -1]
+    before2 = jnp.cumsum(total2) - total2
+    before1 = (c2 + before2[:, None]).reshape(-1) - total1
+    return (c1 + before1[:, None]).reshape(-1)[:n]
+
+
+def set_indices(mask):
+    """The indices of the set entries of ``mask [n]``, in order, then zeros: what
+    ``jnp.nonzero(mask, size=n, fill_value=0)`` gives, in a quarter of its time on XLA:CPU
+    (its two ``cumsum`` and a scatter: 1 ms for 50,000 entries)."""
+    n = mask.shape[0]
+    at = jnp.where(mask, _inclusive_cumsum(mask) - 1, n)
+    return jnp.zeros((n,), jnp.int32).at[at].set(jnp.arange(n, dtype=jnp.int32), mode="drop")
 
 
 @dataclass
@@ -555,11 +591,18 @@ class Engine:
             """A block of precise timing for a device's share, ``T`` tiles (or one): first
             the block's grid steps for every tile, one tile after the other, with the need
             bits of its first 31 steps (bit 31: a later step); no spikes there means no
-            neuron needed the precise step, and the grid pass is the block. The tiles that
+            neuron needed the precise step, and the grid pass is the block. The neurons that
             had a bit set are then done again from the block's start (``precise_steps``,
-            from the first step with a bit), one tile after the other. A block without a
-            bit costs its grid steps, the spike bits and one reduction: no conditional per
-            tile and run (benchmarks/RESULTS.md, tenth session)."""
+            from the first step with a bit), a tile's worth at a time: the tiles with more
+            than 1/:data:`DENSE_TILE` of their neurons flagged whole, then, with several
+            tiles, the flagged neurons of the others packed into batches of a tile. Either
+            way the neurons' state, parameters, input fields and noise ids are gathered and
+            the results scattered back (one program for both, which keeps compile time
+            down). Neurons are independent, so a batch may mix any of them: a population
+            whose neurons spike at different times (every tile flagged, a third of the
+            neurons in need) so redoes a third of what it would in whole tiles
+            (benchmarks/RESULTS.md, eleventh session). A block without a bit costs its grid
+            steps, the spike bits and one reduction: no conditional per tile and run."""
             m = ids.shape[0]
 
             def grid_tile(i, c):
@@ -577,24 +620,53 @@ class Engine:
 
             y1, s1, need = jax.lax.fori_loop(
                 0, T, grid_tile, (y, s_in, jnp.zeros((m,), jnp.uint32)))
-            bits = any_bits(need.reshape(T, tile))
-            flagged = bits != 0
-            count = jnp.sum(flagged.astype(jnp.int32))
-            order = jnp.nonzero(flagged, size=T, fill_value=0)[0]
+            flagged = need != 0
+            per_tile = jnp.sum(flagged.reshape(T, tile), axis=1, dtype=jnp.int32)
+            # one tile: nothing to pack its neurons with
+            in_place = (per_tile > 0) if T == 1 else (per_tile * DENSE_TILE > tile)
+            count = jnp.sum(in_place.astype(jnp.int32))
+            order = jnp.nonzero(in_place, size=T, fill_value=0)[0]
 
-            def redo_tile(c):
+            # the flagged neurons of the other tiles, gathered into batches of a tile
+            n_sparse = jnp.sum(jnp.where(in_place, 0, per_tile)) if T > 1 else 0
+            idx = jax.lax.cond(n_sparse > 0,
+                               lambda: set_indices(flagged & ~jnp.repeat(in_place, tile)),
+                               lambda: jnp.zeros((m,), jnp.int32))
+            lanes = jnp.arange(tile, dtype=jnp.int32)
+
+            def redo(c):
+                # item r: in-place tile order[r] (r < count), else batch r - count; either
+                # way a set of neurons ix, gathered, done and scattered back
                 r, y1, s1, out = c
-                i = order[r]
-                s_t, p_t, f_t = jax.tree.map(cut_at(i), (s_in, params, fields), neuron)
-                y_t, s_t, out_t = precise_steps(
-                    jax.tree.map(cut_at(i), y), s_t, k, empty(tile), p_t, f_t, cut_at(i)(ids),
-                    steps, first_step(bits[i]))
-                return (r + 1, jax.tree.map(paste_at(i), y1, y_t),
-                        jax.tree.map(paste_at(i), s1, s_t, neuron[0]),
-                        jax.tree.map(paste_at(i), out, out_t))
+                ix = jnp.where(r < count, order[jnp.minimum(r, T - 1)] * tile + lanes,
+                               jax.lax.dynamic_slice_in_dim(
+                                   idx, jnp.maximum(r - count, 0) * tile, tile))
 
+                def take(x, per_neuron=True):
+                    return x[..., ix] if per_neuron else x
+
+                s_b, p_b, f_b = jax.tree.map(take, (s_in, params, fields), neuron)
+                y_b, s_b, out_b = precise_steps(
+                    jax.tree.map(take, y), s_b, k, empty(tile), p_b, f_b, ids[ix], steps,
+                    first_step(any_bits(need[ix])))
+                # written back one leaf after the other: XLA:CPU (jax 0.10) fails to compile
+                # sibling scatters that it fuses into one kernel, so each scatter's index is
+                # made to depend on the one before
+                new = jax.tree.leaves((y_b, s_b, out_b))
+                old, tree = jax.tree.flatten((y1, s1, out))
+                per = jax.tree.leaves((jax.tree.map(lambda _: True, y1), neuron[0],
+                                       jax.tree.map(lambda _: True, out)))
+                written = []
+                for x, x_b, is_neuron in zip(old, new, per):
+                    if is_neuron:
+                        x = x.at[..., ix].set(x_b)
+                        x, ix = jax.lax.optimization_barrier((x, ix))
+                    written.append(x)
+                return (r + 1, *jax.tree.unflatten(tree, written))
+
+            items = count + -(-n_sparse // tile)
             _, y1, s1, out = jax.lax.while_loop(
-                lambda c: c[0] < count, redo_tile, (jnp.int32(0), y1, s1, empty(m)))
+                lambda c: c[0] < items, redo, (jnp.int32(0), y1, s1, empty(m)))
             return y1, s1, out
 
         def tiled(neuron, y, s_in, k, params, fields, ids, steps):
