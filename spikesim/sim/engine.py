@@ -54,10 +54,6 @@ SPECULATE = 32
 #: times); such runs go on while at least half their steps needed it
 DENSE_RUN = 8
 
-#: ``spike_timing: precise``: a tile with more than 1/DENSE_TILE of its neurons in need of
-#: the precise step in a block is done again in place; the others' neurons are gathered
-DENSE_TILE = 2
-
 #: XLA:CPU options for the chunk function. Both leave every result bit for bit the same
 #: (tests/test_engine_options.py) and were measured on the 2-core AVX-512 development VM
 #: (benchmarks/RESULTS.md): 512-bit vectors (XLA's default prefers 256) run the HH step
@@ -593,16 +589,14 @@ class Engine:
             bits of its first 31 steps (bit 31: a later step); no spikes there means no
             neuron needed the precise step, and the grid pass is the block. The neurons that
             had a bit set are then done again from the block's start (``precise_steps``,
-            from the first step with a bit), a tile's worth at a time: the tiles with more
-            than 1/:data:`DENSE_TILE` of their neurons flagged whole, then, with several
-            tiles, the flagged neurons of the others packed into batches of a tile. Either
-            way the neurons' state, parameters, input fields and noise ids are gathered and
-            the results scattered back (one program for both, which keeps compile time
-            down). Neurons are independent, so a batch may mix any of them: a population
-            whose neurons spike at different times (every tile flagged, a third of the
-            neurons in need) so redoes a third of what it would in whole tiles
-            (benchmarks/RESULTS.md, eleventh session). A block without a bit costs its grid
-            steps, the spike bits and one reduction: no conditional per tile and run."""
+            from the first step with a bit), in batches of a tile: their state, parameters,
+            input fields and noise ids gathered (:func:`set_indices`), the batch done, the
+            results scattered back. Neurons are independent, so a batch may mix any of them:
+            a population whose neurons spike at different times (every tile has a neuron in
+            need in every block, a third of the neurons have one) redoes a third of what it
+            would in whole tiles, and a population that spikes together redoes contiguous
+            tiles (benchmarks/RESULTS.md, eleventh session). A block without a bit costs
+            its grid steps, the spike bits and one reduction."""
             m = ids.shape[0]
 
             def grid_tile(i, c):
@@ -620,27 +614,17 @@ class Engine:
 
             y1, s1, need = jax.lax.fori_loop(
                 0, T, grid_tile, (y, s_in, jnp.zeros((m,), jnp.uint32)))
+            # the flagged neurons, in batches of a tile (the last one's spare places take
+            # neuron 0: its lanes compute what its own does, whether it needed the precise
+            # step or not, since the result does not depend on the path)
             flagged = need != 0
-            per_tile = jnp.sum(flagged.reshape(T, tile), axis=1, dtype=jnp.int32)
-            # one tile: nothing to pack its neurons with
-            in_place = (per_tile > 0) if T == 1 else (per_tile * DENSE_TILE > tile)
-            count = jnp.sum(in_place.astype(jnp.int32))
-            order = jnp.nonzero(in_place, size=T, fill_value=0)[0]
-
-            # the flagged neurons of the other tiles, gathered into batches of a tile
-            n_sparse = jnp.sum(jnp.where(in_place, 0, per_tile)) if T > 1 else 0
-            idx = jax.lax.cond(n_sparse > 0,
-                               lambda: set_indices(flagged & ~jnp.repeat(in_place, tile)),
+            n_flagged = jnp.sum(flagged.astype(jnp.int32))
+            idx = jax.lax.cond(n_flagged > 0, lambda: set_indices(flagged),
                                lambda: jnp.zeros((m,), jnp.int32))
-            lanes = jnp.arange(tile, dtype=jnp.int32)
 
             def redo(c):
-                # item r: in-place tile order[r] (r < count), else batch r - count; either
-                # way a set of neurons ix, gathered, done and scattered back
                 r, y1, s1, out = c
-                ix = jnp.where(r < count, order[jnp.minimum(r, T - 1)] * tile + lanes,
-                               jax.lax.dynamic_slice_in_dim(
-                                   idx, jnp.maximum(r - count, 0) * tile, tile))
+                ix = jax.lax.dynamic_slice_in_dim(idx, r * tile, tile)
 
                 def take(x, per_neuron=True):
                     return x[..., ix] if per_neuron else x
@@ -664,9 +648,8 @@ class Engine:
                     written.append(x)
                 return (r + 1, *jax.tree.unflatten(tree, written))
 
-            items = count + -(-n_sparse // tile)
             _, y1, s1, out = jax.lax.while_loop(
-                lambda c: c[0] < items, redo, (jnp.int32(0), y1, s1, empty(m)))
+                lambda c: c[0] * tile < n_flagged, redo, (jnp.int32(0), y1, s1, empty(m)))
             return y1, s1, out
 
         def tiled(neuron, y, s_in, k, params, fields, ids, steps):
