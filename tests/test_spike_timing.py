@@ -164,15 +164,21 @@ def test_set_indices_are_numpys_nonzero(n, share):
     np.testing.assert_array_equal(np.asarray(jax.jit(set_indices)(mask)), want)
 
 
-def test_lif_closed_form_with_flagged_neurons_gathered_in_batches(run_config, monkeypatch):
-    """After a block's grid pass, the neurons that needed the precise step are gathered
-    into batches of a tile and done again (``precise_block``). 300 LIF neurons in tiles of
-    16, amplitudes shuffled over 1.6-9 (30-300 Hz), so a batch mixes neurons of several
-    tiles, a block has several batches and the last one is part full. Every spike within
-    1e-9 ms of the closed form."""
+@pytest.mark.parametrize("dense_tile", [1, 2, 10**6])
+def test_lif_closed_form_whichever_way_flagged_neurons_are_redone(run_config, monkeypatch,
+                                                                  dense_tile):
+    """After a block's grid pass, a tile in which more than 1/``DENSE_TILE`` of the neurons
+    needed the precise step is done again whole, and the flagged neurons of the other tiles
+    are gathered into batches of a tile (``precise_block``). 300 LIF neurons in tiles of 16,
+    amplitudes shuffled over 1.6-9 (30-300 Hz), so blocks have tiles with few and with many
+    neurons in need; ``DENSE_TILE`` 1 gathers every flagged neuron (batches that mix
+    several tiles, several per block, the last one part full), 10**6 redoes every flagged
+    tile whole, 2 does both. Every spike within 1e-9 ms of the closed form."""
+    import spikesim.sim.engine
     from spikesim.models import MODELS
 
     monkeypatch.setattr(MODELS["lif"], "cpu_tile", 16)
+    monkeypatch.setattr(spikesim.sim.engine, "DENSE_TILE", dense_tile)
     amps = np.random.default_rng(5).permutation(np.linspace(1.6, 9.0, 300))
     t_end = 60.0
     f = run_config({"model": {"type": "lif", "params": {"t_ref": 2.34}},
@@ -187,10 +193,12 @@ def test_lif_closed_form_with_flagged_neurons_gathered_in_batches(run_config, mo
 def test_gathered_neurons_get_their_own_inputs_and_noise(run_config, monkeypatch):
     """A neuron redone in a gathered batch reads its own parameters, input fields, noise and
     synaptic variables: a heterogeneous population (swept ``tau_m``, noise, Poisson
-    synapses, float32) gives the same file, bit for bit, in tiles of 16 (batches that mix
-    the neurons of several tiles) as in one tile."""
+    synapses, float32) in tiles of 16 gives the same file, bit for bit, with every flagged
+    neuron gathered (``DENSE_TILE`` 1) as with every flagged tile redone whole."""
+    import spikesim.sim.engine
     from spikesim.models import MODELS
 
+    monkeypatch.setattr(MODELS["lif"], "cpu_tile", 16)
     cfg = {"model": {"type": "lif", "params": {"t_ref": 2.34}}, "population": {"size": 100},
            "simulation": {"duration": 60.0, "dt": 0.1, "spike_timing": "precise"},
            "input": [{"type": "noise", "mean": 2.5, "std": 1.0},
@@ -199,12 +207,12 @@ def test_gathered_neurons_get_their_own_inputs_and_noise(run_config, monkeypatch
            "sweep": {"axes": {"model.params.tau_m": [8.0, 12.0]}},
            "record": {"variables": ["v"], "every": 10}}
     got = {}
-    for tile in (16, 4096):
-        monkeypatch.setattr(MODELS["lif"], "cpu_tile", tile)
-        f = run_config(cfg, name=f"tile{tile}")
-        got[tile] = (*_spikes(f), f["report/lif/v/data"][:])
-    assert got[16][0].size > 500
-    for a, b in zip(got[16], got[4096]):
+    for dense_tile in (1, 10**6):
+        monkeypatch.setattr(spikesim.sim.engine, "DENSE_TILE", dense_tile)
+        f = run_config(cfg, name=f"d{dense_tile}")
+        got[dense_tile] = (*_spikes(f), f["report/lif/v/data"][:])
+    assert got[1][0].size > 500
+    for a, b in zip(got[1], got[10**6]):
         np.testing.assert_array_equal(a, b)
 
 

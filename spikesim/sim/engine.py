@@ -54,6 +54,11 @@ SPECULATE = 32
 #: times); such runs go on while at least half their steps needed it
 DENSE_RUN = 8
 
+#: ``spike_timing: precise``: a tile with more than 1/DENSE_TILE of its neurons in need of
+#: the precise step in a block is done again whole, in place; the flagged neurons of the
+#: other tiles are gathered into batches
+DENSE_TILE = 2
+
 #: XLA:CPU options for the chunk function. Both leave every result bit for bit the same
 #: (tests/test_engine_options.py) and were measured on the 2-core AVX-512 development VM
 #: (benchmarks/RESULTS.md): 512-bit vectors (XLA's default prefers 256) run the HH step
@@ -589,14 +594,16 @@ class Engine:
             bits of its first 31 steps (bit 31: a later step); no spikes there means no
             neuron needed the precise step, and the grid pass is the block. The neurons that
             had a bit set are then done again from the block's start (``precise_steps``,
-            from the first step with a bit), in batches of a tile: their state, parameters,
-            input fields and noise ids gathered (:func:`set_indices`), the batch done, the
-            results scattered back. Neurons are independent, so a batch may mix any of them:
-            a population whose neurons spike at different times (every tile has a neuron in
-            need in every block, a third of the neurons have one) redoes a third of what it
-            would in whole tiles, and a population that spikes together redoes contiguous
-            tiles (benchmarks/RESULTS.md, eleventh session). A block without a bit costs
-            its grid steps, the spike bits and one reduction."""
+            from the first step with a bit), a tile's worth at a time: first the tiles with
+            more than 1/:data:`DENSE_TILE` of their neurons flagged, whole, in place; then,
+            with several tiles, the flagged neurons of the others in batches of a tile, their
+            state, parameters, input fields and noise ids gathered (:func:`set_indices`) and
+            the results scattered back. Neurons are independent, so a batch may mix any of
+            them: a population whose neurons spike at different times (every tile has a
+            neuron in need in every block, a third of the neurons have one) redoes about a
+            third of what it would in whole tiles (benchmarks/RESULTS.md, eleventh session),
+            while one that spikes together redoes whole tiles, without gathers. A block
+            without a bit costs its grid steps, the spike bits and one reduction."""
             m = ids.shape[0]
 
             def grid_tile(i, c):
@@ -614,15 +621,38 @@ class Engine:
 
             y1, s1, need = jax.lax.fori_loop(
                 0, T, grid_tile, (y, s_in, jnp.zeros((m,), jnp.uint32)))
-            # the flagged neurons, in batches of a tile (the last one's spare places take
-            # neuron 0: its lanes compute what its own does, whether it needed the precise
-            # step or not, since the result does not depend on the path)
             flagged = need != 0
-            n_flagged = jnp.sum(flagged.astype(jnp.int32))
-            idx = jax.lax.cond(n_flagged > 0, lambda: set_indices(flagged),
+            per_tile = jnp.sum(flagged.reshape(T, tile), axis=1, dtype=jnp.int32)
+            # one tile: nothing to pack its neurons with
+            whole = (per_tile > 0) if T == 1 else (per_tile * DENSE_TILE > tile)
+            n_whole = jnp.sum(whole.astype(jnp.int32))
+            order = jnp.nonzero(whole, size=T, fill_value=0)[0]
+
+            def redo_tile(c):
+                r, y1, s1, out = c
+                i = order[r]
+                s_t, p_t, f_t = jax.tree.map(cut_at(i), (s_in, params, fields), neuron)
+                y_t, s_t, out_t = precise_steps(
+                    jax.tree.map(cut_at(i), y), s_t, k, empty(tile), p_t, f_t, cut_at(i)(ids),
+                    steps, first_step(any_bits(cut_at(i)(need))))
+                return (r + 1, jax.tree.map(paste_at(i), y1, y_t),
+                        jax.tree.map(paste_at(i), s1, s_t, neuron[0]),
+                        jax.tree.map(paste_at(i), out, out_t))
+
+            _, y1, s1, out = jax.lax.while_loop(
+                lambda c: c[0] < n_whole, redo_tile, (jnp.int32(0), y1, s1, empty(m)))
+            if T == 1:
+                return y1, s1, out
+
+            # the flagged neurons of the other tiles, in batches of a tile (the last one's
+            # spare places take neuron 0: its lanes compute what its own does, whether it
+            # needed the precise step or not, since the result does not depend on the path)
+            n_sparse = jnp.sum(jnp.where(whole, 0, per_tile))
+            idx = jax.lax.cond(n_sparse > 0,
+                               lambda: set_indices(flagged & ~jnp.repeat(whole, tile)),
                                lambda: jnp.zeros((m,), jnp.int32))
 
-            def redo(c):
+            def redo_batch(c):
                 r, y1, s1, out = c
                 ix = jax.lax.dynamic_slice_in_dim(idx, r * tile, tile)
 
@@ -649,7 +679,7 @@ class Engine:
                 return (r + 1, *jax.tree.unflatten(tree, written))
 
             _, y1, s1, out = jax.lax.while_loop(
-                lambda c: c[0] * tile < n_flagged, redo, (jnp.int32(0), y1, s1, empty(m)))
+                lambda c: c[0] * tile < n_sparse, redo_batch, (jnp.int32(0), y1, s1, out))
             return y1, s1, out
 
         def tiled(neuron, y, s_in, k, params, fields, ids, steps):
