@@ -27,10 +27,13 @@ Options:
   ".[bench]"``; see ``peers.py``).
 
 * ``--precise``: only (a), with ``simulation.spike_timing`` grid and precise interleaved, and
-  what precise timing costs (``--steps`` shortens the runs).
+  what precise timing costs (``--steps`` shortens the runs). W1a-W3 drive identical neurons,
+  which spike on the same steps; the workloads W2h and W3h are W2 and W3 with amplitudes
+  spread uniformly over +-20 %, so that neurons spike at different times.
 
 Usage: python benchmarks/run.py [--n 1000 10000 100000] [--workloads W1a W1b W2 W3]
        [--repeats 3] [--ceiling] [--safety] [--memory] [--peers] [--precise [--steps S]]
+       (--precise also takes the workloads W2h and W3h)
 """
 
 from __future__ import annotations
@@ -60,12 +63,14 @@ def config(workload: str, n: int, steps: int = base.N_STEPS) -> dict:
     """The spikesim config of a workload: the same equations and numbers as baselines.py."""
     if workload in ("W1a", "W1b"):
         model, dt, integ, amp = {"type": "hodgkin_huxley", "preset": "classic"}, 0.01, "euler", 10.0
-    elif workload == "W2":
+    elif workload in ("W2", "W2h"):
         model, dt, integ, amp = {"type": "izhikevich", "preset": "RS"}, 0.1, "euler", 10.0
     else:
         model = {"type": "lif", "params": {"tau_m": 10.0, "R_m": 1.0, "v_rest": -65.0,
                                            "v_reset": -65.0, "v_th": -50.0, "t_ref": 2.0}}
         dt, integ, amp = 0.1, "exp_euler", 20.0
+    if workload in ("W2h", "W3h"):  # --precise: neurons that spike at different times
+        amp = {"uniform": [0.8 * amp, 1.2 * amp]}
     record = {"spikes": True}
     if workload == "W1b":
         record.update(variables=["v"], every=10)

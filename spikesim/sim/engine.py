@@ -12,8 +12,8 @@ which the neuron's spike writes (the host reads it at the spike's block and neur
 the host, seeing it, has that chunk run again with ``B`` slots, one per step (room for a
 spike of every neuron on every step; compiled only if it happens). The steps themselves are
 grid steps except where a neuron needs the precise one: each block takes grid steps first,
-and only the tiles where a neuron needed more are done again (``Engine._chunk_fn``'s
-``precise_block`` and ``precise_steps``).
+and only the neurons that needed more are done again, in tiles or in gathered batches
+(``Engine._chunk_fn``'s ``precise_block`` and ``precise_steps``).
 
 Every chunk call takes ``k_end``, the first step *not* to simulate, and each block's inner loop
 runs ``min(B, k_end - k)`` steps (a ``fori_loop`` with a dynamic trip count, 0 past the end).

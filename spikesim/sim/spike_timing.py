@@ -41,10 +41,11 @@ In a run, the engine does this work only on the steps where it can change anythi
 steps (``Model.step``) as long as no neuron needs more (``Model.precise_needed``: none
 crossed on the grid, and for the integrate-and-fire models none has its refractory period
 end inside the step, which ``Model.precise_due`` foretells at the start of a run), checked
-once per block for each tile and then once per run of grid steps in the tiles done again,
-and :func:`sparse_step` on the steps where one does. Where no neuron needs it the precise
-step computes the grid step's values, so the result does not depend on the path taken. The
-offsets go into one slot per neuron and block (:mod:`spikesim.sim.engine`).
+once per block for each neuron, then once per run of grid steps for the neurons done again
+(whole tiles, or batches gathered from several), and :func:`sparse_step` on the steps where
+one does. Where no neuron needs it the precise step computes the grid step's values, so the
+result does not depend on the path taken. The offsets go into one slot per neuron and block
+(:mod:`spikesim.sim.engine`).
 """
 
 from __future__ import annotations
@@ -196,10 +197,11 @@ def sparse_step(model, integrate, y, p, t, dt, current, precision="float64"):
     and the grid step's (``Model.step``) values elsewhere; ``offset`` is meaningful where
     ``spiked``.
 
-    Gathering only the neurons in need into a small buffer (and their parameters and input)
-    was measured slower on XLA:CPU than the vectorised step on a tile of 2,048: each of the
-    two dozen small gathers, searches and scatters costs about as much as a whole grid step
-    of the tile (benchmarks/RESULTS.md)."""
+    Gathering, at every step, only the neurons in need into a small buffer (and their
+    parameters and input) was measured slower on XLA:CPU than the vectorised step on a tile
+    of 2,048: each of the two dozen small gathers, searches and scatters costs about as much
+    as a whole grid step of the tile (benchmarks/RESULTS.md). The engine gathers once per
+    block instead, the neurons that need it at any step of the block."""
     y_grid, s = model.step(integrate, y, p, t, dt, current)
     need = model.precise_needed(y, s)
     y_p, s_p, off = model.precise_step(integrate, y, p, t, dt, current, precision)
