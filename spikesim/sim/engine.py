@@ -880,9 +880,6 @@ def iter_spikes(words, k0: int, block: int, n_valid_blocks: int,
         yield steps.astype(np.int64, copy=False), ids.astype(np.int64, copy=False)
 
 
-
-
-
 def iter_precise_spikes(words, offsets, k0: int, block: int, n_valid_blocks: int,
                         n_real: int, rerun=None):
     """Precise timing: ``(steps, ids, offsets)`` pieces of a chunk, as :func:`iter_spikes`,

@@ -189,7 +189,6 @@ def integrate_and_fire_step(model, integrate, y, p, t, dt, current, precision="f
     return {**y1, "v": v_new, "refrac": refrac}, s, t_c
 
 
-
 def sparse_step(model, integrate, y, p, t, dt, current, precision="float64"):
     """One step of ``spike_timing: precise`` for a population (or a tile of it) in which some
     neuron needs it: ``(y_new, spiked, offset, need)``, the precise step
