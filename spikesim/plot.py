@@ -371,7 +371,15 @@ def _raster(ax, r: Result, t0: float, t1: float, highlight):
         rate = h.T / (((t1 - t0) / bins_t) / 1000.0) / (r.n / bins_n)
         im = ax.imshow(rate, aspect="auto", origin="lower", extent=[t0, t1, -0.5, r.n - 0.5],
                        cmap="Greys", interpolation="nearest")
-        ax.figure.colorbar(im, ax=ax, pad=0.01, fraction=0.03, label="rate (Hz)")
+        # a short horizontal bar above the panel's right end, level with its title: beside
+        # the panel it would take the room of the sweep labels on the right, or be cut off
+        pos = ax.get_position()
+        cax = ax.figure.add_axes([pos.x1 - 0.2, pos.y1 + 0.008, 0.2, 0.012])
+        ax.figure.colorbar(im, cax=cax, orientation="horizontal")
+        cax.xaxis.set_ticks_position("top")
+        cax.tick_params(labelsize=7, length=2, pad=1)
+        cax.text(-0.02, 0.5, "rate (Hz)", transform=cax.transAxes, ha="right", va="center",
+                 fontsize=8)
         ax.set_title(f"spikes ({len(sp):,}, shown as density)", loc="left", fontsize=10)
     else:
         size = 6 if r.n <= 50 else 3 if r.n <= 500 else 1.5

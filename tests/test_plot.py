@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import matplotlib.image
+import pytest
 from typer.testing import CliRunner
 
 from _runs import config, run
@@ -79,3 +80,51 @@ def test_bad_options_are_usage_errors(tmp_path):
                           capture_output=True, text=True)
     assert proc.returncode == 2 and "recorded: v, input" in proc.stderr
     assert not (tmp_path / "bad.png").exists()
+
+
+def _drawn_extents(monkeypatch, *args, **kw):
+    """The figure ``plot`` draws and the extent of each of its axes in pixels, tick labels
+    included."""
+    import matplotlib.figure
+
+    import spikesim.plot
+
+    seen = {}
+    real = matplotlib.figure.Figure.savefig
+
+    def keep(fig, *a, **k):
+        seen["fig"] = fig
+        return real(fig, *a, **k)
+
+    monkeypatch.setattr(matplotlib.figure.Figure, "savefig", keep)
+    spikesim.plot.plot(*args, **kw)
+    fig = seen["fig"]
+    renderer = fig.canvas.get_renderer()
+    return fig, [(ax, ax.get_tightbbox(renderer)) for ax in fig.axes]
+
+
+@pytest.mark.parametrize("sweep", [False, True])
+def test_density_colour_bar_inside_the_figure_clear_of_the_sweep_labels(tmp_path, monkeypatch,
+                                                                        sweep):
+    # 40 spiking neurons (two sweep combinations of them), shown as a density past 100
+    # markers: the colour bar's labels were cut off at the figure's right edge, and with a
+    # sweep the bar was drawn over the labels of the combinations there
+    import spikesim.plot
+
+    monkeypatch.setattr(spikesim.plot, "MAX_MARKERS", 100)
+    cfg = config(population={"size": 40}, input={"type": "constant", "amplitude": 3.0},
+                 record={"variables": []})
+    if sweep:
+        cfg["sweep"] = {"axes": {"model.params.tau_m": [10.0, 20.0]}}
+    p = run(tmp_path, "dense", cfg)
+    fig, boxes = _drawn_extents(monkeypatch, p, tmp_path / "dense.png")
+    width, height = fig.bbox.width, fig.bbox.height
+    for ax, box in boxes:
+        assert box.x0 >= 0 and box.y0 >= 0 and box.x1 <= width and box.y1 <= height, ax
+    bars = [b for ax, b in boxes if getattr(ax, "_colorbar", None) is not None]
+    assert len(bars) == 1
+    # the labels of the combinations: the raster's secondary axis, right of the raster
+    raster = next(ax for ax, _ in boxes if ax.get_title(loc="left").startswith("spikes"))
+    renderer = fig.canvas.get_renderer()
+    labels = [c.get_tightbbox(renderer) for c in raster.child_axes]
+    assert len(labels) == sweep and not any(bars[0].overlaps(b) for b in labels)
