@@ -152,6 +152,14 @@ def test_unknown_model_parameter(spikesim_cli, tmp_path):
     ("record.neurons=[3]", ["record.neurons", "do not exist"]),
     ("sweep.axes.model\\.params\\.gK=[30, 36]", ["sweep.axes", "not a numeric key",
                                                  "'model.params.g_K'"]),
+    # a sweep axis in neither form names both; in one form, that form's complaint alone
+    ("sweep.axes.input\\.amplitude=5", ["sweep.axes.input\\.amplitude:", "a list of values",
+                                        "{start: a, stop: b, num: n}", "got 5"]),
+    ("sweep.axes.input\\.amplitude={values: [1, 2]}", [
+        "sweep.axes.input\\.amplitude:", "a list of values", "got a mapping with keys values"]),
+    ("sweep.axes.input\\.amplitude={start: 1, stop: 2}", [
+        "sweep.axes.input\\.amplitude.num: required key is missing"]),
+    ("sweep.axes.input\\.amplitude=[]", ["sweep.axes.input\\.amplitude: needs at least one"]),
 ])
 def test_bad_value(spikesim_cli, tmp_path, override, needles):
     cfg = write(tmp_path, BASE)

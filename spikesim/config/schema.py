@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BeforeValidator, Field, PrivateAttr, WithJsonSchema
+from pydantic import BeforeValidator, Discriminator, Field, PrivateAttr, Tag, WithJsonSchema
 
-from .fields import Bool, Float, Int, PerNeuron, StrictModel, integer
+from .fields import Bool, Float, Int, PerNeuron, StrictModel, _kind, integer
 from ..analysis.options import Analysis
 from ..inputs import PROTOCOLS
 from ..models import MODELS
@@ -191,11 +191,34 @@ class Range(StrictModel):
     num: Int = Field(..., ge=1)
 
 
+_AXIS_HELP = "a list of values [a, b, ...] or a range {start: a, stop: b, num: n}"
+
+
+def _check_axis(x: Any) -> Any:
+    """A sweep axis that is neither form gets a message naming both (pydantic would report
+    each form's complaint about it, the first one alone in the end)."""
+    if isinstance(x, dict) and set(x) - set(Range.model_fields):
+        keys = ", ".join(map(str, x))[:80]
+        raise ValueError(f"expected {_AXIS_HELP}, got a mapping with keys {keys}")
+    if not isinstance(x, (dict, list, tuple)):
+        raise ValueError(f"expected {_AXIS_HELP}, got {_kind(x)}")
+    return x
+
+
+def _axis_form(x: Any) -> str:
+    """Which form a sweep axis is written in (after :func:`_check_axis`): a mistake inside it
+    gets that form's errors alone."""
+    return "[range]" if isinstance(x, dict) else "[list]"
+
+
 class SweepSection(StrictModel):
     mode: Literal["grid", "zip"] = Field("grid", description="grid: cartesian product; "
                                                              "zip: axes in lockstep")
-    axes: dict[str, Union[Annotated[list[Annotated[Float, Field(json_schema_extra=widen)]],
-                                    Field(min_length=1)], Range]] = Field(
+    axes: dict[str, Annotated[
+        Union[Annotated[list[Annotated[Float, Field(json_schema_extra=widen)]],
+                        Field(min_length=1), Tag("[list]")],
+              Annotated[Range, Tag("[range]")]],
+        Discriminator(_axis_form), BeforeValidator(_check_axis)]] = Field(
         ..., min_length=1, description="dotted config key -> list of values or "
                                        "{start, stop, num}")
 
