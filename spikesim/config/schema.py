@@ -209,7 +209,7 @@ def _axis_form(x: Any) -> str:
     """Which form a sweep axis is written in (after :func:`_check_axis`): a mistake inside it
     gets that form's errors alone. The tags are in brackets, which the error locations of
     ``spikesim.config.load`` leave out, as they do pydantic's own union tags."""
-    return "[range]" if isinstance(x, dict) else "[list]"
+    return "[range]" if isinstance(x, (dict, Range)) else "[list]"  # Range: when dumped
 
 
 class SweepSection(StrictModel):
