@@ -36,13 +36,14 @@ def rates(path) -> tuple[np.ndarray, np.ndarray, dict]:
     return current, rate, r.config["model"]["params"]
 
 
-def main(out: Path = HERE / "lif_fi_timing.png") -> Path:
+def main(out: Path = HERE / "lif_fi_timing.png", *overrides: str) -> Path:
+    """Run both timings (``overrides``: more ``KEY=VALUE`` for both), draw, return ``out``."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
     with tempfile.TemporaryDirectory() as tmp:
         runs = {timing: rates(spikesim.run(str(CONFIG), f"simulation.spike_timing={timing}",
-                                           output=Path(tmp) / f"{timing}.h5"))
+                                           *overrides, output=Path(tmp) / f"{timing}.h5"))
                 for timing in ("grid", "precise")}
     current, _, p = runs["precise"]
     fine = np.linspace(current.min(), current.max(), 2000)
