@@ -83,8 +83,8 @@ def test_bad_options_are_usage_errors(tmp_path):
 
 
 def _drawn_extents(monkeypatch, *args, **kw):
-    """The figure ``plot`` draws and the extent of each of its axes in pixels, tick labels
-    included."""
+    """The figure ``plot`` draws, its renderer, and the extent of each of its axes in
+    pixels, tick labels included."""
     import matplotlib.figure
 
     import spikesim.plot
@@ -100,7 +100,7 @@ def _drawn_extents(monkeypatch, *args, **kw):
     spikesim.plot.plot(*args, **kw)
     fig = seen["fig"]
     renderer = fig.canvas.get_renderer()
-    return fig, [(ax, ax.get_tightbbox(renderer)) for ax in fig.axes]
+    return fig, renderer, [(ax, ax.get_tightbbox(renderer)) for ax in fig.axes]
 
 
 @pytest.mark.parametrize("sweep", [False, True])
@@ -117,7 +117,7 @@ def test_density_colour_bar_inside_the_figure_clear_of_the_sweep_labels(tmp_path
     if sweep:
         cfg["sweep"] = {"axes": {"model.params.tau_m": [10.0, 20.0]}}
     p = run(tmp_path, "dense", cfg)
-    fig, boxes = _drawn_extents(monkeypatch, p, tmp_path / "dense.png")
+    fig, renderer, boxes = _drawn_extents(monkeypatch, p, tmp_path / "dense.png")
     width, height = fig.bbox.width, fig.bbox.height
     for ax, box in boxes:
         assert box.x0 >= 0 and box.y0 >= 0 and box.x1 <= width and box.y1 <= height, ax
@@ -125,6 +125,5 @@ def test_density_colour_bar_inside_the_figure_clear_of_the_sweep_labels(tmp_path
     assert len(bars) == 1
     # the labels of the combinations: the raster's secondary axis, right of the raster
     raster = next(ax for ax, _ in boxes if ax.get_title(loc="left").startswith("spikes"))
-    renderer = fig.canvas.get_renderer()
     labels = [c.get_tightbbox(renderer) for c in raster.child_axes]
     assert len(labels) == sweep and not any(bars[0].overlaps(b) for b in labels)
