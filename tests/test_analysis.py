@@ -357,6 +357,7 @@ def test_fi_wang_buzsaki_type_i_against_dop853(tmp_path):
     np.testing.assert_allclose(a["rate_down"][0], ref["down"], atol=0.5)
 
 
+@pytest.mark.slow
 def test_dt_hh_rk4_shifts_shrink_at_order_4(tmp_path):
     """Classic HH under a constant 10 uA/cm2 (no input edge: a step's edge on the grid costs
     rk4 an O(dt) error in the stage that straddles it), rk4, precise spike times, dt = 0.04 x

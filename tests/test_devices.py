@@ -48,6 +48,7 @@ def read(path):
     return out
 
 
+@pytest.mark.slow
 def test_four_devices_give_the_same_run_as_one(tmp_path):
     r1, one = run(tmp_path, "one", 1)
     r4, four = run(tmp_path, "four", 4)
@@ -68,6 +69,7 @@ def test_more_devices_than_available_is_a_usage_error(tmp_path):
     assert not out.exists() and not out.with_name(out.name + ".partial").exists()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("devices", ["all", 3])
 def test_all_and_uneven_counts(tmp_path, devices):
     r, out = run(tmp_path, f"d{devices}", devices)

@@ -95,6 +95,7 @@ def _child_result(started):
     return dict(np.load(d / "out.npz"))
 
 
+@pytest.mark.slow
 def test_multi_output_fusion_changes_no_spike(tmp_path):
     fused = _child_start(tmp_path, "fused", None)  # spikesim's default
     # xla_backend_extra_options set by the user replace spikesim's; here a key that XLA does

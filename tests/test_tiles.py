@@ -97,6 +97,7 @@ main()
 """
 
 
+@pytest.mark.slow
 def test_tiles_on_four_devices(tmp_path):
     """Each of 4 simulated devices tiles its own share (shard_map): the same run as one
     untiled device."""

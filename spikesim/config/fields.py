@@ -19,7 +19,7 @@ class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_default=True)
 
 
-def _kind(x: Any) -> str:
+def kind_of(x: Any) -> str:
     """What the user wrote, in words, for a message."""
     if isinstance(x, bool):
         return f"{str(x).lower()} (a boolean)"
@@ -37,7 +37,7 @@ def _kind(x: Any) -> str:
 def finite(x: Any, what: str = "a number") -> float:
     """``x`` as a finite float; ValueError (with the user's value) for anything else."""
     if isinstance(x, bool) or not isinstance(x, (int, float)):
-        raise ValueError(f"expected {what}, got {_kind(x)}")
+        raise ValueError(f"expected {what}, got {kind_of(x)}")
     try:
         v = float(x)
     except OverflowError:  # a YAML integer with hundreds of digits
@@ -54,7 +54,7 @@ def integer(x: Any, what: str = "an integer") -> int:
     if isinstance(x, bool) or not isinstance(x, int):
         if isinstance(x, float):
             raise ValueError(f"expected {what}, got {x!r} (not a whole number)")
-        raise ValueError(f"expected {what}, got {_kind(x)}")
+        raise ValueError(f"expected {what}, got {kind_of(x)}")
     return x
 
 
@@ -74,7 +74,7 @@ _PER_NEURON_HELP = ("a number, a list of numbers (one per neuron), or a generato
 
 def _pair(x: Any, name: str) -> list[float]:
     if not isinstance(x, (list, tuple)) or len(x) != 2:
-        raise ValueError(f"{{{name}: [a, b]}} needs a list of two numbers, got {_kind(x)}")
+        raise ValueError(f"{{{name}: [a, b]}} needs a list of two numbers, got {kind_of(x)}")
     return [finite(v, "a number") for v in x]
 
 
@@ -91,7 +91,7 @@ def check_per_neuron(x: Any):
         (kind, arg), = x.items()
         if kind == "normal":
             if not isinstance(arg, dict) or set(arg) - {"mean", "std"} or "mean" not in arg:
-                raise ValueError(f"{{normal: ...}} needs {{mean: m, std: s}}, got {_kind(arg)}")
+                raise ValueError(f"{{normal: ...}} needs {{mean: m, std: s}}, got {kind_of(arg)}")
             std = finite(arg.get("std", 0.0), "a number for std")
             if std < 0:
                 raise ValueError(f"normal std must be >= 0, got {std}")
@@ -105,7 +105,7 @@ def check_per_neuron(x: Any):
     except ValueError as e:
         if "finite" in str(e) or "too large" in str(e):
             raise
-        raise ValueError(f"expected {_PER_NEURON_HELP}, got {_kind(x)}") from None
+        raise ValueError(f"expected {_PER_NEURON_HELP}, got {kind_of(x)}") from None
 
 
 def _num() -> dict:

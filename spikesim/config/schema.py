@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import BeforeValidator, Discriminator, Field, PrivateAttr, Tag, WithJsonSchema
 
-from .fields import Bool, Float, Int, PerNeuron, StrictModel, _kind, integer
+from .fields import Bool, Float, Int, PerNeuron, StrictModel, kind_of, integer
 from ..analysis.options import Analysis
 from ..inputs import PROTOCOLS
 from ..models import MODELS
@@ -201,7 +201,7 @@ def _check_axis(x: Any) -> Any:
         keys = ", ".join(map(str, x))[:80]
         raise ValueError(f"expected {_AXIS_HELP}, got a mapping with keys {keys}")
     if not isinstance(x, (dict, list, tuple)):
-        raise ValueError(f"expected {_AXIS_HELP}, got {_kind(x)}")
+        raise ValueError(f"expected {_AXIS_HELP}, got {kind_of(x)}")
     return x
 
 
