@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import sys
+from inspect import cleandoc
 from pathlib import Path
 from typing import List, Optional
 
@@ -391,6 +392,14 @@ def _options(
                                  help="print the version and exit"),
 ):
     """Simulate populations of spiking neurons from a YAML config; results go to HDF5."""
+
+
+# the list of commands in --help shows each docstring's first paragraph; typer's rich mode
+# would keep the source's line breaks there, so it gets the paragraph as one line
+for _info in app.registered_commands:
+    if _info.short_help is None and _info.callback.__doc__:
+        _first = cleandoc(_info.callback.__doc__).split("\n\n")[0]
+        _info.short_help = " ".join(_first.split())
 
 
 def main():

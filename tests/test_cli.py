@@ -98,3 +98,17 @@ def test_schema_is_json_schema():
     s = json.loads(r.stdout)
     assert s["type"] == "object" and "simulation" in s["properties"]
     assert s["additionalProperties"] is False
+
+
+def test_help_lists_each_command_in_whole_lines():
+    """The commands' list shows each docstring's first paragraph wrapped to the terminal,
+    not broken where the source's lines end (typer's rich mode keeps those breaks)."""
+    import os
+
+    r = subprocess.run([sys.executable, "-m", "spikesim", "--help"], capture_output=True,
+                       text=True, timeout=300, env={**os.environ, "COLUMNS": "300"})
+    assert r.returncode == 0, r.stderr
+    run_line = next(line for line in r.stdout.splitlines() if "│ run " in line)
+    assert "prints the path written (the run folder for --shards)." in run_line
+    analyze = next(line for line in r.stdout.splitlines() if "│ analyze " in line)
+    assert "fi (f-I curve up and down, onset rate" in analyze
