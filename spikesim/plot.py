@@ -120,7 +120,8 @@ def _describe(r: Result) -> str:
                           if isinstance(v, (int, float)) else f"{k} per neuron")
         bits.append(f"input {kind}: " + ", ".join(fields))
     sim = cfg.get("simulation") or {}
-    bits.append(f"{sim.get('integrator')}, dt {r.dt:g} ms")
+    bits.append(f"{sim.get('integrator')}, dt {r.dt:g} ms"
+                + (", precise spike times" if sim.get("spike_timing") == "precise" else ""))
     return "; ".join(bits)
 
 

@@ -127,3 +127,14 @@ def test_density_colour_bar_inside_the_figure_clear_of_the_sweep_labels(tmp_path
     raster = next(ax for ax, _ in boxes if ax.get_title(loc="left").startswith("spikes"))
     labels = [c.get_tightbbox(renderer) for c in raster.child_axes]
     assert len(labels) == sweep and not any(bars[0].overlaps(b) for b in labels)
+
+
+def test_subtitle_names_the_spike_timing(tmp_path):
+    from spikesim.io.results import Result
+    from spikesim.plot import _describe
+
+    grid = _describe(Result(run(tmp_path, "grid", config())))
+    precise = _describe(Result(run(tmp_path, "precise",
+                                   config(simulation={"spike_timing": "precise"}))))
+    assert grid.endswith("euler, dt 0.1 ms")
+    assert precise.endswith("euler, dt 0.1 ms, precise spike times")
