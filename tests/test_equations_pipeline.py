@@ -190,13 +190,29 @@ def test_validate_prints_the_parsed_model(spikesim_cli, tmp_path):
     assert yaml.safe_load(out)["model"]["equations"] == ADEX_NA["equations"]
 
 
-def test_precise_timing_refused_with_a_refractory_period(spikesim_cli, tmp_path):
+def test_precise_timing_with_a_refractory_period_and_a_refused_threshold(spikesim_cli,
+                                                                         tmp_path):
+    """An equations model with a refractory period runs with precise timing (its spikes off
+    the grid); a threshold precise timing cannot locate (not 'v > P') is a config error
+    naming the file and the key, and no file is written."""
     cfg = tmp_path / "c.yaml"
+    out_path = tmp_path / "c.h5"
     cfg.write_text(yaml.safe_dump({
         "model": {"type": "equations", "file": "lif"},
-        "simulation": {"duration": 5.0, "dt": 0.1, "spike_timing": "precise"}}))
-    code, out, err = spikesim_cli("run", cfg)
-    assert code == 2 and "c.yaml:" in err and "refractory period" in err, err
+        "simulation": {"duration": 20.0, "dt": 0.1, "spike_timing": "precise"},
+        "input": {"type": "constant", "amplitude": 3.0},
+        "output": {"path": str(out_path)}}))
+    code, out, err = spikesim_cli("run", cfg, "-q")
+    assert code == 0, err
+    with h5py.File(out_path) as f:
+        assert f.attrs["spike_timing"] == "precise"
+        t = f["spikes/lif_equations/timestamps"][:]
+    assert t.size >= 2 and np.abs(np.round(t / 0.1) * 0.1 - t).max() > 1e-3  # off the grid
+    out_path.unlink()
+    code, out, err = spikesim_cli("run", cfg, "model.threshold=v > -50 mV")
+    assert code == 2 and "c.yaml:" in err and "simulation.spike_timing" in err, err
+    assert "'v > -50 mV'" in err and "'v > v_th' with v_th in params" in err, err
+    assert not out_path.exists()
 
 
 def test_time_and_per_neuron_initial_values_float32(tmp_path):

@@ -191,7 +191,7 @@ def check_config(cfg, raw, source) -> list[str]:
                 err(("model", key), f"model.{key} belongs to type: equations; model {mtype} "
                                     f"is built in (its keys: preset, params, init)")
     elif cfg.simulation.spike_timing == "precise" and model.definition.precise_problem:
-        err(("simulation", "spike_timing"), f"{model.definition.precise_problem}; use "
+        err(("simulation", "spike_timing"), f"{model.definition.precise_problem}, or use "
                                             f"spike_timing: grid")
     if cfg.model.preset is not None and cfg.model.preset not in model.presets:
         err(("model", "preset"), f"model {mtype} has no preset {cfg.model.preset!r}."

@@ -328,10 +328,10 @@ def build(spec: Spec) -> Definition:
                                         {cur_name} if cur_name else set())))
     precise_problem = None
     if threshold is not None and threshold_param is None:
-        precise_problem = ("spike_timing: precise needs a threshold of the form 'v > P' with "
-                           "v a state variable and P a parameter")
-    elif refractory is not None:
-        precise_problem = "spike_timing: precise is not available with a refractory period"
+        precise_problem = (f"precise timing locates a crossing of a threshold of the form "
+                           f"'v > P' or 'v >= P', v a state variable and P a parameter, and "
+                           f"model.threshold is {spec.threshold!r}: write it so (e.g. "
+                           f"'v > v_th' with v_th in params)")
     uses_t = any("t" in names(tr) for tr in list(ode_trees.values()) + list(sub_trees.values()))
     return Definition(
         name=spec.name, summary=spec.summary or f"equations model {spec.name}",

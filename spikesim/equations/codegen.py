@@ -7,8 +7,9 @@ into a :class:`spikesim.models.base.Model` subclass, so inputs, per-neuron value
 recording, devices, tiles, resume and blow-up detection treat it as any built-in model.
 
 Update order of a step: with a refractory period, the counter drops by one and neurons still
-refractory hold the variables that ``reset`` assigns (their integrated values are discarded,
-so the input does not reach them); the integrator advances every state variable; a spike is
+refractory hold the variables that ``reset`` assigns (their time derivatives are zero for
+such neurons, so the input does not reach them and the other variables see them held at
+every stage of the integrator); the integrator advances every state variable; a spike is
 a step on which the threshold condition becomes true (false with the state at the start of
 the step, true at its end), only for neurons not refractory; the reset statements run, in
 order, on the neurons that spiked; the refractory counter starts at round(refractory/dt)
@@ -195,6 +196,22 @@ def _calls(node) -> bool:
     return k == "scale" and _calls(node[2])
 
 
+class _Holding:
+    """``model`` with the time derivatives of the variables ``held`` zero where ``mask``
+    holds (refractory neurons), for an integrator: it asks the model for ``vector_field``
+    and its declarations only."""
+
+    def __init__(self, model, held, mask):
+        self._model, self._held, self._mask = model, held, mask
+
+    def __getattr__(self, name):
+        return getattr(self._model, name)
+
+    def vector_field(self, t, y, p, current):
+        f = self._model.vector_field(t, y, p, current)
+        return {n: (jnp.where(self._mask, 0.0, f[n]) if n in self._held else f[n]) for n in f}
+
+
 class EquationsModel(Model):
     """Base of the generated classes; ``definition`` holds the checked trees."""
 
@@ -290,17 +307,52 @@ class EquationsModel(Model):
             refrac = jnp.maximum(y[REFRAC] - 1, 0)
             free = y[REFRAC] <= 1  # max(r - 1, 0) == 0, tested before the countdown
             held = {**y, REFRAC: refrac}
-            y_int = integrate(self, held, p, t, dt, current)
+            y_int = integrate(self.holding(~free), held, p, t, dt, current)
             y_new = {**y_int, **{x: jnp.where(free, y_int[x], y[x]) for x in d.held}}
             s = free & self.spiked(y, y_new, p)
             y_new = self.reset(y_new, s, p)
-            t_ref = p[d.refractory] if isinstance(d.refractory, str) else d.refractory
-            n_ref = jnp.round(t_ref / dt)
+            n_ref = jnp.round(self._t_ref(p) / dt)
             y_new[REFRAC] = jnp.where(s, n_ref, refrac).astype(y[REFRAC].dtype)
         return self._with_recorded(t + dt, y_new, p, current), s
 
-    def precise_step(self, integrate, y, p, t, dt, current, precision="float64"):
-        from ..sim.spike_timing import step
+    def holding(self, mask):
+        """The model for an integrator, the variables that ``reset`` assigns held where
+        ``mask``; the model itself where they are its only state variables (their integrated
+        values are then simply discarded, as the built-in integrate-and-fire models do)."""
+        d = self.definition
+        if set(d.odes) <= set(d.held):
+            return self
+        return _Holding(self, d.held, mask)
 
-        y_new, s, tau = step(self, integrate, y, p, t, dt, current, precision)
+    def _t_ref(self, p):
+        r = self.definition.refractory
+        return p[r] if isinstance(r, str) else r
+
+    def precise_step(self, integrate, y, p, t, dt, current, precision="float64"):
+        """Without ``refractory``: :func:`spikesim.sim.spike_timing.step`; with it, the step
+        cut where refractoriness starts and ends
+        (:func:`spikesim.sim.spike_timing.equations_refractory_step`)."""
+        from ..sim import spike_timing
+
+        d = self.definition
+        if d.refractory is None:
+            y_new, s, tau = spike_timing.step(self, integrate, y, p, t, dt, current, precision)
+        else:
+            y_new, s, tau = spike_timing.equations_refractory_step(
+                self, self.holding(True), integrate, y, p, t, dt, current, d.held,
+                self._t_ref(p), precision)
         return self._with_recorded(t + dt, y_new, p, current), s, tau
+
+    def precise_needed(self, y, spiked):
+        if self.definition.refractory is None:
+            return spiked
+        from ..sim.spike_timing import refractory_end_needed
+
+        return refractory_end_needed(y, spiked)
+
+    def precise_due(self, y):
+        if self.definition.refractory is None:
+            return None
+        from ..sim.spike_timing import refractory_end_due
+
+        return refractory_end_due(y)

@@ -81,18 +81,18 @@ class IntegrateAndFire(Model):
         return integrate_and_fire_step(self, integrate, y, p, t, dt, current, precision)
 
     def precise_needed(self, y, spiked):
-        """Also the neurons whose refractory period ends inside the step (counter in (1, 2)):
-        precise timing integrates them from that moment, the grid step holds them."""
-        r = y["refrac"]
-        return spiked | ((r > 1.0) & (r < 2.0))
+        """Also the neurons whose refractory period ends inside the step
+        (:func:`spikesim.sim.spike_timing.refractory_end_needed`)."""
+        from ..sim.spike_timing import refractory_end_needed
+
+        return refractory_end_needed(y, spiked)
 
     def precise_due(self, y):
-        """A refractory neuron cannot spike and its counter drops by one per step, so a
-        counter ``r > 1`` that is not a whole number is in (1, 2) on step ``floor(r) - 1``
-        from now; a whole one (a grid counter) never is."""
-        r = y["refrac"]
-        due = jnp.minimum(jnp.floor(r) - 1.0, float(1 << 24))
-        return jnp.where((r > 1.0) & (r != jnp.floor(r)), due, float(1 << 24)).astype(jnp.int32)
+        """The step on which a fractional counter ends inside the step
+        (:func:`spikesim.sim.spike_timing.refractory_end_due`)."""
+        from ..sim.spike_timing import refractory_end_due
+
+        return refractory_end_due(y)
 
     def spiked(self, y_old, y_new, p):
         """Level test of the integrated v; only free neurons can spike: those whose counter

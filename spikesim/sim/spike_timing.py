@@ -20,16 +20,22 @@ In ``precise`` mode one step of a model does, for every neuron (vectorised, bran
    step from the reset state by one sub-step of the configured integrator (exact for LIF's
    ``exp_euler``). Integrate-and-fire models are refractory for ``t_ref`` in continuous time
    from the crossing: the sub-step starts when the refractory period ends, and a neuron whose
-   refractory period ends inside a later step integrates that step from that moment;
+   refractory period ends inside a later step integrates that step from that moment.
+   Equations models with ``refractory`` do the same with several variables: on a refractory
+   stretch the variables that ``reset`` assigns keep their values and the others are
+   integrated with them held (:func:`equations_refractory_step`);
 5. models without a reset (Hodgkin-Huxley, Wang-Buzsaki) keep their dynamics unchanged;
    only the timestamps move (HH's optional ``spike_reset`` still snaps at the end of the
    step).
 
 A neuron spikes at most once per step: a second crossing within the rest of the step (only
 possible when t_ref < dt) is not detected in that step; the level test finds v above
-threshold on the next step, whose crossing is then located at that step's start.
+threshold on the next step, whose crossing is then located at that step's start. (An
+equations model's threshold is an upward crossing, false at the step's start: there such a
+second crossing gives no spike until v has fallen below the threshold again; it needs a rate
+near 1/dt.)
 
-The refractory counter ``refrac`` of the integrate-and-fire models keeps its grid meaning in
+The refractory counter ``refrac`` of the integrate-and-fire (and equations) models keeps its grid meaning in
 steps (free when it is at most 1 at the start of a step), but holds fractions: at the start
 of a step a neuron is free from ``clip(refrac - 1, 0, 1) * dt`` into the step on. A grid
 counter is therefore a valid precise one, and a file's final state continues either way.
@@ -182,11 +188,81 @@ def integrate_and_fire_step(model, integrate, y, p, t, dt, current, precision="f
     rest = jnp.maximum(dt - t_free, 0.0).astype(dtype)
     y2 = integrate(model, y_r, p, t + jnp.minimum(t_free, dt), rest, current)
     v_new = jnp.where(s, y2["v"], v1)
-    # counter at the start of the next step: 1 + (time left after it starts) / dt, or 0
-    left = t_free - dt
-    r_spike = jnp.where(left > 0, 1.0 + left / dt, 0.0)
-    refrac = jnp.where(s, r_spike, jnp.maximum(r - 1.0, 0.0)).astype(r.dtype)
+    refrac = jnp.where(s, _counter_after_spike(t_free, dt),
+                       jnp.maximum(r - 1.0, 0.0)).astype(r.dtype)
     return {**y1, "v": v_new, "refrac": refrac}, s, t_c
+
+
+def _counter_after_spike(t_free, dt):
+    """The refractory counter at the start of the next step for a neuron free again at
+    ``t_free`` after the start of this one: 1 + (time left after the next step starts) / dt,
+    or 0 where it is free before then."""
+    left = t_free - dt
+    return jnp.where(left > 0, 1.0 + left / dt, 0.0)
+
+
+def refractory_end_needed(y, spiked):
+    """``Model.precise_needed`` of a model with a refractory counter ``refrac``: the neurons
+    that spiked, and those whose refractory period ends inside the step (counter in (1, 2)):
+    precise timing integrates them from that moment, the grid step holds them."""
+    r = y["refrac"]
+    return spiked | ((r > 1.0) & (r < 2.0))
+
+
+def refractory_end_due(y):
+    """``Model.precise_due`` of a model with a refractory counter: a refractory neuron cannot
+    spike and its counter drops by one per step, so a counter ``r > 1`` that is not a whole
+    number is in (1, 2) on step ``floor(r) - 1`` from now; a whole one (a grid counter) never
+    is."""
+    r = y["refrac"]
+    due = jnp.minimum(jnp.floor(r) - 1.0, float(1 << 24))
+    return jnp.where((r > 1.0) & (r != jnp.floor(r)), due, float(1 << 24)).astype(jnp.int32)
+
+
+def held_step(holding, integrate, y, p, t, h, current, held):
+    """A refractory stretch of length ``h`` (per neuron; 0 where there is none) from ``t``:
+    the model ``holding`` the ``held`` variables (zero time derivatives) integrated over it,
+    and those given back their values at its start (bit for bit, as on the grid)."""
+    y1 = integrate(holding, y, p, t, h, current)
+    return {n: (y[n] if n in held else jnp.where(h > 0, y1[n], y[n])) for n in y1}
+
+
+def equations_refractory_step(model, holding, integrate, y, p, t, dt, current, held, t_ref,
+                              precision="float64"):
+    """One precise step of an equations model with ``refractory`` (SPEC sections 5 and 6):
+    ``(y_new, spiked, offset)``. The step is cut at the moments where the neuron's state of
+    refractoriness changes: refractory up to ``s0`` (the counter's fraction, as in
+    :func:`integrate_and_fire_step`), free from there to the crossing, reset at the crossing,
+    refractory for ``t_ref`` in continuous time, free again to the step's end. On refractory
+    stretches the variables that ``reset`` assigns (``held``) keep their values and the others
+    are integrated with them held (``holding``: the model with their derivatives zero;
+    :func:`held_step`). A neuron refractory for the whole step or free for the
+    whole step without a spike gets the grid step's values bit for bit."""
+    it = NEWTON_ITERATIONS[precision]
+    r = y["refrac"]
+    dtype = y[held[0]].dtype
+    s0 = (jnp.clip(r - 1.0, 0.0, 1.0) * dt).astype(dtype)
+    free = r < 2.0
+    y_a = held_step(holding, integrate, y, p, t, s0, current, held)
+    h = dt - s0
+    y1, poly, tau = _crossing(model, integrate, y_a, p, t + s0, h, current, it)
+    # a neuron refractory for the whole step has nothing left to integrate
+    y1 = {n: jnp.where(free, y1[n], y_a[n]) for n in y1}
+    s = free & model.spiked(y_a, y1, p)
+    t_c = s0 + tau
+    theta = jnp.where(h > 0, tau / jnp.where(h > 0, h, 1.0), 0.0)
+    y_c = (_at(poly, y_a, y1, theta) if poly is not None else
+           {**y1, "v": jnp.broadcast_to(p[model.threshold_param], y1["v"].shape).astype(dtype)})
+    y_r = model.reset(y_c, s, p)
+    t_free = t_c + t_ref
+    t_end_ref = jnp.minimum(t_free, dt)
+    y_b = held_step(holding, integrate, y_r, p, t + t_c, (t_end_ref - t_c).astype(dtype),
+                    current, held)
+    rest = jnp.maximum(dt - t_free, 0.0).astype(dtype)
+    y2 = integrate(model, y_b, p, t + t_end_ref, rest, current)
+    y_new = {n: jnp.where(s, y2[n], y1[n]) for n in y1}
+    refrac = jnp.where(s, _counter_after_spike(t_free, dt), jnp.maximum(r - 1.0, 0.0))
+    return {**y_new, "refrac": refrac.astype(r.dtype)}, s, t_c
 
 
 def sparse_step(model, integrate, y, p, t, dt, current, precision="float64"):
