@@ -193,8 +193,8 @@ def test_validate_prints_the_parsed_model(spikesim_cli, tmp_path):
 def test_precise_timing_with_a_refractory_period_and_a_refused_threshold(spikesim_cli,
                                                                          tmp_path):
     """An equations model with a refractory period runs with precise timing (its spikes off
-    the grid); a threshold precise timing cannot locate (not 'v > P') is a config error
-    naming the file and the key, and no file is written."""
+    the grid); a threshold precise timing cannot locate (not 'x > P', P a parameter or a
+    constant) is a config error naming the file and the key, and no file is written."""
     cfg = tmp_path / "c.yaml"
     out_path = tmp_path / "c.h5"
     cfg.write_text(yaml.safe_dump({
@@ -209,9 +209,9 @@ def test_precise_timing_with_a_refractory_period_and_a_refused_threshold(spikesi
         t = f["spikes/lif_equations/timestamps"][:]
     assert t.size >= 2 and np.abs(np.round(t / 0.1) * 0.1 - t).max() > 1e-3  # off the grid
     out_path.unlink()
-    code, out, err = spikesim_cli("run", cfg, "model.threshold=v > -50 mV")
+    code, out, err = spikesim_cli("run", cfg, "model.threshold=v - v_th > 0 mV")
     assert code == 2 and "c.yaml:" in err and "simulation.spike_timing" in err, err
-    assert "'v > -50 mV'" in err and "'v > v_th' with v_th in params" in err, err
+    assert "'v - v_th > 0 mV'" in err and "'v > v_th' with v_th in params" in err, err
     assert not out_path.exists()
 
 

@@ -58,6 +58,8 @@ class Definition:
     threshold: tuple | None
     threshold_text: str | None
     threshold_param: str | None
+    threshold_var: str | None
+    threshold_value: float | None
     reset: list
     reset_text: str | None
     held: tuple
@@ -210,7 +212,9 @@ def build(spec: Spec) -> Definition:
     # -- threshold, reset, refractory -----------------------------------------------------
     allowed_cond = set(odes) | set(subs) | set(spec.params)
     current_dependent = {s for s in subs if _depends(s, sub_trees, cur_name, "t")}
-    threshold = threshold_param = None
+    # precise timing locates the crossing of "x > P" or "x >= P", x a state variable and P a
+    # parameter or a constant (threshold_param or threshold_value)
+    threshold = threshold_param = threshold_var = threshold_value = None
     if spec.threshold is not None:
         try:
             if not isinstance(spec.threshold, str):
@@ -218,10 +222,14 @@ def build(spec: Spec) -> Definition:
             tree = parse_expression(spec.threshold, condition=True, quantities=True)
             _check_names(tree, allowed_cond, current_dependent, cur_name, "threshold")
             threshold, _ = dims.check(tree, units)
-            if (tree[0] == "cmp" and tree[1] in (">", ">=") and tree[2] == ("name", "v")
-                    and "v" in odes and tree[3][0] == "name" and tree[3][1] in spec.params
-                    and threshold[3] == tree[3]):
-                threshold_param = tree[3][1]
+            if (threshold[0] == "cmp" and threshold[1] in (">", ">=")
+                    and threshold[2][0] == "name" and threshold[2][1] in odes):
+                threshold_var = threshold[2][1]
+                if (threshold[3][0] == "name" and threshold[3][1] in spec.params
+                        and threshold[3] == tree[3]):
+                    threshold_param = threshold[3][1]
+                else:
+                    threshold_value = _constant(threshold[3])
         except ParseProblem as e:
             err(("threshold",), str(e))
     reset, held = [], ()
@@ -327,11 +335,11 @@ def build(spec: Spec) -> Definition:
                                     set(odes) | set(spec.params) | {"t"} | (
                                         {cur_name} if cur_name else set())))
     precise_problem = None
-    if threshold is not None and threshold_param is None:
+    if threshold is not None and threshold_param is None and threshold_value is None:
         precise_problem = (f"precise timing locates a crossing of a threshold of the form "
-                           f"'v > P' or 'v >= P', v a state variable and P a parameter, and "
-                           f"model.threshold is {spec.threshold!r}: write it so (e.g. "
-                           f"'v > v_th' with v_th in params)")
+                           f"'x > P' or 'x >= P', x a state variable and P a parameter or a "
+                           f"constant, and model.threshold is {spec.threshold!r}: write it so "
+                           f"(e.g. 'v > v_th' with v_th in params, or 'v > 0 mV')")
     uses_t = any("t" in names(tr) for tr in list(ode_trees.values()) + list(sub_trees.values()))
     return Definition(
         name=spec.name, summary=spec.summary or f"equations model {spec.name}",
@@ -344,11 +352,27 @@ def build(spec: Spec) -> Definition:
         current_name=cur_name, current_unit=cur_unit, init=init,
         derived_init={x: derived[x] for x in init_order},
         derived_text={x: spec.init[x] for x in derived}, threshold=threshold,
-        threshold_text=spec.threshold, threshold_param=threshold_param, reset=reset,
+        threshold_text=spec.threshold, threshold_param=threshold_param,
+        threshold_var=threshold_var, threshold_value=threshold_value, reset=reset,
         reset_text=spec.reset, held=held, refractory=refractory, linear=linear,
         recorded=tuple(recorded),
         recordable=tuple(s for s in subs if s not in current_dependent),
         uses_t=uses_t, precise_problem=precise_problem)
+
+
+def _constant(node) -> float | None:
+    """The value of a checked tree made of numbers only (``-50``, ``0 mV`` scaled to the
+    variable's unit), else None."""
+    k = node[0]
+    if k == "num":
+        return float(node[1])
+    if k == "neg":
+        inner = _constant(node[1])
+        return None if inner is None else -inner
+    if k == "scale":
+        inner = _constant(node[2])
+        return None if inner is None else float(node[1]) * inner
+    return None
 
 
 def _closure(tree, subs) -> set[str]:

@@ -171,7 +171,8 @@ def model_class(d) -> type[Model]:
         name=d.name, summary=d.summary, citation=d.citation, equations=d.text,
         update_order=_update_order(d),
         current_unit=d.current_unit, params=params, states=states, presets={},
-        threshold_param=d.threshold_param, default_integrator="rk4",
+        threshold_param=d.threshold_param, threshold_var=d.threshold_var or "v",
+        default_integrator="rk4",
         resets_at_crossing=bool(d.reset), definition=d,
         # the tile sizes of the built-ins (Model.cpu_tile): large where the step computes
         # transcendental functions (hodgkin_huxley), small for a cheap step (lif)
@@ -314,6 +315,11 @@ class EquationsModel(Model):
             n_ref = jnp.round(self._t_ref(p) / dt)
             y_new[REFRAC] = jnp.where(s, n_ref, refrac).astype(y[REFRAC].dtype)
         return self._with_recorded(t + dt, y_new, p, current), s
+
+    def threshold(self, p):
+        """The threshold's parameter, or its constant (``v > 0 mV``: 0 in v's unit)."""
+        d = self.definition
+        return p[d.threshold_param] if d.threshold_param is not None else d.threshold_value
 
     def holding(self, mask):
         """The model for an integrator, the variables that ``reset`` assigns held where

@@ -106,6 +106,8 @@ class Model:
     presets: ClassVar[dict[str, Preset]] = {}
     #: name of the parameter holding the spike-detection threshold
     threshold_param: ClassVar[str] = "v_th"
+    #: the state variable whose upward crossing of the threshold is a spike
+    threshold_var: ClassVar[str] = "v"
     #: the integrator used when the config names none
     default_integrator: ClassVar[str] = "rk4"
     #: neurons per tile on a CPU device (see :data:`spikesim.sim.engine.MIN_TILES`): small for a
@@ -155,9 +157,13 @@ class Model:
         """Time derivatives of the integrated state variables (ms^-1 units)."""
         raise NotImplementedError
 
+    def threshold(self, p: Params):
+        """The value of the spike threshold: the parameter ``threshold_param``."""
+        return p[self.threshold_param]
+
     def spiked(self, y_old: State, y_new: State, p: Params) -> Array:
         """Default: an upward crossing of the threshold by ``v`` within the step."""
-        th = p[self.threshold_param]
+        th = self.threshold(p)
         return (y_old["v"] < th) & (y_new["v"] >= th)
 
     def reset(self, y: State, spiked: Array, p: Params) -> State:

@@ -13,7 +13,8 @@ In ``precise`` mode one step of a model does, for every neuron (vectorised, bran
 2. detect the spike with the model's own test (``Model.spiked``, as on the grid);
 3. locate the crossing time: in closed form where the model has one over the step
    (``Model.crossing_time``: LIF and QIF under the input held at its value at the start of
-   the (sub-)step), else the root of ``poly_v(theta) = v_th`` in [0, 1] by Newton's method
+   the (sub-)step), else the root of ``poly_v(theta) = v_th`` in [0, 1] (v the model's
+   ``threshold_var``, v_th its ``threshold``) by Newton's method
    safeguarded by bisection, a fixed number of iterations (no data-dependent branch);
 4. for a model that resets (``Model.resets_at_crossing``): evaluate the dense output of every
    variable at the crossing, apply the model's reset there, and integrate the rest of the
@@ -131,7 +132,7 @@ def _crossing(model, integrate, y, p, t, h, current, iterations):
     """``(y1, poly, tau)``: the step from ``t`` over ``h``, its dense output (None where the
     model's closed form makes it unnecessary) and the crossing's time after ``t``, clipped to
     [0, h] (meaningful where the model's spike test fires)."""
-    th = p[model.threshold_param]
+    th = model.threshold(p)
     if model.closed_form_crossing:
         y1 = integrate(model, y, p, t, h, current)
         tau = model.crossing_time(y, p, current(t), h)
@@ -140,13 +141,22 @@ def _crossing(model, integrate, y, p, t, h, current, iterations):
         tau = jnp.where(jnp.isfinite(tau), jnp.clip(tau, 0.0, h), h)
         return y1, None, tau
     y1, poly = dense_step(integrate, model, y, p, t, h, current)
-    return y1, poly, h * cubic_crossing(poly["v"], th, iterations)
+    return y1, poly, h * cubic_crossing(poly[model.threshold_var], th, iterations)
 
 
 def _at(poly, y, y1, theta):
     """The state at ``theta`` of the step: the dense output of the integrated variables,
     bookkeeping variables as after the step."""
     return {n: (polyval(poly[n], theta) if n in poly else y1[n]) for n in y1}
+
+
+def _at_crossing(model, poly, y, y1, theta, p):
+    """The state at the crossing, ``theta`` into the step: the dense output, or with a
+    closed-form crossing (no dense output) the threshold itself for the crossing variable."""
+    if poly is not None:
+        return _at(poly, y, y1, theta)
+    x = model.threshold_var
+    return {**y1, x: jnp.broadcast_to(model.threshold(p), y1[x].shape).astype(y1[x].dtype)}
 
 
 def step(model, integrate, y, p, t, dt, current, precision="float64"):
@@ -157,9 +167,7 @@ def step(model, integrate, y, p, t, dt, current, precision="float64"):
     s = model.spiked(y, y1, p)
     if not model.resets_at_crossing:
         return model.reset(y1, s, p), s, tau
-    th = p[model.threshold_param]
-    y_c = (_at(poly, y, y1, tau / dt) if poly is not None
-           else {**y1, "v": jnp.broadcast_to(th, y1["v"].shape).astype(y1["v"].dtype)})
+    y_c = _at_crossing(model, poly, y, y1, tau / dt, p)
     y_r = model.reset(y_c, s, p)
     # the rest of the step from the reset state; neurons that did not spike run a sub-step of
     # length dt - tau too (vectorised), whose result is discarded
@@ -251,8 +259,7 @@ def equations_refractory_step(model, holding, integrate, y, p, t, dt, current, h
     s = free & model.spiked(y_a, y1, p)
     t_c = s0 + tau
     theta = jnp.where(h > 0, tau / jnp.where(h > 0, h, 1.0), 0.0)
-    y_c = (_at(poly, y_a, y1, theta) if poly is not None else
-           {**y1, "v": jnp.broadcast_to(p[model.threshold_param], y1["v"].shape).astype(dtype)})
+    y_c = _at_crossing(model, poly, y_a, y1, theta, p)
     y_r = model.reset(y_c, s, p)
     t_free = t_c + t_ref
     t_end_ref = jnp.minimum(t_free, dt)
