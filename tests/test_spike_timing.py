@@ -609,6 +609,7 @@ def test_equations_refractory_holds_the_reset_variables_and_integrates_the_other
     assert errs[-1] < 1e-8, errs
 
 
+@pytest.mark.slow
 def test_equations_refractory_is_the_same_whichever_way_it_is_redone(run_config, monkeypatch):
     """The adaptive model under noise, 100 neurons in tiles of 16: the same file bit for bit
     in one chunk and in chunks of 70 steps; with every flagged neuron gathered (``DENSE_TILE``
