@@ -96,6 +96,7 @@ def test_identical_output_for_two_chunk_sizes_and_other_noise_for_another_seed(r
                                       b[f"report/lif/{var}/data"][:])
 
 
+@pytest.mark.slow
 def test_neuron_alone_in_a_population_and_in_a_sweep(run_config):
     """Neuron j's noise key is (seed, protocol, step, j): neuron 0 alone, neuron 0 of 30, and
     neuron 0 of every sweep combination with the same parameters spike at the same times."""

@@ -190,6 +190,7 @@ def test_lif_closed_form_whichever_way_flagged_neurons_are_redone(run_config, mo
     _assert_lif_closed_form(t, ids, amps, t_end, t_ref=2.34)
 
 
+@pytest.mark.slow
 def test_gathered_neurons_get_their_own_inputs_and_noise(run_config, monkeypatch):
     """A neuron redone in a gathered batch reads its own parameters, input fields, noise and
     synaptic variables: a heterogeneous population (swept ``tau_m``, noise, Poisson
@@ -382,6 +383,7 @@ def test_precise_run_file_and_float32(run_config):
     assert np.mean(np.abs(np.round(tp / 0.02) * 0.02 - tp) > 1e-4) > 0.5  # off the grid
 
 
+@pytest.mark.slow
 def test_precise_is_the_same_whatever_chunking_and_devices(run_config):
     """A LIF sweep in precise mode: the same file content in one chunk and in many, and on 2
     sharded devices when present."""
