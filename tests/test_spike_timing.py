@@ -401,10 +401,13 @@ def test_precise_is_the_same_whatever_chunking_and_devices(run_config):
         assert np.array_equal(a[0], c[0]) and np.array_equal(a[1], c[1])
 
 
-def test_precise_resume_continues(run_config, tmp_path):
+@pytest.mark.parametrize("model", ["lif", "equations"])
+def test_precise_resume_continues(run_config, tmp_path, model):
     """A run continued from another's final state (with its fractional refractory counter)
-    gives the spikes of one long run."""
-    cfg = {"model": {"type": "lif", "params": {"t_ref": 2.34}}, "population": {"size": 3},
+    gives the spikes of one long run: the built-in LIF, and the adaptive equations model
+    (``ADAPTIVE``, below: t_ref = 2.03 ms and a w that integrates through it)."""
+    model = ({"type": "lif", "params": {"t_ref": 2.34}} if model == "lif" else ADAPTIVE)
+    cfg = {"model": model, "population": {"size": 3},
            "simulation": {"duration": 100.0, "dt": 0.1, "spike_timing": "precise",
                           "precision": "float64"},
            "input": {"type": "constant", "amplitude": [2.0, 3.0, 5.0]}}
