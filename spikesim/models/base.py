@@ -162,9 +162,10 @@ class Model:
         return p[self.threshold_param]
 
     def spiked(self, y_old: State, y_new: State, p: Params) -> Array:
-        """Default: an upward crossing of the threshold by ``v`` within the step."""
-        th = self.threshold(p)
-        return (y_old["v"] < th) & (y_new["v"] >= th)
+        """Default: an upward crossing of the threshold by ``threshold_var`` within the
+        step."""
+        th, x = self.threshold(p), self.threshold_var
+        return (y_old[x] < th) & (y_new[x] >= th)
 
     def reset(self, y: State, spiked: Array, p: Params) -> State:
         """Default: no reset (conductance-based models repolarise by themselves)."""

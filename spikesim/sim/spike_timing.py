@@ -36,10 +36,11 @@ equations model's threshold is an upward crossing, false at the step's start: th
 second crossing gives no spike until v has fallen below the threshold again; it needs a rate
 near 1/dt.)
 
-The refractory counter ``refrac`` of the integrate-and-fire (and equations) models keeps its grid meaning in
-steps (free when it is at most 1 at the start of a step), but holds fractions: at the start
-of a step a neuron is free from ``clip(refrac - 1, 0, 1) * dt`` into the step on. A grid
-counter is therefore a valid precise one, and a file's final state continues either way.
+The refractory counter ``refrac`` of the integrate-and-fire models (and of equations models
+with ``refractory``) keeps its grid meaning in steps (free when it is at most 1 at the start
+of a step), but holds fractions: at the start of a step a neuron is free from
+``clip(refrac - 1, 0, 1) * dt`` into the step on. A grid counter is therefore a valid precise
+one, and a file's final state continues either way.
 
 The step returns the spike's offset from the start of the step in ms (``0 < offset <= dt``
 for a crossing inside the step); the host adds it to the step's start time in float64.
