@@ -6,11 +6,15 @@ import numpy as np
 
 
 def rhs(name, p, current):
-    """Right-hand side of model ``name`` with parameters ``p`` (floats). ``current`` is a number
-    or a function of t. Returns (f, names of the integrated states in the order of y)."""
+    """Right-hand side of model ``name`` with parameters ``p`` (floats). ``current`` is a number,
+    a function of t, or one of t and the membrane potential y[0] (a conductance input: a
+    function with the attribute ``conductance`` set). Returns (f, names of the integrated
+    states in the order of y)."""
 
     def f_of(g):
         def f(t, y):
+            if getattr(current, "conductance", False):
+                return g(t, y, current(t, y[0]))
             return g(t, y, current(t) if callable(current) else current)
         return f
 

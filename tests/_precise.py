@@ -19,10 +19,24 @@ from spikesim.sim.integrators import INTEGRATORS  # noqa: E402
 from spikesim.models import MODELS  # noqa: E402
 
 
+def conductance_input(current, g, reversal):
+    """``I(t, v) = current + g (reversal - v)``: a constant current and a constant
+    conductance, in the form spikesim's engine gives the models a conductance input
+    (``conductance`` and ``affine(t) = (a, b)``, ``I = a - b v``; spikesim.sim.engine)."""
+
+    def drive(t, v):
+        return current + g * (reversal - v)
+
+    drive.conductance = True
+    drive.affine = lambda t: (current + g * reversal, g)
+    return drive
+
+
 def model_spike_times(name, *, dt, t_end, integrator="rk4", current=0.0, params=None,
-                      preset=None, init=None, timing="precise", dtype=jnp.float64):
+                      preset=None, init=None, timing="precise", dtype=jnp.float64,
+                      conductance=None):
     """Spike times (ms) of one neuron: the end of the crossing step (grid) or the crossing
-    time (precise)."""
+    time (precise). ``conductance = (g, reversal)`` adds a constant conductance input."""
     model = MODELS[name]()
     p = make_params(model, dtype, preset, **(params or {}))
     init_values = dict(model.presets[preset].init) if preset else {}
@@ -31,15 +45,17 @@ def model_spike_times(name, *, dt, t_end, integrator="rk4", current=0.0, params=
                              1, dtype)
     integrate = INTEGRATORS[integrator]
     c = jnp.asarray(current, dtype)
+    drive = (lambda tt: c) if conductance is None else conductance_input(
+        c, *(jnp.asarray(x, dtype) for x in conductance))
     n_steps = int(round(t_end / dt))
 
     def body(y, k):
         t = k.astype(jnp.float64) * dt
         if timing == "precise":
-            y, s, off = model.precise_step(integrate, y, p, t, dt, lambda tt: c,
+            y, s, off = model.precise_step(integrate, y, p, t, dt, drive,
                                            "float64" if dtype == jnp.float64 else "float32")
             return y, (s, t + off)
-        y, s = model.step(integrate, y, p, t, dt, lambda tt: c)
+        y, s = model.step(integrate, y, p, t, dt, drive)
         return y, (s, jnp.broadcast_to(t + dt, s.shape))
 
     _, (s, times) = jax.jit(lambda y: jax.lax.scan(body, y, jnp.arange(n_steps)))(y0)
@@ -61,13 +77,15 @@ RESETS = {
 
 
 def reference_spike_times(name, *, t_end, current=0.0, params=None, preset=None, init=None,
-                          rtol=1e-12, atol=1e-12):
+                          rtol=1e-12, atol=1e-12, conductance=None):
     """Event-driven DOP853 spike times: upward crossings of the threshold; for models with a
-    reset, the reset at the crossing and (integrate-and-fire models) v held for t_ref."""
+    reset, the reset at the crossing and (integrate-and-fire models) v held for t_ref.
+    ``conductance = (g, reversal)`` adds a constant conductance input."""
     model = MODELS[name]()
     p = model.defaults(preset)
     p.update(params or {})
-    f, names = rhs(name, p, current)
+    f, names = rhs(name, p, current if conductance is None else
+                   conductance_input(current, *conductance))
     init_values = dict(model.presets[preset].init) if preset else {}
     init_values.update(init or {})
     y0 = model.initial_state(make_params(model, jnp.float64, preset, **(params or {})),

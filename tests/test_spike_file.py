@@ -253,7 +253,6 @@ input:
     (("rate: 2 kHz", "rate: {normal: {mean: 0 Hz, std: 1 kHz}}"),
      ("cfg.yaml:6: input.rate", "a rate must be >= 0", "drew -")),
     (("tau: 5 ms", "tua: 5 ms"), ("unknown key 'tua'", "Did you mean 'tau'?")),
-    (("dt: 0.1}", "dt: 0.1, spike_timing: precise}"), ("input.kind", "spike_timing: grid")),
     (("tau: 5 ms", "tau: 5 ms\nrecord: {variables: [g_syn1]}"),
      ("record.variables.0", "Did you mean 'g_syn0'?")),
 ])

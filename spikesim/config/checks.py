@@ -269,13 +269,6 @@ def check_config(cfg, raw, source) -> list[str]:
                 f"a conductance input drives the membrane potential v (mV), I = g (reversal "
                 f"- v); model {mtype} has no such state (its states: {states}). Use kind: "
                 f"current, or name the model's membrane potential v with unit mV")
-    if sim.spike_timing == "precise":
-        for i, proto in enumerate(cfg.input):
-            if proto.synaptic and proto.kind == "conductance":
-                err(("input", "kind") if single else ("input", i, "kind"),
-                    "a conductance input makes the current depend on v, which spike_timing: "
-                    "precise does not handle yet; use simulation.spike_timing: grid, or "
-                    "kind: current")
     # -- recording ----------------------------------------------------------------------
     synaptic = [proto.variable(i) for i, proto in enumerate(cfg.input) if proto.synaptic]
     allowed = [s for s in model.states if model.states[s].integrated] + ["input"] + synaptic

@@ -35,6 +35,14 @@ def input_at(current: CurrentFn, t, y: State):
     return current(t, y["v"]) if getattr(current, "conductance", False) else current(t)
 
 
+def held_input(current: CurrentFn, t):
+    """The input at time ``t`` as ``I = a - b v``: ``(a, b)`` with ``b`` the total synaptic
+    conductance of a conductance input (``current.affine``), else ``(current(t), None)``."""
+    if getattr(current, "conductance", False):
+        return current.affine(t)
+    return current(t), None
+
+
 @dataclass(frozen=True)
 class Param:
     """A model parameter: default value, unit, one-line meaning, and the name the reference
@@ -171,10 +179,11 @@ class Model:
         """Default: no reset (conductance-based models repolarise by themselves)."""
         return y
 
-    def crossing_time(self, y: State, p: Params, current: Array, h) -> Array:
+    def crossing_time(self, y: State, p: Params, drive, h) -> Array:
         """Time after the start of a (sub-)step of length ``h`` at which v, starting from
-        ``y`` under the input ``current`` held over the step, reaches the threshold (NaN or
-        any value outside [0, h] where it does not). Only for models that set
+        ``y`` under the input ``I = a - b v`` held over the step (``drive = (a, b)``, from
+        :func:`held_input`; ``b`` None without a conductance input), reaches the threshold
+        (NaN or any value outside [0, h] where it does not). Only for models that set
         ``closed_form_crossing``; the others use the dense output of the step."""
         raise NotImplementedError
 

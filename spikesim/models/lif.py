@@ -42,14 +42,21 @@ class LIF(IntegrateAndFire):
 
     closed_form_crossing = True
 
-    def crossing_time(self, y, p, current, h):
-        """v(s) = v_inf + (v - v_inf) exp(-s / tau_m) reaches v_th at
-        s = tau_m ln((v - v_inf) / (v_th - v_inf)) (v < v_th < v_inf); NaN where it never
-        does."""
-        v_inf = p["v_rest"] + p["R_m"] * current
+    def crossing_time(self, y, p, drive, h):
+        """v(s) = v_inf + (v - v_inf) exp(-s / tau) reaches v_th at
+        s = tau ln((v - v_inf) / (v_th - v_inf)) (v < v_th < v_inf); NaN where it never
+        does. Under ``I = a - b v`` (a conductance ``b`` held over the step, as in
+        :meth:`exp_euler_step`) v_inf = (v_rest + R_m a) / (1 + R_m b) and
+        tau = tau_m / (1 + R_m b); else v_inf = v_rest + R_m I, tau = tau_m."""
+        a, b = drive
+        v_inf = p["v_rest"] + p["R_m"] * a
+        tau = p["tau_m"]
+        if b is not None:
+            leak = 1.0 + p["R_m"] * b
+            v_inf, tau = v_inf / leak, tau / leak
         ratio = (y["v"] - v_inf) / (p["v_th"] - v_inf)
         ok = (ratio >= 1.0) & (p["v_th"] < v_inf)
-        return jnp.where(ok, p["tau_m"] * jnp.log(jnp.where(ok, ratio, 1.0)), jnp.nan)
+        return jnp.where(ok, tau * jnp.log(jnp.where(ok, ratio, 1.0)), jnp.nan)
 
     def exp_euler_step(self, y, p, t, dt, current):
         """inferno's exact step, in its own form: v relaxes towards v_inf = v_rest + R_m I

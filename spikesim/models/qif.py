@@ -50,16 +50,24 @@ class QIF(IntegrateAndFire):
 
     closed_form_crossing = True
 
-    def crossing_time(self, y, p, current, h):
+    def crossing_time(self, y, p, drive, h):
         """Time for v to reach v_th under a held input, in closed form. With x = v - m,
         m = (v_rest + v_crit)/2 and q = R_m I / a - ((v_crit - v_rest)/2)^2,
         dx/dt = (a / tau_m) (x^2 + q), so the time from x0 to x1 is (tau_m / a) F with
         F = atan2(s (x1 - x0), x0 x1 + q) / s for q = s^2 > 0 (no fixed point),
         F = atanh(s (x1 - x0) / (x0 x1 + q)) / s for q = -s^2 < 0 (above the unstable fixed
-        point), and (x1 - x0) / (x0 x1) at q = 0; NaN where v_th is not reached."""
+        point), and (x1 - x0) / (x0 x1) at q = 0; NaN where v_th is not reached. Under a
+        conductance input, I = I_a - b v (``drive = (I_a, b)``, b held), the drift is still
+        quadratic: its vertex moves by e = R_m b / (2 a), m = (v_rest + v_crit)/2 + e, and
+        q = R_m I_a / a - ((v_crit - v_rest)/2)^2 - e (v_rest + v_crit + e)."""
+        current, b = drive
         m = 0.5 * (p["v_rest"] + p["v_crit"])
         d = 0.5 * (p["v_crit"] - p["v_rest"])
         q = p["R_m"] * current / p["a"] - d * d
+        if b is not None:
+            e = p["R_m"] * b / (2.0 * p["a"])
+            q = q - e * (2.0 * m + e)
+            m = m + e
         x0 = y["v"] - m
         x1 = p["v_th"] - m
         gap = x1 - x0

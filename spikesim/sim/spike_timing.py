@@ -13,9 +13,10 @@ In ``precise`` mode one step of a model does, for every neuron (vectorised, bran
 2. detect the spike with the model's own test (``Model.spiked``, as on the grid);
 3. locate the crossing time: in closed form where the model has one over the step
    (``Model.crossing_time``: LIF and QIF under the input held at its value at the start of
-   the (sub-)step), else the root of ``poly_v(theta) = v_th`` in [0, 1] (v the model's
-   ``threshold_var``, v_th its ``threshold``) by Newton's method
-   safeguarded by bisection, a fixed number of iterations (no data-dependent branch);
+   the (sub-)step; a conductance input as ``I = a - b v``, its conductance held too), else
+   the root of ``poly_v(theta) = v_th`` in [0, 1] (v the model's ``threshold_var``, v_th
+   its ``threshold``) by Newton's method safeguarded by bisection, a fixed number of
+   iterations (no data-dependent branch);
 4. for a model that resets (``Model.resets_at_crossing``): evaluate the dense output of every
    variable at the crossing, apply the model's reset there, and integrate the rest of the
    step from the reset state by one sub-step of the configured integrator (exact for LIF's
@@ -61,7 +62,7 @@ from __future__ import annotations
 from ..lazyjax import jnp
 
 from .integrators import RK4
-from ..models.base import input_at
+from ..models.base import held_input, input_at
 
 #: Newton iterations of the crossing search (each also narrows a bisection bracket): enough
 #: for a cubic that is monotone across the root to reach the last bits of float64 from the
@@ -136,7 +137,7 @@ def _crossing(model, integrate, y, p, t, h, current, iterations):
     th = model.threshold(p)
     if model.closed_form_crossing:
         y1 = integrate(model, y, p, t, h, current)
-        tau = model.crossing_time(y, p, current(t), h)
+        tau = model.crossing_time(y, p, held_input(current, t), h)
         # where the closed form has no root in the step (the numerical step crossed but the
         # exact solution from its start does not), the end of the step, as on the grid
         tau = jnp.where(jnp.isfinite(tau), jnp.clip(tau, 0.0, h), h)
