@@ -357,6 +357,10 @@ def test_partial_of_a_first_chunk_failure_is_readable(spikesim_cli, tmp_path):
 
     r = spikesim.load(out)
     assert not r.complete and r.spikes.t.size == 0
+    # its spike trains are cut short (here: nothing simulated), so no patterns from them
+    code, _, err = spikesim_cli("analyze", "patterns", part, "-o", tmp_path / "p.h5")
+    assert code == 2 and "did not complete (status failed)" in err, err
+    assert "Traceback" not in err and not (tmp_path / "p.h5").exists()
     # --from a partial file, with an override of the single protocol's field
     code, path, err = spikesim_cli("run", "--from", part, "input.amplitude=10", "-q", "-o",
                                    tmp_path / "again.h5")

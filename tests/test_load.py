@@ -131,3 +131,33 @@ def test_not_a_result(tmp_path):
         f["x"] = 1
     with pytest.raises(UsageError, match="not a spikesim output"):
         spikesim.load(tmp_path / "other.h5")
+
+
+@pytest.mark.parametrize("damage, needle", [
+    ({"config": "name: [unclosed"}, "attribute 'config' is not YAML"),
+    ({"config": "- a list"}, "not a config"),
+    ({"dt": "abc"}, "attribute 'dt' is 'abc', not a float"),
+    ({"version": [9, 0]}, "format 9.0, newer than this spikesim reads"),
+    (None, "no attribute 'config'")])
+def test_damaged_or_newer_files_are_refused(tmp_path, spikesim_cli, damage, needle):
+    """A file with spikesim's magic whose root attributes cannot be read (or that a newer
+    format wrote): load raises, and inspect, plot and export exit 2 with the reason, no
+    traceback, nothing written."""
+    p = run(tmp_path, "good", config())
+    if damage is None:  # the magic and the version only
+        with h5py.File(p) as f:
+            keep = {k: f.attrs[k] for k in ("magic", "version")}
+        with h5py.File(p, "w") as f:
+            f.attrs.update(keep)
+    else:
+        with h5py.File(p, "a") as f:
+            for k, v in damage.items():
+                f.attrs[k] = v
+    with pytest.raises(UsageError, match="cannot be read"):
+        spikesim.load(p)
+    before = sorted(x.name for x in tmp_path.iterdir())
+    for argv in (("inspect", p), ("inspect", p, "--json"), ("plot", p),
+                 ("export", p, "--to", "nwb", "-o", tmp_path / "x.nwb")):
+        code, out, err = spikesim_cli(*argv)
+        assert code == 2 and "Traceback" not in err and needle in err, (argv, err)
+    assert sorted(x.name for x in tmp_path.iterdir()) == before

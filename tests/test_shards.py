@@ -276,6 +276,35 @@ def test_refusals(het, tmp_path, spikesim_cli):
     assert code == 2 and "not the folder of a sharded run" in err
 
 
+def test_bad_shard_index_and_damaged_manifests(het, tmp_path, spikesim_cli):
+    """--shard out of range in a new folder makes no folder; a manifest that is JSON but not
+    a manifest (a list, a key missing, a wrong type, too few ranges) is a message naming the
+    file, for merge and for run --shards, and --force starts such a folder afresh."""
+    config, _ = het
+    cli = spikesim_cli
+    code, _, err = cli("run", config, "--shards", 2, "--shard", 5, "-o", tmp_path / "new.d")
+    assert code == 2 and "numbered 0 to 1" in err and not (tmp_path / "new.d").exists()
+    run_dir = tmp_path / "run.d"
+    _run_in_process(config, run_dir, 2)
+    good = json.loads((run_dir / "manifest.json").read_text())
+    damaged = {"a list": ([1, 2], "a JSON list"),
+               "no ranges": ({k: v for k, v in good.items() if k != "ranges"},
+                             "ranges: field required"),
+               "shards a word": ({**good, "shards": "two"}, "shards:"),
+               "one range": ({**good, "ranges": good["ranges"][:1]}, "1 ranges")}
+    for what, (manifest, needle) in damaged.items():
+        (run_dir / "manifest.json").write_text(json.dumps(manifest))
+        for argv in (("merge", run_dir, "-o", tmp_path / "m.h5"),
+                     ("run", config, "--shards", 2, "-o", run_dir)):
+            code, out, err = cli(*argv)
+            assert code == 2 and "Traceback" not in err, (what, err)
+            assert "manifest.json" in err and needle in err, (what, err)
+        assert not (tmp_path / "m.h5").exists()
+    code, _, err = cli("run", config, "--shards", 2, "-o", run_dir, "--force")
+    assert code == 0, err
+    assert read_manifest(run_dir)["ranges"] == good["ranges"]
+
+
 def test_validate_lists_the_shards(het, spikesim_cli):
     config, _ = het
     code, _, err = spikesim_cli("validate", config, "--shards", 7)

@@ -488,6 +488,40 @@ def test_precise_resume_continues(run_config, tmp_path, model):
     assert np.abs(t[o] - whole[0][w]).max() < 1e-9
 
 
+def test_precise_resume_at_another_dt_keeps_the_refractory_time(run_config, tmp_path):
+    """The refractory counter counts steps: continued at dt = 0.04 from a run at dt = 0.1, it
+    is converted so that the time left is kept, and the LIF (exact at any dt) gives the spikes
+    of one long run within 1e-9 ms, neurons refractory at the hand-over included."""
+    cfg = {"model": {"type": "lif", "params": {"t_ref": 2.34}}, "population": {"size": 20},
+           "simulation": {"duration": 100.0, "dt": 0.1, "spike_timing": "precise",
+                          "precision": "float64"},
+           "input": {"type": "constant", "amplitude": {"linspace": [2.0, 9.0]}}}
+    whole = _spikes(run_config(cfg, name="whole"))
+    first = run_config(cfg, "simulation.duration=50.0", name="first")
+    assert (first["state/lif/refrac"][:] > 1).sum() >= 3  # refractory at the hand-over
+    path = spikesim.run(cfg, "simulation.duration=50.0", "simulation.dt=0.04",
+                        output=tmp_path / "second.h5", init_from=first.filename)
+    with h5py.File(path) as f:
+        second = _spikes(f)
+    t = np.concatenate([_spikes(first)[0], second[0] + 50.0])
+    ids = np.concatenate([_spikes(first)[1], second[1]])
+    o, w = np.lexsort((t, ids)), np.lexsort((whole[0], whole[1]))
+    assert np.array_equal(ids[o], whole[1][w])
+    assert np.abs(t[o] - whole[0][w]).max() < 1e-9
+
+
+def test_refractory_counter_in_the_steps_of_another_dt():
+    """r = 10.3 steps of 0.1 ms leave 0.93 ms: 18.6 steps of 0.05 ms after the step that
+    starts (counter 19.6), 19 on the grid, which rounds as it rounds t_ref (counter 20); a
+    free neuron (r <= 1) stays free."""
+    from spikesim.io.resume import counter_in_new_steps
+
+    r = np.array([10.3, 1.0, 0.4, 0.0, 2.0])
+    np.testing.assert_allclose(counter_in_new_steps(r, 0.1, 0.05, True),
+                               [19.6, 0, 0, 0, 3.0], rtol=1e-12)
+    np.testing.assert_array_equal(counter_in_new_steps(r, 0.1, 0.05, False), [20, 0, 0, 0, 3])
+
+
 # -- grid: bit for bit as before -------------------------------------------------------------
 def test_grid_is_bit_identical_to_files_made_before_precise_timing(tmp_path):
     """The runs of ``data/make_grid_before_issue17.py``, written by spikesim before

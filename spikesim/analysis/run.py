@@ -58,6 +58,17 @@ def analyze(kind: str, config, overrides=(), output=None, force: bool = False,
     if loaded.cfg.analysis is None:
         loaded.cfg.analysis = Analysis()
     opts = getattr(loaded.cfg.analysis, kind)
+    if from_file:
+        from ..io.results import Result
+
+        r = Result(config)
+        if not r.complete and (opts.stop is None or opts.stop > r.t_end):
+            part = (f", or classify the part it holds with analysis.patterns.stop={r.t_end:g}"
+                    if r.t_end > 0 else "")
+            raise UsageError(
+                f"{config}: the run did not complete (status {r.status}): it holds the first "
+                f"{r.t_end:g} of {r.duration:g} ms, so its neurons would be classified from "
+                f"a spike train cut short. Run it again to the end{part}")
     plan = make_plan(loaded)
     if from_file and output is None:
         from pathlib import Path
@@ -76,9 +87,6 @@ def analyze(kind: str, config, overrides=(), output=None, force: bool = False,
                 f"{', '.join(moot)} (per neuron or swept) changes nothing: neurons that "
                 f"differ only there get the same result")
     if from_file:
-        from ..io.results import Result
-
-        r = Result(config)
         if r.n != plan.n or not r.spikes_recorded:
             what = ("recorded no spikes" if not r.spikes_recorded
                     else f"holds {r.n} neurons where its config makes {plan.n}")

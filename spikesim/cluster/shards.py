@@ -29,6 +29,8 @@ from pathlib import Path
 
 import numpy as np
 import yaml
+from pydantic import TypeAdapter, ValidationError
+from typing_extensions import TypedDict
 
 from ..config.checks import size_text
 from ..config.preflight import check_output_path, protected_files
@@ -64,6 +66,25 @@ def with_output(config_yaml: str, path) -> str:
 
 
 # -- the manifest ----------------------------------------------------------------------------
+class _Manifest(TypedDict):
+    """What a manifest must hold for ``merge`` and ``run --shards`` to use it."""
+
+    format: int
+    name: str
+    population: str
+    n_neurons: int
+    shards: int
+    ranges: list[tuple[int, int]]
+    files: list[str]
+    config_hash: str
+    config: str
+    config_file: str
+    overrides: list[str]
+
+
+_MANIFEST = TypeAdapter(_Manifest)
+
+
 def make_manifest(plan, k: int, config_file, overrides) -> dict:
     if k < 1:
         raise UsageError(f"--shards takes a number of shards >= 1, got {k}")
@@ -96,9 +117,25 @@ def read_manifest(run_dir: Path) -> dict:
         m = json.loads(path.read_text())
     except (OSError, ValueError) as e:
         raise UsageError(f"{path}: not a readable manifest ({e})") from None
+    fix = (f"Make the run folder again with `spikesim run CONFIG --shards K -o {run_dir}` "
+           f"(--force starts it afresh)")
+    if not isinstance(m, dict):
+        raise UsageError(f"{path}: not a spikesim manifest (a JSON {type(m).__name__}, not "
+                         f"an object). {fix}")
     if m.get("format") != MANIFEST_FORMAT:
         raise UsageError(f"{path}: manifest format {m.get('format')!r}, this spikesim reads "
                          f"format {MANIFEST_FORMAT}")
+    try:
+        m = dict(m, **_MANIFEST.validate_python(m))
+    except ValidationError as e:
+        where = "; ".join(f"{'.'.join(map(str, err['loc']))}: {err['msg'].lower()}"
+                          for err in e.errors()[:3])
+        raise UsageError(f"{path}: a damaged manifest ({where}). {fix}") from None
+    k = m["shards"]
+    if k < 1 or len(m["ranges"]) != k or len(m["files"]) != k:
+        raise UsageError(f"{path}: a damaged manifest ({k} shards, {len(m['ranges'])} ranges, "
+                         f"{len(m['files'])} files). {fix}")
+    m["ranges"] = [list(r) for r in m["ranges"]]
     return m
 
 
@@ -118,9 +155,14 @@ def open_run_dir(run_dir: Path, manifest: dict, force: bool) -> dict:
                          f"`spikesim merge` it into {run_dir}")
     path = run_dir / MANIFEST
     if path.exists():
-        old = read_manifest(run_dir)
-        same = (old["config_hash"] == manifest["config_hash"]
-                and old["shards"] == manifest["shards"])
+        try:
+            old = read_manifest(run_dir)
+        except UsageError:
+            if not force:
+                raise
+            old = None  # a damaged manifest: --force starts afresh
+        same = old is not None and (old["config_hash"] == manifest["config_hash"]
+                                    and old["shards"] == manifest["shards"])
         if same:
             return old
         if not force:
@@ -293,6 +335,8 @@ def run_cli(config, overrides, output, k, shard, executor, force, quiet, log,
     run_dir = Path(output)
     plan = make_plan(load(config, overrides), run_dir)
     manifest = make_manifest(plan, k, config, overrides)
+    if shard is not None and not 0 <= shard < k:  # before the folder is made
+        raise UsageError(f"--shard {shard}: shards are numbered 0 to {k - 1}")
     if merge_to is not None:  # its path checked before any shard runs, as run checks -o
         check_merge_output(Path(merge_to), run_dir, manifest, force,
                            protected_files(plan), where="--merge: ", option="--merge")

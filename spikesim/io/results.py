@@ -21,7 +21,7 @@ import numpy as np
 import yaml
 
 from ..errors import UsageError
-from .writer import MAGIC
+from .writer import FORMAT_VERSION, MAGIC
 
 #: spikes are read in blocks of this many, so memory stays bounded on any file
 BLOCK = 1 << 22
@@ -47,6 +47,43 @@ def resolve_path(path: str | Path) -> Path:
         raise UsageError(f"{p} is an HDF5 file but not a spikesim output (no magic 0x0A7A "
                          f"attribute)")
     return p
+
+
+#: the root attributes every reader of a run's file relies on, and their types
+_REQUIRED = {"config": str, "name": str, "model": str, "population": str, "n_neurons": int,
+             "dt": float, "duration": float, "status": str}
+
+
+def _attrs_problem(a: dict) -> str | None:
+    """What makes a file's root attributes unreadable (or written by a newer format) and
+    what to do, or None."""
+    v = a.get("version")
+    if not (isinstance(v, list) and len(v) == 2 and all(isinstance(x, int) for x in v)):
+        return f"its format version (attribute version) is {v!r}, not two numbers"
+    if tuple(v) > FORMAT_VERSION:
+        have = ".".join(map(str, FORMAT_VERSION))
+        return (f"it is in format {v[0]}.{v[1]}, newer than this spikesim reads ({have}); "
+                f"upgrade spikesim to read it")
+    damaged = _damaged(a)
+    return damaged and f"{damaged}. Run its config again to remake it"
+
+
+def _damaged(a: dict) -> str | None:
+    for k, kind in _REQUIRED.items():
+        if k not in a:
+            return f"it has no attribute {k!r}"
+        val = a[k]
+        ok = isinstance(val, (int, float)) and not isinstance(val, bool) if kind is float \
+            else isinstance(val, kind) and not isinstance(val, bool)
+        if not ok:
+            return f"its attribute {k!r} is {val!r}, not a {kind.__name__}"
+    try:
+        cfg = yaml.safe_load(a["config"])
+    except yaml.YAMLError as e:
+        return f"its attribute 'config' is not YAML ({str(e).splitlines()[0]})"
+    if not isinstance(cfg, dict):
+        return "its attribute 'config' is not a config (a YAML mapping)"
+    return None
 
 
 def plain_attr(value):
@@ -124,7 +161,10 @@ class Result:
         with h5py.File(self.path, "r") as f:
             self.attrs: dict = {k: plain_attr(v) for k, v in f.attrs.items()}
         a = self.attrs
-        self.config: dict = yaml.safe_load(a.get("config", "")) or {}
+        problem = _attrs_problem(a)
+        if problem:
+            raise UsageError(f"{self.path} is a spikesim file that cannot be read: {problem}")
+        self.config: dict = yaml.safe_load(a["config"])
         self.name: str = a.get("name", self.path.stem)
         self.model: str = a.get("model", "")
         self.population: str = a.get("population", self.model)

@@ -99,6 +99,7 @@ def final_state(path: Path, plan) -> InitState:
         status = str(f.attrs.get("status"))
         state = read_group(f, "state")
         model, n = str(f.attrs.get("model")), int(f.attrs.get("n_neurons", -1))
+        dt_file = float(f.attrs.get("dt", plan.dt))
     if state is None:
         why = (f"its status is {status!r}: only a completed run stores a final state"
                if status != "complete" else "it holds no /state group")
@@ -121,5 +122,21 @@ def final_state(path: Path, plan) -> InitState:
     if bad:
         raise UsageError(f"{option} {path}: {bad[0]} has shape {state.synapses[bad[0]].shape}, "
                          f"expected ({plan.n},)")
+    if dt_file != plan.dt:
+        for k, var in plan.model.states.items():
+            if var.unit == "steps":
+                state.y[k] = counter_in_new_steps(state.y[k], dt_file, plan.dt,
+                                                  plan.spike_timing == "precise")
     state.source = str(Path(path).resolve())
     return state
+
+
+def counter_in_new_steps(r, dt_old: float, dt_new: float, fractional: bool):
+    """A refractory counter of a run at ``dt_old`` for a run at ``dt_new``. A counter ``r``
+    holds the neuron for ``(r - 1) dt`` from the start of the step (free where ``r <= 1``;
+    spikesim.sim.spike_timing), so the time left is kept: ``1 + (r - 1) dt_old / dt_new``,
+    rounded to whole steps on the grid (as ``t_ref`` is) and kept fractional with precise
+    timing."""
+    left = np.maximum(np.asarray(r, np.float64) - 1.0, 0.0) * dt_old / dt_new
+    steps = left if fractional else np.round(left)
+    return np.where(steps > 0, 1.0 + steps, 0.0).astype(np.asarray(r).dtype)
