@@ -48,7 +48,8 @@ def run(
                                           help="output HDF5 path (default: output.path of the config)"),
     device: Optional[str] = typer.Option(None, "--device", help="auto | cpu | gpu (overrides simulation.device)"),
     force: bool = typer.Option(False, "--force", help="replace an existing output file once the new run completes"),
-    quiet: bool = typer.Option(False, "-q", "--quiet", help="no progress bar"),
+    quiet: bool = typer.Option(False, "-q", "--quiet", help="no progress bar (warnings are "
+                               "still printed on stderr)"),
     from_file: Optional[Path] = typer.Option(
         None, "--from", help="re-run a past run from the config embedded in its HDF5 file "
                              "(KEY=VALUE overrides still apply; give a new path with -o)"),
@@ -72,7 +73,7 @@ def run(
 ):
     """Run a simulation and write its HDF5 file; prints the path written (the run folder
     for --shards)."""
-    log = (lambda m: None) if quiet else (lambda m: err.print(m, markup=False))
+    log = _warnings_log()  # -q silences progress only (SPEC section 1)
     overrides = list(overrides or [])
     if device is not None:
         if device not in ("auto", "cpu", "gpu"):
@@ -114,6 +115,11 @@ def run(
     print(path)
 
 
+def _warnings_log():
+    """Where warnings go: stderr, with or without -q."""
+    return lambda m: err.print(m, markup=False)
+
+
 def _warn_versions(recorded: dict, log):
     """Say which versions differ from those a past run was made with (results may differ)."""
     from .io.writer import versions
@@ -141,7 +147,8 @@ def analyze(
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="output HDF5 path "
                                           "(default: output.path of the config with _KIND)"),
     force: bool = typer.Option(False, "--force", help="replace an existing output file"),
-    quiet: bool = typer.Option(False, "-q", "--quiet", help="no summary on stderr"),
+    quiet: bool = typer.Option(False, "-q", "--quiet", help="no progress bar or summary on "
+                               "stderr (warnings are still printed)"),
 ):
     """Characterise every neuron of a config: rheobase (bisection), fi (f-I curve up and
     down, onset rate, type I/II), prc (phase-response curve), dt (spike-time convergence),
@@ -150,7 +157,7 @@ def analyze(
     (`spikesim inspect` / `plot` show them). Prints the path written."""
     from .analysis.run import analyze as run_analysis
 
-    log = (lambda m: None) if quiet else (lambda m: err.print(m, markup=False))
+    log = _warnings_log()
     print(run_analysis(kind, config, overrides or [], output, force=force, quiet=quiet,
                        log=log))
 

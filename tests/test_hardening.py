@@ -47,6 +47,9 @@ def _refused(spikesim_cli, tmp_path, *args, expect: str, command="validate", con
     ("record.every=1000000000000", "record.every: one sample every 1,000,000,000,000 steps"),
     ('name="a\\0b"', "name: a run name may not hold control characters"),
     ("population.size=.nan", "population.size: expected an integer"),
+    ("model.init.m=1.5", "model.init.m: must be in [0, 1] (a gating variable"),
+    ("model.init.h={uniform: [-0.1, 0.5]}", "model.init.h: must be in [0, 1]"),
+    ("sweep.axes.model.init.n=[0.3, 1.2]", "must be in [0, 1]"),
 ])
 def test_values_that_cannot_run_are_refused(spikesim_cli, tmp_path, override, expect):
     _refused(spikesim_cli, tmp_path, *SMALL, override, expect=expect)
@@ -226,6 +229,38 @@ def test_spike_reset_true_reproduces_ngclearn(tmp_path):
     ("{uniform: [0, 1]}", "not a generator"), ("lineer", "is a switch")])
 def test_switch_refuses_other_values(spikesim_cli, tmp_path, value, expect):
     _refused(spikesim_cli, tmp_path, f"model.params.reset_mode={value}", expect=expect, config=LIF)
+
+
+@pytest.mark.parametrize("axis, expect", [
+    ("[0, 7.5]", "is a switch: it takes constant, linear (or their numbers 0, 1), got 7.5"),
+    ("{start: 0, stop: 1, num: 2}", "not a generator or a range; list them")])
+def test_switch_refuses_other_values_in_sweeps(spikesim_cli, tmp_path, axis, expect):
+    _refused(spikesim_cli, tmp_path, f"sweep.axes.model.params.reset_mode={axis}",
+             expect=expect, config=LIF)
+
+
+@pytest.mark.parametrize("config, overrides, expect", [
+    (LIF, ["model.params.v_reset=-40"], "the reset v_reset = -40 mV is not below the threshold "
+                                         "v_th = -50 mV"),
+    (LIF, ["population.size=2", "model.params.v_reset=[-70, -50]"], "v_reset = -50 mV"),
+    (ROOT / "configs" / "adex.yaml", ["model.params.v_reset=10"], "v_th = 0 mV"),
+    (ROOT / "configs" / "izhikevich.yaml", ["model.params.c=30"], "the reset c = 30 mV")])
+def test_a_reset_at_or_above_the_threshold_is_refused(spikesim_cli, tmp_path, config,
+                                                      overrides, expect):
+    """It would fire again on every free step; a linear reset (which ignores v_reset) is
+    not refused."""
+    _refused(spikesim_cli, tmp_path, *overrides, expect=expect, config=config)
+    code, _, err = spikesim_cli("validate", LIF, "model.params.v_reset=-40",
+                                "model.params.reset_mode=linear")
+    assert code == 0, err
+
+
+def test_quiet_keeps_warnings(spikesim_cli, tmp_path):
+    """-q silences the progress bar only (SPEC section 1): a warning still reaches stderr."""
+    code, out, err = spikesim_cli("run", LIF, "population.size=2", "simulation.duration=1",
+                                  "simulation.dt=0.3", "-q", "-o", tmp_path / "q.h5")
+    assert code == 0 and out.strip() == str(tmp_path / "q.h5"), err
+    assert "warning: duration 1.0 ms is not a whole number of steps" in err, err
 
 
 def test_switch_names_in_sweeps_and_lists(spikesim_cli, tmp_path):

@@ -51,6 +51,8 @@ def _out_of_domain(value, domain) -> str | None:
         return f"must be > 0, got {value!r}"
     if domain == "nonnegative" and any(v < 0 for v in vals):
         return f"must be >= 0, got {value!r}"
+    if domain == "fraction" and any(not 0 <= v <= 1 for v in vals):
+        return f"must be in [0, 1] (a gating variable: the fraction of open gates), got {value!r}"
     return None
 
 
@@ -78,6 +80,8 @@ def _domain_of(path: tuple, cfg, model) -> str | None:
         return model.params[path[2]].domain
     if path[0] == "input":
         return cfg.input[path[1]].domains.get(path[2])
+    if path[:2] == ("model", "init"):
+        return model.states[path[2]].domain
     return None
 
 
@@ -126,12 +130,37 @@ def _switch_problem(param, value) -> str | None:
     names = ", ".join(str(k).lower() if isinstance(k, bool) else k for k in param.choices)
     allowed = set(param.choices.values())
     if isinstance(value, dict):
-        return f"is a switch: it takes {names}, not a generator"
+        return f"is a switch: it takes {names}, not a generator or a range; list them"
     vals = value if isinstance(value, list) else [value]
     bad = [v for v in vals if v not in allowed]
     if bad:
         return (f"is a switch: it takes {names} (or their numbers "
                 f"{', '.join(f'{v:g}' for v in sorted(allowed))}), got {bad[0]!r}")
+    return None
+
+
+def _reset_problem(model, params: dict, preset) -> str | None:
+    """A reset at or above the threshold (scalars and per-neuron lists; generators are not
+    drawn here): the neuron would spike again on every step it is free."""
+    name, th = model.reset_param, model.threshold_param
+    if name is None or (preset is not None and preset not in model.presets):
+        return None
+    values = {**model.defaults(preset), **params}
+    if "reset_mode" in values and scalar_values(values["reset_mode"]) != [0]:
+        return None  # a linear reset does not use v_reset
+    reset, cut = values.get(name), values.get(th)
+    if isinstance(reset, dict) or isinstance(cut, dict):
+        return None
+    r = reset if isinstance(reset, list) else [reset]
+    c = cut if isinstance(cut, list) else [cut]
+    if len(r) > 1 and len(c) > 1 and len(r) != len(c):
+        return None  # reported as a per-neuron list of the wrong length
+    pairs = zip(r * (len(c) if len(r) == 1 else 1), c * (len(r) if len(c) == 1 else 1))
+    for a, b in pairs:
+        if a >= b:
+            return (f"the reset {name} = {a:g} mV is not below the threshold {th} = {b:g} mV: "
+                    f"the neuron would fire again on every step it is free. Set {name} "
+                    f"below {th}")
     return None
 
 
@@ -208,11 +237,18 @@ def check_config(cfg, raw, source) -> list[str]:
             problem = _out_of_domain(value, model.params[name].domain)
         if problem:
             err(("model", "params", name), problem)
-    for name in cfg.model.init:
+    problem = _reset_problem(model, cfg.model.params, cfg.model.preset)
+    if problem:
+        err(("model", "params", model.reset_param), problem)
+    for name, value in cfg.model.init.items():
         if name not in model.states or not model.states[name].integrated:
             states = [s for s in model.states if model.states[s].integrated]
             err(("model", "init", name), f"model {mtype} has no state variable {name!r}."
                 f"{suggest(name, states)} State variables: {', '.join(states)}")
+        else:
+            problem = _out_of_domain(value, model.states[name].domain)
+            if problem:
+                err(("model", "init", name), problem)
     integ = cfg.simulation.integrator
     if integ is not None and integ not in model.integrators():
         why = (" (it needs a conditionally linear variable; this model has none)"
@@ -306,7 +342,13 @@ def check_config(cfg, raw, source) -> list[str]:
             lengths.append(values.num if hasattr(values, "num") else len(values))
             if path in keys:
                 pts = [values.start, values.stop] if hasattr(values, "num") else values
-                problem = _out_of_domain(list(pts), _domain_of(path, cfg, model))
+                switch = (model.params[path[2]] if path[:2] == ("model", "params")
+                          and model.params[path[2]].choices else None)
+                if switch is not None:  # the numbers a range would give are not choices
+                    problem = _switch_problem(switch, list(values) if not hasattr(
+                        values, "num") else {"range": pts})
+                else:
+                    problem = _out_of_domain(list(pts), _domain_of(path, cfg, model))
                 if problem:
                     err(("sweep", "axes", axis), problem)
                 shown = path if not (path[0] == "input" and single) else ("input",) + path[2:]

@@ -71,6 +71,7 @@ class IntegrateAndFire(Model):
     update_order = UPDATE_ORDER
     current_unit = "nA"
     threshold_param = "v_th"
+    reset_param = "v_reset"  # with reset_mode: constant
     resets_at_crossing = True
 
     def precise_step(self, integrate, y, p, t, dt, current, precision="float64"):

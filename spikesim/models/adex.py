@@ -88,6 +88,7 @@ class AdEx(Model):
         "to w"
     )
     resets_at_crossing = True
+    reset_param = "v_reset"
     current_unit = "pA"
     default_integrator = "rk4"
     params = {

@@ -72,13 +72,15 @@ class StateVar:
     computes it from the parameters and the other initial values (e.g. HH gates at steady
     state). ``linear`` marks a conditionally linear variable, stepped exactly by ``exp_euler``.
     ``integrated=False`` marks bookkeeping state (a refractory counter) that no integrator
-    touches."""
+    touches. ``domain`` (``"fraction"``: in [0, 1], a gating variable) is checked on
+    configured initial values."""
 
     unit: str
     doc: str
     init: float | None = None
     linear: bool = False
     integrated: bool = True
+    domain: str | None = None
 
 
 @dataclass(frozen=True)
@@ -116,6 +118,9 @@ class Model:
     threshold_param: ClassVar[str] = "v_th"
     #: the state variable whose upward crossing of the threshold is a spike
     threshold_var: ClassVar[str] = "v"
+    #: the parameter the reset sets v to, for models whose reset must lie below the
+    #: threshold (a reset at or above it would fire again on every free step)
+    reset_param: ClassVar[str | None] = None
     #: the integrator used when the config names none
     default_integrator: ClassVar[str] = "rk4"
     #: neurons per tile on a CPU device (see :data:`spikesim.sim.engine.MIN_TILES`): small for a

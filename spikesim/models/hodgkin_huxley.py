@@ -109,9 +109,12 @@ class HodgkinHuxley(Model):
     }
     states = {
         "v": StateVar("mV", "membrane potential (default: v_rest)", None, linear=True),
-        "n": StateVar("1", "K activation (default: steady state at v(0))", None, linear=True),
-        "m": StateVar("1", "Na activation (default: steady state at v(0))", None, linear=True),
-        "h": StateVar("1", "Na inactivation (default: steady state at v(0))", None, linear=True),
+        "n": StateVar("1", "K activation (default: steady state at v(0))", None, linear=True,
+                      domain="fraction"),
+        "m": StateVar("1", "Na activation (default: steady state at v(0))", None, linear=True,
+                      domain="fraction"),
+        "h": StateVar("1", "Na inactivation (default: steady state at v(0))", None, linear=True,
+                      domain="fraction"),
     }
     presets = {
         "classic": Preset({}, "Hodgkin & Huxley 1952, modern sign convention, rest at -65 mV"),

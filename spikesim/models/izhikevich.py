@@ -45,6 +45,7 @@ class Izhikevich(Model):
         "with the new u); spike where v >= v_th; reset v to c and add d to u"
     )
     resets_at_crossing = True
+    reset_param = "c"
     current_unit = "mV/ms"
     default_integrator = "rk4"
     threshold_param = "v_th"

@@ -84,8 +84,10 @@ class WangBuzsaki(Model):
     }
     states = {
         "v": StateVar("mV", "membrane potential", -65.0),
-        "h": StateVar("1", "Na inactivation (default: steady state at v(0))", None, linear=True),
-        "n": StateVar("1", "K activation (default: steady state at v(0))", None, linear=True),
+        "h": StateVar("1", "Na inactivation (default: steady state at v(0))", None, linear=True,
+                      domain="fraction"),
+        "n": StateVar("1", "K activation (default: steady state at v(0))", None, linear=True,
+                      domain="fraction"),
     }
 
     def initial_state(self, p, init, n, dtype):
