@@ -73,7 +73,7 @@ def run(
 ):
     """Run a simulation and write its HDF5 file; prints the path written (the run folder
     for --shards)."""
-    log = _warnings_log()  # -q silences progress only (SPEC section 1)
+    log = _log
     overrides = list(overrides or [])
     if device is not None:
         if device not in ("auto", "cpu", "gpu"):
@@ -115,9 +115,10 @@ def run(
     print(path)
 
 
-def _warnings_log():
-    """Where warnings go: stderr, with or without -q."""
-    return lambda m: err.print(m, markup=False)
+def _log(message: str) -> None:
+    """Warnings (and analyze's summary) to stderr; -q silences progress only (SPEC
+    section 1)."""
+    err.print(message, markup=False)
 
 
 def _warn_versions(recorded: dict, log):
@@ -157,7 +158,7 @@ def analyze(
     (`spikesim inspect` / `plot` show them). Prints the path written."""
     from .analysis.run import analyze as run_analysis
 
-    log = _warnings_log()
+    log = _log
     print(run_analysis(kind, config, overrides or [], output, force=force, quiet=quiet,
                        log=log))
 

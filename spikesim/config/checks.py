@@ -63,16 +63,21 @@ def _window_problem(proto) -> str | None:
     start, stop = proto.value("start"), proto.value("stop")
     if stop is None or isinstance(start, dict) or isinstance(stop, dict):
         return None
-    starts = start if isinstance(start, list) else [start]
-    stops = stop if isinstance(stop, list) else [stop]
-    if len(starts) > 1 and len(stops) > 1 and len(starts) != len(stops):
-        return None  # reported as a per-neuron list of the wrong length
-    pairs = zip(starts * (len(stops) if len(starts) == 1 else 1),
-                stops * (len(starts) if len(stops) == 1 else 1))
-    for a, b in pairs:
+    for a, b in _per_neuron_pairs(start, stop):
         if b < a:
             return f"stop {b:g} ms is before start {a:g} ms; swap them"
     return None
+
+
+def _per_neuron_pairs(a, b) -> list[tuple]:
+    """The (a, b) pairs of each neuron for two values that are scalars or per-neuron lists
+    (a scalar broadcasts); none where two lists differ in length, which is reported as a
+    per-neuron list of the wrong length."""
+    xs = a if isinstance(a, list) else [a]
+    ys = b if isinstance(b, list) else [b]
+    if len(xs) > 1 and len(ys) > 1 and len(xs) != len(ys):
+        return []
+    return list(zip(xs * (len(ys) if len(xs) == 1 else 1), ys * (len(xs) if len(ys) == 1 else 1)))
 
 
 def _domain_of(path: tuple, cfg, model) -> str | None:
@@ -129,7 +134,7 @@ def normalise_switches(raw: dict) -> list[tuple[tuple, str]]:
 def _switch_problem(param, value) -> str | None:
     names = ", ".join(str(k).lower() if isinstance(k, bool) else k for k in param.choices)
     allowed = set(param.choices.values())
-    if isinstance(value, dict):
+    if not isinstance(value, (list, int, float)):  # a generator, or a sweep axis's range
         return f"is a switch: it takes {names}, not a generator or a range; list them"
     vals = value if isinstance(value, list) else [value]
     bad = [v for v in vals if v not in allowed]
@@ -151,12 +156,7 @@ def _reset_problem(model, params: dict, preset) -> str | None:
     reset, cut = values.get(name), values.get(th)
     if isinstance(reset, dict) or isinstance(cut, dict):
         return None
-    r = reset if isinstance(reset, list) else [reset]
-    c = cut if isinstance(cut, list) else [cut]
-    if len(r) > 1 and len(c) > 1 and len(r) != len(c):
-        return None  # reported as a per-neuron list of the wrong length
-    pairs = zip(r * (len(c) if len(r) == 1 else 1), c * (len(r) if len(c) == 1 else 1))
-    for a, b in pairs:
+    for a, b in _per_neuron_pairs(reset, cut):
         if a >= b:
             return (f"the reset {name} = {a:g} mV is not below the threshold {th} = {b:g} mV: "
                     f"the neuron would fire again on every step it is free. Set {name} "
@@ -345,8 +345,7 @@ def check_config(cfg, raw, source) -> list[str]:
                 switch = (model.params[path[2]] if path[:2] == ("model", "params")
                           and model.params[path[2]].choices else None)
                 if switch is not None:  # the numbers a range would give are not choices
-                    problem = _switch_problem(switch, list(values) if not hasattr(
-                        values, "num") else {"range": pts})
+                    problem = _switch_problem(switch, values)
                 else:
                     problem = _out_of_domain(list(pts), _domain_of(path, cfg, model))
                 if problem:

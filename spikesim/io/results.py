@@ -54,21 +54,33 @@ _REQUIRED = {"config": str, "name": str, "model": str, "population": str, "n_neu
              "dt": float, "duration": float, "status": str}
 
 
-def _attrs_problem(a: dict) -> str | None:
-    """What makes a file's root attributes unreadable (or written by a newer format) and
-    what to do, or None."""
+def _read_root(path: Path, a: dict) -> dict:
+    """The run's config from a file's root attributes ``a``, once they are checked: a
+    UsageError saying what makes them unreadable (or that a newer format wrote them)."""
     v = a.get("version")
     if not (isinstance(v, list) and len(v) == 2 and all(isinstance(x, int) for x in v)):
-        return f"its format version (attribute version) is {v!r}, not two numbers"
-    if tuple(v) > FORMAT_VERSION:
+        problem = f"its format version (attribute version) is {v!r}, not two numbers"
+    elif tuple(v) > FORMAT_VERSION:
         have = ".".join(map(str, FORMAT_VERSION))
-        return (f"it is in format {v[0]}.{v[1]}, newer than this spikesim reads ({have}); "
-                f"upgrade spikesim to read it")
-    damaged = _damaged(a)
-    return damaged and f"{damaged}. Run its config again to remake it"
+        raise UsageError(f"{path} is a spikesim file that cannot be read: it is in format "
+                         f"{v[0]}.{v[1]}, newer than this spikesim reads ({have}); upgrade "
+                         f"spikesim to read it")
+    else:
+        problem = _type_problem(a)
+    if problem is None:
+        try:
+            config = yaml.safe_load(a["config"])
+        except yaml.YAMLError as e:
+            problem = f"its attribute 'config' is not YAML ({str(e).splitlines()[0]})"
+        else:
+            if isinstance(config, dict):
+                return config
+            problem = "its attribute 'config' is not a config (a YAML mapping)"
+    raise UsageError(f"{path} is a spikesim file that cannot be read: {problem}. Run its "
+                     f"config again to remake it")
 
 
-def _damaged(a: dict) -> str | None:
+def _type_problem(a: dict) -> str | None:
     for k, kind in _REQUIRED.items():
         if k not in a:
             return f"it has no attribute {k!r}"
@@ -77,12 +89,6 @@ def _damaged(a: dict) -> str | None:
             else isinstance(val, kind) and not isinstance(val, bool)
         if not ok:
             return f"its attribute {k!r} is {val!r}, not a {kind.__name__}"
-    try:
-        cfg = yaml.safe_load(a["config"])
-    except yaml.YAMLError as e:
-        return f"its attribute 'config' is not YAML ({str(e).splitlines()[0]})"
-    if not isinstance(cfg, dict):
-        return "its attribute 'config' is not a config (a YAML mapping)"
     return None
 
 
@@ -161,17 +167,14 @@ class Result:
         with h5py.File(self.path, "r") as f:
             self.attrs: dict = {k: plain_attr(v) for k, v in f.attrs.items()}
         a = self.attrs
-        problem = _attrs_problem(a)
-        if problem:
-            raise UsageError(f"{self.path} is a spikesim file that cannot be read: {problem}")
-        self.config: dict = yaml.safe_load(a["config"])
-        self.name: str = a.get("name", self.path.stem)
-        self.model: str = a.get("model", "")
-        self.population: str = a.get("population", self.model)
-        self.n: int = int(a.get("n_neurons", 0))
-        self.dt: float = float(a.get("dt", np.nan))
-        self.duration: float = float(a.get("duration", np.nan))
-        self.status: str = a.get("status", "unknown")
+        self.config: dict = _read_root(self.path, a)
+        self.name: str = a["name"]
+        self.model: str = a["model"]
+        self.population: str = a["population"]
+        self.n: int = a["n_neurons"]
+        self.dt: float = float(a["dt"])
+        self.duration: float = float(a["duration"])
+        self.status: str = a["status"]
         #: time simulated and written (ms): the duration, or less for a partial file
         self.t_end: float = (self.duration if self.complete
                              else int(a.get("steps_done", 0)) * self.dt)
