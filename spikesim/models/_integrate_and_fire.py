@@ -118,9 +118,15 @@ class IntegrateAndFire(Model):
         # same result bit for bit, and keeps a homogeneous current a scalar that XLA folds
         # into the update instead of a select per neuron and step
         y_int = integrate(self, held, p, t, dt, current)
-        y_new = {**held, "v": jnp.where(free, y_int["v"], y["v"])}
-        s = self.spiked(y, y_new, p)
-        y_new = self.reset(y_new, s, p)
+        # the spike test and the reset read the integrated v, which is the new v wherever a
+        # neuron can spike (free), and the held v enters only the last select. The same
+        # values as testing the new v, but XLA no longer stores the new v in place before
+        # the reset: with it LLVM 22 (jaxlib 0.10) turned the reset's select into a masked
+        # store (vmaskmovps), which AMD Zen 1-3 run in microcode: the LIF step 2x slower on
+        # an EPYC (Zen 3), benchmarks/RESULTS.md
+        s = self.spiked(y, y_int, p)
+        v_reset = self.reset(y_int, s, p)["v"]
+        v_new = jnp.where(s, v_reset, jnp.where(free, y_int["v"], y["v"]))
         n_ref = jnp.round(p["t_ref"] / dt)
-        y_new["refrac"] = jnp.where(s, n_ref, refrac).astype(y["refrac"].dtype)
-        return y_new, s
+        r_new = jnp.where(s, n_ref, refrac).astype(y["refrac"].dtype)
+        return {**held, "v": v_new, "refrac": r_new}, s
