@@ -244,7 +244,17 @@ def test_switch_refuses_other_values_in_sweeps(spikesim_cli, tmp_path, axis, exp
                                          "v_th = -50 mV"),
     (LIF, ["population.size=2", "model.params.v_reset=[-70, -50]"], "v_reset = -50 mV"),
     (ROOT / "configs" / "adex.yaml", ["model.params.v_reset=10"], "v_th = 0 mV"),
-    (ROOT / "configs" / "izhikevich.yaml", ["model.params.c=30"], "the reset c = 30 mV")])
+    (ROOT / "configs" / "izhikevich.yaml", ["model.params.c=30"], "the reset c = 30 mV"),
+    # in one combination of a sweep: a list, a range (its end), the threshold swept, zip pairs
+    (LIF, ["sweep.axes.model.params.v_reset=[-70, -45]"], "reset v_reset = -45 mV"),
+    (LIF, ["sweep.axes.model.params.v_reset={start: -70, stop: -40, num: 4}"],
+     "reset v_reset = -40 mV"),
+    (LIF, ["sweep.axes.model.params.v_th=[-40, -70]"], "threshold v_th = -70 mV"),
+    (LIF, ["sweep={mode: zip, axes: {model.params.v_reset: [-70, -45], "
+           "model.params.v_th: [-40, -60]}}"], "v_reset = -45 mV is not below the threshold "
+                                               "v_th = -60 mV"),
+    (ROOT / "configs" / "izhikevich.yaml", ["sweep.axes.model.params.c=[-65, 40]"],
+     "the reset c = 40 mV")])
 def test_a_reset_at_or_above_the_threshold_is_refused(spikesim_cli, tmp_path, config,
                                                       overrides, expect):
     """It would fire again on every free step; a linear reset (which ignores v_reset) is
@@ -253,6 +263,60 @@ def test_a_reset_at_or_above_the_threshold_is_refused(spikesim_cli, tmp_path, co
     code, _, err = spikesim_cli("validate", LIF, "model.params.v_reset=-40",
                                 "model.params.reset_mode=linear")
     assert code == 0, err
+    # pairs that are all below: zip pairs each reset with its own threshold
+    code, _, err = spikesim_cli("validate", LIF, "sweep={mode: zip, axes: {model.params.v_reset: "
+                                "[-70, -45], model.params.v_th: [-60, -40]}}")
+    assert code == 0, err
+
+
+def test_npy_that_is_not_numbers(spikesim_cli, tmp_path):
+    """numpy's own message for a file without its header advises allow_pickle: no fix for a
+    file that is not a .npy at all."""
+    (tmp_path / "junk.npy").write_bytes(b"not a numpy file at all")
+    np.save(tmp_path / "objects.npy", np.array([{"a": 1}, None], dtype=object),
+            allow_pickle=True)
+    err = _refused(spikesim_cli, tmp_path, *SMALL, "input={type: file, path: junk.npy, dt: 1}",
+                   expect="junk.npy is not a .npy file (it does not start with NumPy's header)",
+                   config=_copy(tmp_path))
+    assert "allow_pickle" not in err
+    _refused(spikesim_cli, tmp_path, *SMALL, "input={type: file, path: objects.npy, dt: 1}",
+             expect="objects.npy holds Python objects, not numbers", config=_copy(tmp_path))
+
+
+def test_empty_spike_file_is_no_input(spikesim_cli, tmp_path):
+    """A spike file with no rows is a train without spikes (a warning says so), not a file of
+    current samples of the wrong shape."""
+    import h5py
+
+    np.save(tmp_path / "none.npy", np.zeros((0, 2)))
+    (tmp_path / "none.csv").write_text("time,neuron\n")
+    cfg = tmp_path / "lif.yaml"
+    cfg.write_text(LIF.read_text())
+    for name in ("none.npy", "none.csv"):
+        out = tmp_path / f"{name}.h5"
+        code, _, err = spikesim_cli("run", cfg, "population.size=3", "simulation.duration=5",
+                                    "record.variables=[g_syn0]",
+                                    f"input={{type: spike_file, path: {name}, weight: 1, "
+                                    f"tau: 5}}", "-o", out)
+        assert code == 0, err
+        assert "holds no spike times: this input adds nothing" in err
+        with h5py.File(out) as f:
+            assert f.attrs["status"] == "complete"
+            g = f[f"report/{f.attrs['population']}/g_syn0/data"][...]
+            assert g.size and not np.any(g)
+
+
+def test_a_malformed_quantity_is_shown_in_the_fields_unit(spikesim_cli, tmp_path):
+    """The example of a quantity is in the unit of the field, not always a current."""
+    _refused(spikesim_cli, tmp_path, "model.params.tau_m=abc",
+             expect="such as '2 ms', got 'abc'", config=LIF)
+    _refused(spikesim_cli, tmp_path, "input.amplitude=zz", expect="such as '2 nA'", config=LIF)
+
+
+def test_dt_analysis_needs_two_distinct_factors(spikesim_cli, tmp_path):
+    _refused(spikesim_cli, tmp_path, LIF, "analysis.dt.factors=[1, 1]",
+             expect="has one distinct dt only; give at least two different factors",
+             command="analyze", config="dt")
 
 
 def test_quiet_keeps_warnings(spikesim_cli, tmp_path):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from ..config.fields import Float, Int, StrictModel
 from ..config.units import MODEL_CURRENT, Quantity
@@ -100,6 +100,14 @@ class Dt(StrictModel):
     tolerance: Float = Field(0.05, gt=0, json_schema_extra=Quantity("ms"),
                              description="largest change of a spike time against the finest "
                                          "dt that counts as converged, ms")
+
+    @field_validator("factors")
+    @classmethod
+    def _distinct(cls, factors):
+        if len(set(factors)) < 2:
+            raise ValueError(f"{factors} has one distinct dt only; give at least two different "
+                             "factors, e.g. [1, 0.5, 0.25]")
+        return factors
 
 
 class Patterns(StrictModel):

@@ -3,6 +3,7 @@ key alone). Each problem is one line: where, key, what is wrong, and the fix."""
 
 from __future__ import annotations
 
+import itertools
 import math
 from pathlib import Path
 
@@ -162,6 +163,36 @@ def _reset_problem(model, params: dict, preset) -> str | None:
                     f"the neuron would fire again on every step it is free. Set {name} "
                     f"below {th}")
     return None
+
+
+def _swept_reset_problem(model, cfg, swept: dict) -> tuple[str | None, str | None]:
+    """``(axis, problem)`` for a sweep that puts the reset at or above the threshold in some
+    combination: every pair of the two axes' values in grid mode, pair by pair in zip mode
+    (one axis swept: each of its values against the config's)."""
+    keys = [("model", "params", model.reset_param), ("model", "params", model.threshold_param)]
+    if not any(k in swept for k in keys):
+        return None, None
+    values = []
+    for k in keys:
+        if k in swept:
+            v = swept[k][1]
+            # a range's ends: reset minus threshold is linear along a range, so its largest
+            # value over every pair (grid) or pair by pair (zip) is at an end
+            values.append([float(x) for x in ([v.start, v.stop] if hasattr(v, "num") else v)])
+        else:
+            values.append([None])
+    pairs = (list(zip(*values)) if cfg.sweep.mode == "zip" and all(k in swept for k in keys)
+             else itertools.product(*values))
+    axis = next(swept[k][0] for k in keys if k in swept)
+    for reset, cut in pairs:
+        params = dict(cfg.model.params)
+        for k, x in zip(keys, (reset, cut)):
+            if x is not None:
+                params[k[2]] = x
+        problem = _reset_problem(model, params, cfg.model.preset)
+        if problem:
+            return axis, f"in a combination of this sweep {problem[0].lower()}{problem[1:]}"
+    return None, None
 
 
 # -- what a run can afford ---------------------------------------------------------------
@@ -358,6 +389,11 @@ def check_config(cfg, raw, source) -> list[str]:
                                f"'sweep.axes.{_dotted(shown)}=[...]'")
         if cfg.sweep.mode == "zip" and len(set(lengths)) > 1:
             err(("sweep", "axes"), f"zip mode needs axes of equal length, got {lengths}")
+        elif model.reset_param is not None:
+            swept = {canonical(split_key(a), cfg): (a, v) for a, v in cfg.sweep.axes.items()}
+            axis, problem = _swept_reset_problem(model, cfg, swept)
+            if problem:
+                err(("sweep", "axes", axis), problem)
         n_total = size * (lengths[0] if cfg.sweep.mode == "zip" and lengths
                           else math.prod(lengths))
     # what the run can afford here: refuse before any array of n_total is made

@@ -123,11 +123,13 @@ def dimension_name(unit: str) -> str:
     return f"of dimension {terms}"
 
 
-def split(text: str) -> tuple[str, str]:
-    """``"500 pA"`` -> ``("500", "pA")``; :class:`UnitError` when it is not a quantity."""
+def split(text: str, unit: str | None = None) -> tuple[str, str]:
+    """``"500 pA"`` -> ``("500", "pA")``; :class:`UnitError` when it is not a quantity (its
+    example in the field's ``unit``, where given)."""
     m = QUANTITY.match(text.strip())
     if not m or len(m.group(1)) > 60:
-        raise UnitError(f"expected a number or a number with a unit such as '500 pA', got "
+        example = "500 pA" if unit is None else "0.5" if unit == "1" else f"2 {unit}"
+        raise UnitError(f"expected a number or a number with a unit such as '{example}', got "
                         f"{_show(text)!r}")
     return m.group(1), m.group(2)
 
@@ -146,7 +148,7 @@ def convert(value, unit: str, owner: str | None = None):
     starts the message of a dimension error: "hodgkin_huxley takes a current density ..."."""
     if not isinstance(value, str):
         return value
-    number, given = split(value)
+    number, given = split(value, unit)
     exponent = number.lower().partition("e")[2]
     if exponent and abs(int(exponent)) > 400:  # beyond any float; Fraction would be slow
         raise UnitError(f"{_show(value)!r} is out of the range of a float")

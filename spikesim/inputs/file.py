@@ -26,15 +26,13 @@ from .base import Protocol
 _SLACK = 1e-9
 
 
-def read_samples(path: Path) -> np.ndarray:
+def read_samples(path: Path, empty_ok: bool = False) -> np.ndarray:
     """Samples as a 2-D array [M, columns]; ``.npy`` memory-mapped. Raises ValueError with a
-    message fit for the user."""
+    message fit for the user. ``empty_ok``: no rows is a valid file (a spike file without
+    spikes)."""
     suffix = path.suffix.lower()
     if suffix == ".npy":
-        try:
-            x = np.load(path, mmap_mode="r", allow_pickle=False)
-        except (OSError, ValueError) as e:
-            raise ValueError(f"cannot read {path} as a .npy array ({e})") from None
+        x = _read_npy(path)
     elif suffix == ".csv":
         try:
             x = _read_csv(path)
@@ -44,11 +42,33 @@ def read_samples(path: Path) -> np.ndarray:
         raise ValueError(f"{path}: expected a .npy or .csv file, got {suffix or 'no suffix'!r}")
     if x.ndim == 1:
         x = x[:, None]
-    if x.ndim != 2 or x.shape[0] == 0 or x.shape[1] == 0:
+    if x.ndim != 2 or (x.shape[0] == 0 and not empty_ok) or x.shape[1] == 0:
         raise ValueError(f"{path}: expected samples as rows (one column, or one per neuron), "
                          f"got an array of shape {x.shape}")
     if not np.issubdtype(x.dtype, np.number) or np.issubdtype(x.dtype, np.complexfloating):
         raise ValueError(f"{path}: expected real numbers, got dtype {x.dtype}")
+    return x
+
+
+def _read_npy(path: Path) -> np.ndarray:
+    """A ``.npy`` file memory-mapped; ValueError with a message fit for the user."""
+    try:
+        with open(path, "rb") as f:
+            magic = f.read(len(np.lib.format.MAGIC_PREFIX))
+        # without NumPy's header np.load falls back to unpickling, and its message then
+        # advises allow_pickle, which is no fix for a file that is not a .npy at all
+        x = np.load(path, mmap_mode="r", allow_pickle=False) if (
+            magic == np.lib.format.MAGIC_PREFIX) else None
+    except OSError as e:
+        raise ValueError(f"cannot read {path} as a .npy array ({e})") from None
+    except ValueError as e:
+        if "Python objects" not in str(e):
+            raise ValueError(f"cannot read {path} as a .npy array ({e})") from None
+        raise ValueError(f"{path} holds Python objects, not numbers: save a numeric array, "
+                         "e.g. numpy.save(path, numpy.asarray(x, float))") from None
+    if x is None:
+        raise ValueError(f"{path} is not a .npy file (it does not start with NumPy's header): "
+                         "write the samples with numpy.save, or as a .csv file")
     return x
 
 

@@ -61,7 +61,7 @@ class SpikeFile(Synapse):
             return out + [("path", f"spike file not found: {path} (relative paths start from "
                                    f"the config file's folder)")]
         try:
-            x = read_samples(path)
+            x = read_samples(path, empty_ok=True)
         except ValueError as e:
             return out + [("path", str(e))]
         if x.shape[1] not in (1, 2):
@@ -160,7 +160,7 @@ def _notes(x: np.ndarray, path: Path, dt: float, duration: float) -> list[str]:
         shift = max(shift, float(d.max(initial=0.0)))
     n_steps = int(math.floor(duration / dt + 1e-9))
     late = x.shape[0] - int(np.searchsorted(x[:, 0], (n_steps - 0.5) * dt, side="left"))
-    out = []
+    out = [] if x.shape[0] else [f"{path.name} holds no spike times: this input adds nothing"]
     if moved:
         out.append(f"{path.name}: {moved} of {x.shape[0]} spike times are off the grid of "
                    f"dt = {dt:g} ms; each is applied at the nearest step (moved by up to "
