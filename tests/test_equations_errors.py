@@ -72,6 +72,19 @@ def test_bad_equation_names_its_line(spikesim_cli, tmp_path, case):
                  *needles)
 
 
+def test_a_line_in_error_still_defines_its_name(spikesim_cli, tmp_path):
+    """The syntax error in w's line is the one message: the line defines w, so v's use of it
+    is not also reported as an unknown name."""
+    cfg = write(tmp_path, TEMPLATE.replace(W, "dw/dt = (a*(v - v_rest) - w/tau_w : nA"))
+    err = expect_error(spikesim_cli, tmp_path, ["run", cfg], "cfg.yaml:5:", "syntax error")
+    assert "unknown name" not in err, err
+    assert len(err.strip().splitlines()) == 1, err
+    # a name no line defines is still unknown alongside the syntax error
+    cfg = write(tmp_path, TEMPLATE.replace(W, "dw/dt = (a*(v - v_rest) - w/tau_w : nA")
+                .replace("tau :", "taau :"))
+    expect_error(spikesim_cli, tmp_path, ["run", cfg], "syntax error", "unknown name 'taau'")
+
+
 #: mistakes in the other keys: (what to replace, by what, line, words)
 KEY_CASES = {
     "threshold name": ("threshold: v > v_th", "threshold: v > v_thr", 10,

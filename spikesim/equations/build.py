@@ -12,7 +12,7 @@ from typing import Callable
 from ..config.keys import suggest
 from ..config.units import UnitError, convert as convert_quantity
 from . import dims
-from .parse import (FUNCTIONS, RESERVED, ParseProblem, names, parse_equations,
+from .parse import (FUNCTIONS, RESERVED, ParseProblem, defined_name, names, parse_equations,
                     parse_expression, parse_reset)
 
 
@@ -140,7 +140,10 @@ def build(spec: Spec) -> Definition:
         if cur_name in known or cur_name in spec.params:
             err(("current", "name"), f"the current {cur_name!r} is also a "
                 f"{known.get(cur_name, 'parameter')}; the injected current needs its own name")
-    all_names = set(odes) | set(subs) | set(spec.params) | {"t"} | (
+    # the names that lines in error define are known: their line has its own message
+    text = spec.equations.split("\n")
+    failed = {defined_name(text[offset]) for offset, _ in parse_problems} - {None}
+    all_names = set(odes) | set(subs) | set(spec.params) | {"t"} | failed | (
         {cur_name} if cur_name else set())
     for ln in lines:
         for n in sorted(names(ln.expr) - all_names):

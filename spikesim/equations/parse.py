@@ -279,6 +279,18 @@ def parse_equations(text: str) -> tuple[list[Line], list[tuple[int, str]]]:
     return lines, problems
 
 
+def defined_name(line: str) -> str | None:
+    """The name a line of equations defines (``x`` of ``dx/dt = ...``, or of ``x = ...``),
+    read from its left-hand side alone, also where the rest of the line does not parse: a
+    line in error still defines its name, so other lines that use it get no false "unknown
+    name"."""
+    lhs = _strip_comment(line).partition("=")[0].strip()
+    m = re.fullmatch(r"d\s*([A-Za-z_][A-Za-z0-9_]*)\s*/\s*dt", lhs)
+    if m:
+        return m.group(1)
+    return lhs if _IDENT.match(lhs) else None
+
+
 def _parse_line(s: str, offset: int) -> Line:
     if "=" not in s:
         raise ParseProblem("expected 'dx/dt = expression : unit' or 'name = expression : "
