@@ -85,6 +85,14 @@ def test_a_line_in_error_still_defines_its_name(spikesim_cli, tmp_path):
     expect_error(spikesim_cli, tmp_path, ["run", cfg], "syntax error", "unknown name 'taau'")
 
 
+def test_a_parameter_without_unit_is_named_with_its_line(spikesim_cli, tmp_path):
+    """tau: 10 is a plain number, so v's equation comes out a voltage: the message names the
+    equation's line and the parameter's."""
+    cfg = write(tmp_path, TEMPLATE.replace("tau: 10 ms", "tau: 10"))
+    expect_error(spikesim_cli, tmp_path, ["run", cfg], "cfg.yaml:4:", "differ in dimension",
+                 "plain numbers: tau (", "cfg.yaml:8)", "give them their unit")
+
+
 #: mistakes in the other keys: (what to replace, by what, line, words)
 KEY_CASES = {
     "threshold name": ("threshold: v > v_th", "threshold: v > v_thr", 10,

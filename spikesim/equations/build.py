@@ -201,9 +201,11 @@ def build(spec: Spec) -> Definition:
         except ParseProblem as e:
             msg = str(e)
             bare = [p for p in names(ln.expr) & set(spec.params) if spec.params[p][1] == "1"]
-            if bare and "plain number" in msg:
-                msg += (f". (Parameters written without a unit are plain numbers: "
-                        f"{', '.join(sorted(bare))}; write e.g. '10 ms'.)")
+            if bare and ("plain number" in msg or "dimension" in msg):
+                where = ", ".join(f"{p} ({spec.where(('model', 'params', p))})"
+                                  for p in sorted(bare))
+                msg += (f". (Parameters written without a unit are plain numbers: {where}; "
+                        f"give them their unit, e.g. '10 ms'.)")
             err_line(ln.offset, msg)
         except Exception as e:  # noqa: BLE001 - pint on a unit power it cannot take
             err_line(ln.offset, f"cannot check the units of {ln.name}: {e}"[:300])
