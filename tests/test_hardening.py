@@ -245,6 +245,14 @@ def test_switch_refuses_other_values_in_sweeps(spikesim_cli, tmp_path, axis, exp
     (LIF, ["population.size=2", "model.params.v_reset=[-70, -50]"], "v_reset = -50 mV"),
     (ROOT / "configs" / "adex.yaml", ["model.params.v_reset=10"], "v_th = 0 mV"),
     (ROOT / "configs" / "izhikevich.yaml", ["model.params.c=30"], "the reset c = 30 mV"),
+    # generators with bounds: a uniform draw's top, a line's end, a line against a list
+    (LIF, ["population.size=10", "model.params.v_reset={uniform: [-70, -45]}"],
+     "v_reset = -45 mV is not below"),
+    (LIF, ["population.size=10", "model.params.v_reset={linspace: [-70, -40]}"],
+     "v_reset = -40 mV is not below"),
+    (LIF, ["population.size=3", "model.params.v_reset={linspace: [-70, -60]}",
+           "model.params.v_th=[-65, -66, -55]"], "v_reset = -65 mV is not below the threshold "
+                                                "v_th = -66 mV"),
     # in one combination of a sweep: a list, a range (its end), the threshold swept, zip pairs
     (LIF, ["sweep.axes.model.params.v_reset=[-70, -45]"], "reset v_reset = -45 mV"),
     (LIF, ["sweep.axes.model.params.v_reset={start: -70, stop: -40, num: 4}"],
@@ -263,7 +271,13 @@ def test_a_reset_at_or_above_the_threshold_is_refused(spikesim_cli, tmp_path, co
     code, _, err = spikesim_cli("validate", LIF, "model.params.v_reset=-40",
                                 "model.params.reset_mode=linear")
     assert code == 0, err
-    # pairs that are all below: zip pairs each reset with its own threshold
+    # pairs that are all below: a line against a list and a line, a normal draw (unbounded,
+    # not judged), zip pairs each reset with its own threshold
+    for ov in (["model.params.v_th=[-65, -62, -55]"], ["model.params.v_th={linspace: [-60, "
+               "-50]}"], ["model.params.v_reset={normal: {mean: -65, std: 50}}"]):
+        code, _, err = spikesim_cli("validate", LIF, "population.size=3",
+                                    "model.params.v_reset={linspace: [-70, -61]}", *ov)
+        assert code == 0, (ov, err)
     code, _, err = spikesim_cli("validate", LIF, "sweep={mode: zip, axes: {model.params.v_reset: "
                                 "[-70, -45], model.params.v_th: [-60, -40]}}")
     assert code == 0, err

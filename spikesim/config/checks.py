@@ -146,23 +146,48 @@ def _switch_problem(param, value) -> str | None:
 
 
 def _reset_problem(model, params: dict, preset) -> str | None:
-    """A reset at or above the threshold (scalars and per-neuron lists; generators are not
-    drawn here): the neuron would spike again on every step it is free."""
+    """A reset at or above the threshold (scalars, per-neuron lists and the generators with
+    bounds, see :func:`_bounding_pairs`): the neuron would spike again on every step it is
+    free."""
     name, th = model.reset_param, model.threshold_param
     if name is None or (preset is not None and preset not in model.presets):
         return None
     values = {**model.defaults(preset), **params}
     if "reset_mode" in values and scalar_values(values["reset_mode"]) != [0]:
         return None  # a linear reset does not use v_reset
-    reset, cut = values.get(name), values.get(th)
-    if isinstance(reset, dict) or isinstance(cut, dict):
-        return None
-    for a, b in _per_neuron_pairs(reset, cut):
+    for a, b in _bounding_pairs(values.get(name), values.get(th)):
         if a >= b:
             return (f"the reset {name} = {a:g} mV is not below the threshold {th} = {b:g} mV: "
                     f"the neuron would fire again on every step it is free. Set {name} "
                     f"below {th}")
     return None
+
+
+def _bounding_pairs(a, b) -> list[tuple]:
+    """Per-neuron pairs of two values, or pairs that bound them, without drawing: scalars and
+    lists as :func:`_per_neuron_pairs`; ``{uniform: [lo, hi]}`` is drawn for each neuron on
+    its own, so each end of its interval with each of the other's; ``{linspace: [x0, x1]}``
+    is the neuron's place on the line, so its ends against the other's (a difference of two
+    lines is largest at an end) or its values against a list's. None for ``{normal}``, which
+    is unbounded."""
+    def form(x):
+        if isinstance(x, dict):
+            ((kind, arg),) = x.items()
+            return kind, (list(arg) if kind != "normal" else None)
+        return "list", x if isinstance(x, list) else [x]
+
+    (ka, xa), (kb, xb) = form(a), form(b)
+    if xa is None or xb is None or None in xa + xb:
+        return []
+    if "uniform" in (ka, kb) or (len(xa) == 1 or len(xb) == 1) and "linspace" in (ka, kb):
+        return list(itertools.product(xa, xb))
+    if ka == kb == "linspace":
+        return list(zip(xa, xb))
+    if "linspace" in (ka, kb):  # against a per-neuron list: the line's values
+        (x0, x1), n = (xa, len(xb)) if ka == "linspace" else (xb, len(xa))
+        line = [x0 + (x1 - x0) * i / max(n - 1, 1) for i in range(n)]
+        return list(zip(line, xb)) if ka == "linspace" else list(zip(xa, line))
+    return _per_neuron_pairs(a, b)
 
 
 def _swept_reset_problem(model, cfg, swept: dict) -> tuple[str | None, str | None]:
