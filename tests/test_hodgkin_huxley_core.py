@@ -69,6 +69,7 @@ def _trace(run_config, integrator, dt, t_end=5.0):
     return f["report/hodgkin_huxley/v/data"][:, 0]
 
 
+@pytest.mark.slow  # a numerical sweep (about 20-30 s): CI runs it
 @pytest.mark.parametrize("integrator,order", [("euler", 1), ("rk2", 2), ("rk4", 4),
                                               ("exp_euler", 1)])
 def test_convergence_order(run_config, integrator, order):

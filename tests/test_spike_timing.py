@@ -618,6 +618,7 @@ def _small_tiles(monkeypatch, size=16):
     monkeypatch.setattr(codegen, "model_class", with_tiles)
 
 
+@pytest.mark.slow  # a numerical sweep (about 20-30 s): CI runs it
 @pytest.mark.parametrize("integrator, tol", [("rk4", 1e-6), ("exp_euler", 1e-6)])
 @pytest.mark.parametrize("t_ref", [2.0, 2.34, 0.0])
 def test_equations_lif_with_refractory_matches_the_closed_form(run_config, monkeypatch,
