@@ -415,7 +415,7 @@ def check_config(cfg, raw, source) -> list[str]:
         if cfg.sweep.mode == "zip" and len(set(lengths)) > 1:
             err(("sweep", "axes"), f"zip mode needs axes of equal length, got {lengths}")
         elif model.reset_param is not None:
-            swept = {canonical(split_key(a), cfg): (a, v) for a, v in cfg.sweep.axes.items()}
+            swept = {path: (a, cfg.sweep.axes[a]) for path, a in spelled.items()}
             axis, problem = _swept_reset_problem(model, cfg, swept)
             if problem:
                 err(("sweep", "axes", axis), problem)

@@ -279,16 +279,22 @@ def parse_equations(text: str) -> tuple[list[Line], list[tuple[int, str]]]:
     return lines, problems
 
 
+def _left_side(lhs: str) -> tuple[str, str] | None:
+    """``("ode", x)`` for ``dx/dt``, ``("sub", x)`` for a name, None for anything else."""
+    lhs = lhs.strip()
+    m = re.fullmatch(r"d\s*([A-Za-z_][A-Za-z0-9_]*)\s*/\s*dt", lhs)
+    if m:
+        return "ode", m.group(1)
+    return ("sub", lhs) if _IDENT.match(lhs) else None
+
+
 def defined_name(line: str) -> str | None:
     """The name a line of equations defines (``x`` of ``dx/dt = ...``, or of ``x = ...``),
     read from its left-hand side alone, also where the rest of the line does not parse: a
     line in error still defines its name, so other lines that use it get no false "unknown
     name"."""
-    lhs = _strip_comment(line).partition("=")[0].strip()
-    m = re.fullmatch(r"d\s*([A-Za-z_][A-Za-z0-9_]*)\s*/\s*dt", lhs)
-    if m:
-        return m.group(1)
-    return lhs if _IDENT.match(lhs) else None
+    side = _left_side(_strip_comment(line).partition("=")[0])
+    return side[1] if side else None
 
 
 def _parse_line(s: str, offset: int) -> Line:
@@ -303,14 +309,10 @@ def _parse_line(s: str, offset: int) -> Line:
     unit = unit.strip()
     if not unit:
         raise ParseProblem("empty unit after ':' (write ': 1' for a plain number)")
-    lhs = lhs.strip()
-    m = re.fullmatch(r"d\s*([A-Za-z_][A-Za-z0-9_]*)\s*/\s*dt", lhs)
-    if m:
-        kind, name = "ode", m.group(1)
-    elif _IDENT.match(lhs):
-        kind, name = "sub", lhs
-    else:
-        raise ParseProblem(f"left-hand side {lhs!r} is neither 'dx/dt' nor a name")
+    side = _left_side(lhs)
+    if side is None:
+        raise ParseProblem(f"left-hand side {lhs.strip()!r} is neither 'dx/dt' nor a name")
+    kind, name = side
     if name in RESERVED or name.startswith("__"):
         raise ParseProblem(f"{name!r} is a reserved name; choose another")
     expr = parse_expression(expr_text)
