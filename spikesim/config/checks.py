@@ -295,7 +295,13 @@ def check_config(cfg, raw, source) -> list[str]:
             err(("model", "params", name), problem)
     problem = _reset_problem(model, cfg.model.params, cfg.model.preset)
     if problem:
-        err(("model", "params", model.reset_param), problem)
+        # at the key the user changed: the threshold's where only it is given, or where it
+        # alone is overridden on the command line
+        reset, cut = (("model", "params", k) for k in (model.reset_param,
+                                                        model.threshold_param))
+        given = [k for k in (reset, cut) if k[2] in cfg.model.params]
+        given = [k for k in given if k in source.overrides] or given or [reset]
+        err(given[0], problem)
     for name, value in cfg.model.init.items():
         if name not in model.states or not model.states[name].integrated:
             states = [s for s in model.states if model.states[s].integrated]
