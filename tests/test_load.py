@@ -161,3 +161,22 @@ def test_damaged_or_newer_files_are_refused(tmp_path, spikesim_cli, damage, need
         code, out, err = spikesim_cli(*argv)
         assert code == 2 and "Traceback" not in err and needle in err, (argv, err)
     assert sorted(x.name for x in tmp_path.iterdir()) == before
+
+
+@pytest.mark.parametrize("damage, needle", [
+    ("name: [unclosed", "attribute 'config' is not YAML"),
+    ("- a list", "not a config (a YAML mapping)"),
+    (5, "attribute 'config' is 5, not the YAML text")])
+def test_damaged_config_refused_by_from_and_patterns(tmp_path, spikesim_cli, damage, needle):
+    """`run --from` and `analyze patterns FILE.h5` read a file's embedded config: damaged,
+    it was a traceback (a YAMLError, or an AttributeError on a list or a number)."""
+    p = run(tmp_path, "good", config())
+    with h5py.File(p, "a") as f:
+        f.attrs["config"] = damage
+    before = sorted(x.name for x in tmp_path.iterdir())
+    for argv in (("run", "--from", p, "-o", tmp_path / "again.h5"),
+                 ("analyze", "patterns", p, "-o", tmp_path / "pat.h5")):
+        code, out, err = spikesim_cli(*argv)
+        assert code == 2 and "Traceback" not in err and needle in err, (argv, err)
+        assert "the file is damaged" in err and str(p) in err
+    assert sorted(x.name for x in tmp_path.iterdir()) == before
