@@ -333,6 +333,29 @@ def test_dt_analysis_needs_two_distinct_factors(spikesim_cli, tmp_path):
              command="analyze", config="dt")
 
 
+@pytest.mark.parametrize("duration, factors, expect", [
+    (10, "[1, 1e-9]", "dt x 1e-09 = 1e-10 ms is below 1e-06 ms"),
+    (10_000, "[1, 1e-5]", "makes 1e+10 steps of the 10000 ms run, more than 2,147,483,647")])
+def test_dt_analysis_finest_dt_within_the_limits_of_a_run(spikesim_cli, tmp_path, duration,
+                                                           factors, expect):
+    """The finest dt of `analyze dt` escaped the dt and step-count checks: a hang."""
+    _refused(spikesim_cli, tmp_path, LIF, "population.size=2", f"simulation.duration={duration}",
+             "simulation.dt=0.1", f"analysis.dt.factors={factors}", expect=expect,
+             command="analyze", config="dt")
+
+
+@pytest.mark.parametrize("window, expect", [
+    (["analysis.patterns.start=4", "analysis.patterns.stop=2"],
+     "starts at analysis.patterns.start 4 ms and ends at analysis.patterns.stop 2 ms"),
+    (["analysis.patterns.start=30"], "ends at the end of the run, 10 ms"),
+    (["input.start=20"], "starts at the input's onset, 20 ms, and ends at the end of the run")])
+def test_patterns_window_must_not_be_empty(spikesim_cli, tmp_path, window, expect):
+    """An empty window (start >= stop, or past the run's end) classified every neuron as
+    silent, exit 0."""
+    _refused(spikesim_cli, tmp_path, LIF, *SMALL, *window, expect=expect, command="analyze",
+             config="patterns")
+
+
 def test_quiet_keeps_warnings(spikesim_cli, tmp_path):
     """-q silences the progress bar only (SPEC section 1): a warning still reaches stderr."""
     code, out, err = spikesim_cli("run", LIF, "population.size=2", "simulation.duration=1",
