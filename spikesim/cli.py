@@ -179,6 +179,10 @@ def validate(
     from .config.preflight import preflight
 
     plan = _load(config, overrides)
+    if shards is not None:  # before the resolved config goes to stdout
+        from .cluster.shards import check_shard_count
+
+        check_shard_count(plan, shards)
     # what `run` checks before any work; an existing output is only a warning here, since
     # `run --force` or -o settles it
     preflight(plan, force=True)

@@ -325,6 +325,15 @@ def test_validate_lists_the_shards(het, spikesim_cli):
     assert set(config.parent.rglob("*")) == before  # the measuring run left nothing
 
 
+@pytest.mark.parametrize("k", [0, 4])
+def test_validate_refuses_a_shard_count_before_printing(spikesim_cli, k):
+    """validate --shards 0 printed the whole resolved config on stdout, then exit 2."""
+    lif = Path(__file__).parent.parent / "configs" / "lif.yaml"
+    code, out, err = spikesim_cli("validate", lif, "population.size=3", "--shards", k)
+    assert code == 2 and f"--shards {k}: give 1 to 3 shards" in err
+    assert out == ""
+
+
 def test_a_shard_without_recorded_neurons(tmp_path):
     """Recorded neurons [1, 2] of 40: shards 1 and 2 record none (a report of no columns)."""
     cfg = {"name": "few", "model": {"type": "lif"}, "population": {"size": 40},

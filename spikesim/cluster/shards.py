@@ -372,12 +372,17 @@ def check_merge_output(out: Path, run_dir: Path, manifest: dict, force: bool, pr
     check_output_path(out, force, protect, where, option)
 
 
-def describe(plan, k: int, speed: tuple[float, float] | None = None) -> list[str]:
-    """``spikesim validate --shards K``: each shard's range, neurons, work, output size and,
-    given ``speed`` (compile seconds, neuron-steps/s; :func:`measure_speed`), its time."""
+def check_shard_count(plan, k: int) -> None:
+    """``validate --shards K``: 1 to the run's neurons, checked before anything is printed."""
     if k < 1 or k > plan.n:
         raise UsageError(f"--shards {k}: give 1 to {plan.n} shards (the run has {plan.n} "
                          f"neurons)")
+
+
+def describe(plan, k: int, speed: tuple[float, float] | None = None) -> list[str]:
+    """``spikesim validate --shards K``: each shard's range, neurons, work, output size and,
+    given ``speed`` (compile seconds, neuron-steps/s; :func:`measure_speed`), its time."""
+    check_shard_count(plan, k)
     itemsize = 8 if plan.precision == "float64" else 4
     lines = [f"  shards     {k} (files shard-IIIII-of-{k:05d}.h5)"]
     if speed is not None:
