@@ -307,8 +307,10 @@ def inspect(
     for a sweep a table of axis values against rate. Reads no report data, so it is quick
     on any file size."""
     from .inspect import inspect as inspect_file, jsonable, render
+    from .io.results import damaged
 
-    info = inspect_file(file)
+    with damaged(str(file)):
+        info = inspect_file(file)
     if as_json:
         print(json.dumps(jsonable(info), indent=2))
     else:
@@ -341,7 +343,11 @@ def plot(
         except ValueError:
             raise UsageError(f"--neurons takes neuron ids (>= 0) separated by commas, e.g. "
                              f"0,5,9; got {neurons[:60]!r}") from None
-    print(plot_file(file, output, var=var, neurons=ids, t0=t_start, t1=t_stop))
+    from .io.results import damaged
+
+    with damaged(str(file)):
+        path = plot_file(file, output, var=var, neurons=ids, t0=t_start, t1=t_stop)
+    print(path)
 
 
 @app.command()
@@ -359,8 +365,11 @@ def export(
         raise UsageError(f"--to {to!r}: the export formats are: nwb (for NEO/Elephant use "
                          f"spikesim.load(path).to_neo() in Python)")
     from .io.nwb import to_nwb
+    from .io.results import damaged
 
-    print(to_nwb(file, output, force=force))
+    with damaged(str(file)):
+        path = to_nwb(file, output, force=force)
+    print(path)
 
 
 @app.command()
@@ -374,8 +383,12 @@ def merge(
     merged by time; reports, /neurons and /state joined along the neuron axis). Refused
     (exit 2) while a shard is missing or failed. Prints the path written."""
     from .cluster.merge import merge as merge_run
+    from .io.results import damaged
 
-    print(merge_run(run_dir, output, force=force))
+    with damaged(f"a shard file of {run_dir}", fix="delete the damaged shard file and run the "
+                 "same `spikesim run CONFIG --shards K` again: it redoes only missing shards"):
+        path = merge_run(run_dir, output, force=force)
+    print(path)
 
 
 @app.command()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.util
+
 import h5py
 import numpy as np
 import pytest
@@ -179,4 +181,34 @@ def test_damaged_config_refused_by_from_and_patterns(tmp_path, spikesim_cli, dam
         code, out, err = spikesim_cli(*argv)
         assert code == 2 and "Traceback" not in err and needle in err, (argv, err)
         assert "the file is damaged" in err and str(p) in err
+    assert sorted(x.name for x in tmp_path.iterdir()) == before
+
+
+@pytest.mark.parametrize("damage", ["dataset removed", "chunk garbled"])
+def test_damaged_datasets_refused_by_the_commands(tmp_path, spikesim_cli, damage):
+    """A file whose root attributes are fine but a dataset is gone or a compressed chunk does
+    not decompress (a cut copy, a disk error): inspect, plot and export were an h5py
+    traceback (KeyError, OSError); now exit 2 naming the file, nothing written."""
+    p = run(tmp_path, "hurt", config(output={"compression": "gzip"}))
+    with h5py.File(p, "a") as f:
+        d = f["report/lif/v/data"]
+        if damage == "dataset removed":
+            del f["report/lif/v/mapping"]
+        else:
+            chunk = d.id.get_chunk_info(0)
+    if damage == "chunk garbled":
+        data = bytearray(p.read_bytes())
+        for i in range(chunk.byte_offset + 4, chunk.byte_offset + chunk.size - 4):
+            data[i] ^= 0x55
+        p.write_bytes(bytes(data))
+    before = sorted(x.name for x in tmp_path.iterdir())
+    argvs = [("plot", p)]
+    if importlib.util.find_spec("pynwb") is not None:
+        argvs.append(("export", p, "--to", "nwb", "-o", tmp_path / "x.nwb"))
+    if damage == "dataset removed":  # inspect reads no report data
+        argvs.append(("inspect", p))
+    for argv in argvs:
+        code, out, err = spikesim_cli(*argv)
+        assert code == 2 and "Traceback" not in err, (argv, err)
+        assert f"{p} is damaged: HDF5 cannot read part of it" in err, (argv, err)
     assert sorted(x.name for x in tmp_path.iterdir()) == before

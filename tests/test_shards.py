@@ -325,6 +325,21 @@ def test_validate_lists_the_shards(het, spikesim_cli):
     assert set(config.parent.rglob("*")) == before  # the measuring run left nothing
 
 
+def test_merge_of_a_damaged_shard(het, tmp_path, spikesim_cli):
+    """A complete shard whose report data is gone: merge was an h5py KeyError traceback; now
+    exit 2 naming the run folder, no merged file (nor its .partial)."""
+    config, _ = het
+    run_dir = tmp_path / "run.d"
+    _run_in_process(config, run_dir, 2)
+    with h5py.File(run_dir / "shard-00001-of-00002.h5", "a") as f:
+        pop = next(iter(f["report"]))
+        del f[f"report/{pop}/v/data"]
+    code, out, err = spikesim_cli("merge", run_dir, "-o", tmp_path / "m.h5")
+    assert code == 2 and "Traceback" not in err, err
+    assert f"a shard file of {run_dir} is damaged" in err and "--shards K` again" in err
+    assert not (tmp_path / "m.h5").exists() and not (tmp_path / "m.h5.partial").exists()
+
+
 @pytest.mark.parametrize("k", [0, 4])
 def test_validate_refuses_a_shard_count_before_printing(spikesim_cli, k):
     """validate --shards 0 printed the whole resolved config on stdout, then exit 2."""
