@@ -93,6 +93,15 @@ def test_output_path_checked_by_validate(spikesim_cli, tmp_path):
              expect="NUL byte")
 
 
+def test_partial_path_that_is_a_folder(spikesim_cli, tmp_path):
+    """A folder at <output>.partial: run --force was an IsADirectoryError traceback, exit 1."""
+    (tmp_path / "o.h5.partial").mkdir()
+    expect = "o.h5.partial, where the output is written while it runs, is a folder"
+    _refused(spikesim_cli, tmp_path, *SMALL, f"output.path={tmp_path / 'o.h5'}", expect=expect)
+    _refused(spikesim_cli, tmp_path, *SMALL, "-q", "-o", tmp_path / "o.h5", "--force",
+             expect=expect, command="run")
+
+
 def test_output_never_replaces_what_the_run_reads(spikesim_cli, tmp_path):
     first = tmp_path / "first.h5"
     assert spikesim_cli("run", HH, *SMALL, "-q", "-o", first)[0] == 0

@@ -89,6 +89,9 @@ def check_output_path(out: Path, force: bool, protect=(), where: str = "-o: ",
     from ..io.writer import partial_path
 
     part = partial_path(out)
+    if part.is_dir():
+        raise UsageError(f"{where}{part}, where the output is written while it runs, is a "
+                         f"folder; move it away or choose another path with {option}")
     for f in protect:
         if _same_file(out, Path(f)) or _same_file(part, Path(f)):
             raise UsageError(f"{where}output path {out} is {f}, which this run reads; "
