@@ -233,6 +233,13 @@ def plot(path, output=None, var: str | None = None, neurons=None, t0: float | No
     if out.suffix.lower() != ".png":
         raise UsageError(f"plot output {out} should end in .png")
     if r.analysis:  # a file of `spikesim analyze`: its own figure
+        given = [o for o, v in (("--var", var), ("--neurons", neurons), ("--from", t0),
+                                ("--to", t1)) if v is not None]
+        if given:
+            raise UsageError(f"{' and '.join(given)}: {r.path} holds the result of `spikesim "
+                             f"analyze {', '.join(r.analysis)}`, whose figure has no traces "
+                             f"or time window to choose; leave "
+                             f"{'them' if len(given) > 1 else 'it'} out, or plot a run's file")
         from .analysis.show import figure
 
         try:

@@ -120,6 +120,19 @@ def test_neuron_ids_and_window_out_of_range(tmp_path, monkeypatch):
         np.testing.assert_array_equal(lines[f"neuron {i}"], v.of(i))
 
 
+def test_trace_options_refused_for_an_analysis_file(tmp_path, spikesim_cli):
+    """The figure of an `analyze` file ignored --var, --neurons, --from and --to (exit 0)."""
+    p = run(tmp_path, "runs", config(record={"every": 10}))
+    pat = tmp_path / "pat.h5"
+    assert spikesim_cli("analyze", "patterns", p, "-o", pat, "-q")[0] == 0
+    for args in (["--neurons", "0"], ["--var", "v"], ["--from", "1", "--to", "5"]):
+        code, out, err = spikesim_cli("plot", pat, "-o", tmp_path / "pat.png", *args)
+        assert code == 2 and "holds the result of `spikesim analyze patterns`" in err, err
+        assert args[0] in err
+    assert not (tmp_path / "pat.png").exists()
+    _check_png(_plot([pat, "-o", tmp_path / "pat.png"]))
+
+
 def _drawn_extents(monkeypatch, *args, **kw):
     """The figure ``plot`` draws, its renderer, and the extent of each of its axes in
     pixels, tick labels included."""
