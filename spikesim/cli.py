@@ -109,6 +109,7 @@ def run(
 
         start = final_state(init_from, plan)
     protect = [p for p in (from_file, init_from) if p is not None]
+    protect += [p.with_name(p.name + ".partial") for p in protect]  # what --from FILE reads
     from .sim.runner import run_plan  # (JAX starts here; a sharded run's parent needs none)
 
     path = run_plan(plan, force=force, quiet=quiet, init_state=start, log=log, protect=protect)

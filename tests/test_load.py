@@ -212,3 +212,25 @@ def test_damaged_datasets_refused_by_the_commands(tmp_path, spikesim_cli, damage
         assert code == 2 and "Traceback" not in err, (argv, err)
         assert f"{p} is damaged: HDF5 cannot read part of it" in err, (argv, err)
     assert sorted(x.name for x in tmp_path.iterdir()) == before
+
+
+def test_from_and_init_from_find_the_partial_file(tmp_path, spikesim_cli):
+    """README: `run --from` reads a failed run's file by either name; `--from fail.h5` (and
+    `analyze patterns`, `--init-from`) said "no such file" beside fail.h5.partial. Its
+    .partial is also what the run must not replace."""
+    out = _blow_up(tmp_path)
+    part = tmp_path / "fail.h5.partial"
+    data = part.read_bytes()
+    code, stdout, err = spikesim_cli("run", "--from", out, "simulation.duration=5", "-q", "-o",
+                                     tmp_path / "again.h5")
+    assert code == 0 and stdout.strip() == str(tmp_path / "again.h5"), err
+    code, _, err = spikesim_cli("run", "--from", out, "simulation.duration=5", "-q", "-o", out,
+                                "--force")
+    assert code == 2 and "which this run reads" in err, err
+    code, _, err = spikesim_cli("run", "--from", out, "simulation.duration=5", "-q",
+                                "--init-from", out, "-o", tmp_path / "x.h5")
+    assert code == 2 and "its status is 'failed'" in err, err
+    code, _, err = spikesim_cli("analyze", "patterns", out, "-o", tmp_path / "p.h5")
+    assert code == 2 and "the run did not complete (status failed)" in err, err
+    assert part.read_bytes() == data and not out.exists()
+    assert not (tmp_path / "x.h5").exists() and not (tmp_path / "p.h5").exists()

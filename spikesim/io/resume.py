@@ -43,6 +43,9 @@ def _open(path: Path, option: str):
     import h5py
 
     path = Path(path)
+    part = path.with_name(path.name + ".partial")
+    if not path.exists() and part.exists():  # a run that did not complete: give either name
+        path = part
     if not path.exists():
         raise UsageError(f"{option} {path}: no such file")
     if path.is_dir():
