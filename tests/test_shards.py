@@ -340,6 +340,19 @@ def test_merge_of_a_damaged_shard(het, tmp_path, spikesim_cli):
     assert not (tmp_path / "m.h5").exists() and not (tmp_path / "m.h5.partial").exists()
 
 
+@pytest.mark.parametrize("shard", [None, 1])
+def test_a_folder_in_place_of_a_shard_file(het, tmp_path, spikesim_cli, shard):
+    """A folder at a shard's path (or its .partial): every shard ran and that one failed,
+    exit 1 "run failed"; now exit 2 before anything is written (no manifest either)."""
+    config, _ = het
+    run_dir = tmp_path / "run.d"
+    (run_dir / "shard-00001-of-00002.h5.partial").mkdir(parents=True)
+    extra = [] if shard is None else ["--shard", shard]
+    code, _, err = spikesim_cli("run", config, "--shards", 2, *extra, "-o", run_dir, "-q")
+    assert code == 2 and "shard-00001-of-00002.h5.partial is a folder where a shard's " in err
+    assert sorted(p.name for p in run_dir.iterdir()) == ["shard-00001-of-00002.h5.partial"]
+
+
 @pytest.mark.parametrize("k", [0, 4])
 def test_validate_refuses_a_shard_count_before_printing(spikesim_cli, k):
     """validate --shards 0 printed the whole resolved config on stdout, then exit 2."""

@@ -340,6 +340,11 @@ def run_cli(config, overrides, output, k, shard, executor, force, quiet, log,
     if merge_to is not None:  # its path checked before any shard runs, as run checks -o
         check_merge_output(Path(merge_to), run_dir, manifest, force,
                            protected_files(plan), where="--merge: ", option="--merge")
+    todo = manifest["files"] if shard is None else [manifest["files"][shard]]
+    folders = [q for f in todo for q in (run_dir / f, run_dir / (f + ".partial")) if q.is_dir()]
+    if folders:  # each shard's run would refuse it: say so once, before anything is written
+        raise UsageError(f"{folders[0]} is a folder where a shard's file goes; move it out of "
+                         f"{run_dir} and run the same command again")
     manifest = open_run_dir(run_dir, manifest, force)
     if shard is not None:
         return run_one(run_dir, manifest, shard, plan=plan, quiet=quiet, log=log)
