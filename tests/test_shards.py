@@ -338,6 +338,9 @@ def test_merge_of_a_damaged_shard(het, tmp_path, spikesim_cli):
     assert code == 2 and "Traceback" not in err, err
     assert f"a shard file of {run_dir} is damaged" in err and "--shards K` again" in err
     assert not (tmp_path / "m.h5").exists() and not (tmp_path / "m.h5.partial").exists()
+    # nor the folders it made for the merged file
+    code, out, err = spikesim_cli("merge", run_dir, "-o", tmp_path / "new" / "deep" / "m.h5")
+    assert code == 2 and not (tmp_path / "new").exists(), err
 
 
 @pytest.mark.parametrize("shard", [None, 1])
