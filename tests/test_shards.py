@@ -244,6 +244,7 @@ def test_refusals(het, tmp_path, spikesim_cli):
     cli = spikesim_cli
     run_dir = tmp_path / "run.d"
     _run_in_process(config, run_dir, 2)
+    (tmp_path / "notes.txt").write_text("not a folder")
     # a different config in the same folder: exit 2, nothing touched
     code, _, err = cli("run", config, "simulation.seed=4", "--shards", 2, "-o", run_dir)
     assert code == 2 and "different config" in err
@@ -268,7 +269,9 @@ def test_refusals(het, tmp_path, spikesim_cli):
                       (("--shards", 2, "-o", tmp_path / "z.d", "--merge", tmp_path / "m.txt"),
                        "should end in .h5"),
                       (("-o", tmp_path / "z.d", "--merge", tmp_path / "m.h5"),
-                       "go with --shards")]:
+                       "go with --shards"),
+                      (("--shards", 2, "-o", tmp_path / "notes.txt" / "z.d"),
+                       "notes.txt is a file, not a folder")]:
         code, _, err = cli("run", config, *args)
         assert code == 2 and msg in err, (args, err)
     assert not (tmp_path / "x.h5").exists() and not (tmp_path / "z.d").exists()

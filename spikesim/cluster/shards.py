@@ -153,6 +153,12 @@ def open_run_dir(run_dir: Path, manifest: dict, force: bool) -> dict:
         raise UsageError(f"-o {run_dir}: a sharded run writes a folder of shards; give a "
                          f"folder path (e.g. -o {run_dir.with_suffix('')}.d/) and "
                          f"`spikesim merge` it into {run_dir}")
+    existing = run_dir
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir():
+        raise UsageError(f"-o {run_dir}: cannot create that folder: {existing} is a file, not "
+                         f"a folder. Choose another path with -o")
     path = run_dir / MANIFEST
     if path.exists():
         try:
