@@ -365,6 +365,17 @@ def test_patterns_window_must_not_be_empty(spikesim_cli, tmp_path, window, expec
              config="patterns")
 
 
+def test_patterns_of_a_run_never_replaces_that_run(spikesim_cli, tmp_path):
+    """`analyze patterns RUN.h5 -o RUN.h5 --force` replaced the run by its analysis."""
+    h5 = tmp_path / "run.h5"
+    assert spikesim_cli("run", LIF, *SMALL, "-q", "-o", h5)[0] == 0
+    data = h5.read_bytes()
+    code, _, err = spikesim_cli("analyze", "patterns", h5, "analysis.patterns.start=0", "-o", h5,
+                                "--force")
+    assert code == 2 and "which this run reads" in err, err
+    assert h5.read_bytes() == data
+
+
 def test_quiet_keeps_warnings(spikesim_cli, tmp_path):
     """-q silences the progress bar only (SPEC section 1): a warning still reaches stderr."""
     code, out, err = spikesim_cli("run", LIF, "population.size=2", "simulation.duration=1",
