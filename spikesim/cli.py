@@ -109,6 +109,7 @@ def run(
 
         start = final_state(init_from, plan)
     protect = [p for p in (from_file, init_from) if p is not None]
+    protect += [p.with_name(p.name + ".partial") for p in protect]  # what --from FILE reads
     from .sim.runner import run_plan  # (JAX starts here; a sharded run's parent needs none)
 
     path = run_plan(plan, force=force, quiet=quiet, init_state=start, log=log, protect=protect)
@@ -179,6 +180,10 @@ def validate(
     from .config.preflight import preflight
 
     plan = _load(config, overrides)
+    if shards is not None:  # before the resolved config goes to stdout
+        from .cluster.shards import check_shard_count
+
+        check_shard_count(plan, shards)
     # what `run` checks before any work; an existing output is only a warning here, since
     # `run --force` or -o settles it
     preflight(plan, force=True)
@@ -303,8 +308,10 @@ def inspect(
     for a sweep a table of axis values against rate. Reads no report data, so it is quick
     on any file size."""
     from .inspect import inspect as inspect_file, jsonable, render
+    from .io.results import damaged
 
-    info = inspect_file(file)
+    with damaged(str(file)):
+        info = inspect_file(file)
     if as_json:
         print(json.dumps(jsonable(info), indent=2))
     else:
@@ -337,7 +344,11 @@ def plot(
         except ValueError:
             raise UsageError(f"--neurons takes neuron ids (>= 0) separated by commas, e.g. "
                              f"0,5,9; got {neurons[:60]!r}") from None
-    print(plot_file(file, output, var=var, neurons=ids, t0=t_start, t1=t_stop))
+    from .io.results import damaged
+
+    with damaged(str(file)):
+        path = plot_file(file, output, var=var, neurons=ids, t0=t_start, t1=t_stop)
+    print(path)
 
 
 @app.command()
@@ -355,8 +366,11 @@ def export(
         raise UsageError(f"--to {to!r}: the export formats are: nwb (for NEO/Elephant use "
                          f"spikesim.load(path).to_neo() in Python)")
     from .io.nwb import to_nwb
+    from .io.results import damaged
 
-    print(to_nwb(file, output, force=force))
+    with damaged(str(file)):
+        path = to_nwb(file, output, force=force)
+    print(path)
 
 
 @app.command()
@@ -370,8 +384,12 @@ def merge(
     merged by time; reports, /neurons and /state joined along the neuron axis). Refused
     (exit 2) while a shard is missing or failed. Prints the path written."""
     from .cluster.merge import merge as merge_run
+    from .io.results import damaged
 
-    print(merge_run(run_dir, output, force=force))
+    with damaged(f"a shard file of {run_dir}", fix="delete the damaged shard file and run the "
+                 "same `spikesim run CONFIG --shards K` again: it redoes only missing shards"):
+        path = merge_run(run_dir, output, force=force)
+    print(path)
 
 
 @app.command()

@@ -197,7 +197,12 @@ def _pick(r: Result, recorded: np.ndarray, asked) -> tuple[np.ndarray, list[str]
     """Neurons to trace and their legend labels."""
     combos = r.combinations
     if asked is not None:
-        ids = np.asarray(asked, np.int64)
+        beyond = [i for i in asked if i >= r.n]
+        if beyond:
+            raise UsageError(f"--neurons: neuron {beyond[0]} is not in this run: it has "
+                             f"{r.n:,} neurons, ids 0 to {r.n - 1:,}")
+        # in the order of the trace's columns (sorted, each once), so labels match them
+        ids = np.unique(np.asarray(asked, np.int64))
     elif combos:
         n_comb = len(next(iter(combos.values())))
         firsts = np.arange(n_comb) * r.size
@@ -228,6 +233,13 @@ def plot(path, output=None, var: str | None = None, neurons=None, t0: float | No
     if out.suffix.lower() != ".png":
         raise UsageError(f"plot output {out} should end in .png")
     if r.analysis:  # a file of `spikesim analyze`: its own figure
+        given = [o for o, v in (("--var", var), ("--neurons", neurons), ("--from", t0),
+                                ("--to", t1)) if v is not None]
+        if given:
+            raise UsageError(f"{' and '.join(given)}: {r.path} holds the result of `spikesim "
+                             f"analyze {', '.join(r.analysis)}`, whose figure has no traces "
+                             f"or time window to choose; leave "
+                             f"{'them' if len(given) > 1 else 'it'} out, or plot a run's file")
         from .analysis.show import figure
 
         try:
@@ -236,6 +248,10 @@ def plot(path, output=None, var: str | None = None, neurons=None, t0: float | No
             raise UsageError(f"cannot write {out}: {e.strerror or e}. Choose another path "
                              f"with -o") from None
         return out
+    for option, value in (("--from", t0), ("--to", t1)):
+        if value is not None and not np.isfinite(value):
+            raise UsageError(f"{option} {value:g}: give a time in ms; the run covers "
+                             f"0 - {r.t_end:g} ms")
     t0 = 0.0 if t0 is None else float(t0)
     if t1 is None and r.t_end <= t0 and not r.complete:
         t1 = t0 + r.dt  # a run that failed on its first chunk: an empty figure that says so
@@ -243,6 +259,7 @@ def plot(path, output=None, var: str | None = None, neurons=None, t0: float | No
     if not t1 > t0:
         raise UsageError(f"empty time window --from {t0:g} --to {t1:g} ms; the run covers "
                          f"0 - {r.t_end:g} ms")
+    t1 = min(t1, max(r.duration, t0 + r.dt))  # no time axis past the run (--to 1e308)
     variables = r.variables
     if var is None:
         var = "v" if "v" in variables else next((v for v in variables if v != "input"),

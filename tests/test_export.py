@@ -102,6 +102,28 @@ def test_export_cli_refuses_to_overwrite_and_writes_the_default_path(run_file, t
     assert code == 2 and "nwb" in err
 
 
+def test_export_output_path_checked_before_any_work(run_file, tmp_path, spikesim_cli):
+    """-o under a regular file was a traceback (FileExistsError); -o the run's own file with
+    --force replaced the run by its NWB; -o a folder said --force would replace it; -o
+    x.txt wrote NWB there. Each is now exit 2, one message, nothing touched."""
+    pytest.importorskip("pynwb")
+    h5 = tmp_path / "run.h5"
+    shutil.copy(run_file, h5)
+    (tmp_path / "notes.txt").write_text("x")
+    (tmp_path / "folder.nwb").mkdir()
+    data = h5.read_bytes()
+    before = sorted(p.name for p in tmp_path.rglob("*"))
+    for o, needle in [("notes.txt/x.nwb", "notes.txt is a file, not a folder"),
+                      ("run.h5", "should end in .nwb"), ("x.txt", "should end in .nwb"),
+                      ("folder.nwb", "folder.nwb is a folder")]:
+        code, out, err = spikesim_cli("export", h5, "--to", "nwb", "-o", tmp_path / o,
+                                      "--force")
+        assert code == 2 and needle in err and "Traceback" not in err, (o, err)
+        assert out == ""
+    assert h5.read_bytes() == data
+    assert sorted(p.name for p in tmp_path.rglob("*")) == before
+
+
 def test_without_the_extra_export_says_what_to_install(run_file, monkeypatch):
     from spikesim.io.nwb import to_nwb
 

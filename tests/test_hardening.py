@@ -93,6 +93,15 @@ def test_output_path_checked_by_validate(spikesim_cli, tmp_path):
              expect="NUL byte")
 
 
+def test_partial_path_that_is_a_folder(spikesim_cli, tmp_path):
+    """A folder at <output>.partial: run --force was an IsADirectoryError traceback, exit 1."""
+    (tmp_path / "o.h5.partial").mkdir()
+    expect = "o.h5.partial, where the output is written while it runs, is a folder"
+    _refused(spikesim_cli, tmp_path, *SMALL, f"output.path={tmp_path / 'o.h5'}", expect=expect)
+    _refused(spikesim_cli, tmp_path, *SMALL, "-q", "-o", tmp_path / "o.h5", "--force",
+             expect=expect, command="run")
+
+
 def test_output_never_replaces_what_the_run_reads(spikesim_cli, tmp_path):
     first = tmp_path / "first.h5"
     assert spikesim_cli("run", HH, *SMALL, "-q", "-o", first)[0] == 0
@@ -344,6 +353,40 @@ def test_dt_analysis_needs_two_distinct_factors(spikesim_cli, tmp_path):
     _refused(spikesim_cli, tmp_path, LIF, "analysis.dt.factors=[1, 1]",
              expect="has one distinct dt only; give at least two different factors",
              command="analyze", config="dt")
+
+
+@pytest.mark.parametrize("duration, factors, expect", [
+    (10, "[1, 1e-9]", "dt x 1e-09 = 1e-10 ms is below 1e-06 ms"),
+    (10_000, "[1, 1e-5]", "makes 1e+10 steps of the 10000 ms run, more than 2,147,483,647")])
+def test_dt_analysis_finest_dt_within_the_limits_of_a_run(spikesim_cli, tmp_path, duration,
+                                                           factors, expect):
+    """The finest dt of `analyze dt` escaped the dt and step-count checks: a hang."""
+    _refused(spikesim_cli, tmp_path, LIF, "population.size=2", f"simulation.duration={duration}",
+             "simulation.dt=0.1", f"analysis.dt.factors={factors}", expect=expect,
+             command="analyze", config="dt")
+
+
+@pytest.mark.parametrize("window, expect", [
+    (["analysis.patterns.start=4", "analysis.patterns.stop=2"],
+     "starts at analysis.patterns.start 4 ms and ends at analysis.patterns.stop 2 ms"),
+    (["analysis.patterns.start=30"], "ends at the end of the run, 10 ms"),
+    (["input.start=20"], "starts at the input's onset, 20 ms, and ends at the end of the run")])
+def test_patterns_window_must_not_be_empty(spikesim_cli, tmp_path, window, expect):
+    """An empty window (start >= stop, or past the run's end) classified every neuron as
+    silent, exit 0."""
+    _refused(spikesim_cli, tmp_path, LIF, *SMALL, *window, expect=expect, command="analyze",
+             config="patterns")
+
+
+def test_patterns_of_a_run_never_replaces_that_run(spikesim_cli, tmp_path):
+    """`analyze patterns RUN.h5 -o RUN.h5 --force` replaced the run by its analysis."""
+    h5 = tmp_path / "run.h5"
+    assert spikesim_cli("run", LIF, *SMALL, "-q", "-o", h5)[0] == 0
+    data = h5.read_bytes()
+    code, _, err = spikesim_cli("analyze", "patterns", h5, "analysis.patterns.start=0", "-o", h5,
+                                "--force")
+    assert code == 2 and "which this run reads" in err, err
+    assert h5.read_bytes() == data
 
 
 def test_quiet_keeps_warnings(spikesim_cli, tmp_path):

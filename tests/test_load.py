@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.util
+
 import h5py
 import numpy as np
 import pytest
@@ -161,3 +163,74 @@ def test_damaged_or_newer_files_are_refused(tmp_path, spikesim_cli, damage, need
         code, out, err = spikesim_cli(*argv)
         assert code == 2 and "Traceback" not in err and needle in err, (argv, err)
     assert sorted(x.name for x in tmp_path.iterdir()) == before
+
+
+@pytest.mark.parametrize("damage, needle", [
+    ("name: [unclosed", "attribute 'config' is not YAML"),
+    ("- a list", "not a config (a YAML mapping)"),
+    (5, "attribute 'config' is 5, not the YAML text")])
+def test_damaged_config_refused_by_from_and_patterns(tmp_path, spikesim_cli, damage, needle):
+    """`run --from` and `analyze patterns FILE.h5` read a file's embedded config: damaged,
+    it was a traceback (a YAMLError, or an AttributeError on a list or a number)."""
+    p = run(tmp_path, "good", config())
+    with h5py.File(p, "a") as f:
+        f.attrs["config"] = damage
+    before = sorted(x.name for x in tmp_path.iterdir())
+    for argv in (("run", "--from", p, "-o", tmp_path / "again.h5"),
+                 ("analyze", "patterns", p, "-o", tmp_path / "pat.h5")):
+        code, out, err = spikesim_cli(*argv)
+        assert code == 2 and "Traceback" not in err and needle in err, (argv, err)
+        assert "the file is damaged" in err and str(p) in err
+    assert sorted(x.name for x in tmp_path.iterdir()) == before
+
+
+@pytest.mark.parametrize("damage", ["dataset removed", "chunk garbled"])
+def test_damaged_datasets_refused_by_the_commands(tmp_path, spikesim_cli, damage):
+    """A file whose root attributes are fine but a dataset is gone or a compressed chunk does
+    not decompress (a cut copy, a disk error): inspect, plot and export were an h5py
+    traceback (KeyError, OSError); now exit 2 naming the file, nothing written."""
+    p = run(tmp_path, "hurt", config(output={"compression": "gzip"}))
+    with h5py.File(p, "a") as f:
+        d = f["report/lif/v/data"]
+        if damage == "dataset removed":
+            del f["report/lif/v/mapping"]
+        else:
+            chunk = d.id.get_chunk_info(0)
+    if damage == "chunk garbled":
+        data = bytearray(p.read_bytes())
+        for i in range(chunk.byte_offset + 4, chunk.byte_offset + chunk.size - 4):
+            data[i] ^= 0x55
+        p.write_bytes(bytes(data))
+    before = sorted(x.name for x in tmp_path.iterdir())
+    argvs = [("plot", p)]
+    if importlib.util.find_spec("pynwb") is not None:
+        argvs.append(("export", p, "--to", "nwb", "-o", tmp_path / "x.nwb"))
+    if damage == "dataset removed":  # inspect reads no report data
+        argvs.append(("inspect", p))
+    for argv in argvs:
+        code, out, err = spikesim_cli(*argv)
+        assert code == 2 and "Traceback" not in err, (argv, err)
+        assert f"{p} is damaged: HDF5 cannot read part of it" in err, (argv, err)
+    assert sorted(x.name for x in tmp_path.iterdir()) == before
+
+
+def test_from_and_init_from_find_the_partial_file(tmp_path, spikesim_cli):
+    """README: `run --from` reads a failed run's file by either name; `--from fail.h5` (and
+    `analyze patterns`, `--init-from`) said "no such file" beside fail.h5.partial. Its
+    .partial is also what the run must not replace."""
+    out = _blow_up(tmp_path)
+    part = tmp_path / "fail.h5.partial"
+    data = part.read_bytes()
+    code, stdout, err = spikesim_cli("run", "--from", out, "simulation.duration=5", "-q", "-o",
+                                     tmp_path / "again.h5")
+    assert code == 0 and stdout.strip() == str(tmp_path / "again.h5"), err
+    code, _, err = spikesim_cli("run", "--from", out, "simulation.duration=5", "-q", "-o", out,
+                                "--force")
+    assert code == 2 and "which this run reads" in err, err
+    code, _, err = spikesim_cli("run", "--from", out, "simulation.duration=5", "-q",
+                                "--init-from", out, "-o", tmp_path / "x.h5")
+    assert code == 2 and "its status is 'failed'" in err, err
+    code, _, err = spikesim_cli("analyze", "patterns", out, "-o", tmp_path / "p.h5")
+    assert code == 2 and "the run did not complete (status failed)" in err, err
+    assert part.read_bytes() == data and not out.exists()
+    assert not (tmp_path / "x.h5").exists() and not (tmp_path / "p.h5").exists()

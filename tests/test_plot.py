@@ -82,6 +82,57 @@ def test_bad_options_are_usage_errors(tmp_path):
     assert not (tmp_path / "bad.png").exists()
 
 
+def test_neuron_ids_and_window_out_of_range(tmp_path, monkeypatch):
+    """--neurons in any order or repeated drew neuron i's trace under another's label (or an
+    IndexError); an id past int64 and --to inf / 1e308 were tracebacks."""
+    import numpy as np
+
+    import spikesim
+
+    p = run(tmp_path, "ids", config(record={"every": 10}))
+    huge = "99999999999999999999999"
+    for args, needle in [(["--neurons", huge], f"neuron {huge} is not in this run: it has 6"),
+                         (["--neurons", "6"], "ids 0 to 5"),
+                         (["--to", "inf"], "--to inf: give a time in ms"),
+                         (["--from", "nan"], "--from nan: give a time in ms")]:
+        res = CliRunner().invoke(app, ["plot", str(p), *args])
+        assert isinstance(res.exception, UsageError) and needle in str(res.exception), args
+    assert not (tmp_path / "ids.png").exists()
+    _check_png(_plot([p, "--to", "1e308", "-o", tmp_path / "far.png"]))  # up to the end
+
+    import matplotlib.figure
+
+    seen = {}
+
+    real = matplotlib.figure.Figure.savefig
+
+    def keep(fig, *a, **k):
+        seen["fig"] = fig
+        return real(fig, *a, **k)
+
+    monkeypatch.setattr(matplotlib.figure.Figure, "savefig", keep)
+    _plot([p, "--neurons", "4,1,4", "-o", tmp_path / "order.png"])
+    v = spikesim.load(p).trace("v")
+    lines = {ln.get_label(): ln.get_ydata() for ax in seen["fig"].axes for ln in ax.lines
+             if ln.get_label().startswith("neuron")}
+    assert sorted(lines) == ["neuron 1", "neuron 4"]
+    for i in (1, 4):
+        np.testing.assert_array_equal(lines[f"neuron {i}"], v.of(i))
+
+
+def test_trace_options_refused_for_an_analysis_file(tmp_path, spikesim_cli):
+    """The figure of an `analyze` file ignored --var, --neurons, --from and --to (exit 0)."""
+    p = run(tmp_path, "runs", config(record={"every": 10}))
+    pat = tmp_path / "pat.h5"
+    assert spikesim_cli("analyze", "patterns", p, "-o", pat, "-q")[0] == 0
+    for args in (["--neurons", "0"], ["--var", "v"], ["--from", "1", "--to", "5"]):
+        code, out, err = spikesim_cli("plot", pat, "-o", tmp_path / "pat.png", *args)
+        assert code == 2 and "holds the result of `spikesim analyze patterns`" in err, err
+        assert args[0] in err
+    assert not (tmp_path / "pat.png").exists()
+    _check_png(_plot([pat, "-o", tmp_path / "pat.png"]))
+
+
 def _drawn_extents(monkeypatch, *args, **kw):
     """The figure ``plot`` draws, its renderer, and the extent of each of its axes in
     pixels, tick labels included."""

@@ -244,6 +244,7 @@ def test_refusals(het, tmp_path, spikesim_cli):
     cli = spikesim_cli
     run_dir = tmp_path / "run.d"
     _run_in_process(config, run_dir, 2)
+    (tmp_path / "notes.txt").write_text("not a folder")
     # a different config in the same folder: exit 2, nothing touched
     code, _, err = cli("run", config, "simulation.seed=4", "--shards", 2, "-o", run_dir)
     assert code == 2 and "different config" in err
@@ -268,7 +269,9 @@ def test_refusals(het, tmp_path, spikesim_cli):
                       (("--shards", 2, "-o", tmp_path / "z.d", "--merge", tmp_path / "m.txt"),
                        "should end in .h5"),
                       (("-o", tmp_path / "z.d", "--merge", tmp_path / "m.h5"),
-                       "go with --shards")]:
+                       "go with --shards"),
+                      (("--shards", 2, "-o", tmp_path / "notes.txt" / "z.d"),
+                       "notes.txt is a file, not a folder")]:
         code, _, err = cli("run", config, *args)
         assert code == 2 and msg in err, (args, err)
     assert not (tmp_path / "x.h5").exists() and not (tmp_path / "z.d").exists()
@@ -323,6 +326,46 @@ def test_validate_lists_the_shards(het, spikesim_cli):
     before = set(config.parent.rglob("*"))
     assert spikesim_cli("validate", config, "--shards", 7)[0] == 0
     assert set(config.parent.rglob("*")) == before  # the measuring run left nothing
+
+
+def test_merge_of_a_damaged_shard(het, tmp_path, spikesim_cli):
+    """A complete shard whose report data is gone: merge was an h5py KeyError traceback; now
+    exit 2 naming the run folder, no merged file (nor its .partial)."""
+    config, _ = het
+    run_dir = tmp_path / "run.d"
+    _run_in_process(config, run_dir, 2)
+    with h5py.File(run_dir / "shard-00001-of-00002.h5", "a") as f:
+        pop = next(iter(f["report"]))
+        del f[f"report/{pop}/v/data"]
+    code, out, err = spikesim_cli("merge", run_dir, "-o", tmp_path / "m.h5")
+    assert code == 2 and "Traceback" not in err, err
+    assert f"a shard file of {run_dir} is damaged" in err and "--shards K` again" in err
+    assert not (tmp_path / "m.h5").exists() and not (tmp_path / "m.h5.partial").exists()
+    # nor the folders it made for the merged file
+    code, out, err = spikesim_cli("merge", run_dir, "-o", tmp_path / "new" / "deep" / "m.h5")
+    assert code == 2 and not (tmp_path / "new").exists(), err
+
+
+@pytest.mark.parametrize("shard", [None, 1])
+def test_a_folder_in_place_of_a_shard_file(het, tmp_path, spikesim_cli, shard):
+    """A folder at a shard's path (or its .partial): every shard ran and that one failed,
+    exit 1 "run failed"; now exit 2 before anything is written (no manifest either)."""
+    config, _ = het
+    run_dir = tmp_path / "run.d"
+    (run_dir / "shard-00001-of-00002.h5.partial").mkdir(parents=True)
+    extra = [] if shard is None else ["--shard", shard]
+    code, _, err = spikesim_cli("run", config, "--shards", 2, *extra, "-o", run_dir, "-q")
+    assert code == 2 and "shard-00001-of-00002.h5.partial is a folder where a shard's " in err
+    assert sorted(p.name for p in run_dir.iterdir()) == ["shard-00001-of-00002.h5.partial"]
+
+
+@pytest.mark.parametrize("k", [0, 4])
+def test_validate_refuses_a_shard_count_before_printing(spikesim_cli, k):
+    """validate --shards 0 printed the whole resolved config on stdout, then exit 2."""
+    lif = Path(__file__).parent.parent / "configs" / "lif.yaml"
+    code, out, err = spikesim_cli("validate", lif, "population.size=3", "--shards", k)
+    assert code == 2 and f"--shards {k}: give 1 to 3 shards" in err
+    assert out == ""
 
 
 def test_a_shard_without_recorded_neurons(tmp_path):

@@ -29,6 +29,25 @@ def _compare(times, ref):
     return dcount, shift
 
 
+def _check_finest(plan, factor: float, source) -> None:
+    """The finest dt is a run too: within the limits of ``simulation.dt`` (a factor of 1e-9
+    made 5e10 steps of a 5 ms run, a hang)."""
+    from ..config.checks import MAX_STEPS, MIN_DT
+    from ..errors import ConfigError
+
+    dt = plan.dt * factor
+    steps = plan.duration / dt
+    problem = (f"dt x {factor:g} = {dt:g} ms is below {MIN_DT:g} ms (1 ns). Use larger "
+               f"factors" if dt < MIN_DT
+               else f"dt x {factor:g} = {dt:g} ms makes {steps:.3g} steps of the "
+                    f"{plan.duration:g} ms run, more than {MAX_STEPS:,}. Use larger factors, "
+                    f"or a shorter simulation.duration" if steps > MAX_STEPS
+               else None)
+    if problem:
+        raise ConfigError(f"{source.where(('analysis', 'dt', 'factors'))}: analysis.dt.factors: "
+                          f"{problem}")
+
+
 def run(plan, opts, devices, source, log):
     from .run import Outcome
 
@@ -40,6 +59,7 @@ def run(plan, opts, devices, source, log):
     factors = sorted(set(opts.factors), reverse=True)
     dts = np.asarray([plan.dt * f for f in factors])
     duration = plan.duration
+    _check_finest(plan, factors[-1], source)
     spikes, compile_s = [], 0.0
     for dt in dts:
         n_steps = max(1, round(duration / dt))

@@ -34,6 +34,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import ConfigError
+
 PATTERNS = ("silent", "transient", "tonic", "adapting", "accelerating", "initial burst",
             "bursting", "irregular")
 
@@ -109,6 +111,18 @@ def run(plan, opts, devices, source, log, times=None):
     from .run import Outcome
     from .store import Timer
 
+    start, stop = _window(plan, opts)
+    if not start < stop:
+        key = ("analysis", "patterns", "start" if opts.start is not None or opts.stop is None
+               else "stop") if opts.start is not None or opts.stop is not None else ("input",)
+        began = (f"analysis.patterns.start {start:g} ms" if opts.start is not None else
+                 f"the input's onset, {start:g} ms,")
+        ends = (f"analysis.patterns.stop {stop:g} ms" if opts.stop is not None and
+                opts.stop < plan.duration else f"the end of the run, {stop:g} ms")
+        raise ConfigError(f"{source.where(key)}: analysis.patterns: "
+                          f"the window classified is empty: it starts at {began} and ends at "
+                          f"{ends}. Give analysis.patterns.start < stop within the run's "
+                          f"{plan.duration:g} ms")
     timer = Timer()
     compile_s = 0.0
     spikes = None
@@ -118,7 +132,6 @@ def run(plan, opts, devices, source, log, times=None):
         _, sp = probe.run(probe.carry0, plan.n_steps, 0)
         times = sp.times()
         spikes = (sp.t, sp.ids)
-    start, stop = _window(plan, opts)
     pattern, delayed, names, m = classify_all(times, start, stop)
     counts = {nm: names.count(nm) for nm in dict.fromkeys(names)}
     summary = (f"firing patterns of {plan.n} neuron(s) over {start:g} - {stop:g} ms: "

@@ -76,7 +76,7 @@ def analyze(kind: str, config, overrides=(), output=None, force: bool = False,
         output = Path(config).with_name(Path(config).name.split(".")[0] + "_patterns.h5")
     plan.output = output_path(plan, kind, output)
     plan.output_given = output is not None
-    check_output(plan, force)
+    check_output(plan, force, protect=[r.path] if from_file else ())  # not the run read
     devices = select_devices(plan)
     for w in plan.warnings:
         log(f"warning: {w}")

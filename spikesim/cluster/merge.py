@@ -79,6 +79,7 @@ def merge(run_dir: str | Path, out: str | Path, force: bool = False) -> Path:
     check_complete(run_dir, manifest)
     check_merge_output(out, run_dir, manifest, force)
     _raise_open_files(manifest["shards"])
+    made = [d for d in (out.parent, *out.parent.parents) if not d.exists()]  # deepest first
     out.parent.mkdir(parents=True, exist_ok=True)
     part = partial_path(out)
     paths = [run_dir / name for name in manifest["files"]]
@@ -100,6 +101,11 @@ def merge(run_dir: str | Path, out: str | Path, force: bool = False) -> Path:
             f.attrs["status"] = "complete"
     except BaseException:
         part.unlink(missing_ok=True)
+        for d in made:  # a merge that fails leaves no folder it made either
+            try:
+                d.rmdir()
+            except OSError:
+                break
         raise
     finally:
         for s in shards:

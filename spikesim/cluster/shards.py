@@ -153,6 +153,12 @@ def open_run_dir(run_dir: Path, manifest: dict, force: bool) -> dict:
         raise UsageError(f"-o {run_dir}: a sharded run writes a folder of shards; give a "
                          f"folder path (e.g. -o {run_dir.with_suffix('')}.d/) and "
                          f"`spikesim merge` it into {run_dir}")
+    existing = run_dir
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir():
+        raise UsageError(f"-o {run_dir}: cannot create that folder: {existing} is a file, not "
+                         f"a folder. Choose another path with -o")
     path = run_dir / MANIFEST
     if path.exists():
         try:
@@ -340,6 +346,11 @@ def run_cli(config, overrides, output, k, shard, executor, force, quiet, log,
     if merge_to is not None:  # its path checked before any shard runs, as run checks -o
         check_merge_output(Path(merge_to), run_dir, manifest, force,
                            protected_files(plan), where="--merge: ", option="--merge")
+    todo = manifest["files"] if shard is None else [manifest["files"][shard]]
+    folders = [q for f in todo for q in (run_dir / f, run_dir / (f + ".partial")) if q.is_dir()]
+    if folders:  # each shard's run would refuse it: say so once, before anything is written
+        raise UsageError(f"{folders[0]} is a folder where a shard's file goes; move it out of "
+                         f"{run_dir} and run the same command again")
     manifest = open_run_dir(run_dir, manifest, force)
     if shard is not None:
         return run_one(run_dir, manifest, shard, plan=plan, quiet=quiet, log=log)
@@ -372,12 +383,17 @@ def check_merge_output(out: Path, run_dir: Path, manifest: dict, force: bool, pr
     check_output_path(out, force, protect, where, option)
 
 
-def describe(plan, k: int, speed: tuple[float, float] | None = None) -> list[str]:
-    """``spikesim validate --shards K``: each shard's range, neurons, work, output size and,
-    given ``speed`` (compile seconds, neuron-steps/s; :func:`measure_speed`), its time."""
+def check_shard_count(plan, k: int) -> None:
+    """``validate --shards K``: 1 to the run's neurons, checked before anything is printed."""
     if k < 1 or k > plan.n:
         raise UsageError(f"--shards {k}: give 1 to {plan.n} shards (the run has {plan.n} "
                          f"neurons)")
+
+
+def describe(plan, k: int, speed: tuple[float, float] | None = None) -> list[str]:
+    """``spikesim validate --shards K``: each shard's range, neurons, work, output size and,
+    given ``speed`` (compile seconds, neuron-steps/s; :func:`measure_speed`), its time."""
+    check_shard_count(plan, k)
     itemsize = 8 if plan.precision == "float64" else 4
     lines = [f"  shards     {k} (files shard-IIIII-of-{k:05d}.h5)"]
     if speed is not None:

@@ -58,9 +58,11 @@ def check_output(plan, force: bool, protect=()):
 
 
 def check_output_path(out: Path, force: bool, protect=(), where: str = "-o: ",
-                      option: str = "-o", force_hint: str = "--force"):
+                      option: str = "-o", force_hint: str = "--force",
+                      suffixes: tuple = (".h5", ".hdf5"), kind: str = "an HDF5 file"):
     """:func:`check_output` for a path: the file to write, files it must not be
-    (``protect``), where the path was given (for messages) and the option that gives it."""
+    (``protect``), where the path was given (for messages), the option that gives it, and
+    the file names it takes (``suffixes``, a file of ``kind``)."""
     text = str(out)
     if "\0" in text:
         raise UsageError(f"{where}output path {text!r} holds a NUL byte; choose another path")
@@ -79,13 +81,17 @@ def check_output_path(out: Path, force: bool, protect=(), where: str = "-o: ",
         raise UsageError(f"{where}output path has {len(os.fsencode(str(out.absolute())))} "
                          f"bytes; paths here take at most {path_max - len('.partial')}. Choose "
                          f"a shorter path")
-    if out.suffix not in (".h5", ".hdf5"):
-        raise UsageError(f"{where}output path {out} should end in .h5 (an HDF5 file)")
+    if out.suffix not in suffixes:
+        raise UsageError(f"{where}output path {out} should end in {suffixes[0]} ({kind})")
     if out.is_dir():
-        raise UsageError(f"{where}output path {out} is a folder; give a file name ending in .h5")
+        raise UsageError(f"{where}output path {out} is a folder; give a file name ending in "
+                         f"{suffixes[0]}")
     from ..io.writer import partial_path
 
     part = partial_path(out)
+    if part.is_dir():
+        raise UsageError(f"{where}{part}, where the output is written while it runs, is a "
+                         f"folder; move it away or choose another path with {option}")
     for f in protect:
         if _same_file(out, Path(f)) or _same_file(part, Path(f)):
             raise UsageError(f"{where}output path {out} is {f}, which this run reads; "

@@ -60,10 +60,11 @@ def to_nwb(path: str | Path, output: str | Path | None = None, force: bool = Fal
     r = Result(path)
     out = Path(output) if output is not None else r.path.with_name(
         r.path.name.removesuffix(".partial")).with_suffix(".nwb")
-    if out.exists() and not force:
-        raise UsageError(f"{out} exists; give another path with -o, or --force to replace it")
-    if out.is_dir():
-        raise UsageError(f"{out} is a folder; give the path of the .nwb file to write")
+    from ..config.preflight import check_output_path
+
+    # before any work: not the run's own file (or its .partial), a folder that takes a file
+    check_output_path(out, force, protect=[r.path], where="-o: " if output is not None else "",
+                      suffixes=(".nwb",), kind="an NWB file")
 
     a = r.attrs
     created = _time(a.get("created"))

@@ -12,6 +12,7 @@ read the same way; ``result.complete`` is False and ``result.t_end`` says how fa
 from __future__ import annotations
 
 import itertools
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -47,6 +48,29 @@ def resolve_path(path: str | Path) -> Path:
         raise UsageError(f"{p} is an HDF5 file but not a spikesim output (no magic 0x0A7A "
                          f"attribute)")
     return p
+
+
+def _raised_by_h5py(e: BaseException) -> bool:
+    tb = e.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    return tb is not None and "h5py" in tb.tb_frame.f_code.co_filename
+
+
+@contextmanager
+def damaged(what: str, fix: str = "run its config again to remake it"):
+    """h5py's errors on a file whose layout is damaged (an object missing, data that cannot
+    be read: a file cut short, a disk error, a hand edit) as a UsageError naming ``what``
+    was being read and ``fix``, not a traceback. Errors of other origins pass through."""
+    try:
+        yield
+    except (KeyError, OSError) as e:
+        detail = str(e.args[0] if isinstance(e, KeyError) and e.args else e)
+        # reading, not writing (a full disk while writing the output is no damaged input)
+        if not _raised_by_h5py(e) or not ("read" in detail or "open object" in detail):
+            raise
+        raise UsageError(f"{what} is damaged: HDF5 cannot read part of it ({detail}); "
+                         f"{fix}") from None
 
 
 #: the root attributes every reader of a run's file relies on, and their types

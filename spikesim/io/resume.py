@@ -43,6 +43,9 @@ def _open(path: Path, option: str):
     import h5py
 
     path = Path(path)
+    part = path.with_name(path.name + ".partial")
+    if not path.exists() and part.exists():  # a run that did not complete: give either name
+        path = part
     if not path.exists():
         raise UsageError(f"{option} {path}: no such file")
     if path.is_dir():
@@ -69,9 +72,25 @@ def embedded_config(path: Path, option: str = "--from") -> tuple[dict, dict]:
         text = f.attrs.get("config")
         versions = {k: str(v) for k, v in f.attrs.items() if k.endswith("_version")}
         init = read_group(f, "init") if "init" in f else None
-    if not text:
+    if isinstance(text, bytes):
+        text = text.decode(errors="replace")
+    if text is None or (isinstance(text, str) and not text):
         raise UsageError(f"{option} {path}: the file holds no config attribute")
-    data = yaml.safe_load(text)
+    problem = None
+    if not isinstance(text, str):
+        shown = text.tolist() if isinstance(text, (np.ndarray, np.generic)) else text
+        problem = f"its attribute 'config' is {shown!r}, not the YAML text of a config"
+    else:
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as e:
+            problem = f"its attribute 'config' is not YAML ({str(e).splitlines()[0]})"
+        else:
+            if not isinstance(data, dict):
+                problem = "its attribute 'config' is not a config (a YAML mapping)"
+    if problem is not None:
+        raise UsageError(f"{option} {path}: the file is damaged, {problem}. Run its config "
+                         f"file again instead")
     return data, {"versions": versions, "init": init}
 
 
