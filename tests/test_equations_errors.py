@@ -61,6 +61,15 @@ CASES = {
     "lambda": (SUB, "v_inf = (lambda: 1)() : mV", 6, ["only the functions"]),
     "not an equation": (SUB, "v_inf v_rest", 6, ["expected 'dx/dt = expression : unit'"]),
     "if-else": (SUB, "v_inf = v if v > 0 else v_rest : mV", 6, ["use where(cond, a, b)"]),
+    # parts made of numbers only are evaluated at load: not finite is an error, not a NaN run
+    "constant division by zero": (V, V.replace("/tau :", "/tau/(1 - 1) :"), 4,
+                                  ["divides by zero ((1 - 1) is 0)"]),
+    "constant overflow": (SUB, "v_inf = v_rest + R*I*exp(1000) : mV", 6,
+                          ["exp(1000) is inf", "finite"]),
+    "constant nan": (SUB, "v_inf = v_rest + R*I*log(-1) : mV", 6, ["log(-1) is nan"]),
+    # 10**10**10 once hung in sympy, which computed the integer exactly
+    "power tower": (SUB, "v_inf = v_rest + R*I*10**10**10 : mV", 6,
+                    ["(10 ** (10 ** 10)) is inf"]),
 }
 
 
@@ -113,6 +122,9 @@ KEY_CASES = {
                              ["model.init.w", "Did you mean 'v_rest'"]),
     "init expression cycle": ("init: {v: -65 mV, w: 0 nA}", "init: {v: w*R, w: v/R}", 9,
                               ["depend on each other"]),
+    "init expression divides by zero": ("init: {v: -65 mV, w: 0 nA}",
+                                        "init: {v: -65 mV, w: v_rest/R/0}", 9,
+                                        ["model.init.w", "divides by zero"]),
     "misspelt key": ("threshold: v > v_th", "treshold: v > v_th", 10,
                      ["unknown key 'treshold'", "Did you mean 'threshold'"]),
     "refractory unit": ("reset: v = v_rest; w += 0.1 nA",
