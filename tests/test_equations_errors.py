@@ -122,6 +122,9 @@ KEY_CASES = {
                              ["model.init.w", "Did you mean 'v_rest'"]),
     "init expression cycle": ("init: {v: -65 mV, w: 0 nA}", "init: {v: w*R, w: v/R}", 9,
                               ["depend on each other"]),
+    "parameter used nowhere": ("params: {v_rest: -65 mV,", "params: {v_rset: 1 mV, v_rest: -65 mV,",
+                               8, ["model.params.v_rset", "used nowhere",
+                                   "Did you mean 'v_rest'"]),
     "init expression divides by zero": ("init: {v: -65 mV, w: 0 nA}",
                                         "init: {v: -65 mV, w: v_rest/R/0}", 9,
                                         ["model.init.w", "divides by zero"]),
@@ -180,6 +183,11 @@ def test_override_of_a_file_parameter_unknown(spikesim_cli, tmp_path):
                           "simulation: {duration: 1.0, dt: 0.1}\n")
     expect_error(spikesim_cli, tmp_path, ["run", cfg, "model.params.tau=3"],
                  "model.params.tau", "Did you mean 'tau_m'")
+    # the same misspelt override of a model written inline (was silently added, unused)
+    cfg = write(tmp_path, TEMPLATE)
+    expect_error(spikesim_cli, tmp_path, ["run", cfg, "model.params.tau_ww=3"],
+                 "override model.params.tau_ww=3: model.params.tau_ww:", "used nowhere",
+                 "Did you mean 'tau_w'")
 
 
 @settings(max_examples=300, deadline=None)
