@@ -133,6 +133,8 @@ KEY_CASES = {
     "refractory unit": ("reset: v = v_rest; w += 0.1 nA",
                         "reset: v = v_rest; w += 0.1 nA\n  refractory: 2 mV", 12,
                         ["model.refractory", "a time"]),
+    "reset without threshold": ("threshold: v > v_th", "threshold: null", 11,
+                                ["model.reset", "without a threshold", "reset: null"]),
     "reset syntax": ("reset: v = v_rest; w += 0.1 nA", "reset: v == v_rest", 11,
                      ["'==' compares"]),
 }

@@ -238,6 +238,9 @@ def build(spec: Spec) -> Definition:
         except ParseProblem as e:
             err(("threshold",), str(e))
     reset, held = [], ()
+    if spec.reset and spec.threshold is None:
+        err(("reset",), "a reset runs after each spike, and without a threshold there is none: "
+                        "give a threshold (e.g. 'v > v_th'), or reset: null")
     if spec.reset is not None:
         try:
             if not isinstance(spec.reset, str):
