@@ -55,12 +55,24 @@ CASES = {
                          ["exp() takes a plain number", "a voltage"]),
     "power with a name": (SUB, "v_inf = v**(tau/tau) : mV", 6, ["needs a number as exponent"]),
     "reserved name": (SUB, "t = v : mV", 6, ["'t' is a reserved name"]),
+    "function name": (SUB, "exp = v : mV", 6, ["'exp' is a function name"]),
+    "function name of a state": (W, "dwhere/dt = -where/tau_w : nA", 5,
+                                 ["'where' is a function name"]),
     "python attribute": (SUB, "v_inf = v.real : mV", 6, ["attribute access"]),
     "python import": (SUB, "v_inf = __import__('os') : mV", 6, ["unknown function"]),
     "comparison as value": (SUB, "v_inf = (v > 0) : mV", 6, ["only allowed as a condition"]),
     "lambda": (SUB, "v_inf = (lambda: 1)() : mV", 6, ["only the functions"]),
     "not an equation": (SUB, "v_inf v_rest", 6, ["expected 'dx/dt = expression : unit'"]),
     "if-else": (SUB, "v_inf = v if v > 0 else v_rest : mV", 6, ["use where(cond, a, b)"]),
+    # parts made of numbers only are evaluated at load: not finite is an error, not a NaN run
+    "constant division by zero": (V, V.replace("/tau :", "/tau/(1 - 1) :"), 4,
+                                  ["divides by zero ((1 - 1) is 0)"]),
+    "constant overflow": (SUB, "v_inf = v_rest + R*I*exp(1000) : mV", 6,
+                          ["exp(1000) is inf", "finite"]),
+    "constant nan": (SUB, "v_inf = v_rest + R*I*log(-1) : mV", 6, ["log(-1) is nan"]),
+    # 10**10**10 once hung in sympy, which computed the integer exactly
+    "power tower": (SUB, "v_inf = v_rest + R*I*10**10**10 : mV", 6,
+                    ["(10 ** (10 ** 10)) is inf"]),
 }
 
 
@@ -113,11 +125,19 @@ KEY_CASES = {
                              ["model.init.w", "Did you mean 'v_rest'"]),
     "init expression cycle": ("init: {v: -65 mV, w: 0 nA}", "init: {v: w*R, w: v/R}", 9,
                               ["depend on each other"]),
+    "parameter used nowhere": ("params: {v_rest: -65 mV,", "params: {v_rset: 1 mV, v_rest: -65 mV,",
+                               8, ["model.params.v_rset", "used nowhere",
+                                   "Did you mean 'v_rest'"]),
+    "init expression divides by zero": ("init: {v: -65 mV, w: 0 nA}",
+                                        "init: {v: -65 mV, w: v_rest/R/0}", 9,
+                                        ["model.init.w", "divides by zero"]),
     "misspelt key": ("threshold: v > v_th", "treshold: v > v_th", 10,
                      ["unknown key 'treshold'", "Did you mean 'threshold'"]),
     "refractory unit": ("reset: v = v_rest; w += 0.1 nA",
                         "reset: v = v_rest; w += 0.1 nA\n  refractory: 2 mV", 12,
                         ["model.refractory", "a time"]),
+    "reset without threshold": ("threshold: v > v_th", "threshold: null", 11,
+                                ["model.reset", "without a threshold", "reset: null"]),
     "reset syntax": ("reset: v = v_rest; w += 0.1 nA", "reset: v == v_rest", 11,
                      ["'==' compares"]),
 }
@@ -168,6 +188,11 @@ def test_override_of_a_file_parameter_unknown(spikesim_cli, tmp_path):
                           "simulation: {duration: 1.0, dt: 0.1}\n")
     expect_error(spikesim_cli, tmp_path, ["run", cfg, "model.params.tau=3"],
                  "model.params.tau", "Did you mean 'tau_m'")
+    # the same misspelt override of a model written inline (was silently added, unused)
+    cfg = write(tmp_path, TEMPLATE)
+    expect_error(spikesim_cli, tmp_path, ["run", cfg, "model.params.tau_ww=3"],
+                 "override model.params.tau_ww=3: model.params.tau_ww:", "used nowhere",
+                 "Did you mean 'tau_w'")
 
 
 @settings(max_examples=300, deadline=None)

@@ -182,3 +182,25 @@ def test_sweep_gk_script_writes_one_file_per_value(tmp_path):
     for g in (30, 36, 42):
         with h5py.File(tmp_path / f"outputs/hh_step_gK{g}.h5") as f:
             assert yaml.safe_load(f.attrs["config"])["model"]["params"]["g_K"] == g
+
+
+@pytest.mark.parametrize("sweep, words", [
+    ({"axes": {"input.amplitude": [1.0, 1.0, 2.0]}},
+     "sweep: 1 of the 3 combinations repeat another with the same values "
+     "(sweep.axes.input.amplitude: a value listed more than once)"),
+    ({"axes": {"input.amplitude": {"start": 1.0, "stop": 1.0, "num": 5}}},
+     "sweep: 4 of the 5 combinations repeat another"),
+    ({"mode": "zip", "axes": {"input.amplitude": [1, 1, 2], "model.params.tau_m": [5, 5, 6]}},
+     "sweep: 1 of the 3 combinations repeat another with the same values; they run"),
+    ({"mode": "zip", "axes": {"input.amplitude": [1, 1, 2], "model.params.tau_m": [5, 6, 6]}},
+     None),
+])
+def test_repeated_sweep_values_are_warned_about(sweep, words):
+    from spikesim.config.load import load
+    from spikesim.sim.plan import make_plan
+
+    warnings = make_plan(load(None, data=lif_cfg(sweep=sweep))).warnings
+    if words is None:
+        assert not any("sweep" in w for w in warnings), warnings
+    else:
+        assert any(words in w for w in warnings), warnings

@@ -238,6 +238,9 @@ def build(spec: Spec) -> Definition:
         except ParseProblem as e:
             err(("threshold",), str(e))
     reset, held = [], ()
+    if spec.reset and spec.threshold is None:
+        err(("reset",), "a reset runs after each spike, and without a threshold there is none: "
+                        "give a threshold (e.g. 'v > v_th'), or reset: null")
     if spec.reset is not None:
         try:
             if not isinstance(spec.reset, str):
@@ -331,6 +334,21 @@ def build(spec: Spec) -> Definition:
                 err(("equations",), f"record.variables names {s}, which depends on the input "
                     f"current or t; record the state variables and the input instead")
             recorded.append(s)
+    # a parameter nothing uses is a misspelt one (an override model.params.tua_m=30 would
+    # otherwise change nothing, silently)
+    used_names = set().union(*(names(ln.expr) for ln in lines),
+                             *(names(tr) for _, _, tr in reset),
+                             *(names(tr) for tr in derived.values()))
+    if threshold is not None:
+        used_names |= names(threshold)
+    if isinstance(refractory, str):
+        used_names.add(refractory)
+    for p in spec.params:
+        if p not in used_names:
+            err(("params", p), f"parameter {p!r} is used nowhere (no equation, threshold, "
+                               f"reset, refractory or initial value names it)."
+                               f"{suggest(p, sorted(used_names & set(spec.params)))} "
+                               f"Remove it, or use it in the model")
     if problems:
         raise ConfigError(problems)
 

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+import numpy as np
+
 from ..config.units import UnitError, dimension_name, parse_unit, registry
 from .parse import ParseProblem, show
 
@@ -78,7 +80,57 @@ def dimensionless(node, unit, what: str):
 
 
 def check(node, units: dict):
-    """``(node', unit)``: the tree with conversion factors inserted, and its unit."""
+    """``(node', unit)``: the tree with conversion factors inserted, and its unit. A part
+    made of numbers only is evaluated here, in float64, so that one that is not finite
+    (``1/0``, ``exp(1000)``, ``10**10**10``) is refused at load instead of giving NaN in the
+    run, and no such part reaches sympy, which would compute ``10**10**10`` exactly."""
+    out = _check(node, units)
+    _refuse_non_finite(node, out[0])
+    return out
+
+
+_FOLD = {"exp": np.exp, "log": np.log, "log10": np.log10, "sqrt": np.sqrt, "abs": np.abs,
+         "sin": np.sin, "cos": np.cos, "tan": np.tan, "sinh": np.sinh, "cosh": np.cosh,
+         "tanh": np.tanh, "arcsin": np.arcsin, "arccos": np.arccos, "arctan": np.arctan,
+         "minimum": np.minimum, "maximum": np.maximum, "clip": np.clip}
+
+
+def _value(node):
+    """The float64 value of a checked tree of numbers only, else None."""
+    k = node[0]
+    if k == "num":
+        return np.float64(node[1])
+    if k == "neg":
+        a = _value(node[1])
+        return None if a is None else -a
+    if k == "scale":
+        a = _value(node[2])
+        return None if a is None else np.float64(node[1]) * a
+    if k == "bin":
+        a = _value(node[2])
+        b = None if a is None else _value(node[3])
+        if b is None:
+            return None
+        return {"+": np.add, "-": np.subtract, "*": np.multiply, "/": np.divide,
+                "**": np.power}[node[1]](a, b)
+    if k == "call" and node[1] in _FOLD:
+        args = [_value(a) for a in node[2]]
+        return None if any(a is None for a in args) else _FOLD[node[1]](*args)
+    return None
+
+
+def _refuse_non_finite(node, checked):
+    with np.errstate(all="ignore"):
+        if checked[0] == "bin" and checked[1] == "/" and _value(checked[3]) == 0:
+            why = "" if node[3][0] == "num" else f" ({show(node[3])} is 0)"
+            raise ParseProblem(f"{show(node)} divides by zero{why}")
+        value = _value(checked)
+    if value is not None and not np.isfinite(value):
+        raise ParseProblem(f"{show(node)} is {float(value)}: a part made of numbers only must "
+                           f"be a finite number (about 1.8e308 at most); check the expression")
+
+
+def _check(node, units: dict):
     reg = registry()
     one = reg.dimensionless
     k = node[0]

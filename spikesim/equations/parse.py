@@ -315,6 +315,8 @@ def _parse_line(s: str, offset: int) -> Line:
     kind, name = side
     if name in RESERVED or name.startswith("__"):
         raise ParseProblem(f"{name!r} is a reserved name; choose another")
+    if name in FUNCTIONS:  # as for a parameter: exp(x) and a variable exp would read alike
+        raise ParseProblem(f"{name!r} is a function name; choose another name for the variable")
     expr = parse_expression(expr_text)
     return Line(kind, name, expr, unit, s, offset)
 

@@ -221,6 +221,17 @@ def make_plan(loaded: LoadedConfig, output: str | Path | None = None) -> Plan:
     if abs(n_steps * sim.dt - sim.duration) > 1e-9 * sim.duration:
         warnings.append(f"duration {sim.duration} ms is not a whole number of steps of "
                         f"{sim.dt} ms; simulating {n_steps} steps ({n_steps * sim.dt:g} ms)")
+    if per_combo:  # a value listed twice: the same neurons simulated twice, most likely a typo
+        distinct = np.unique(np.stack(list(per_combo.values()), axis=1), axis=0).shape[0]
+        if distinct < n_combos:
+            twice = [f"sweep.axes.{name}" for name, vals in axes.items()
+                     if np.unique(vals).size < vals.size] if cfg.sweep.mode == "grid" else []
+            warnings.append(f"sweep: {n_combos - distinct:,} of the {n_combos:,} combinations "
+                            f"repeat another with the same values"
+                            + (f" ({', '.join(twice)}: a value listed more than once)"
+                               if twice else "")
+                            + "; they run the same neurons again (only generators draw "
+                              "anew): list each value once")
 
     single = isinstance(raw.get("input"), dict)
     problems = []
