@@ -295,10 +295,10 @@ def test_a_reset_at_or_above_the_threshold_is_refused(spikesim_cli, tmp_path, co
 def test_a_reset_problem_is_reported_at_the_key_the_user_changed(spikesim_cli, tmp_path):
     """The threshold lowered below the reset: the message points at the threshold's
     override (and at the reset's where it is the one given)."""
-    err = _refused(spikesim_cli, tmp_path, "model.params.v_th=-70", config=LIF,
-                   expect="override model.params.v_th=-70: model.params.v_th: the reset ")
-    err = _refused(spikesim_cli, tmp_path, "model.params.v_reset=-40", config=LIF,
-                   expect="override model.params.v_reset=-40: model.params.v_reset: the reset")
+    _refused(spikesim_cli, tmp_path, "model.params.v_th=-70", config=LIF,
+             expect="override model.params.v_th=-70: model.params.v_th: the reset ")
+    _refused(spikesim_cli, tmp_path, "model.params.v_reset=-40", config=LIF,
+             expect="override model.params.v_reset=-40: model.params.v_reset: the reset")
     # both in the file, neither overridden: the reset's line
     cfg = tmp_path / "c.yaml"
     cfg.write_text(Path(LIF).read_text().replace("v_th: -50.0", "v_th: -70.0"))

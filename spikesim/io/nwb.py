@@ -29,7 +29,6 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import UsageError
 from .results import Result
 from . import need
 
