@@ -33,6 +33,9 @@ class Spec:
     reset: str | None = None
     refractory: object = None  # None, a number (ms), "<number> <unit>" or a parameter name
     record: tuple = ()  # record.variables of the config (subexpressions among them)
+    # parameters that may go unused: a model file's, whose threshold, reset or equations a
+    # config may replace (a misspelt override of them is refused as unknown to the file)
+    file_params: frozenset = frozenset()
     summary: str = ""
     citation: str = ""
 
@@ -344,7 +347,7 @@ def build(spec: Spec) -> Definition:
     if isinstance(refractory, str):
         used_names.add(refractory)
     for p in spec.params:
-        if p not in used_names:
+        if p not in used_names and p not in spec.file_params:
             err(("params", p), f"parameter {p!r} is used nowhere (no equation, threshold, "
                                f"reset, refractory or initial value names it)."
                                f"{suggest(p, sorted(used_names & set(spec.params)))} "

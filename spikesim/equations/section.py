@@ -226,6 +226,7 @@ def expand(raw: dict, source) -> type | None:
         where_line=lambda off: _line_of(eq_base, off, block),
         current=current, params=params, init=init, threshold=pick("threshold")[0],
         reset=pick("reset")[0], refractory=pick("refractory")[0], record=rec_vars,
+        file_params=frozenset(file_params),
         summary=str(file_data.get("summary") or ""), citation=str(file_data.get("citation")
                                                                   or ""))
     cls = model_class(build(spec))
