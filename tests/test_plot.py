@@ -100,20 +100,9 @@ def test_neuron_ids_and_window_out_of_range(tmp_path, monkeypatch):
     assert not (tmp_path / "ids.png").exists()
     _check_png(_plot([p, "--to", "1e308", "-o", tmp_path / "far.png"]))  # up to the end
 
-    import matplotlib.figure
-
-    seen = {}
-
-    real = matplotlib.figure.Figure.savefig
-
-    def keep(fig, *a, **k):
-        seen["fig"] = fig
-        return real(fig, *a, **k)
-
-    monkeypatch.setattr(matplotlib.figure.Figure, "savefig", keep)
-    _plot([p, "--neurons", "4,1,4", "-o", tmp_path / "order.png"])
+    fig = _figure(monkeypatch, p, tmp_path / "order.png", neurons=[4, 1, 4])
     v = spikesim.load(p).trace("v")
-    lines = {ln.get_label(): ln.get_ydata() for ax in seen["fig"].axes for ln in ax.lines
+    lines = {ln.get_label(): ln.get_ydata() for ax in fig.axes for ln in ax.lines
              if ln.get_label().startswith("neuron")}
     assert sorted(lines) == ["neuron 1", "neuron 4"]
     for i in (1, 4):
@@ -133,9 +122,8 @@ def test_trace_options_refused_for_an_analysis_file(tmp_path, spikesim_cli):
     _check_png(_plot([pat, "-o", tmp_path / "pat.png"]))
 
 
-def _drawn_extents(monkeypatch, *args, **kw):
-    """The figure ``plot`` draws, its renderer, and the extent of each of its axes in
-    pixels, tick labels included."""
+def _figure(monkeypatch, *args, **kw):
+    """The figure ``spikesim.plot.plot(*args, **kw)`` draws (and saves)."""
     import matplotlib.figure
 
     import spikesim.plot
@@ -149,7 +137,13 @@ def _drawn_extents(monkeypatch, *args, **kw):
 
     monkeypatch.setattr(matplotlib.figure.Figure, "savefig", keep)
     spikesim.plot.plot(*args, **kw)
-    fig = seen["fig"]
+    return seen["fig"]
+
+
+def _drawn_extents(monkeypatch, *args, **kw):
+    """The figure ``plot`` draws, its renderer, and the extent of each of its axes in
+    pixels, tick labels included."""
+    fig = _figure(monkeypatch, *args, **kw)
     renderer = fig.canvas.get_renderer()
     return fig, renderer, [(ax, ax.get_tightbbox(renderer)) for ax in fig.axes]
 

@@ -33,7 +33,7 @@ from pydantic import TypeAdapter, ValidationError
 from typing_extensions import TypedDict
 
 from ..config.checks import size_text
-from ..config.preflight import check_output_path, protected_files
+from ..config.preflight import check_output_path, nearest_existing, protected_files
 from ..errors import UsageError
 
 MANIFEST = "manifest.json"
@@ -153,9 +153,7 @@ def open_run_dir(run_dir: Path, manifest: dict, force: bool) -> dict:
         raise UsageError(f"-o {run_dir}: a sharded run writes a folder of shards; give a "
                          f"folder path (e.g. -o {run_dir.with_suffix('')}.d/) and "
                          f"`spikesim merge` it into {run_dir}")
-    existing = run_dir
-    while not existing.exists():
-        existing = existing.parent
+    existing = nearest_existing(run_dir)
     if not existing.is_dir():
         raise UsageError(f"-o {run_dir}: cannot create that folder: {existing} is a file, not "
                          f"a folder. Choose another path with -o")

@@ -57,6 +57,13 @@ def check_output(plan, force: bool, protect=()):
                       force_hint="--force (or output.overwrite: true)")
 
 
+def nearest_existing(path: Path) -> Path:
+    """``path`` or its nearest ancestor that exists (where folders would be created)."""
+    while not path.exists():
+        path = path.parent
+    return path
+
+
 def check_output_path(out: Path, force: bool, protect=(), where: str = "-o: ",
                       option: str = "-o", force_hint: str = "--force",
                       suffixes: tuple = (".h5", ".hdf5"), kind: str = "an HDF5 file"):
@@ -106,9 +113,7 @@ def check_output_path(out: Path, force: bool, protect=(), where: str = "-o: ",
     # even on a read-only file system). No folder is created yet, so that a later exit 2
     # leaves nothing behind; the writer creates them.
     folder = out.parent
-    existing = folder
-    while not existing.exists():
-        existing = existing.parent
+    existing = nearest_existing(folder)
     if not existing.is_dir():
         raise UsageError(f"{where}cannot create output folder {folder}: {existing} is a file, "
                          f"not a folder. Choose another path with {option}")
