@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .config.preflight import nearest_existing
 from .errors import UsageError
 from .io.results import Result
 
@@ -225,6 +226,18 @@ def _pick(r: Result, recorded: np.ndarray, asked) -> tuple[np.ndarray, list[str]
     return ids, labels
 
 
+def _check_folder(out: Path) -> None:
+    """Refuse, before any work, a PNG path that is a folder or lies under a regular file
+    (the OS would say only "File exists" or "Not a directory" when the figure is saved)."""
+    if out.is_dir():
+        raise UsageError(f"plot output {out} is a folder; give a file name ending in .png "
+                         f"with -o")
+    existing = nearest_existing(out.parent)
+    if not existing.is_dir():
+        raise UsageError(f"cannot write {out}: {existing} is a file, not a folder. Choose "
+                         f"another path with -o")
+
+
 def plot(path, output=None, var: str | None = None, neurons=None, t0: float | None = None,
          t1: float | None = None) -> Path:
     """Write the figure of a run; returns the PNG path."""
@@ -232,6 +245,7 @@ def plot(path, output=None, var: str | None = None, neurons=None, t0: float | No
     out = Path(output) if output is not None else default_output(r.path)
     if out.suffix.lower() != ".png":
         raise UsageError(f"plot output {out} should end in .png")
+    _check_folder(out)
     if r.analysis:  # a file of `spikesim analyze`: its own figure
         given = [o for o, v in (("--var", var), ("--neurons", neurons), ("--from", t0),
                                 ("--to", t1)) if v is not None]

@@ -82,6 +82,18 @@ def test_bad_options_are_usage_errors(tmp_path):
     assert not (tmp_path / "bad.png").exists()
 
 
+def test_output_that_is_a_folder_or_under_a_file(tmp_path):
+    p = run(tmp_path, "o", config())
+    (tmp_path / "notes.txt").write_text("keep")
+    (tmp_path / "d.png").mkdir()
+    for out, expect in ((tmp_path / "notes.txt" / "x.png", "notes.txt is a file, not a folder"),
+                        (tmp_path / "notes.txt" / "a" / "x.png", "notes.txt is a file"),
+                        (tmp_path / "d.png", "d.png is a folder")):
+        res = CliRunner().invoke(app, ["plot", str(p), "-o", str(out)])
+        assert isinstance(res.exception, UsageError) and expect in str(res.exception), out
+    assert (tmp_path / "notes.txt").read_text() == "keep"
+
+
 def test_neuron_ids_and_window_out_of_range(tmp_path, monkeypatch):
     """--neurons in any order or repeated drew neuron i's trace under another's label (or an
     IndexError); an id past int64 and --to inf / 1e308 were tracebacks."""
