@@ -28,6 +28,14 @@ app = typer.Typer(
 err = Console(stderr=True, soft_wrap=True, highlight=False)
 out = Console(soft_wrap=True)
 
+
+def _path(value: str) -> Path:
+    """A path given on the command line; an empty one (``-o ''``, an unset shell variable)
+    is refused: ``Path('')`` is the current folder, where a run would then write."""
+    if not value.strip():
+        raise typer.BadParameter("an empty path; give a file (or folder) name")
+    return Path(value)
+
 OVERRIDES_HELP = ("KEY=VALUE overrides of config keys by dotted path, VALUE parsed as YAML: "
                   "input.amplitude=12.5  model.params.g_K=[30,36]  simulation.integrator=rk4")
 
@@ -42,21 +50,25 @@ def _load(config: Path, overrides: list[str], output: Optional[Path] = None):
 @app.command()
 def run(
     config: Optional[Path] = typer.Argument(None, help="YAML config file (not with --from)",
-                                            show_default=False),
+                                            show_default=False, parser=_path),
     overrides: Optional[List[str]] = typer.Argument(None, help=OVERRIDES_HELP, show_default=False),
     output: Optional[Path] = typer.Option(None, "-o", "--output",
-                                          help="output HDF5 path (default: output.path of the config)"),
+                                          help="output HDF5 path (default: output.path of "
+                                               "the config)",
+                                          parser=_path),
     device: Optional[str] = typer.Option(None, "--device", help="auto | cpu | gpu (overrides simulation.device)"),
     force: bool = typer.Option(False, "--force", help="replace an existing output file once the new run completes"),
     quiet: bool = typer.Option(False, "-q", "--quiet", help="no progress bar (warnings are "
                                "still printed on stderr)"),
     from_file: Optional[Path] = typer.Option(
         None, "--from", help="re-run a past run from the config embedded in its HDF5 file "
-                             "(KEY=VALUE overrides still apply; give a new path with -o)"),
+                             "(KEY=VALUE overrides still apply; give a new path with -o)",
+        parser=_path),
     init_from: Optional[Path] = typer.Option(
         None, "--init-from", help="start from the final state stored in a completed run's "
                                   "file (same model and number of neurons): a warm-up run "
-                                  "once, reused; noise continues, time restarts at 0"),
+                                  "once, reused; noise continues, time restarts at 0",
+        parser=_path),
     shards: Optional[int] = typer.Option(
         None, "--shards", help="cut the run's neurons into K shards, each its own file in "
                                "the folder -o RUN_DIR/ (resumable; join with spikesim merge)"),
@@ -69,7 +81,7 @@ def run(
     merge_to: Optional[Path] = typer.Option(
         None, "--merge", help="with --shards (not --shard I): once every shard is complete, "
                               "merge them into this .h5 file (as spikesim merge, in this "
-                              "process)"),
+                              "process)", parser=_path),
 ):
     """Run a simulation and write its HDF5 file; prints the path written (the run folder
     for --shards)."""
@@ -141,13 +153,14 @@ def analyze(
                                             "is characterised; rheobase, fi and prc replace "
                                             "its `input` by their own, dt and patterns run "
                                             "it as it is. patterns also takes the .h5 file "
-                                            "of a run", show_default=False),
+                                            "of a run", show_default=False, parser=_path),
     overrides: Optional[List[str]] = typer.Argument(None, help=OVERRIDES_HELP + "; options "
                                                     "sit under analysis.KIND, e.g. "
                                                     "analysis.rheobase.tolerance=0.01",
                                                     show_default=False),
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="output HDF5 path "
-                                          "(default: output.path of the config with _KIND)"),
+                                          "(default: output.path of the config with _KIND)",
+                                          parser=_path),
     force: bool = typer.Option(False, "--force", help="replace an existing output file"),
     quiet: bool = typer.Option(False, "-q", "--quiet", help="no progress bar or summary on "
                                "stderr (warnings are still printed)"),
@@ -166,7 +179,8 @@ def analyze(
 
 @app.command()
 def validate(
-    config: Path = typer.Argument(..., help="YAML config file", show_default=False),
+    config: Path = typer.Argument(..., help="YAML config file", show_default=False,
+                                  parser=_path),
     overrides: Optional[List[str]] = typer.Argument(None, help=OVERRIDES_HELP, show_default=False),
     shards: Optional[int] = typer.Option(None, "--shards", help="also print the K shards' "
                                          "ranges and per-shard estimates (the time from a "
@@ -301,7 +315,8 @@ def _file_summary(path) -> str:
 
 @app.command()
 def inspect(
-    file: Path = typer.Argument(..., help="HDF5 file of a run (or its .partial)", show_default=False),
+    file: Path = typer.Argument(..., help="HDF5 file of a run (or its .partial)",
+                                show_default=False, parser=_path),
     as_json: bool = typer.Option(False, "--json", help="print as JSON"),
 ):
     """What a run holds: metadata, spike statistics per population, recorded variables, and
@@ -320,9 +335,11 @@ def inspect(
 
 @app.command()
 def plot(
-    file: Path = typer.Argument(..., help="HDF5 file of a run (or its .partial)", show_default=False),
+    file: Path = typer.Argument(..., help="HDF5 file of a run (or its .partial)",
+                                show_default=False, parser=_path),
     output: Optional[Path] = typer.Option(None, "-o", "--output",
-                                          help="PNG to write (default: FILE with .png)"),
+                                          help="PNG to write (default: FILE with .png)",
+                                          parser=_path),
     var: Optional[str] = typer.Option(None, "--var", help="recorded variable to trace "
                                                           "(default: v, else the first one)"),
     neurons: Optional[str] = typer.Option(None, "--neurons", help="neuron ids to trace, e.g. "
@@ -353,10 +370,12 @@ def plot(
 
 @app.command()
 def export(
-    file: Path = typer.Argument(..., help="HDF5 file of a run (or its .partial)", show_default=False),
+    file: Path = typer.Argument(..., help="HDF5 file of a run (or its .partial)",
+                                show_default=False, parser=_path),
     to: str = typer.Option(..., "--to", help="format: nwb (NWB 2, needs the extra .[nwb])"),
     output: Optional[Path] = typer.Option(None, "-o", "--output",
-                                          help="file to write (default: FILE with .nwb)"),
+                                          help="file to write (default: FILE with .nwb)",
+                                          parser=_path),
     force: bool = typer.Option(False, "--force", help="replace an existing output file"),
 ):
     """Write a run in another format: NWB 2 (a Units table with spike times in seconds, one
@@ -376,8 +395,9 @@ def export(
 @app.command()
 def merge(
     run_dir: Path = typer.Argument(..., help="folder of a sharded run (spikesim run --shards)",
-                                   show_default=False),
-    output: Path = typer.Option(..., "-o", "--output", help="the merged HDF5 file to write"),
+                                   show_default=False, parser=_path),
+    output: Path = typer.Option(..., "-o", "--output", help="the merged HDF5 file to write",
+                                parser=_path),
     force: bool = typer.Option(False, "--force", help="replace an existing file"),
 ):
     """Join the shards of a sharded run into one file, equal to the unsharded run's (spikes

@@ -119,6 +119,30 @@ def test_output_never_replaces_what_the_run_reads(spikesim_cli, tmp_path):
     assert cfg.read_text() == HH.read_text()
 
 
+
+def test_paths_on_the_command_line_that_name_no_file(spikesim_cli, tmp_path):
+    """An empty path (an unset shell variable) meant the current folder, and the current
+    folder given where a run file is read or written ended in a traceback (``Path('.')``
+    has no name to put ``.partial`` after)."""
+    first = tmp_path / "first.h5"
+    assert spikesim_cli("run", HH, *SMALL, "-q", "-o", first)[0] == 0
+    assert spikesim_cli("run", HH, *SMALL, "-q", "--shards", "2", "-o", tmp_path / "d")[0] == 0
+    before = set(tmp_path.rglob("*"))
+    for argv, expect in [
+        (["run", HH, *SMALL, "-o", ""], "'--output': an empty path; give a file"),
+        (["run", HH, *SMALL, "--shards", "2", "-o", " "], "an empty path"),
+        (["run", "--from", "", "-o", "x.h5"], "'--from': an empty path"),
+        (["run", HH, *SMALL, "--init-from", "", "-o", "x.h5"], "'--init-from': an empty"),
+        (["inspect", ""], "'file': an empty path"),
+        (["merge", tmp_path / "d", "-o", ""], "an empty path"),
+        (["run", "--from", ".", "-o", "x.h5"], "--from .: is a folder; give the .h5 file"),
+        (["run", HH, *SMALL, "--init-from", ".", "-o", "x.h5"], "--init-from .: is a folder"),
+        (["merge", tmp_path / "d", "-o", "."], "output path . should end in .h5"),
+    ]:
+        code, out, err = spikesim_cli(*argv)
+        assert code == 2 and expect in err and "Traceback" not in err, (argv, code, err)
+        assert set(tmp_path.rglob("*")) == before, argv  # nothing written
+
 def test_file_input_samples_checked_at_load(spikesim_cli, tmp_path):
     x = np.ones(200)
     x[37] = np.nan

@@ -199,8 +199,10 @@ def shard_state(run_dir: Path, manifest: dict, i: int) -> tuple[str, str]:
     that does not belong), or ``missing``."""
     import h5py
 
+    from ..io.writer import partial_path
+
     path = Path(run_dir) / manifest["files"][i]
-    part = path.with_name(path.name + ".partial")
+    part = partial_path(path)
     if path.exists():
         try:
             with h5py.File(path, "r") as f:

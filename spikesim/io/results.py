@@ -22,7 +22,7 @@ import numpy as np
 import yaml
 
 from ..errors import UsageError
-from .writer import FORMAT_VERSION, MAGIC
+from .writer import FORMAT_VERSION, MAGIC, partial_path
 
 #: spikes are read in blocks of this many, so memory stays bounded on any file
 BLOCK = 1 << 22
@@ -33,7 +33,7 @@ def resolve_path(path: str | Path) -> Path:
     complete exists. UsageError when neither is a spikesim file."""
     p = Path(path)
     if not p.exists():
-        part = p.with_name(p.name + ".partial")
+        part = partial_path(p)
         if part.exists():
             return part
         raise UsageError(f"{p} does not exist (nor {part.name})")

@@ -42,8 +42,10 @@ SYNAPTIC = re.compile(r"^[gI]_syn\d+$")
 def _open(path: Path, option: str):
     import h5py
 
+    from .writer import partial_path
+
     path = Path(path)
-    part = path.with_name(path.name + ".partial")
+    part = partial_path(path)
     if not path.exists() and part.exists():  # a run that did not complete: give either name
         path = part
     if not path.exists():

@@ -37,7 +37,8 @@ SORTING = h5py.enum_dtype({"none": 0, "by_id": 1, "by_time": 2}, basetype="u1")
 
 
 def partial_path(path: Path) -> Path:
-    return path.with_name(path.name + ".partial")
+    """Where a run writes ``path`` while it runs (``Path.with_name`` would refuse ``.``)."""
+    return Path(f"{path}.partial")
 
 
 def versions() -> dict[str, str]:
