@@ -110,7 +110,8 @@ def run(
             overrides.insert(0, str(config))
         data, info = embedded_config(from_file)
         _warn_versions(info["versions"], log)
-        plan = make_plan(load(None, overrides, data=data), output)
+        plan = make_plan(load(None, overrides, data=data,
+                                   name=f"{from_file} (its stored config)"), output)
         start = info["init"]
     elif config is None:
         raise UsageError("give a CONFIG file (or --from FILE.h5 to re-run a past run)")

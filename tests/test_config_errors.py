@@ -291,7 +291,7 @@ def test_from_and_init_from_missing_files(spikesim_cli, tmp_path):
                  "--init-from old.h5", "no such file")
     (tmp_path / "fake.h5").write_bytes(b"not hdf5")
     expect_error(spikesim_cli, tmp_path, ["run", cfg, "--init-from", "fake.h5"],
-                 "not a readable HDF5 file")
+                 "--init-from fake.h5 is not an HDF5 file (no HDF5 signature)")
 
 
 def test_init_from_incompatible_run(spikesim_cli, tmp_path):

@@ -143,6 +143,34 @@ def test_paths_on_the_command_line_that_name_no_file(spikesim_cli, tmp_path):
         assert code == 2 and expect in err and "Traceback" not in err, (argv, code, err)
         assert set(tmp_path.rglob("*")) == before, argv  # nothing written
 
+
+def test_run_files_where_they_do_not_belong(spikesim_cli, tmp_path):
+    """A run's .h5 given as a config, a run file cut short by a copy, and a run file whose
+    stored config holds the problem: each named for what it is."""
+    first = tmp_path / "first.h5"
+    assert spikesim_cli("run", HH, *SMALL, "input.start=20", "input.stop=30", "-q", "-o",
+                        first)[0] == 0
+    cut = tmp_path / "cut.h5"
+    cut.write_bytes(first.read_bytes()[:5000])
+    size = first.stat().st_size
+    hint = f"{first} is an HDF5 file (a run's output?), not a YAML config: run it again with "
+    _refused(spikesim_cli, tmp_path, expect=hint + f"`spikesim run --from {first}`",
+             config=first)
+    _refused(spikesim_cli, tmp_path, "-o", "x.h5", expect=hint, command="run", config=first)
+    truncated = f"{cut} is truncated: 5,000 of its {size:,} bytes are there (a copy or"
+    for argv in (["inspect", cut], ["plot", cut], ["run", "--from", cut, "-o", "x.h5"],
+                 ["run", HH, *SMALL, "--init-from", cut, "-o", "x.h5"],
+                 ["analyze", "patterns", cut, "-o", "x.h5"]):
+        before = set(tmp_path.rglob("*"))
+        code, _, err = spikesim_cli(*argv)
+        assert code == 2 and truncated in err and "copy it again" in err, (argv, err)
+        assert set(tmp_path.rglob("*")) == before
+    # the window of the stored config is empty (its input starts after the run's end)
+    code, _, err = spikesim_cli("analyze", "patterns", first, "simulation.duration=10", "-o",
+                                "x.h5")
+    assert code == 2 and err.startswith(f"error: {first} (its stored config): "), err
+    assert "the window classified is empty" in err
+
 def test_file_input_samples_checked_at_load(spikesim_cli, tmp_path):
     x = np.ones(200)
     x[37] = np.nan

@@ -52,7 +52,7 @@ def analyze(kind: str, config, overrides=(), output=None, force: bool = False,
 
         data, _ = embedded_config(config, "analyze patterns")
         data.get("output", {}).pop("path", None)
-        loaded = load(None, list(overrides), data=data)
+        loaded = load(None, list(overrides), data=data, name=f"{config} (its stored config)")
     else:
         loaded = load(config, list(overrides))
     if loaded.cfg.analysis is None:

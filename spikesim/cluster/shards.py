@@ -199,6 +199,7 @@ def shard_state(run_dir: Path, manifest: dict, i: int) -> tuple[str, str]:
     that does not belong), or ``missing``."""
     import h5py
 
+    from ..io.results import unreadable
     from ..io.writer import partial_path
 
     path = Path(run_dir) / manifest["files"][i]
@@ -210,7 +211,7 @@ def shard_state(run_dir: Path, manifest: dict, i: int) -> tuple[str, str]:
                 status, h = str(a.get("status")), str(a.get("config_hash", ""))
                 lo, hi = int(a.get("neuron_start", -1)), int(a.get("neuron_stop", -1))
         except OSError as e:
-            return "failed", f"{path.name} is not readable ({e})"
+            return "failed", unreadable(Path(path.name), e, fix="")
         if h != manifest["config_hash"] or [lo, hi] != list(manifest["ranges"][i]):
             return "failed", f"{path.name} belongs to another run (config hash or range differ)"
         if status != "complete":

@@ -61,6 +61,10 @@ def _short(text: str, n: int = 80) -> str:
     return text if len(text) <= n else text[:n - 3] + "..."
 
 
+# the first eight bytes of an HDF5 file (HDF5 File Format Specification, section 2.1)
+HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+
+
 # -- YAML -------------------------------------------------------------------------------
 def read_yaml(path: str | Path) -> tuple[dict, Source]:
     path = Path(path)
@@ -77,6 +81,10 @@ def read_yaml(path: str | Path) -> tuple[dict, Source]:
     except OSError as e:
         raise UsageError(f"cannot read config {path}: {e.strerror or e}") from None
     except UnicodeDecodeError as e:
+        if data.startswith(HDF5_SIGNATURE):
+            raise UsageError(f"{path} is an HDF5 file (a run's output?), not a YAML config: "
+                             f"run it again with `spikesim run --from {path}`, or look inside "
+                             f"with `spikesim inspect {path}`") from None
         line = data[:e.start].count(b"\n") + 1
         raise ConfigError(f"{path}:{line}: not UTF-8 text (byte {data[e.start]:#x}); save the "
                           f"config as UTF-8") from None
@@ -302,13 +310,14 @@ def _schema_errors(e: ValidationError, raw: dict, source: Source) -> list[str]:
 
 
 # -- entry point ------------------------------------------------------------------------
-def load(path: str | Path | None, overrides: list[str] = (), data: dict | None = None
-         ) -> LoadedConfig:
-    """Read ``path`` (or take ``data``), apply ``overrides``, validate; raise ConfigError."""
+def load(path: str | Path | None, overrides: list[str] = (), data: dict | None = None,
+         name: str = "the config dict") -> LoadedConfig:
+    """Read ``path`` (or take ``data``, which messages call ``name``), apply ``overrides``,
+    validate; raise ConfigError."""
     import copy
 
     if data is not None:
-        raw, source = copy.deepcopy(data), Source("<config>")
+        raw, source = copy.deepcopy(data), Source(name)
     else:
         raw, source = read_yaml(path)
     raw = apply_overrides(raw, list(overrides), source)

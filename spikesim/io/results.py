@@ -12,6 +12,7 @@ read the same way; ``result.complete`` is False and ``result.t_end`` says how fa
 from __future__ import annotations
 
 import itertools
+import re
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
@@ -26,6 +27,19 @@ from .writer import FORMAT_VERSION, MAGIC, partial_path
 
 #: spikes are read in blocks of this many, so memory stays bounded on any file
 BLOCK = 1 << 22
+
+
+def unreadable(path: Path, e: OSError, fix: str = "; copy it again") -> str:
+    """Why h5py could not open ``path``, in words: a file cut short (an interrupted copy or
+    download; spikesim itself renames a file only once it is complete) is told apart from
+    one that is not HDF5 at all."""
+    m = re.search(r"truncated file: eof = (\d+).*stored_eof = (\d+)", str(e))
+    if m:
+        return (f"{path} is truncated: {int(m[1]):,} of its {int(m[2]):,} bytes are there "
+                f"(a copy or download cut short){fix}")
+    if "file signature not found" in str(e):
+        return f"{path} is not an HDF5 file (no HDF5 signature)"
+    return f"{path} is not a readable HDF5 file ({e})"
 
 
 def resolve_path(path: str | Path) -> Path:
@@ -43,7 +57,7 @@ def resolve_path(path: str | Path) -> Path:
         with h5py.File(p, "r") as f:
             magic = f.attrs.get("magic")
     except OSError as e:
-        raise UsageError(f"{p} is not an HDF5 file ({e})") from None
+        raise UsageError(unreadable(p, e)) from None
     if magic is None or int(magic) != MAGIC:
         raise UsageError(f"{p} is an HDF5 file but not a spikesim output (no magic 0x0A7A "
                          f"attribute)")

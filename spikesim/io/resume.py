@@ -42,6 +42,7 @@ SYNAPTIC = re.compile(r"^[gI]_syn\d+$")
 def _open(path: Path, option: str):
     import h5py
 
+    from .results import unreadable
     from .writer import partial_path
 
     path = Path(path)
@@ -55,7 +56,7 @@ def _open(path: Path, option: str):
     try:
         f = h5py.File(path, "r")
     except OSError as e:
-        raise UsageError(f"{option} {path}: not a readable HDF5 file ({e})") from None
+        raise UsageError(f"{option} {unreadable(path, e)}") from None
     from .writer import MAGIC
 
     if f.attrs.get("magic") != MAGIC:
