@@ -170,6 +170,9 @@ def test_run_files_where_they_do_not_belong(spikesim_cli, tmp_path):
                                 "x.h5")
     assert code == 2 and err.startswith(f"error: {first} (its stored config): "), err
     assert "the window classified is empty" in err
+    # an override of the stored config's one protocol is named as the override
+    code, _, err = spikesim_cli("run", "--from", first, "input.stop=10", "-o", "x.h5")
+    assert code == 2 and err.startswith("error: override input.stop=10: "), err
 
 def test_file_input_samples_checked_at_load(spikesim_cli, tmp_path):
     x = np.ones(200)

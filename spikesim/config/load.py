@@ -36,6 +36,10 @@ class Source:
         for n in range(len(path), 0, -1):
             if path[:n] in self.overrides:
                 return f"override {_short(self.overrides[path[:n]])}"
+        if path[:2] == ("input", 0) and len(self.overrides):  # input.F on the one protocol
+            for n in range(len(path), 1, -1):
+                if ("input",) + path[2:n] in self.overrides:
+                    return f"override {_short(self.overrides[('input',) + path[2:n]])}"
         below = [v for k, v in self.overrides.items() if k[:len(path)] == path]
         if path and below:
             return f"override {_short(below[-1])}"
