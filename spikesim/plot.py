@@ -43,27 +43,28 @@ def default_output(path: Path) -> Path:
 
 
 def _units(r: Result, key: str) -> str:
-    """Unit of a dotted config key (model.params.X, model.init.X, input[.i].field)."""
-    parts = key.split(".")
+    """Unit of a dotted config key (model.params.X, model.init.X, input[.i].field): the one
+    the run's file declares (SPEC section 4; an equations model is not in the registry),
+    else the built-in model's, else the input field's."""
+    import json
+
     try:
+        declared = json.loads(r.attrs.get("units", "{}"))
+    except (TypeError, ValueError):
+        declared = {}
+    if key in declared:
+        return "" if declared[key] == "1" else declared[key]
+    parts = key.split(".")
+    if parts[:2] in (["model", "params"], ["model", "init"]):
         from .models import MODELS
 
-        model = MODELS[r.model]
-        if parts[:2] == ["model", "params"]:
-            return model.params[parts[2]].unit
-        if parts[:2] == ["model", "init"]:
-            return model.states[parts[2]].unit
-    except (KeyError, IndexError, ImportError):
-        return ""
+        try:
+            model = MODELS[r.model]
+            table = model.params if parts[1] == "params" else model.states
+            return table[parts[2]].unit
+        except (KeyError, IndexError):
+            return ""
     if parts[0] == "input":
-        import json
-
-        try:  # the units the run declared for its config's keys (SPEC section 4)
-            declared = json.loads(r.attrs.get("units", "{}"))
-        except (TypeError, ValueError):
-            declared = {}
-        if key in declared:
-            return "" if declared[key] == "1" else declared[key]
         field = parts[-1]
         if field in ("start", "stop", "width", "period", "tau"):
             return "ms"

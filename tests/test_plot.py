@@ -195,3 +195,20 @@ def test_subtitle_names_the_spike_timing(tmp_path):
                                    config(simulation={"spike_timing": "precise"}))))
     assert grid.endswith("euler, dt 0.1 ms")
     assert precise.endswith("euler, dt 0.1 ms, precise spike times")
+
+
+def test_axis_labels_carry_units_for_an_equations_model(tmp_path):
+    """An equations model is not in the registry: its units come from the file's `units`
+    attribute (the f-I curve of configs/morris_lecar.yaml read "input amplitude" bare)."""
+    from pathlib import Path
+
+    import spikesim
+    from spikesim.io.results import Result
+    from spikesim.plot import _label
+
+    cfg = Path(__file__).parent.parent / "configs" / "morris_lecar.yaml"
+    r = Result(spikesim.run(cfg, "simulation.duration=2", output=tmp_path / "ml.h5"))
+    assert _label(r, "input.amplitude") == "input amplitude (uA/cm2)"
+    assert _label(r, "model.params.g_Ca") == "g_Ca (mS/cm2)"
+    assert _label(r, "model.params.phi") == "phi (1/ms)"
+    assert _label(r, "model.init.w") == "initial w"  # dimensionless
