@@ -140,6 +140,14 @@ KEY_CASES = {
                                 ["model.reset", "without a threshold", "reset: null"]),
     "reset syntax": ("reset: v = v_rest; w += 0.1 nA", "reset: v == v_rest", 11,
                      ["'==' compares"]),
+    # the current's name follows a parameter's rules: 't' was silently the time in the
+    # equations, 'exp' both the function and the current
+    "current named t": ("current: {name: I,", "current: {name: t,", 7,
+                        ["model.current.name", "'t' cannot be the current's name"]),
+    "current named exp": ("current: {name: I,", "current: {name: exp,", 7,
+                          ["model.current.name", "'exp' is a function name"]),
+    "current not a name": ("current: {name: I,", "current: {name: 'I 2',", 7,
+                           ["model.current.name", "'I 2' cannot be the current's name"]),
 }
 
 
@@ -149,6 +157,33 @@ def test_bad_model_key_names_its_line(spikesim_cli, tmp_path, case):
     assert old in TEMPLATE
     cfg = write(tmp_path, TEMPLATE.replace(old, new))
     expect_error(spikesim_cli, tmp_path, ["run", cfg], f"cfg.yaml:{line}:", *needles)
+
+
+#: the cases above whose one mistake used to bring a second, false message: the parameter
+#: that the threshold or refractory in error names was also "used nowhere"; the current
+#: with a bad name, also an "unknown name" in the equations
+ONE_MESSAGE = {
+    "threshold syntax": ("threshold: v > v_th", "threshold: v > (v_th", ["syntax error"]),
+    "threshold not a condition": ("threshold: v > v_th", "threshold: v + v_th",
+                                  ["expected a condition"]),
+    "threshold unknown unit": ("threshold: v > v_th", "threshold: v > v_th + 1 mVV",
+                               ["unknown unit 'mVV'"]),
+    "refractory parameter in s": ("params: {v_rest", "params: {t_ref: 0.002 s, v_rest",
+                                  ["model.refractory", "give the parameter t_ref in ms"]),
+    "current not a name": ("current: {name: I,", "current: {name: 'I 2',",
+                           ["model.current.name"]),
+}
+
+
+@pytest.mark.parametrize("case", list(ONE_MESSAGE))
+def test_one_mistake_gives_one_message(spikesim_cli, tmp_path, case):
+    old, new, needles = ONE_MESSAGE[case]
+    text = TEMPLATE.replace(old, new)
+    if "t_ref" in new:
+        text = text.replace("w += 0.1 nA", "w += 0.1 nA\n  refractory: t_ref")
+    cfg = write(tmp_path, text)
+    err = expect_error(spikesim_cli, tmp_path, ["run", cfg], *needles)
+    assert len(err.strip().splitlines()) == 1, err
 
 
 def test_exp_euler_refused_without_a_linear_variable(spikesim_cli, tmp_path):

@@ -140,9 +140,19 @@ def build(spec: Spec) -> Definition:
         elif p in FUNCTIONS:
             err(("params", p), f"{p!r} is a function name; rename the parameter")
     if cur_name is not None:
-        if cur_name in known or cur_name in spec.params:
+        before = len(problems)
+        # the rules of a parameter's name: 't' would be read as the time, 'exp' beside exp()
+        if cur_name in RESERVED or not cur_name.isidentifier() or cur_name.startswith("__"):
+            err(("current", "name"), f"{cur_name!r} cannot be the current's name (reserved or "
+                                     f"not a name); e.g. current: {{name: I, unit: ...}}")
+        elif cur_name in FUNCTIONS:
+            err(("current", "name"), f"{cur_name!r} is a function name; give the current "
+                                     f"another name, e.g. I")
+        elif cur_name in known or cur_name in spec.params:
             err(("current", "name"), f"the current {cur_name!r} is also a "
                 f"{known.get(cur_name, 'parameter')}; the injected current needs its own name")
+        if len(problems) > before:  # its uses in the equations would be unknown names too
+            raise ConfigError(problems)
     # the names that lines in error define are known: their line has its own message
     text = spec.equations.split("\n")
     failed = {defined_name(text[offset]) for offset, _ in parse_problems} - {None}
@@ -337,6 +347,8 @@ def build(spec: Spec) -> Definition:
                 err(("equations",), f"record.variables names {s}, which depends on the input "
                     f"current or t; record the state variables and the input instead")
             recorded.append(s)
+    if problems:  # a threshold, reset or refractory in error names nothing: no false
+        raise ConfigError(problems)  # "used nowhere" for the parameters it uses
     # a parameter nothing uses is a misspelt one (an override model.params.tua_m=30 would
     # otherwise change nothing, silently)
     used_names = set().union(*(names(ln.expr) for ln in lines),
