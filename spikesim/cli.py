@@ -209,7 +209,7 @@ def validate(
     if getattr(plan.model, "definition", None) is not None:
         from .equations import describe
 
-        for line in describe(type(plan.model)):
+        for line in describe(type(plan.model), plan.params):
             err.print(line, markup=False, highlight=False)
     itemsize = 8 if plan.precision == "float64" else 4
     rec = plan.record

@@ -190,6 +190,25 @@ def test_validate_prints_the_parsed_model(spikesim_cli, tmp_path):
     assert yaml.safe_load(out)["model"]["equations"] == ADEX_NA["equations"]
 
 
+def test_validate_prints_the_values_of_the_run(spikesim_cli, tmp_path):
+    """The parsed model shows the parameters the run uses: a config's override of a model
+    file's value, converted to the file's unit (was: the file's default), and the range of a
+    per-neuron value or sweep axis (was: 'nan')."""
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(yaml.safe_dump({
+        "model": {"type": "equations", "file": "lif",
+                  "params": {"tau_m": "0.02 s", "v_rest": ["-70 mV", "-60 mV"]}},
+        "population": {"size": 2},
+        "simulation": {"duration": 1.0, "dt": 0.1},
+        "sweep": {"axes": {"model.params.v_th": ["-55 mV", "-0.045 V"]}}}))
+    code, out, err = spikesim_cli("validate", cfg)
+    assert code == 0, err
+    assert "parameter     tau_m = 20 ms\n" in err, err
+    assert "parameter     v_rest = -70 .. -60 mV (per neuron)\n" in err, err
+    assert "parameter     v_th = -55 .. -45 mV (per neuron)\n" in err, err
+    assert "parameter     R_m = 10 MOhm\n" in err, err
+
+
 def test_precise_timing_with_a_refractory_period_and_a_refused_threshold(spikesim_cli,
                                                                          tmp_path):
     """An equations model with a refractory period runs with precise timing (its spikes off

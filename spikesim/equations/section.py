@@ -289,9 +289,20 @@ def resolved(cls, params: dict, dumped: dict) -> dict:
     return out
 
 
-def describe(cls) -> list[str]:
-    """The parsed model in words (``spikesim validate``)."""
+def describe(cls, params: dict | None = None) -> list[str]:
+    """The parsed model in words (``spikesim validate``); ``params``: the run's values (a
+    number or one per neuron, in the declared units), shown in place of the defaults, which
+    are a model file's where the config overrides them, and NaN where per neuron."""
+    import numpy as np
+
     d = cls.definition
+
+    def value(p):
+        v = np.asarray(d.param_defaults[p] if params is None or p not in params else params[p],
+                       dtype=float)
+        if v.size > 1 and np.any(v != v.flat[0]):
+            return f"{v.min():g} .. {v.max():g}", " (per neuron)"
+        return f"{v.flat[0]:g}", ""
     out = [f"equations model {d.name}" + (f": {d.summary}" if d.summary and d.summary !=
                                           f"equations model {d.name}" else "")]
     for ln in d.lines:
@@ -302,8 +313,8 @@ def describe(cls) -> list[str]:
                 ", exp_euler: Euler"
         out.append(f"  {what:13s} {ln.name} [{ln.unit}]{extra}")
     for p, u in d.param_units.items():
-        out.append(f"  parameter     {p} = {d.param_defaults[p]:g} {u if u != '1' else ''}"
-                   .rstrip())
+        v, per = value(p)
+        out.append(f"  parameter     {p} = {v} {u if u != '1' else ''}".rstrip() + per)
     if d.current_name:
         out.append(f"  current       {d.current_name} [{d.current_unit}]")
     out.append(f"  threshold     {d.threshold_text}")
