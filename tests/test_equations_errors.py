@@ -263,6 +263,19 @@ def test_random_equation_blocks_through_the_loader(text):
         pass
 
 
+def test_recording_a_subexpression_of_the_current_names_record_variables(spikesim_cli,
+                                                                        tmp_path):
+    """v_inf uses the current: recording it is refused at record.variables, its file and
+    line (was: at model.equations, the line of the block's key)."""
+    cfg = write(tmp_path, TEMPLATE + "record:\n  variables:\n    - v\n    - v_inf\n")
+    err = expect_error(spikesim_cli, tmp_path, ["run", cfg], "cfg.yaml:17: record.variables.1:",
+                       "v_inf depends on the input current or t")
+    assert "model.equations" not in err, err
+    cfg = write(tmp_path, TEMPLATE)
+    expect_error(spikesim_cli, tmp_path, ["run", cfg, "record.variables=[w, v_inf]"],
+                 "override record.variables=[w, v_inf]: record.variables.1:")
+
+
 def test_recordable_lists_the_subexpressions(spikesim_cli):
     """A misspelt recorded variable: the did-you-mean and the list include the model's
     subexpressions (recordable when they depend on neither the current nor t)."""

@@ -33,6 +33,8 @@ class Spec:
     reset: str | None = None
     refractory: object = None  # None, a number (ms), "<number> <unit>" or a parameter name
     record: tuple = ()  # record.variables of the config (subexpressions among them)
+    # ``where_record(i)``: "file:line" of record.variables[i] (the config's, not the model's)
+    where_record: Callable[[int], str] | None = None
     # parameters that may go unused: a model file's, whose threshold, reset or equations a
     # config may replace (a misspelt override of them is refused as unknown to the file)
     file_params: frozenset = frozenset()
@@ -341,11 +343,15 @@ def build(spec: Spec) -> Definition:
         err(("init", cycle[0]), f"initial values that depend on each other: "
                                 f"{' -> '.join(cycle)}; give one of them a number")
     recorded = []
-    for s in spec.record:
+    for i, s in enumerate(spec.record):
         if s in subs:
             if s in current_dependent:
-                err(("equations",), f"record.variables names {s}, which depends on the input "
-                    f"current or t; record the state variables and the input instead")
+                # the mistake is in record.variables, not in the model
+                at = spec.where_record(i) if spec.where_record else spec.where(("model",))
+                problems.append(f"{at}: record.variables.{i}: {s} depends on the input "
+                                f"current or t, and only subexpressions that depend on "
+                                f"neither are recorded; record the state variables and "
+                                f"'input' instead")
             recorded.append(s)
     if problems:  # a threshold, reset or refractory in error names nothing: no false
         raise ConfigError(problems)  # "used nowhere" for the parameters it uses

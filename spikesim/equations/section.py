@@ -219,13 +219,16 @@ def expand(raw: dict, source) -> type | None:
                           f"letters, digits and _, got {name!r}")
     record = raw.get("record")
     rec_vars = record.get("variables") if isinstance(record, dict) else None
-    rec_vars = tuple(v for v in rec_vars if isinstance(v, str)) if isinstance(rec_vars,
-                                                                              list) else ()
+    # the names, kept at their index for where_record (a name that is not text is the
+    # schema's to refuse)
+    rec_vars = tuple(v if isinstance(v, str) else None for v in rec_vars) if isinstance(
+        rec_vars, list) else ()
     spec = Spec(
         name=name, equations=eq_text, where=where,
         where_line=lambda off: _line_of(eq_base, off, block),
         current=current, params=params, init=init, threshold=pick("threshold")[0],
         reset=pick("reset")[0], refractory=pick("refractory")[0], record=rec_vars,
+        where_record=lambda i: source.where(("record", "variables", i)),
         file_params=frozenset(file_params),
         summary=str(file_data.get("summary") or ""), citation=str(file_data.get("citation")
                                                                   or ""))
