@@ -73,6 +73,19 @@ CASES = {
     # 10**10**10 once hung in sympy, which computed the integer exactly
     "power tower": (SUB, "v_inf = v_rest + R*I*10**10**10 : mV", 6,
                     ["(10 ** (10 ** 10)) is inf"]),
+    # Brian2's habits, each with what to write here instead (was: a bare "unknown name
+    # 'ms'", "invalid syntax", "unknown unit 'mV (unless refractory)'", "expected 'dx/dt =")
+    "unit as a name": (V, V.replace("/tau :", "/(10*ms) :"), 4,
+                       ["unknown name 'ms'", "ms is a unit (a time)",
+                        "a constant with a unit is a parameter"]),
+    "quantity in an equation": (SUB, "v_inf = v_rest + R*I + 1 mV : mV", 6,
+                                ["'1 mV' is a quantity with a unit",
+                                 "params: {k: 1 mV}"]),
+    "brian2 flag": (V, V + " (unless refractory)", 4,
+                    ["flags such as '(unless refractory)'", "write the unit alone (': mV')"]),
+    "brian2 parameter line": (SUB, "g_L : siemens", 6,
+                              ["'g_L : siemens' declares a parameter in Brian2",
+                               "params: {g_L: ...}"]),
 }
 
 
@@ -148,6 +161,9 @@ KEY_CASES = {
                           ["model.current.name", "'exp' is a function name"]),
     "current not a name": ("current: {name: I,", "current: {name: 'I 2',", 7,
                            ["model.current.name", "'I 2' cannot be the current's name"]),
+    "unit as a name in reset": ("w += 0.1 nA", "w += 0.1*nA", 11,
+                                ["model.reset", "'nA' is a unit (a current), not a name",
+                                 "'-65 mV', not '-65*mV'"]),
 }
 
 

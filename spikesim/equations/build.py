@@ -165,6 +165,11 @@ def build(spec: Spec) -> Definition:
             hint = suggest(n, sorted(all_names - {"t"}))
             extra = ("" if hint else " Give it a value in params (with its unit), or define "
                      "it as a subexpression 'name = ... : unit'.")
+            unit = _unit_name(n)
+            if unit:  # Brian2's 10*ms: here numbers are plain and constants are parameters
+                extra = (f" {n} is a unit ({unit}): inside the equations numbers are plain "
+                         f"numbers and a constant with a unit is a parameter, e.g. "
+                         f"'(v_rest - v)/tau' with params: {{tau: 10 ms}}.")
             if cur_name is None and n in ("I", "I_ext", "I_inj"):
                 extra = " If it is the injected current, declare it: current: {name: " \
                         f"{n}, unit: ...}}."
@@ -445,10 +450,32 @@ def _depends(s, subs, *names_) -> bool:
     return False
 
 
+def _unit_name(n: str) -> str | None:
+    """The words for the dimension of ``n`` (``a time``) where it is the name of a unit of a named dimension (``ms``,
+    ``mV``, ``nS``, ``volt``), for the hint to a name that is unknown; None otherwise (one
+    letter and dimensionless names are pint units too, but more often a misspelt symbol)."""
+    if len(n) < 2:
+        return None
+    try:
+        unit = dims.unit_of(n)
+    except ParseProblem:
+        return None
+    words = dims.words(unit).rsplit(" (", 1)[0]  # "a time (ms)" -> "a time"
+    return None if unit.dimensionless or " of dimension" in f" {words}" else words
+
+
 def _check_names(tree, allowed, current_dependent, cur_name, what):
     for n in sorted(names(tree)):
-        if n == cur_name or n == "t" or n in current_dependent:
+        if n == cur_name or n == "t":
             raise ParseProblem(f"the {what} may not use the input current or t ({n!r})")
+        if n in current_dependent:
+            raise ParseProblem(f"the {what} may not use the input current or t, and {n!r} "
+                               f"depends on them")
         if n not in allowed:
+            unit = _unit_name(n)
+            if unit:
+                raise ParseProblem(f"{n!r} is a unit ({unit}), not a name: write a quantity "
+                                   f"as a number, a space and its unit ('-65 mV', not "
+                                   f"'-65*mV'), or use a parameter")
             raise ParseProblem(f"unknown name {n!r}.{suggest(n, sorted(allowed))} The {what} "
                                f"may use state variables, subexpressions and parameters")

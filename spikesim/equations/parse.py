@@ -92,6 +92,12 @@ def parse_expression(text: str, condition: bool = False, quantities: bool = Fals
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as e:
         col = f" at column {e.offset}" if e.offset else ""
+        q = None if quantities else _QUANTITY.search(text)
+        if q:  # 1 mV/ms inside the equations, where only threshold and reset take quantities
+            raise ParseProblem(f"syntax error{col}: {q.group(0)!r} is a quantity with a unit; "
+                               f"inside the equations numbers are plain numbers and a "
+                               f"constant with a unit is a parameter (e.g. params: {{k: "
+                               f"{q.group(0)}}}, then k in the equation)") from None
         raise ParseProblem(f"syntax error{col}: {e.msg}") from None
     except (ValueError, RecursionError, MemoryError, OverflowError):
         raise ParseProblem("cannot read this expression (too deeply nested or malformed)") from None
@@ -299,6 +305,12 @@ def defined_name(line: str) -> str | None:
 
 def _parse_line(s: str, offset: int) -> Line:
     if "=" not in s:
+        m = re.fullmatch(r"([A-Za-z_]\w*)\s*:\s*(\S.*)", s)
+        if m:  # Brian2's declaration of a parameter, 'g_L : siemens'
+            raise ParseProblem(f"{s!r} declares a parameter in Brian2; here a parameter is "
+                               f"given in params with its value, e.g. params: {{{m.group(1)}: "
+                               f"...}}; the equations hold 'dx/dt = ...' and 'name = ...' "
+                               f"lines only")
         raise ParseProblem("expected 'dx/dt = expression : unit' or 'name = expression : "
                            "unit'")
     lhs, rest = s.split("=", 1)
@@ -309,6 +321,12 @@ def _parse_line(s: str, offset: int) -> Line:
     unit = unit.strip()
     if not unit:
         raise ParseProblem("empty unit after ':' (write ': 1' for a plain number)")
+    flag = re.search(r"\(\s*[A-Za-z][\w\s,]*\)\s*$", unit)
+    before = unit[:flag.start()].strip() if flag else ""
+    if before and before[-1] not in "/*^(":  # Brian2's ': volt (unless refractory)', not 1/(ms)
+        raise ParseProblem(f"flags such as {flag.group(0).strip()!r} are Brian2's and not "
+                           f"available: write the unit alone (': {before}'"
+                           f"); refractory: holds the variables that reset assigns")
     side = _left_side(lhs)
     if side is None:
         raise ParseProblem(f"left-hand side {lhs.strip()!r} is neither 'dx/dt' nor a name")
