@@ -73,6 +73,9 @@ CASES = {
     # 10**10**10 once hung in sympy, which computed the integer exactly
     "power tower": (SUB, "v_inf = v_rest + R*I*10**10**10 : mV", 6,
                     ["(10 ** (10 ** 10)) is inf"]),
+    # a sum of 201 terms nests 201 deep; 200 is the limit (was 60: a 61-term sum)
+    "too deep": (SUB, "v_inf = v_rest + R*I" + " + v" * 200 + " : mV", 6,
+                 ["nested more than 200 levels deep", "split it into subexpressions"]),
     # Brian2's habits, each with what to write here instead (was: a bare "unknown name
     # 'ms'", "invalid syntax", "unknown unit 'mV (unless refractory)'", "expected 'dx/dt =")
     "unit as a name": (V, V.replace("/tau :", "/(10*ms) :"), 4,
@@ -95,6 +98,27 @@ def test_bad_equation_names_its_line(spikesim_cli, tmp_path, case):
     cfg = write(tmp_path, TEMPLATE.replace(old, new))
     expect_error(spikesim_cli, tmp_path, ["run", cfg], f"cfg.yaml:{line}:", "model.equations",
                  *needles)
+
+
+def test_a_long_sum_is_a_model(tmp_path):
+    """A sum of 150 terms (a polynomial, many currents) deeper than the old limit of 60
+    runs, through every recursive pass: units, sympy (exp_euler) and the compiled step;
+    150 equal terms k*(E - v) make dv/dt = 150 k (E - v), v(t) exact."""
+    import numpy as np
+
+    import spikesim
+
+    cfg = {"model": {"type": "equations",
+                     "equations": "dv/dt = " + " + ".join(["k*(E - v)"] * 150)
+                                  + " : mV\n",
+                     "params": {"E": "-65 mV", "k": "0.0001 1/ms"},
+                     "init": {"v": "-70 mV"}},
+           "simulation": {"duration": 2.0, "dt": 0.1, "integrator": "exp_euler",
+                          "precision": "float64"},
+           "record": {"variables": ["v"]}}
+    r = spikesim.load(spikesim.run(cfg, output=tmp_path / "long.h5"))
+    v = r.trace("v").data[:, 0]
+    np.testing.assert_allclose(v[-1], -65 - 5 * np.exp(-2.0 * 150 * 1e-4), rtol=0, atol=1e-9)
 
 
 def test_a_line_in_error_still_defines_its_name(spikesim_cli, tmp_path):

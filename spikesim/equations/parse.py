@@ -32,8 +32,11 @@ FUNCTIONS = {
 }
 #: the longest expression read (characters); a model's longest line is a few hundred
 MAX_CHARS = 2000
-#: deepest nesting of an expression tree
-MAX_DEPTH = 60
+#: deepest nesting of an expression tree; a sum of n terms nests n deep (a + b + c is
+#: (a + b) + c), so this bounds sums too: 200 keeps the recursive passes (units, sympy, code)
+#: well inside Python's recursion limit, and is far beyond a model's longest sum (was 60,
+#: which refused a 61-term polynomial)
+MAX_DEPTH = 200
 
 _BINOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
 _CMPOPS = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.Eq: "==", ast.NotEq: "!="}
@@ -146,7 +149,9 @@ def _conditions_only(node):
 
 def _convert(n, found, depth) -> tuple:
     if depth > MAX_DEPTH:
-        raise ParseProblem(f"expression nested more than {MAX_DEPTH} levels deep")
+        raise ParseProblem(f"expression nested more than {MAX_DEPTH} levels deep (each "
+                           f"parenthesis, call, and term of a sum or product is one level): "
+                           f"split it into subexpressions, 'name = ... : unit'")
     d = depth + 1
     if isinstance(n, ast.Constant):
         if isinstance(n.value, bool) or not isinstance(n.value, (int, float)):
