@@ -76,6 +76,9 @@ CASES = {
     # a sum of 201 terms nests 201 deep; 200 is the limit (was 60: a 61-term sum)
     "too deep": (SUB, "v_inf = v_rest + R*I" + " + v" * 200 + " : mV", 6,
                  ["nested more than 200 levels deep", "split it into subexpressions"]),
+    # what 'equations: >' makes of two lines (was: "syntax error ... invalid syntax")
+    "two equations on a line": (W, W + " " + SUB, 5, ["more than one equation",
+                                                      "'equations: |' keeps the lines"]),
     # Brian2's habits, each with what to write here instead (was: a bare "unknown name
     # 'ms'", "invalid syntax", "unknown unit 'mV (unless refractory)'", "expected 'dx/dt =")
     "unit as a name": (V, V.replace("/tau :", "/(10*ms) :"), 4,

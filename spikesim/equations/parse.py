@@ -335,6 +335,10 @@ def _parse_line(s: str, offset: int) -> Line:
     side = _left_side(lhs)
     if side is None:
         raise ParseProblem(f"left-hand side {lhs.strip()!r} is neither 'dx/dt' nor a name")
+    if "=" in expr_text and ":" in expr_text:  # 'dv/dt = ... : mV dw/dt = ... : 1'
+        raise ParseProblem("this line holds more than one equation: write one per line "
+                           "(YAML's 'equations: |' keeps the lines; 'equations: >' folds them "
+                           "into one)")
     kind, name = side
     if name in RESERVED or name.startswith("__"):
         raise ParseProblem(f"{name!r} is a reserved name; choose another")
