@@ -76,6 +76,14 @@ CASES = {
     # a sum of 201 terms nests 201 deep; 200 is the limit (was 60: a 61-term sum)
     "too deep": (SUB, "v_inf = v_rest + R*I" + " + v" * 200 + " : mV", 6,
                  ["nested more than 200 levels deep", "split it into subexpressions"]),
+    # names the run adds beside the model's variables: a state 'input' was recorded as the
+    # injected current, one 'refrac' clobbered by the refractory counter (silently)
+    "state named input": (W, "dinput/dt = -input/tau_w : 1", 5,
+                          ["'input' is the name of a variable the run adds"]),
+    "subexpression named refrac": (SUB, "refrac = v_rest + R*I : mV", 6,
+                                   ["'refrac' is the name of a variable the run adds"]),
+    "state named g_syn0": (W, "dg_syn0/dt = -g_syn0/tau_w : 1", 5,
+                           ["'g_syn0' is the name of a variable the run adds"]),
     # what 'equations: >' makes of two lines (was: "syntax error ... invalid syntax")
     "two equations on a line": (W, W + " " + SUB, 5, ["more than one equation",
                                                       "'equations: |' keeps the lines"]),

@@ -53,6 +53,12 @@ RESERVED = {"t", "dt", "and", "or", "not", "in", "is", "if", "else", "lambda", "
             "None"}
 
 
+#: names of the variables a run adds beside the model's own (record.variables, /state): the
+#: injected current, the refractory counter and the synaptic variables (g_syn0, I_syn1...);
+#: a state variable or subexpression of one of these names would be shadowed by it
+RUN_VARIABLES = re.compile(r"input|refrac|[gI]_syn\d+")
+
+
 class ParseProblem(ValueError):
     """A problem in one expression or line; the message is for the user."""
 
@@ -344,6 +350,11 @@ def _parse_line(s: str, offset: int) -> Line:
         raise ParseProblem(f"{name!r} is a reserved name; choose another")
     if name in FUNCTIONS:  # as for a parameter: exp(x) and a variable exp would read alike
         raise ParseProblem(f"{name!r} is a function name; choose another name for the variable")
+    if RUN_VARIABLES.fullmatch(name):
+        raise ParseProblem(f"{name!r} is the name of a variable the run adds (the injected "
+                           f"current 'input', the refractory counter 'refrac', the synaptic "
+                           f"variables g_syn0, I_syn0, ...), recorded and stored under it; "
+                           f"choose another name")
     expr = parse_expression(expr_text)
     return Line(kind, name, expr, unit, s, offset)
 
