@@ -111,6 +111,18 @@ def test_bad_equation_names_its_line(spikesim_cli, tmp_path, case):
                  *needles)
 
 
+def test_a_parameter_named_with_the_micro_sign(spikesim_cli, tmp_path):
+    """Python's parser reads the micro sign U+00B5 as the Greek mu U+03BC (NFKC): a parameter
+    '\u00b5' used in an equation was an "unknown name '\u03bc'" there; now one message at the
+    parameter, with the name to write."""
+    text = TEMPLATE.replace("tau: 10 ms", "tau: 10 ms, \u00b5: 1.0").replace(
+        V, V.replace("/tau :", "/tau*\u00b5 :"))
+    err = expect_error(spikesim_cli, tmp_path, ["run", write(tmp_path, text)],
+                       "cfg.yaml:8: model.params.\u00b5:", "read as '\u03bc'",
+                       "name the parameter '\u03bc'")
+    assert len(err.strip().splitlines()) == 1, err
+
+
 def test_a_long_sum_is_a_model(tmp_path):
     """A sum of 150 terms (a polynomial, many currents) deeper than the old limit of 60
     runs, through every recursive pass: units, sympy (exp_euler) and the compiled step;

@@ -141,6 +141,10 @@ def build(spec: Spec) -> Definition:
             err(("params", p), f"{p!r} cannot be a parameter name (reserved or not a name)")
         elif p in FUNCTIONS:
             err(("params", p), f"{p!r} is a function name; rename the parameter")
+        elif _nfkc(p) != p:
+            err(("params", p), f"{p!r} is read as {_nfkc(p)!r} in the equations (Python's "
+                               f"parser normalizes names, NFKC, e.g. the micro sign to the "
+                               f"Greek mu); name the parameter {_nfkc(p)!r}")
     if cur_name is not None:
         before = len(problems)
         # the rules of a parameter's name: 't' would be read as the time, 'exp' beside exp()
@@ -150,6 +154,9 @@ def build(spec: Spec) -> Definition:
         elif cur_name in FUNCTIONS:
             err(("current", "name"), f"{cur_name!r} is a function name; give the current "
                                      f"another name, e.g. I")
+        elif _nfkc(cur_name) != cur_name:
+            err(("current", "name"), f"{cur_name!r} is read as {_nfkc(cur_name)!r} in the "
+                                     f"equations (NFKC); name the current {_nfkc(cur_name)!r}")
         elif cur_name in known or cur_name in spec.params:
             err(("current", "name"), f"the current {cur_name!r} is also a "
                 f"{known.get(cur_name, 'parameter')}; the injected current needs its own name")
@@ -160,6 +167,7 @@ def build(spec: Spec) -> Definition:
     failed = {defined_name(text[offset]) for offset, _ in parse_problems} - {None}
     all_names = set(odes) | set(subs) | set(spec.params) | {"t"} | failed | (
         {cur_name} if cur_name else set())
+    all_names |= {_nfkc(p) for p in spec.params}  # 'µ' has its own message above
     for ln in lines:
         for n in sorted(names(ln.expr) - all_names):
             hint = suggest(n, sorted(all_names - {"t"}))
@@ -448,6 +456,14 @@ def _depends(s, subs, *names_) -> bool:
             return True
         stack += [u for u in used if u in subs]
     return False
+
+
+def _nfkc(name: str) -> str:
+    """A name as Python's parser reads it in an expression (NFKC-normalized: ``µ`` U+00B5
+    becomes ``μ`` U+03BC, ``ﬁ`` becomes ``fi``), so that a parameter's name matches its uses."""
+    import unicodedata
+
+    return unicodedata.normalize("NFKC", name)
 
 
 def _unit_name(n: str) -> str | None:
