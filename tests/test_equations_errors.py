@@ -111,6 +111,30 @@ def test_bad_equation_names_its_line(spikesim_cli, tmp_path, case):
                  *needles)
 
 
+def test_equations_on_the_command_line(spikesim_cli, tmp_path):
+    """YAML reads an unquoted 'dv/dt = ... : mV' as a mapping (the ': ' before the unit):
+    the message says so and how to quote it (was: "expected the equations as text"); quoted,
+    the override is a model."""
+    cfg = write(tmp_path, TEMPLATE)
+    eq = "dv/dt = (v_rest - v + R*I)/tau : mV"
+    expect_error(spikesim_cli, tmp_path, ["validate", cfg, f"model.equations={eq}"],
+                 "model.equations: YAML read 'dv/dt = (v_rest - v + R*I)/tau : mV' as a "
+                 "mapping", f"'model.equations=\"{eq}\"'")
+    cfg = write(tmp_path, """\
+        model:
+          type: equations
+          equations: |
+            dv/dt = (v_rest - v)/tau : mV
+          params: {v_rest: -65 mV, tau: 10 ms}
+          init: {v: -60 mV}
+        simulation: {duration: 1.0, dt: 0.1}
+        """)
+    code, out, err = spikesim_cli("validate", cfg,
+                                  'model.equations="dv/dt = (v_rest - v)/tau/2 : mV"')
+    assert code == 0, err
+    assert "dv/dt = (v_rest - v)/tau/2 : mV" in out
+
+
 def test_a_parameter_named_with_the_micro_sign(spikesim_cli, tmp_path):
     """Python's parser reads the micro sign U+00B5 as the Greek mu U+03BC (NFKC): a parameter
     '\u00b5' used in an equation was an "unknown name '\u03bc'" there; now one message at the

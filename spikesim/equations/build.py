@@ -118,8 +118,17 @@ def build(spec: Spec) -> Definition:
         problems.append(f"{spec.where(path)}: {'.'.join(map(str, path))}: {msg}")
 
     if not isinstance(spec.equations, str):
-        err(("equations",), "expected the equations as text, one per line (a YAML block: "
-                            "'equations: |')")
+        eq = spec.equations
+        if isinstance(eq, dict) and len(eq) == 1 and "=" in str(next(iter(eq))):
+            # YAML reads 'dv/dt = -v/tau : mV' unquoted (an override) as {dv/dt = -v/tau: mV}
+            (k, u), = eq.items()
+            err(("equations",), f"YAML read '{k} : {u}' as a mapping, at the ': ' before the "
+                                f"unit: write the equations as a block ('equations: |', one "
+                                f"per line), or quote them (on the command line: "
+                                f"'model.equations=\"{k} : {u}\"')")
+        else:
+            err(("equations",), "expected the equations as text, one per line (a YAML block: "
+                                "'equations: |')")
         raise ConfigError(problems)
     lines, parse_problems = parse_equations(spec.equations)
     for offset, msg in parse_problems:
