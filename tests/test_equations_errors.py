@@ -84,6 +84,9 @@ CASES = {
                                    ["'refrac' is the name of a variable the run adds"]),
     "state named g_syn0": (W, "dg_syn0/dt = -g_syn0/tau_w : 1", 5,
                            ["'g_syn0' is the name of a variable the run adds"]),
+    "state without its equation": (W + "\n", "", 4, ["unknown name 'w' in the equation of v",
+                                                   "It has an initial value in init",
+                                                   "'dw/dt = ... : unit'"]),
     # what 'equations: >' makes of two lines (was: "syntax error ... invalid syntax")
     "two equations on a line": (W, W + " " + SUB, 5, ["more than one equation",
                                                       "'equations: |' keeps the lines"]),
@@ -207,6 +210,9 @@ KEY_CASES = {
                ["no presets"]),
     "init expression name": ("init: {v: -65 mV, w: 0 nA}", "init: {v: -65 mV, w: v_rst/R}", 9,
                              ["model.init.w", "Did you mean 'v_rest'"]),
+    "init of a subexpression": ("init: {v: -65 mV, w: 0 nA}", "init: {v: -65 mV, w: 0 nA, "
+                                "v_inf: 0 mV}", 9, ["'v_inf' is a subexpression",
+                                                    "takes no initial value"]),
     "init expression cycle": ("init: {v: -65 mV, w: 0 nA}", "init: {v: w*R, w: v/R}", 9,
                               ["depend on each other"]),
     "parameter used nowhere": ("params: {v_rest: -65 mV,", "params: {v_rset: 1 mV, v_rest: -65 mV,",

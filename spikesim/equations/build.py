@@ -187,6 +187,9 @@ def build(spec: Spec) -> Definition:
                 extra = (f" {n} is a unit ({unit}): inside the equations numbers are plain "
                          f"numbers and a constant with a unit is a parameter, e.g. "
                          f"'(v_rest - v)/tau' with params: {{tau: 10 ms}}.")
+            if n in spec.init:  # a state variable whose equation is missing
+                extra = (f" It has an initial value in init: give it its equation, "
+                         f"'d{n}/dt = ... : unit'.")
             if cur_name is None and n in ("I", "I_ext", "I_inj"):
                 extra = " If it is the injected current, declare it: current: {name: " \
                         f"{n}, unit: ...}}."
@@ -327,8 +330,13 @@ def build(spec: Spec) -> Definition:
 
     for x, value in spec.init.items():
         if x not in odes:
-            err(("init", x), f"{x!r} is not a state variable.{suggest(x, odes)} State "
-                             f"variables: {', '.join(odes)}")
+            if x in subs:
+                err(("init", x), f"{x!r} is a subexpression, computed from the state at every "
+                                 f"step: it takes no initial value; remove it from init (or "
+                                 f"make it a state variable, 'd{x}/dt = ... : unit')")
+            else:
+                err(("init", x), f"{x!r} is not a state variable.{suggest(x, odes)} State "
+                                 f"variables: {', '.join(odes)}")
             continue
         if isinstance(value, (list, dict)):
             continue  # per-neuron: converted and checked with the other per-neuron values
