@@ -265,6 +265,13 @@ ONE_MESSAGE = {
                                   ["model.refractory", "give the parameter t_ref in ms"]),
     "current not a name": ("current: {name: I,", "current: {name: 'I 2',",
                            ["model.current.name"]),
+    # an equation broken over two lines: one message at its first (was two: "missing the
+    # unit" there and "expected 'dx/dt = ...'" on the next)
+    "equation over two lines": (V, "dv/dt = (v_rest - v + R*I\n      - R*w)/tau : mV",
+                                ["cfg.yaml:4:", "goes on over the next line"]),
+    "equation continued with a backslash": (V, "dv/dt = (v_rest - v + R*I - R*w) \\\n"
+                                               "      /tau : mV",
+                                            ["cfg.yaml:4:", "goes on over the next line"]),
 }
 
 

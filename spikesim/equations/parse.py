@@ -275,14 +275,29 @@ def parse_equations(text: str) -> tuple[list[Line], list[tuple[int, str]]]:
     """The lines of an ``equations`` block and the problems found, ``(offset, message)``."""
     lines, problems = [], []
     seen: dict[str, int] = {}
+    # an equation broken over lines (parentheses left open and no ': unit' yet, or a
+    # trailing backslash) is one message on its first line, and the lines that continue it
+    # are skipped, not each reported as not an equation
+    depth, backslash = 0, False
     for i, raw in enumerate(text.split("\n")):
         s = _strip_comment(raw).strip()
         if not s:
             continue
+        if depth > 0 or backslash:
+            depth += s.count("(") - s.count(")")
+            backslash = s.endswith("\\")
+            continue
         try:
             line = _parse_line(s, i)
         except ParseProblem as e:
-            problems.append((i, f"{e}"))
+            depth = s.count("(") - s.count(")") if ":" not in s.partition("=")[2] else 0
+            backslash = s.endswith("\\")
+            if depth > 0 or backslash:
+                problems.append((i, "this equation goes on over the next line: write each "
+                                    "equation on one line (split a long one into "
+                                    "subexpressions, 'name = ... : unit')"))
+            else:
+                problems.append((i, f"{e}"))
             continue
         if line.name in seen:
             problems.append((i, f"{line.name!r} is defined twice (also on line "
