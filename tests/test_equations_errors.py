@@ -138,6 +138,18 @@ def test_equations_on_the_command_line(spikesim_cli, tmp_path):
     assert "dv/dt = (v_rest - v)/tau/2 : mV" in out
 
 
+def test_quantities_without_a_space_in_threshold_and_reset(spikesim_cli, tmp_path):
+    """'-50mV' is a quantity in threshold and reset, as '10ms' is in the config (was: syntax
+    error, invalid decimal literal); '1e5' stays the number 1e5, not 1 of a unit 'e5'."""
+    cfg = write(tmp_path, TEMPLATE.replace("threshold: v > v_th", "threshold: v > -50mV")
+                .replace(", v_th: -50 mV", "").replace("w += 0.1 nA", "w += 0.1nA"))
+    code, out, err = spikesim_cli("validate", cfg)
+    assert code == 0, err
+    assert "reset         v = v_rest; w += 0.1nA" in err, err
+    expect_error(spikesim_cli, tmp_path, ["validate", cfg, "model.threshold=v > 1e5"],
+                 "100000.0 is a plain number, expected a voltage")
+
+
 def test_a_parameter_named_with_the_micro_sign(spikesim_cli, tmp_path):
     """Python's parser reads the micro sign U+00B5 as the Greek mu U+03BC (NFKC): a parameter
     '\u00b5' used in an equation was an "unknown name '\u03bc'" there; now one message at the

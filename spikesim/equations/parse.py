@@ -43,8 +43,9 @@ _CMPOPS = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.Eq: "==",
 _HINTS = {ast.BitXor: "write powers as x**2, not x^2", ast.FloorDiv: "use / (no integer division)",
           ast.Mod: "% is not available", ast.MatMult: "@ is not available",
           ast.BitAnd: "write 'and' in conditions", ast.BitOr: "write 'or' in conditions"}
-#: a number followed by a unit, in threshold and reset: ``0 mV``, ``-65 mV``, ``1.5 uA/cm2``
-_QUANTITY = re.compile(r"(?<![\w.])((?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)[ \t]+"
+#: a number followed by a unit, in threshold and reset: ``0 mV``, ``-65 mV``, ``1.5 uA/cm2``;
+#: the space may be left out (``0mV``), as in the config's quantities (``dt: 10us``)
+_QUANTITY = re.compile(r"(?<![\w.])((?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)(?![eE][-+]?\d)[ \t]*"
                        r"([A-Za-z\u00b5\u03bc\u03a9\u2126][\w\u00b5\u03bc\u03a9\u2126\u00b2\u00b3]*"
                        r"(?:[/*^][\w\u00b5\u03bc\u03a9\u2126\u00b2\u00b3]+)*)")
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -102,7 +103,8 @@ def parse_expression(text: str, condition: bool = False, quantities: bool = Fals
     except SyntaxError as e:
         col = f" at column {e.offset}" if e.offset else ""
         q = None if quantities else _QUANTITY.search(text)
-        if q:  # 1 mV/ms inside the equations, where only threshold and reset take quantities
+        if q and _is_unit(q.group(2)):  # 1 mV/ms inside the equations: only threshold and
+            # reset take quantities
             raise ParseProblem(f"syntax error{col}: {q.group(0)!r} is a quantity with a unit; "
                                f"inside the equations numbers are plain numbers and a "
                                f"constant with a unit is a parameter (e.g. params: {{k: "
@@ -116,6 +118,16 @@ def parse_expression(text: str, condition: bool = False, quantities: bool = Fals
     if not condition:
         _no_conditions(node)
     return node
+
+
+def _is_unit(text: str) -> bool:
+    from ..config.units import UnitError, parse_unit
+
+    try:
+        parse_unit(text)
+    except UnitError:
+        return False
+    return True
 
 
 def _no_conditions(node):
