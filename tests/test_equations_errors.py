@@ -150,6 +150,22 @@ def test_quantities_without_a_space_in_threshold_and_reset(spikesim_cli, tmp_pat
                  "100000.0 is a plain number, expected a voltage")
 
 
+def test_an_input_that_reaches_nothing(spikesim_cli, tmp_path):
+    """A current that no equation uses, or an input beside a model with no current: the
+    input would change nothing (was accepted silently, exit 0)."""
+    no_i = TEMPLATE.replace(V, V.replace(" + R*I", "")).replace(SUB, "v_inf = v_rest : mV")
+    err = expect_error(spikesim_cli, tmp_path, ["run", write(tmp_path, no_i)],
+                       "cfg.yaml:7: model.current: no equation uses the current 'I'",
+                       "current: null")
+    assert len(err.strip().splitlines()) == 1, err
+    cfg = write(tmp_path, no_i.replace("  current: {name: I, unit: nA}\n", ""))
+    expect_error(spikesim_cli, tmp_path, ["run", cfg],
+                 "cfg.yaml:12: input: model equations declares no injected current",
+                 "or remove input")
+    code, out, err = spikesim_cli("validate", cfg, "input=null")
+    assert code == 0, err
+
+
 def test_a_parameter_named_with_the_micro_sign(spikesim_cli, tmp_path):
     """Python's parser reads the micro sign U+00B5 as the Greek mu U+03BC (NFKC): a parameter
     '\u00b5' used in an equation was an "unknown name '\u03bc'" there; now one message at the

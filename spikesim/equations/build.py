@@ -400,6 +400,11 @@ def build(spec: Spec) -> Definition:
                                f"reset, refractory or initial value names it)."
                                f"{suggest(p, sorted(used_names & set(spec.params)))} "
                                f"Remove it, or use it in the model")
+    # likewise a current no equation names: every input would reach nothing, silently
+    if cur_name is not None and not any(cur_name in names(ln.expr) for ln in lines):
+        err(("current",), f"no equation uses the current {cur_name!r}, so the input would "
+                          f"reach nothing: use it (e.g. 'dv/dt = (v_rest - v + R*{cur_name})/"
+                          f"tau : mV'), or current: null")
     if problems:
         raise ConfigError(problems)
 

@@ -233,6 +233,12 @@ def expand(raw: dict, source) -> type | None:
         summary=str(file_data.get("summary") or ""), citation=str(file_data.get("citation")
                                                                   or ""))
     cls = model_class(build(spec))
+    if current is None and raw.get("input") is not None:
+        # the input protocols would add up to a current that no equation can take
+        raise ConfigError(f"{source.where(('input',))}: input: model {name} declares no "
+                          f"injected current, so the input would reach nothing: declare it "
+                          f"(model.current: {{name: I, unit: nA}}) and use it in the "
+                          f"equations, or remove input")
     # the section, inline: parameter values as written, in the file's units where a bare
     # number overrides a file value
     values = {p: conf_params.get(p, file_params.get(p)) for p in params}
