@@ -164,6 +164,10 @@ def test_an_input_that_reaches_nothing(spikesim_cli, tmp_path):
                  "or remove input")
     code, out, err = spikesim_cli("validate", cfg, "input=null")
     assert code == 0, err
+    # its resolved config (what run --from reads) says input: [], and is valid too
+    assert "\ninput: []\n" in out
+    code, out, err = spikesim_cli("validate", write(tmp_path, out, "resolved.yaml"))
+    assert code == 0, err
 
 
 def test_a_parameter_named_with_the_micro_sign(spikesim_cli, tmp_path):

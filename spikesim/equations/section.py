@@ -233,7 +233,7 @@ def expand(raw: dict, source) -> type | None:
         summary=str(file_data.get("summary") or ""), citation=str(file_data.get("citation")
                                                                   or ""))
     cls = model_class(build(spec))
-    if current is None and raw.get("input") is not None:
+    if current is None and raw.get("input") not in (None, []):  # [] in a resolved config
         # the input protocols would add up to a current that no equation can take
         raise ConfigError(f"{source.where(('input',))}: input: model {name} declares no "
                           f"injected current, so the input would reach nothing: declare it "
