@@ -177,6 +177,17 @@ def test_models_lists_and_describes_model_files(spikesim_cli, tmp_path):
     assert info["params"]["R_m"]["unit"] == "MOhm" and info["states"]["v"]["conditionally_linear"]
     code, out, err = spikesim_cli("models", "morris_lecarr")
     assert code == 2 and "Did you mean 'morris_lecar'" in err
+    # one's own model file, by its path as model.file takes it (was: "no model file")
+    from spikesim.equations import library
+
+    (tmp_path / "mine.yaml").write_text(library()["lif"].read_text().replace(
+        "tau_m: 10 ms", "tau_m: 12 ms"))
+    code, out, err = spikesim_cli("models", "file:mine.yaml", "--json")
+    assert code == 0, err
+    assert json.loads(out)["params"]["tau_m"]["default"] == 12.0
+    (tmp_path / "bad.yaml").write_text("equations: |\n  dv/dt = (1 - v : mV\ninit: {v: 0}\n")
+    code, out, err = spikesim_cli("models", "file:bad.yaml")
+    assert code == 2 and "bad.yaml:2:" in err and "never closed" in err, err
 
 
 def test_validate_prints_the_parsed_model(spikesim_cli, tmp_path):
