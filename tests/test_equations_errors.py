@@ -170,6 +170,17 @@ def test_an_input_that_reaches_nothing(spikesim_cli, tmp_path):
     assert code == 0, err
 
 
+def test_a_threshold_joining_comparisons_with_numbers(spikesim_cli, tmp_path):
+    """'v > 1 and w < 2' (plain-number states): a number before 'and' is no quantity of a
+    unit 'and' (was: syntax error, in the very example the messages give)."""
+    cfg = write(tmp_path, "model: {type: equations, file: fitzhugh_nagumo}\n"
+                          "simulation: {duration: 1.0, dt: 0.1}\n")
+    for thr in ("v > 1 and w < 2", "v > 1 or not w > 2", "v > 1.5e0 and w < 2"):
+        code, out, err = spikesim_cli("validate", cfg, f"model.threshold={thr}")
+        assert code == 0, err
+        assert f"threshold     {thr}\n" in err, err
+
+
 def test_a_parameter_named_with_the_micro_sign(spikesim_cli, tmp_path):
     """Python's parser reads the micro sign U+00B5 as the Greek mu U+03BC (NFKC): a parameter
     '\u00b5' used in an equation was an "unknown name '\u03bc'" there; now one message at the

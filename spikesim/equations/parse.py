@@ -44,8 +44,10 @@ _HINTS = {ast.BitXor: "write powers as x**2, not x^2", ast.FloorDiv: "use / (no 
           ast.Mod: "% is not available", ast.MatMult: "@ is not available",
           ast.BitAnd: "write 'and' in conditions", ast.BitOr: "write 'or' in conditions"}
 #: a number followed by a unit, in threshold and reset: ``0 mV``, ``-65 mV``, ``1.5 uA/cm2``;
-#: the space may be left out (``0mV``), as in the config's quantities (``dt: 10us``)
-_QUANTITY = re.compile(r"(?<![\w.])((?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)(?![eE][-+]?\d)[ \t]*"
+#: the space may be left out (``0mV``), as in the config's quantities (``dt: 10us``); a
+#: keyword after a number is no unit (``v > 0 and w < 1``, once read as 0 of a unit 'and')
+_QUANTITY = re.compile(r"(?<![\w.])((?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)(?![eE][-+]?\d)"
+                       r"[ \t]*(?!(?:and|or|not|in|is|if|else)\b)"
                        r"([A-Za-z\u00b5\u03bc\u03a9\u2126][\w\u00b5\u03bc\u03a9\u2126\u00b2\u00b3]*"
                        r"(?:[/*^][\w\u00b5\u03bc\u03a9\u2126\u00b2\u00b3]+)*)")
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
