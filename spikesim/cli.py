@@ -209,7 +209,7 @@ def validate(
     if getattr(plan.model, "definition", None) is not None:
         from .equations import describe
 
-        for line in describe(type(plan.model)):
+        for line in describe(type(plan.model), plan.params):
             err.print(line, markup=False, highlight=False)
     itemsize = 8 if plan.precision == "float64" else 4
     rec = plan.record
@@ -286,14 +286,18 @@ def models(
     cls = None
     if name.startswith("file:") or (name not in MODELS and name in files):
         fname = name.removeprefix("file:")
-        if fname not in files:
+        # a shipped model file by name, or the path of one's own (as model.file takes)
+        own = fname not in files and name.startswith("file:") and Path(fname).is_file()
+        if fname not in files and not own:
             raise UsageError(f"no model file {fname!r}.{suggest(fname, files)} Model files: "
-                             f"{', '.join(files)}")
+                             f"{', '.join(files)}; or give the path of a model file")
         from .config.load import Source
         from .equations import expand
 
-        cls = expand({"model": {"type": "equations", "file": fname}}, Source(str(files[fname])))
-        name = fname
+        ref = str(Path(fname).resolve()) if own else fname
+        cls = expand({"model": {"type": "equations", "file": ref}},
+                     Source(fname if own else str(files[fname])))
+        name = Path(fname).stem if own else fname
     elif name not in MODELS:
         raise UsageError(f"unknown model {name!r}.{suggest(name, list(MODELS) + list(files))} "
                          f"Models: {', '.join(MODELS)}; model files: {', '.join(files)}")

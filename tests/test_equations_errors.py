@@ -73,6 +73,36 @@ CASES = {
     # 10**10**10 once hung in sympy, which computed the integer exactly
     "power tower": (SUB, "v_inf = v_rest + R*I*10**10**10 : mV", 6,
                     ["(10 ** (10 ** 10)) is inf"]),
+    # a sum of 201 terms nests 201 deep; 200 is the limit (was 60: a 61-term sum)
+    "too deep": (SUB, "v_inf = v_rest + R*I" + " + v" * 200 + " : mV", 6,
+                 ["nested more than 200 levels deep", "split it into subexpressions"]),
+    # names the run adds beside the model's variables: a state 'input' was recorded as the
+    # injected current, one 'refrac' clobbered by the refractory counter (silently)
+    "state named input": (W, "dinput/dt = -input/tau_w : 1", 5,
+                          ["'input' is the name of a variable the run adds"]),
+    "subexpression named refrac": (SUB, "refrac = v_rest + R*I : mV", 6,
+                                   ["'refrac' is the name of a variable the run adds"]),
+    "state named g_syn0": (W, "dg_syn0/dt = -g_syn0/tau_w : 1", 5,
+                           ["'g_syn0' is the name of a variable the run adds"]),
+    "state without its equation": (W + "\n", "", 4, ["unknown name 'w' in the equation of v",
+                                                   "It has an initial value in init",
+                                                   "'dw/dt = ... : unit'"]),
+    # what 'equations: >' makes of two lines (was: "syntax error ... invalid syntax")
+    "two equations on a line": (W, W + " " + SUB, 5, ["more than one equation",
+                                                      "'equations: |' keeps the lines"]),
+    # Brian2's habits, each with what to write here instead (was: a bare "unknown name
+    # 'ms'", "invalid syntax", "unknown unit 'mV (unless refractory)'", "expected 'dx/dt =")
+    "unit as a name": (V, V.replace("/tau :", "/(10*ms) :"), 4,
+                       ["unknown name 'ms'", "ms is a unit (a time)",
+                        "a constant with a unit is a parameter"]),
+    "quantity in an equation": (SUB, "v_inf = v_rest + R*I + 1 mV : mV", 6,
+                                ["'1 mV' is a quantity with a unit",
+                                 "params: {k: 1 mV}"]),
+    "brian2 flag": (V, V + " (unless refractory)", 4,
+                    ["flags such as '(unless refractory)'", "write the unit alone (': mV')"]),
+    "brian2 parameter line": (SUB, "g_L : siemens", 6,
+                              ["'g_L : siemens' declares a parameter in Brian2",
+                               "params: {g_L: ...}"]),
 }
 
 
@@ -82,6 +112,106 @@ def test_bad_equation_names_its_line(spikesim_cli, tmp_path, case):
     cfg = write(tmp_path, TEMPLATE.replace(old, new))
     expect_error(spikesim_cli, tmp_path, ["run", cfg], f"cfg.yaml:{line}:", "model.equations",
                  *needles)
+
+
+def test_equations_on_the_command_line(spikesim_cli, tmp_path):
+    """YAML reads an unquoted 'dv/dt = ... : mV' as a mapping (the ': ' before the unit):
+    the message says so and how to quote it (was: "expected the equations as text"); quoted,
+    the override is a model."""
+    cfg = write(tmp_path, TEMPLATE)
+    eq = "dv/dt = (v_rest - v + R*I)/tau : mV"
+    expect_error(spikesim_cli, tmp_path, ["validate", cfg, f"model.equations={eq}"],
+                 "model.equations: YAML read 'dv/dt = (v_rest - v + R*I)/tau : mV' as a "
+                 "mapping", f"'model.equations=\"{eq}\"'")
+    cfg = write(tmp_path, """\
+        model:
+          type: equations
+          equations: |
+            dv/dt = (v_rest - v)/tau : mV
+          params: {v_rest: -65 mV, tau: 10 ms}
+          init: {v: -60 mV}
+        simulation: {duration: 1.0, dt: 0.1}
+        """)
+    code, out, err = spikesim_cli("validate", cfg,
+                                  'model.equations="dv/dt = (v_rest - v)/tau/2 : mV"')
+    assert code == 0, err
+    assert "dv/dt = (v_rest - v)/tau/2 : mV" in out
+
+
+def test_quantities_without_a_space_in_threshold_and_reset(spikesim_cli, tmp_path):
+    """'-50mV' is a quantity in threshold and reset, as '10ms' is in the config (was: syntax
+    error, invalid decimal literal); '1e5' stays the number 1e5, not 1 of a unit 'e5'."""
+    cfg = write(tmp_path, TEMPLATE.replace("threshold: v > v_th", "threshold: v > -50mV")
+                .replace(", v_th: -50 mV", "").replace("w += 0.1 nA", "w += 0.1nA"))
+    code, out, err = spikesim_cli("validate", cfg)
+    assert code == 0, err
+    assert "reset         v = v_rest; w += 0.1nA" in err, err
+    expect_error(spikesim_cli, tmp_path, ["validate", cfg, "model.threshold=v > 1e5"],
+                 "100000.0 is a plain number, expected a voltage")
+
+
+def test_an_input_that_reaches_nothing(spikesim_cli, tmp_path):
+    """A current that no equation uses, or an input beside a model with no current: the
+    input would change nothing (was accepted silently, exit 0)."""
+    no_i = TEMPLATE.replace(V, V.replace(" + R*I", "")).replace(SUB, "v_inf = v_rest : mV")
+    err = expect_error(spikesim_cli, tmp_path, ["run", write(tmp_path, no_i)],
+                       "cfg.yaml:7: model.current: no equation uses the current 'I'",
+                       "current: null")
+    assert len(err.strip().splitlines()) == 1, err
+    cfg = write(tmp_path, no_i.replace("  current: {name: I, unit: nA}\n", ""))
+    expect_error(spikesim_cli, tmp_path, ["run", cfg],
+                 "cfg.yaml:12: input: model equations declares no injected current",
+                 "or remove input")
+    code, out, err = spikesim_cli("validate", cfg, "input=null")
+    assert code == 0, err
+    # its resolved config (what run --from reads) says input: [], and is valid too
+    assert "\ninput: []\n" in out
+    code, out, err = spikesim_cli("validate", write(tmp_path, out, "resolved.yaml"))
+    assert code == 0, err
+
+
+def test_a_threshold_joining_comparisons_with_numbers(spikesim_cli, tmp_path):
+    """'v > 1 and w < 2' (plain-number states): a number before 'and' is no quantity of a
+    unit 'and' (was: syntax error, in the very example the messages give)."""
+    cfg = write(tmp_path, "model: {type: equations, file: fitzhugh_nagumo}\n"
+                          "simulation: {duration: 1.0, dt: 0.1}\n")
+    for thr in ("v > 1 and w < 2", "v > 1 or not w > 2", "v > 1.5e0 and w < 2"):
+        code, out, err = spikesim_cli("validate", cfg, f"model.threshold={thr}")
+        assert code == 0, err
+        assert f"threshold     {thr}\n" in err, err
+
+
+def test_a_parameter_named_with_the_micro_sign(spikesim_cli, tmp_path):
+    """Python's parser reads the micro sign U+00B5 as the Greek mu U+03BC (NFKC): a parameter
+    '\u00b5' used in an equation was an "unknown name '\u03bc'" there; now one message at the
+    parameter, with the name to write."""
+    text = TEMPLATE.replace("tau: 10 ms", "tau: 10 ms, \u00b5: 1.0").replace(
+        V, V.replace("/tau :", "/tau*\u00b5 :"))
+    err = expect_error(spikesim_cli, tmp_path, ["run", write(tmp_path, text)],
+                       "cfg.yaml:8: model.params.\u00b5:", "read as '\u03bc'",
+                       "name the parameter '\u03bc'")
+    assert len(err.strip().splitlines()) == 1, err
+
+
+def test_a_long_sum_is_a_model(tmp_path):
+    """A sum of 150 terms (a polynomial, many currents) deeper than the old limit of 60
+    runs, through every recursive pass: units, sympy (exp_euler) and the compiled step;
+    150 equal terms k*(E - v) make dv/dt = 150 k (E - v), v(t) exact."""
+    import numpy as np
+
+    import spikesim
+
+    cfg = {"model": {"type": "equations",
+                     "equations": "dv/dt = " + " + ".join(["k*(E - v)"] * 150)
+                                  + " : mV\n",
+                     "params": {"E": "-65 mV", "k": "0.0001 1/ms"},
+                     "init": {"v": "-70 mV"}},
+           "simulation": {"duration": 2.0, "dt": 0.1, "integrator": "exp_euler",
+                          "precision": "float64"},
+           "record": {"variables": ["v"]}}
+    r = spikesim.load(spikesim.run(cfg, output=tmp_path / "long.h5"))
+    v = r.trace("v").data[:, 0]
+    np.testing.assert_allclose(v[-1], -65 - 5 * np.exp(-2.0 * 150 * 1e-4), rtol=0, atol=1e-9)
 
 
 def test_a_line_in_error_still_defines_its_name(spikesim_cli, tmp_path):
@@ -123,6 +253,9 @@ KEY_CASES = {
                ["no presets"]),
     "init expression name": ("init: {v: -65 mV, w: 0 nA}", "init: {v: -65 mV, w: v_rst/R}", 9,
                              ["model.init.w", "Did you mean 'v_rest'"]),
+    "init of a subexpression": ("init: {v: -65 mV, w: 0 nA}", "init: {v: -65 mV, w: 0 nA, "
+                                "v_inf: 0 mV}", 9, ["'v_inf' is a subexpression",
+                                                    "takes no initial value"]),
     "init expression cycle": ("init: {v: -65 mV, w: 0 nA}", "init: {v: w*R, w: v/R}", 9,
                               ["depend on each other"]),
     "parameter used nowhere": ("params: {v_rest: -65 mV,", "params: {v_rset: 1 mV, v_rest: -65 mV,",
@@ -140,6 +273,17 @@ KEY_CASES = {
                                 ["model.reset", "without a threshold", "reset: null"]),
     "reset syntax": ("reset: v = v_rest; w += 0.1 nA", "reset: v == v_rest", 11,
                      ["'==' compares"]),
+    # the current's name follows a parameter's rules: 't' was silently the time in the
+    # equations, 'exp' both the function and the current
+    "current named t": ("current: {name: I,", "current: {name: t,", 7,
+                        ["model.current.name", "'t' cannot be the current's name"]),
+    "current named exp": ("current: {name: I,", "current: {name: exp,", 7,
+                          ["model.current.name", "'exp' is a function name"]),
+    "current not a name": ("current: {name: I,", "current: {name: 'I 2',", 7,
+                           ["model.current.name", "'I 2' cannot be the current's name"]),
+    "unit as a name in reset": ("w += 0.1 nA", "w += 0.1*nA", 11,
+                                ["model.reset", "'nA' is a unit (a current), not a name",
+                                 "'-65 mV', not '-65*mV'"]),
 }
 
 
@@ -149,6 +293,40 @@ def test_bad_model_key_names_its_line(spikesim_cli, tmp_path, case):
     assert old in TEMPLATE
     cfg = write(tmp_path, TEMPLATE.replace(old, new))
     expect_error(spikesim_cli, tmp_path, ["run", cfg], f"cfg.yaml:{line}:", *needles)
+
+
+#: the cases above whose one mistake used to bring a second, false message: the parameter
+#: that the threshold or refractory in error names was also "used nowhere"; the current
+#: with a bad name, also an "unknown name" in the equations
+ONE_MESSAGE = {
+    "threshold syntax": ("threshold: v > v_th", "threshold: v > (v_th", ["syntax error"]),
+    "threshold not a condition": ("threshold: v > v_th", "threshold: v + v_th",
+                                  ["expected a condition"]),
+    "threshold unknown unit": ("threshold: v > v_th", "threshold: v > v_th + 1 mVV",
+                               ["unknown unit 'mVV'"]),
+    "refractory parameter in s": ("params: {v_rest", "params: {t_ref: 0.002 s, v_rest",
+                                  ["model.refractory", "give the parameter t_ref in ms"]),
+    "current not a name": ("current: {name: I,", "current: {name: 'I 2',",
+                           ["model.current.name"]),
+    # an equation broken over two lines: one message at its first (was two: "missing the
+    # unit" there and "expected 'dx/dt = ...'" on the next)
+    "equation over two lines": (V, "dv/dt = (v_rest - v + R*I\n      - R*w)/tau : mV",
+                                ["cfg.yaml:4:", "goes on over the next line"]),
+    "equation continued with a backslash": (V, "dv/dt = (v_rest - v + R*I - R*w) \\\n"
+                                               "      /tau : mV",
+                                            ["cfg.yaml:4:", "goes on over the next line"]),
+}
+
+
+@pytest.mark.parametrize("case", list(ONE_MESSAGE))
+def test_one_mistake_gives_one_message(spikesim_cli, tmp_path, case):
+    old, new, needles = ONE_MESSAGE[case]
+    text = TEMPLATE.replace(old, new)
+    if "t_ref" in new:
+        text = text.replace("w += 0.1 nA", "w += 0.1 nA\n  refractory: t_ref")
+    cfg = write(tmp_path, text)
+    err = expect_error(spikesim_cli, tmp_path, ["run", cfg], *needles)
+    assert len(err.strip().splitlines()) == 1, err
 
 
 def test_exp_euler_refused_without_a_linear_variable(spikesim_cli, tmp_path):
@@ -226,6 +404,19 @@ def test_random_equation_blocks_through_the_loader(text):
         load(None, data=cfg)
     except ConfigError:
         pass
+
+
+def test_recording_a_subexpression_of_the_current_names_record_variables(spikesim_cli,
+                                                                        tmp_path):
+    """v_inf uses the current: recording it is refused at record.variables, its file and
+    line (was: at model.equations, the line of the block's key)."""
+    cfg = write(tmp_path, TEMPLATE + "record:\n  variables:\n    - v\n    - v_inf\n")
+    err = expect_error(spikesim_cli, tmp_path, ["run", cfg], "cfg.yaml:17: record.variables.1:",
+                       "v_inf depends on the input current or t")
+    assert "model.equations" not in err, err
+    cfg = write(tmp_path, TEMPLATE)
+    expect_error(spikesim_cli, tmp_path, ["run", cfg, "record.variables=[w, v_inf]"],
+                 "override record.variables=[w, v_inf]: record.variables.1:")
 
 
 def test_recordable_lists_the_subexpressions(spikesim_cli):

@@ -177,6 +177,17 @@ def test_models_lists_and_describes_model_files(spikesim_cli, tmp_path):
     assert info["params"]["R_m"]["unit"] == "MOhm" and info["states"]["v"]["conditionally_linear"]
     code, out, err = spikesim_cli("models", "morris_lecarr")
     assert code == 2 and "Did you mean 'morris_lecar'" in err
+    # one's own model file, by its path as model.file takes it (was: "no model file")
+    from spikesim.equations import library
+
+    (tmp_path / "mine.yaml").write_text(library()["lif"].read_text().replace(
+        "tau_m: 10 ms", "tau_m: 12 ms"))
+    code, out, err = spikesim_cli("models", "file:mine.yaml", "--json")
+    assert code == 0, err
+    assert json.loads(out)["params"]["tau_m"]["default"] == 12.0
+    (tmp_path / "bad.yaml").write_text("equations: |\n  dv/dt = (1 - v : mV\ninit: {v: 0}\n")
+    code, out, err = spikesim_cli("models", "file:bad.yaml")
+    assert code == 2 and "bad.yaml:2:" in err and "never closed" in err, err
 
 
 def test_validate_prints_the_parsed_model(spikesim_cli, tmp_path):
@@ -188,6 +199,25 @@ def test_validate_prints_the_parsed_model(spikesim_cli, tmp_path):
     assert "state         v [mV], exp_euler: Euler" in err  # minimum(v, v_th): not linear
     assert "parameter     C = 0.2 nF" in err
     assert yaml.safe_load(out)["model"]["equations"] == ADEX_NA["equations"]
+
+
+def test_validate_prints_the_values_of_the_run(spikesim_cli, tmp_path):
+    """The parsed model shows the parameters the run uses: a config's override of a model
+    file's value, converted to the file's unit (was: the file's default), and the range of a
+    per-neuron value or sweep axis (was: 'nan')."""
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(yaml.safe_dump({
+        "model": {"type": "equations", "file": "lif",
+                  "params": {"tau_m": "0.02 s", "v_rest": ["-70 mV", "-60 mV"]}},
+        "population": {"size": 2},
+        "simulation": {"duration": 1.0, "dt": 0.1},
+        "sweep": {"axes": {"model.params.v_th": ["-55 mV", "-0.045 V"]}}}))
+    code, out, err = spikesim_cli("validate", cfg)
+    assert code == 0, err
+    assert "parameter     tau_m = 20 ms\n" in err, err
+    assert "parameter     v_rest = -70 .. -60 mV (per neuron)\n" in err, err
+    assert "parameter     v_th = -55 .. -45 mV (per neuron)\n" in err, err
+    assert "parameter     R_m = 10 MOhm\n" in err, err
 
 
 def test_precise_timing_with_a_refractory_period_and_a_refused_threshold(spikesim_cli,

@@ -33,6 +33,8 @@ class Spec:
     reset: str | None = None
     refractory: object = None  # None, a number (ms), "<number> <unit>" or a parameter name
     record: tuple = ()  # record.variables of the config (subexpressions among them)
+    # ``where_record(i)``: "file:line" of record.variables[i] (the config's, not the model's)
+    where_record: Callable[[int], str] | None = None
     # parameters that may go unused: a model file's, whose threshold, reset or equations a
     # config may replace (a misspelt override of them is refused as unknown to the file)
     file_params: frozenset = frozenset()
@@ -116,8 +118,17 @@ def build(spec: Spec) -> Definition:
         problems.append(f"{spec.where(path)}: {'.'.join(map(str, path))}: {msg}")
 
     if not isinstance(spec.equations, str):
-        err(("equations",), "expected the equations as text, one per line (a YAML block: "
-                            "'equations: |')")
+        eq = spec.equations
+        if isinstance(eq, dict) and len(eq) == 1 and "=" in str(next(iter(eq))):
+            # YAML reads 'dv/dt = -v/tau : mV' unquoted (an override) as {dv/dt = -v/tau: mV}
+            (k, u), = eq.items()
+            err(("equations",), f"YAML read '{k} : {u}' as a mapping, at the ': ' before the "
+                                f"unit: write the equations as a block ('equations: |', one "
+                                f"per line), or quote them (on the command line: "
+                                f"'model.equations=\"{k} : {u}\"')")
+        else:
+            err(("equations",), "expected the equations as text, one per line (a YAML block: "
+                                "'equations: |')")
         raise ConfigError(problems)
     lines, parse_problems = parse_equations(spec.equations)
     for offset, msg in parse_problems:
@@ -139,20 +150,46 @@ def build(spec: Spec) -> Definition:
             err(("params", p), f"{p!r} cannot be a parameter name (reserved or not a name)")
         elif p in FUNCTIONS:
             err(("params", p), f"{p!r} is a function name; rename the parameter")
+        elif _nfkc(p) != p:
+            err(("params", p), f"{p!r} is read as {_nfkc(p)!r} in the equations (Python's "
+                               f"parser normalizes names, NFKC, e.g. the micro sign to the "
+                               f"Greek mu); name the parameter {_nfkc(p)!r}")
     if cur_name is not None:
-        if cur_name in known or cur_name in spec.params:
+        before = len(problems)
+        # the rules of a parameter's name: 't' would be read as the time, 'exp' beside exp()
+        if cur_name in RESERVED or not cur_name.isidentifier() or cur_name.startswith("__"):
+            err(("current", "name"), f"{cur_name!r} cannot be the current's name (reserved or "
+                                     f"not a name); e.g. current: {{name: I, unit: ...}}")
+        elif cur_name in FUNCTIONS:
+            err(("current", "name"), f"{cur_name!r} is a function name; give the current "
+                                     f"another name, e.g. I")
+        elif _nfkc(cur_name) != cur_name:
+            err(("current", "name"), f"{cur_name!r} is read as {_nfkc(cur_name)!r} in the "
+                                     f"equations (NFKC); name the current {_nfkc(cur_name)!r}")
+        elif cur_name in known or cur_name in spec.params:
             err(("current", "name"), f"the current {cur_name!r} is also a "
                 f"{known.get(cur_name, 'parameter')}; the injected current needs its own name")
+        if len(problems) > before:  # its uses in the equations would be unknown names too
+            raise ConfigError(problems)
     # the names that lines in error define are known: their line has its own message
     text = spec.equations.split("\n")
     failed = {defined_name(text[offset]) for offset, _ in parse_problems} - {None}
     all_names = set(odes) | set(subs) | set(spec.params) | {"t"} | failed | (
         {cur_name} if cur_name else set())
+    all_names |= {_nfkc(p) for p in spec.params}  # 'µ' has its own message above
     for ln in lines:
         for n in sorted(names(ln.expr) - all_names):
             hint = suggest(n, sorted(all_names - {"t"}))
             extra = ("" if hint else " Give it a value in params (with its unit), or define "
                      "it as a subexpression 'name = ... : unit'.")
+            unit = _unit_name(n)
+            if unit:  # Brian2's 10*ms: here numbers are plain and constants are parameters
+                extra = (f" {n} is a unit ({unit}): inside the equations numbers are plain "
+                         f"numbers and a constant with a unit is a parameter, e.g. "
+                         f"'(v_rest - v)/tau' with params: {{tau: 10 ms}}.")
+            if n in spec.init:  # a state variable whose equation is missing
+                extra = (f" It has an initial value in init: give it its equation, "
+                         f"'d{n}/dt = ... : unit'.")
             if cur_name is None and n in ("I", "I_ext", "I_inj"):
                 extra = " If it is the injected current, declare it: current: {name: " \
                         f"{n}, unit: ...}}."
@@ -293,8 +330,13 @@ def build(spec: Spec) -> Definition:
 
     for x, value in spec.init.items():
         if x not in odes:
-            err(("init", x), f"{x!r} is not a state variable.{suggest(x, odes)} State "
-                             f"variables: {', '.join(odes)}")
+            if x in subs:
+                err(("init", x), f"{x!r} is a subexpression, computed from the state at every "
+                                 f"step: it takes no initial value; remove it from init (or "
+                                 f"make it a state variable, 'd{x}/dt = ... : unit')")
+            else:
+                err(("init", x), f"{x!r} is not a state variable.{suggest(x, odes)} State "
+                                 f"variables: {', '.join(odes)}")
             continue
         if isinstance(value, (list, dict)):
             continue  # per-neuron: converted and checked with the other per-neuron values
@@ -331,12 +373,18 @@ def build(spec: Spec) -> Definition:
         err(("init", cycle[0]), f"initial values that depend on each other: "
                                 f"{' -> '.join(cycle)}; give one of them a number")
     recorded = []
-    for s in spec.record:
+    for i, s in enumerate(spec.record):
         if s in subs:
             if s in current_dependent:
-                err(("equations",), f"record.variables names {s}, which depends on the input "
-                    f"current or t; record the state variables and the input instead")
+                # the mistake is in record.variables, not in the model
+                at = spec.where_record(i) if spec.where_record else spec.where(("model",))
+                problems.append(f"{at}: record.variables.{i}: {s} depends on the input "
+                                f"current or t, and only subexpressions that depend on "
+                                f"neither are recorded; record the state variables and "
+                                f"'input' instead")
             recorded.append(s)
+    if problems:  # a threshold, reset or refractory in error names nothing: no false
+        raise ConfigError(problems)  # "used nowhere" for the parameters it uses
     # a parameter nothing uses is a misspelt one (an override model.params.tua_m=30 would
     # otherwise change nothing, silently)
     used_names = set().union(*(names(ln.expr) for ln in lines),
@@ -352,6 +400,11 @@ def build(spec: Spec) -> Definition:
                                f"reset, refractory or initial value names it)."
                                f"{suggest(p, sorted(used_names & set(spec.params)))} "
                                f"Remove it, or use it in the model")
+    # likewise a current no equation names: every input would reach nothing, silently
+    if cur_name is not None and not any(cur_name in names(ln.expr) for ln in lines):
+        err(("current",), f"no equation uses the current {cur_name!r}, so the input would "
+                          f"reach nothing: use it (e.g. 'dv/dt = (v_rest - v + R*{cur_name})/"
+                          f"tau : mV'), or current: null")
     if problems:
         raise ConfigError(problems)
 
@@ -427,10 +480,40 @@ def _depends(s, subs, *names_) -> bool:
     return False
 
 
+def _nfkc(name: str) -> str:
+    """A name as Python's parser reads it in an expression (NFKC-normalized: ``µ`` U+00B5
+    becomes ``μ`` U+03BC, ``ﬁ`` becomes ``fi``), so that a parameter's name matches its uses."""
+    import unicodedata
+
+    return unicodedata.normalize("NFKC", name)
+
+
+def _unit_name(n: str) -> str | None:
+    """The words for the dimension of ``n`` (``a time``) where it is the name of a unit of a named dimension (``ms``,
+    ``mV``, ``nS``, ``volt``), for the hint to a name that is unknown; None otherwise (one
+    letter and dimensionless names are pint units too, but more often a misspelt symbol)."""
+    if len(n) < 2:
+        return None
+    try:
+        unit = dims.unit_of(n)
+    except ParseProblem:
+        return None
+    words = dims.words(unit).rsplit(" (", 1)[0]  # "a time (ms)" -> "a time"
+    return None if unit.dimensionless or " of dimension" in f" {words}" else words
+
+
 def _check_names(tree, allowed, current_dependent, cur_name, what):
     for n in sorted(names(tree)):
-        if n == cur_name or n == "t" or n in current_dependent:
+        if n == cur_name or n == "t":
             raise ParseProblem(f"the {what} may not use the input current or t ({n!r})")
+        if n in current_dependent:
+            raise ParseProblem(f"the {what} may not use the input current or t, and {n!r} "
+                               f"depends on them")
         if n not in allowed:
+            unit = _unit_name(n)
+            if unit:
+                raise ParseProblem(f"{n!r} is a unit ({unit}), not a name: write a quantity "
+                                   f"as a number, a space and its unit ('-65 mV', not "
+                                   f"'-65*mV'), or use a parameter")
             raise ParseProblem(f"unknown name {n!r}.{suggest(n, sorted(allowed))} The {what} "
                                f"may use state variables, subexpressions and parameters")

@@ -32,22 +32,34 @@ FUNCTIONS = {
 }
 #: the longest expression read (characters); a model's longest line is a few hundred
 MAX_CHARS = 2000
-#: deepest nesting of an expression tree
-MAX_DEPTH = 60
+#: deepest nesting of an expression tree; a sum of n terms nests n deep (a + b + c is
+#: (a + b) + c), so this bounds sums too: 200 keeps the recursive passes (units, sympy, code)
+#: well inside Python's recursion limit, and is far beyond a model's longest sum (was 60,
+#: which refused a 61-term polynomial)
+MAX_DEPTH = 200
 
 _BINOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
 _CMPOPS = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.Eq: "==", ast.NotEq: "!="}
 _HINTS = {ast.BitXor: "write powers as x**2, not x^2", ast.FloorDiv: "use / (no integer division)",
           ast.Mod: "% is not available", ast.MatMult: "@ is not available",
           ast.BitAnd: "write 'and' in conditions", ast.BitOr: "write 'or' in conditions"}
-#: a number followed by a unit, in threshold and reset: ``0 mV``, ``-65 mV``, ``1.5 uA/cm2``
-_QUANTITY = re.compile(r"(?<![\w.])((?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)[ \t]+"
+#: a number followed by a unit, in threshold and reset: ``0 mV``, ``-65 mV``, ``1.5 uA/cm2``;
+#: the space may be left out (``0mV``), as in the config's quantities (``dt: 10us``); a
+#: keyword after a number is no unit (``v > 0 and w < 1``, once read as 0 of a unit 'and')
+_QUANTITY = re.compile(r"(?<![\w.])((?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)(?![eE][-+]?\d)"
+                       r"[ \t]*(?!(?:and|or|not|in|is|if|else)\b)"
                        r"([A-Za-z\u00b5\u03bc\u03a9\u2126][\w\u00b5\u03bc\u03a9\u2126\u00b2\u00b3]*"
                        r"(?:[/*^][\w\u00b5\u03bc\u03a9\u2126\u00b2\u00b3]+)*)")
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 #: names a model may not use: the input time and Python's keywords are taken
 RESERVED = {"t", "dt", "and", "or", "not", "in", "is", "if", "else", "lambda", "True", "False",
             "None"}
+
+
+#: names of the variables a run adds beside the model's own (record.variables, /state): the
+#: injected current, the refractory counter and the synaptic variables (g_syn0, I_syn1...);
+#: a state variable or subexpression of one of these names would be shadowed by it
+RUN_VARIABLES = re.compile(r"input|refrac|[gI]_syn\d+")
 
 
 class ParseProblem(ValueError):
@@ -92,6 +104,13 @@ def parse_expression(text: str, condition: bool = False, quantities: bool = Fals
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as e:
         col = f" at column {e.offset}" if e.offset else ""
+        q = None if quantities else _QUANTITY.search(text)
+        if q and _is_unit(q.group(2)):  # 1 mV/ms inside the equations: only threshold and
+            # reset take quantities
+            raise ParseProblem(f"syntax error{col}: {q.group(0)!r} is a quantity with a unit; "
+                               f"inside the equations numbers are plain numbers and a "
+                               f"constant with a unit is a parameter (e.g. params: {{k: "
+                               f"{q.group(0)}}}, then k in the equation)") from None
         raise ParseProblem(f"syntax error{col}: {e.msg}") from None
     except (ValueError, RecursionError, MemoryError, OverflowError):
         raise ParseProblem("cannot read this expression (too deeply nested or malformed)") from None
@@ -101,6 +120,16 @@ def parse_expression(text: str, condition: bool = False, quantities: bool = Fals
     if not condition:
         _no_conditions(node)
     return node
+
+
+def _is_unit(text: str) -> bool:
+    from ..config.units import UnitError, parse_unit
+
+    try:
+        parse_unit(text)
+    except UnitError:
+        return False
+    return True
 
 
 def _no_conditions(node):
@@ -140,7 +169,9 @@ def _conditions_only(node):
 
 def _convert(n, found, depth) -> tuple:
     if depth > MAX_DEPTH:
-        raise ParseProblem(f"expression nested more than {MAX_DEPTH} levels deep")
+        raise ParseProblem(f"expression nested more than {MAX_DEPTH} levels deep (each "
+                           f"parenthesis, call, and term of a sum or product is one level): "
+                           f"split it into subexpressions, 'name = ... : unit'")
     d = depth + 1
     if isinstance(n, ast.Constant):
         if isinstance(n.value, bool) or not isinstance(n.value, (int, float)):
@@ -258,14 +289,29 @@ def parse_equations(text: str) -> tuple[list[Line], list[tuple[int, str]]]:
     """The lines of an ``equations`` block and the problems found, ``(offset, message)``."""
     lines, problems = [], []
     seen: dict[str, int] = {}
+    # an equation broken over lines (parentheses left open and no ': unit' yet, or a
+    # trailing backslash) is one message on its first line, and the lines that continue it
+    # are skipped, not each reported as not an equation
+    depth, backslash = 0, False
     for i, raw in enumerate(text.split("\n")):
         s = _strip_comment(raw).strip()
         if not s:
             continue
+        if depth > 0 or backslash:
+            depth += s.count("(") - s.count(")")
+            backslash = s.endswith("\\")
+            continue
         try:
             line = _parse_line(s, i)
         except ParseProblem as e:
-            problems.append((i, f"{e}"))
+            depth = s.count("(") - s.count(")") if ":" not in s.partition("=")[2] else 0
+            backslash = s.endswith("\\")
+            if depth > 0 or backslash:
+                problems.append((i, "this equation goes on over the next line: write each "
+                                    "equation on one line (split a long one into "
+                                    "subexpressions, 'name = ... : unit')"))
+            else:
+                problems.append((i, f"{e}"))
             continue
         if line.name in seen:
             problems.append((i, f"{line.name!r} is defined twice (also on line "
@@ -299,6 +345,12 @@ def defined_name(line: str) -> str | None:
 
 def _parse_line(s: str, offset: int) -> Line:
     if "=" not in s:
+        m = re.fullmatch(r"([A-Za-z_]\w*)\s*:\s*(\S.*)", s)
+        if m:  # Brian2's declaration of a parameter, 'g_L : siemens'
+            raise ParseProblem(f"{s!r} declares a parameter in Brian2; here a parameter is "
+                               f"given in params with its value, e.g. params: {{{m.group(1)}: "
+                               f"...}}; the equations hold 'dx/dt = ...' and 'name = ...' "
+                               f"lines only")
         raise ParseProblem("expected 'dx/dt = expression : unit' or 'name = expression : "
                            "unit'")
     lhs, rest = s.split("=", 1)
@@ -309,14 +361,29 @@ def _parse_line(s: str, offset: int) -> Line:
     unit = unit.strip()
     if not unit:
         raise ParseProblem("empty unit after ':' (write ': 1' for a plain number)")
+    flag = re.search(r"\(\s*[A-Za-z][\w\s,]*\)\s*$", unit)
+    before = unit[:flag.start()].strip() if flag else ""
+    if before and before[-1] not in "/*^(":  # Brian2's ': volt (unless refractory)', not 1/(ms)
+        raise ParseProblem(f"flags such as {flag.group(0).strip()!r} are Brian2's and not "
+                           f"available: write the unit alone (': {before}'"
+                           f"); refractory: holds the variables that reset assigns")
     side = _left_side(lhs)
     if side is None:
         raise ParseProblem(f"left-hand side {lhs.strip()!r} is neither 'dx/dt' nor a name")
+    if "=" in expr_text and ":" in expr_text:  # 'dv/dt = ... : mV dw/dt = ... : 1'
+        raise ParseProblem("this line holds more than one equation: write one per line "
+                           "(YAML's 'equations: |' keeps the lines; 'equations: >' folds them "
+                           "into one)")
     kind, name = side
     if name in RESERVED or name.startswith("__"):
         raise ParseProblem(f"{name!r} is a reserved name; choose another")
     if name in FUNCTIONS:  # as for a parameter: exp(x) and a variable exp would read alike
         raise ParseProblem(f"{name!r} is a function name; choose another name for the variable")
+    if RUN_VARIABLES.fullmatch(name):
+        raise ParseProblem(f"{name!r} is the name of a variable the run adds (the injected "
+                           f"current 'input', the refractory counter 'refrac', the synaptic "
+                           f"variables g_syn0, I_syn0, ...), recorded and stored under it; "
+                           f"choose another name")
     expr = parse_expression(expr_text)
     return Line(kind, name, expr, unit, s, offset)
 

@@ -219,17 +219,26 @@ def expand(raw: dict, source) -> type | None:
                           f"letters, digits and _, got {name!r}")
     record = raw.get("record")
     rec_vars = record.get("variables") if isinstance(record, dict) else None
-    rec_vars = tuple(v for v in rec_vars if isinstance(v, str)) if isinstance(rec_vars,
-                                                                              list) else ()
+    # the names, kept at their index for where_record (a name that is not text is the
+    # schema's to refuse)
+    rec_vars = tuple(v if isinstance(v, str) else None for v in rec_vars) if isinstance(
+        rec_vars, list) else ()
     spec = Spec(
         name=name, equations=eq_text, where=where,
         where_line=lambda off: _line_of(eq_base, off, block),
         current=current, params=params, init=init, threshold=pick("threshold")[0],
         reset=pick("reset")[0], refractory=pick("refractory")[0], record=rec_vars,
+        where_record=lambda i: source.where(("record", "variables", i)),
         file_params=frozenset(file_params),
         summary=str(file_data.get("summary") or ""), citation=str(file_data.get("citation")
                                                                   or ""))
     cls = model_class(build(spec))
+    if current is None and raw.get("input") not in (None, []):  # [] in a resolved config
+        # the input protocols would add up to a current that no equation can take
+        raise ConfigError(f"{source.where(('input',))}: input: model {name} declares no "
+                          f"injected current, so the input would reach nothing: declare it "
+                          f"(model.current: {{name: I, unit: nA}}) and use it in the "
+                          f"equations, or remove input")
     # the section, inline: parameter values as written, in the file's units where a bare
     # number overrides a file value
     values = {p: conf_params.get(p, file_params.get(p)) for p in params}
@@ -289,9 +298,20 @@ def resolved(cls, params: dict, dumped: dict) -> dict:
     return out
 
 
-def describe(cls) -> list[str]:
-    """The parsed model in words (``spikesim validate``)."""
+def describe(cls, params: dict | None = None) -> list[str]:
+    """The parsed model in words (``spikesim validate``); ``params``: the run's values (a
+    number or one per neuron, in the declared units), shown in place of the defaults, which
+    are a model file's where the config overrides them, and NaN where per neuron."""
+    import numpy as np
+
     d = cls.definition
+
+    def value(p):
+        v = np.asarray(d.param_defaults[p] if params is None or p not in params else params[p],
+                       dtype=float)
+        if v.size > 1 and np.any(v != v.flat[0]):
+            return f"{v.min():g} .. {v.max():g}", " (per neuron)"
+        return f"{v.flat[0]:g}", ""
     out = [f"equations model {d.name}" + (f": {d.summary}" if d.summary and d.summary !=
                                           f"equations model {d.name}" else "")]
     for ln in d.lines:
@@ -302,8 +322,8 @@ def describe(cls) -> list[str]:
                 ", exp_euler: Euler"
         out.append(f"  {what:13s} {ln.name} [{ln.unit}]{extra}")
     for p, u in d.param_units.items():
-        out.append(f"  parameter     {p} = {d.param_defaults[p]:g} {u if u != '1' else ''}"
-                   .rstrip())
+        v, per = value(p)
+        out.append(f"  parameter     {p} = {v} {u if u != '1' else ''}".rstrip() + per)
     if d.current_name:
         out.append(f"  current       {d.current_name} [{d.current_unit}]")
     out.append(f"  threshold     {d.threshold_text}")
