@@ -251,7 +251,13 @@ input:
     (("tau: 5 ms", "tau: 0 ms"), ("input.tau", "must be > 0")),
     # a normal generator is checked once drawn (50 draws: one is negative)
     (("rate: 2 kHz", "rate: {normal: {mean: 0 Hz, std: 1 kHz}}"),
-     ("cfg.yaml:6: input.rate", "a rate must be >= 0", "drew -")),
+     ("cfg.yaml:6: input.rate", "must be >= 0", "drew -")),
+    # a negative tau drawn blew up the run (exit 1, a .partial written); a negative
+    # conductance jump drawn ran (exit 0)
+    (("tau: 5 ms", "tau: {normal: {mean: 1 ms, std: 5 ms}}"),
+     ("cfg.yaml:8: input.tau", "must be > 0", "drew -", "of 50 neurons")),
+    (("weight: 1 nS", "weight: {normal: {mean: 0 nS, std: 1 nS}}"),
+     ("cfg.yaml:7: input.weight", "must be >= 0", "drew -")),
     (("tau: 5 ms", "tua: 5 ms"), ("unknown key 'tua'", "Did you mean 'tau'?")),
     (("tau: 5 ms", "tau: 5 ms\nrecord: {variables: [g_syn1]}"),
      ("record.variables.0", "Did you mean 'g_syn0'?")),

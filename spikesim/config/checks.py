@@ -7,6 +7,8 @@ import itertools
 import math
 from pathlib import Path
 
+import numpy as np
+
 from .keys import dotted as _dotted, split_key, suggest
 from ..inputs import CheckContext
 from ..inputs.base import scalar_values
@@ -55,6 +57,28 @@ def _out_of_domain(value, domain) -> str | None:
     if domain == "fraction" and any(not 0 <= v <= 1 for v in vals):
         return f"must be in [0, 1] (a gating variable: the fraction of open gates), got {value!r}"
     return None
+
+
+def drawn_out_of_domain(path: tuple, spec, drawn, cfg, model) -> str | None:
+    """A message when a ``normal`` generator (unbounded, so not checked at load) drew values
+    outside the domain of its key (a negative time constant, a negative conductance jump),
+    which would otherwise run and blow up or give a wrong result."""
+    if not (isinstance(spec, dict) and "normal" in spec):
+        return None
+    drawn = np.asarray(drawn)
+    domain = _domain_of(path, cfg, model)
+    if path[0] == "input" and getattr(cfg.input[path[1]], "kind", None) == "conductance" \
+            and path[2] == "weight":
+        domain = "nonnegative"  # a conductance jump (see inputs.synapse)
+    bad = {"positive": drawn <= 0, "nonnegative": drawn < 0,
+           "fraction": (drawn < 0) | (drawn > 1)}.get(domain)
+    if bad is None or not bad.any():
+        return None
+    i = int(np.argmax(bad))
+    want = {"positive": "> 0", "nonnegative": ">= 0", "fraction": "in [0, 1]"}[domain]
+    return (f"must be {want}; the generator {spec!r} drew {drawn[i]:g} for neuron {i} "
+            f"({int(bad.sum())} of {drawn.size} neurons out of range). Use a uniform "
+            f"generator within the range, or a smaller std")
 
 
 def _window_problem(proto) -> str | None:

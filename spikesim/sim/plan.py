@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import yaml
 
-from ..config.checks import canonical, numeric_keys
+from ..config.checks import canonical, drawn_out_of_domain, numeric_keys
 from ..config.load import LoadedConfig
 from ..config.keys import dotted as _dotted, split_key
 from ..errors import ConfigError
@@ -195,6 +195,15 @@ def make_plan(loaded: LoadedConfig, output: str | Path | None = None) -> Plan:
                                     for k, v in values.items()}
     for key, combo_values in per_combo.items():
         resolved[key] = combo_values[combination]
+    single_input = isinstance(raw.get("input"), dict)
+    drawn = []
+    for key, value in values.items():
+        problem = drawn_out_of_domain(key, value, resolved[key], cfg, model)
+        if problem:
+            shown = ("input",) + key[2:] if key[0] == "input" and single_input else key
+            drawn.append(f"{loaded.source.where(shown)}: {_dotted(shown)}: {problem}")
+    if drawn:
+        raise ConfigError(drawn)
 
     params = dict(model.defaults(cfg.model.preset))
     preset_init = dict(model.presets[cfg.model.preset].init) if cfg.model.preset else {}
