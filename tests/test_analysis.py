@@ -3,6 +3,7 @@ rheobase of the LIF (closed form), of classic HH (scipy DOP853 bisection); the f
 Wang-Buzsaki (type I) and of classic HH (type II, bistable; DOP853, same protocol); the PRC
 of the LIF (closed form) and of classic HH (DOP853, same pulses)."""
 
+import json
 import math
 
 import h5py
@@ -89,6 +90,24 @@ def test_analysis_file_layout_inspect_plot(tmp_path, spikesim_cli):
     # an existing file is not replaced without --force
     code, _, err = spikesim_cli("analyze", "rheobase", cfg, "-o", tmp_path / "rb.h5")
     assert code == 2 and "exists" in err
+
+
+def test_inspect_table_keeps_per_dt_values_out_of_the_neuron_columns(tmp_path, spikesim_cli):
+    """With as many dt factors as neurons, /analysis/dt/dt (one value per dt) was shown as a
+    per-neuron column "dt (ms)", one dt on each neuron's row; it is a curve."""
+    cfg = {**LIF, "model": {"type": "lif", "params": {"R_m": [10.0, 11.0, 12.0]}},
+           "population": {"size": 3}, "simulation": {**LIF["simulation"], "duration": 20.0,
+                                                     "dt": 0.1},
+           "input": {"type": "constant", "amplitude": 2.0},
+           "analysis": {"dt": {"factors": [1, 0.5, 0.25]}}}
+    code, _, err = spikesim_cli("analyze", "dt", _write(tmp_path, cfg), "-o", tmp_path / "dt.h5")
+    assert code == 0, err
+    code, out, _ = spikesim_cli("inspect", tmp_path / "dt.h5", "--json")
+    t = json.loads(out)["analysis"]["dt"]
+    assert "dt" not in t["columns"] and "largest_dt" in t["columns"]
+    assert t["curves"]["dt"] == pytest.approx([0.1, 0.05, 0.025])
+    code, out, _ = spikesim_cli("inspect", tmp_path / "dt.h5")
+    assert code == 0 and " dt (ms)" not in out.split("analysis dt")[1]
 
 
 @pytest.mark.parametrize("override, expect", [

@@ -20,6 +20,10 @@ import numpy as np
 from .probe import Probe, analysis_plan
 from .store import Timer
 
+#: datasets indexed by something other than the neuron (inspect's table must not take
+#: one for a per-neuron column when its length happens to equal the number of neurons)
+AXES = ("dt",)
+
 
 def _compare(times, ref):
     """(count change, largest shift) of each neuron against ``ref`` (lists of arrays)."""

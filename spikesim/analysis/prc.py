@@ -25,6 +25,10 @@ from .store import Timer
 #: longest warm-up searched for ``cycles + 1`` spikes, ms
 MAX_WARMUP_MS = 60_000.0
 
+#: datasets indexed by something other than the neuron (inspect's table must not take
+#: one for a per-neuron column when its length happens to equal the number of neurons)
+AXES = ("phase",)
+
 
 def _nth(times: list[np.ndarray], k: int) -> np.ndarray:
     return np.asarray([t[k] if t.size > k else np.nan for t in times])
