@@ -110,6 +110,18 @@ def test_inspect_table_keeps_per_dt_values_out_of_the_neuron_columns(tmp_path, s
     assert code == 0 and " dt (ms)" not in out.split("analysis dt")[1]
 
 
+def test_dt_warns_that_poisson_synapses_draw_anew_at_each_dt(tmp_path, spikesim_cli):
+    """poisson_synapses draw other events at another dt; without the warning the dt
+    analysis read the different trains as integration error ("no dt ... keeps every spike")."""
+    cfg = {**LIF, "population": {"size": 1},
+           "model": {"type": "lif"}, "simulation": {**LIF["simulation"], "duration": 5.0,
+                                                    "dt": 0.1},
+           "input": {"type": "poisson_synapses", "rate": 1000.0, "weight": 0.01, "tau": 5.0},
+           "analysis": {"dt": {"factors": [1, 0.5]}}}
+    code, _, err = spikesim_cli("analyze", "dt", _write(tmp_path, cfg), "-o", tmp_path / "dt.h5")
+    assert code == 0 and "warning: a random input draws other numbers at another dt" in err
+
+
 @pytest.mark.parametrize("override, expect", [
     ("analysis.rheobase.tolerence=0.1", "unknown key 'tolerence'"),
     ("analysis.rheobase.range=[5, 1]", "low < high"),
