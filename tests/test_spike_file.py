@@ -258,6 +258,9 @@ input:
      ("cfg.yaml:8: input.tau", "must be > 0", "drew -", "of 50 neurons")),
     (("weight: 1 nS", "weight: {normal: {mean: 0 nS, std: 1 nS}}"),
      ("cfg.yaml:7: input.weight", "must be >= 0", "drew -")),
+    # a negative conductance jump on a sweep axis blew up the run (exit 1)
+    (("tau: 5 ms", "tau: 5 ms\nsweep: {axes: {input.weight: [1 nS, -1 nS]}}"),
+     ("cfg.yaml:9: sweep.axes.input\\.weight", "must be >= 0", "-0.001")),
     (("tau: 5 ms", "tua: 5 ms"), ("unknown key 'tua'", "Did you mean 'tau'?")),
     (("tau: 5 ms", "tau: 5 ms\nrecord: {variables: [g_syn1]}"),
      ("record.variables.0", "Did you mean 'g_syn0'?")),

@@ -67,9 +67,6 @@ def drawn_out_of_domain(path: tuple, spec, drawn, cfg, model) -> str | None:
         return None
     drawn = np.asarray(drawn)
     domain = _domain_of(path, cfg, model)
-    if path[0] == "input" and getattr(cfg.input[path[1]], "kind", None) == "conductance" \
-            and path[2] == "weight":
-        domain = "nonnegative"  # a conductance jump (see inputs.synapse)
     bad = {"positive": drawn <= 0, "nonnegative": drawn < 0,
            "fraction": (drawn < 0) | (drawn > 1)}.get(domain)
     if bad is None or not bad.any():
@@ -109,7 +106,10 @@ def _domain_of(path: tuple, cfg, model) -> str | None:
     if path[:2] == ("model", "params"):
         return model.params[path[2]].domain
     if path[0] == "input":
-        return cfg.input[path[1]].domains.get(path[2])
+        proto = cfg.input[path[1]]
+        if path[2] == "weight" and getattr(proto, "kind", None) == "conductance":
+            return "nonnegative"  # a conductance jump (inputs.synapse): swept or drawn too
+        return proto.domains.get(path[2])
     if path[:2] == ("model", "init"):
         return model.states[path[2]].domain
     return None
