@@ -261,6 +261,9 @@ input:
     # a negative conductance jump on a sweep axis blew up the run (exit 1)
     (("tau: 5 ms", "tau: 5 ms\nsweep: {axes: {input.weight: [1 nS, -1 nS]}}"),
      ("cfg.yaml:9: sweep.axes.input\\.weight", "must be >= 0", "-0.001")),
+    # too high a rate on a sweep axis named the file's own rate line, which the axis replaces
+    (("tau: 5 ms", "tau: 5 ms\nsweep: {axes: {input.rate: [1 kHz, 300 kHz]}}"),
+     ("cfg.yaml:9: sweep.axes.input\\.rate", "30 expected events per step")),
     (("tau: 5 ms", "tua: 5 ms"), ("unknown key 'tua'", "Did you mean 'tau'?")),
     (("tau: 5 ms", "tau: 5 ms\nrecord: {variables: [g_syn1]}"),
      ("record.variables.0", "Did you mean 'g_syn0'?")),
