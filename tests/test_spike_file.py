@@ -219,6 +219,15 @@ def test_bad_spike_files(spikesim_cli, tmp_path, rows, needles):
     expect_error(spikesim_cli, tmp_path, BASE, "cfg.yaml:8: input.1.path", *needles)
 
 
+@pytest.mark.parametrize("text", ["1.5\t0\n", "1.5;0\n", "1.5 0\n"])
+def test_csv_in_another_dialect_is_not_a_header(spikesim_cli, tmp_path, text):
+    """A one-line .csv of numbers split by tabs, semicolons or spaces was skipped as a header
+    line: the run went on with no spikes at all (exit 0). It is a row that does not parse."""
+    (tmp_path / "pre.csv").write_text(text)
+    expect_error(spikesim_cli, tmp_path, BASE.replace("pre.npy", "pre.csv"),
+                 "cfg.yaml:8: input.1.path", "pre.csv:1: expected comma-separated numbers")
+
+
 def test_missing_spike_file(spikesim_cli, tmp_path):
     expect_error(spikesim_cli, tmp_path, BASE, "cfg.yaml:8: input.1.path",
                  "spike file not found")
