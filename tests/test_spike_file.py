@@ -228,6 +228,24 @@ def test_csv_in_another_dialect_is_not_a_header(spikesim_cli, tmp_path, text):
                  "cfg.yaml:8: input.1.path", "pre.csv:1: expected comma-separated numbers")
 
 
+def test_run_from_a_file_finds_a_relative_spike_file(spikesim_cli, tmp_path, monkeypatch):
+    """The stored config named the spike file as written ("pre.npy"), so run --from (and
+    analyze patterns FILE.h5) from another folder looked for it there: exit 2, "not found".
+    It names the file read; the rerun gives the same spikes."""
+    (tmp_path / "cfgs").mkdir()
+    np.save(tmp_path / "cfgs" / "pre.npy", EVENTS[:, 0])
+    (tmp_path / "cfgs" / "cfg.yaml").write_text(BASE.replace("weight: 0.01", "weight: 0.5"))
+    code, _, err = spikesim_cli("run", "cfgs/cfg.yaml", "-o", "a.h5")
+    assert code == 0, err
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    code, out, err = spikesim_cli("run", "--from", tmp_path / "a.h5", "-o", tmp_path / "b.h5")
+    assert code == 0, err
+    with h5py.File(tmp_path / "a.h5") as a, h5py.File(tmp_path / "b.h5") as b:
+        assert a["spikes/lif/timestamps"].size > 0
+        np.testing.assert_array_equal(a["spikes/lif/timestamps"][:], b["spikes/lif/timestamps"][:])
+
+
 def test_missing_spike_file(spikesim_cli, tmp_path):
     expect_error(spikesim_cli, tmp_path, BASE, "cfg.yaml:8: input.1.path",
                  "spike file not found")
