@@ -184,7 +184,8 @@ def test_file_path_resolved_in_the_stored_config(tmp_path):
     r = subprocess.run([sys.executable, "-m", "spikesim", "validate", "cfgs/cfg.yaml"],
                        capture_output=True, text=True, cwd=tmp_path)
     assert r.returncode == 0, r.stderr
-    assert yaml.safe_load(r.stdout)["input"][0]["path"] == str((tmp_path / "cfgs" / "i.npy").resolve())
+    stored = yaml.safe_load(r.stdout)["input"][0]["path"]
+    assert stored == str((tmp_path / "cfgs" / "i.npy").resolve())
 
 
 # -- config errors ------------------------------------------------------------------------
