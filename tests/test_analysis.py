@@ -137,6 +137,16 @@ def test_bad_options_are_config_errors(tmp_path, spikesim_cli, override, expect)
     assert not (tmp_path / "x.h5").exists()
 
 
+def test_cross_option_error_names_the_override_that_made_it(tmp_path, spikesim_cli):
+    """transient >= duration with two overrides under analysis.fi blamed the last one
+    (num=5), not transient=900."""
+    code, _, err = spikesim_cli("analyze", "fi", _write(tmp_path, LIF),
+                                "analysis.fi.transient=900", "analysis.fi.num=5",
+                                "-o", tmp_path / "x.h5")
+    assert code == 2 and "analysis.fi.transient=900" in err and "shorter than duration" in err
+    assert not (tmp_path / "x.h5").exists()
+
+
 def test_option_in_file_names_its_line(tmp_path, spikesim_cli):
     cfg = {**LIF, "analysis": {"rheobase": {"tolerance": -1.0}}}
     code, _, err = spikesim_cli("analyze", "rheobase", _write(tmp_path, cfg))
