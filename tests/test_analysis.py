@@ -137,6 +137,18 @@ def test_bad_options_are_config_errors(tmp_path, spikesim_cli, override, expect)
     assert not (tmp_path / "x.h5").exists()
 
 
+def test_rheobase_says_a_synaptic_background_is_not_applied(tmp_path, spikesim_cli):
+    """A Poisson background (the high-conductance state) was dropped without a word, and the
+    rheobase given was the bare neuron's."""
+    cfg = {**LIF, "input": {"type": "poisson_synapses", "rate": 5000.0, "weight": 0.001,
+                            "tau": 5.0}}
+    code, _, err = spikesim_cli("analyze", "rheobase", _write(tmp_path, cfg),
+                                "analysis.rheobase.tolerance=0.1", "-o", tmp_path / "rb.h5")
+    assert code == 0, err
+    assert "warning: rheobase replaces the config's input" in err
+    assert "poisson_synapses background is not applied" in err
+
+
 def test_cross_option_error_names_the_override_that_made_it(tmp_path, spikesim_cli):
     """transient >= duration with two overrides under analysis.fi blamed the last one
     (num=5), not transient=900."""
