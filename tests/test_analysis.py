@@ -242,6 +242,19 @@ def test_prc_lif_closed_form(tmp_path):
     assert (a["prc"][:, 1:] > 0).all()  # an excitatory pulse only ever advances a LIF
 
 
+def test_prc_warns_of_a_pulse_longer_than_the_period(tmp_path, spikesim_cli):
+    """A 100 ms pulse on a LIF of period ~10 ms gave a PRC without a word."""
+    cfg = {**LIF, "model": {"type": "lif", "params": {"t_ref": 0.0}}, "population": {"size": 1},
+           "analysis": {"prc": {"current": 3.0, "amplitude": 0.1, "width": 100.0, "phases": 2,
+                                "cycles": 2}}}
+    code, _, err = spikesim_cli("analyze", "prc", _write(tmp_path, cfg), "-o", tmp_path / "p.h5")
+    assert code == 0, err
+    assert "warning: the pulse (100 ms) lasts at least one period of 1 of 1 neuron(s)" in err
+    code, _, err = spikesim_cli("analyze", "prc", _write(tmp_path, cfg), "analysis.prc.width=0.5",
+                                "-o", tmp_path / "q.h5")
+    assert code == 0 and "warning: the pulse" not in err
+
+
 def test_prc_hh_negative_lobe(tmp_path):
     """Classic HH at 10 uA/cm2, a 5 uA/cm2 x 0.5 ms pulse: type II, the pulse delays the next
     spike at early-to-middle phases (Hansel, Mato & Meunier 1995) and advances it late.
