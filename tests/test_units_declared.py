@@ -135,6 +135,9 @@ def test_schema_shows_every_unit_and_they_parse():
     assert defs["SimulationSection"]["properties"]["dt"]["unit"] == "ms"
     assert defs["RecordSection"]["properties"]["stop"]["unit"] == "ms"
     assert defs["Step"]["properties"]["amplitude"]["unit"] == "<model current unit>"
+    # a synapse's weight is a conductance for the default kind (it read as a current)
+    for proto in ("PoissonSynapses", "SpikeFile"):
+        assert defs[proto]["properties"]["weight"]["unit"] == "<model conductance unit>"
     # every model's parameters and initial values, with their units
     for rule in s["allOf"]:
         name = rule["if"]["properties"]["model"]["properties"]["type"]["const"]
