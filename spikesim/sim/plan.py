@@ -217,7 +217,6 @@ def make_plan(loaded: LoadedConfig, output: str | Path | None = None) -> Plan:
         else:
             inputs[key[1]][1][key[2]] = value
 
-    single_input = isinstance(raw.get("input"), dict)
     varying = {}
     for key, value in resolved.items():
         if isinstance(value, np.ndarray) and (np.ptp(value) > 0 or key in per_combo):
