@@ -3,6 +3,7 @@ rheobase of the LIF (closed form), of classic HH (scipy DOP853 bisection); the f
 Wang-Buzsaki (type I) and of classic HH (type II, bistable; DOP853, same protocol); the PRC
 of the LIF (closed form) and of classic HH (DOP853, same pulses)."""
 
+import json
 import math
 
 import h5py
@@ -91,6 +92,36 @@ def test_analysis_file_layout_inspect_plot(tmp_path, spikesim_cli):
     assert code == 2 and "exists" in err
 
 
+def test_inspect_table_keeps_per_dt_values_out_of_the_neuron_columns(tmp_path, spikesim_cli):
+    """With as many dt factors as neurons, /analysis/dt/dt (one value per dt) was shown as a
+    per-neuron column "dt (ms)", one dt on each neuron's row; it is a curve."""
+    cfg = {**LIF, "model": {"type": "lif", "params": {"R_m": [10.0, 11.0, 12.0]}},
+           "population": {"size": 3}, "simulation": {**LIF["simulation"], "duration": 20.0,
+                                                     "dt": 0.1},
+           "input": {"type": "constant", "amplitude": 2.0},
+           "analysis": {"dt": {"factors": [1, 0.5, 0.25]}}}
+    code, _, err = spikesim_cli("analyze", "dt", _write(tmp_path, cfg), "-o", tmp_path / "dt.h5")
+    assert code == 0, err
+    code, out, _ = spikesim_cli("inspect", tmp_path / "dt.h5", "--json")
+    t = json.loads(out)["analysis"]["dt"]
+    assert "dt" not in t["columns"] and "largest_dt" in t["columns"]
+    assert t["curves"]["dt"] == pytest.approx([0.1, 0.05, 0.025])
+    code, out, _ = spikesim_cli("inspect", tmp_path / "dt.h5")
+    assert code == 0 and " dt (ms)" not in out.split("analysis dt")[1]
+
+
+def test_dt_warns_that_poisson_synapses_draw_anew_at_each_dt(tmp_path, spikesim_cli):
+    """poisson_synapses draw other events at another dt; without the warning the dt
+    analysis read the different trains as integration error ("no dt ... keeps every spike")."""
+    cfg = {**LIF, "population": {"size": 1},
+           "model": {"type": "lif"}, "simulation": {**LIF["simulation"], "duration": 5.0,
+                                                    "dt": 0.1},
+           "input": {"type": "poisson_synapses", "rate": 1000.0, "weight": 0.01, "tau": 5.0},
+           "analysis": {"dt": {"factors": [1, 0.5]}}}
+    code, _, err = spikesim_cli("analyze", "dt", _write(tmp_path, cfg), "-o", tmp_path / "dt.h5")
+    assert code == 0 and "warning: a random input draws other numbers at another dt" in err
+
+
 @pytest.mark.parametrize("override, expect", [
     ("analysis.rheobase.tolerence=0.1", "unknown key 'tolerence'"),
     ("analysis.rheobase.range=[5, 1]", "low < high"),
@@ -103,6 +134,28 @@ def test_bad_options_are_config_errors(tmp_path, spikesim_cli, override, expect)
     kind = override.split(".")[1]
     code, out, err = spikesim_cli("analyze", kind, cfg, override, "-o", tmp_path / "x.h5")
     assert code == 2 and expect in err and "Traceback" not in err
+    assert not (tmp_path / "x.h5").exists()
+
+
+def test_rheobase_says_a_synaptic_background_is_not_applied(tmp_path, spikesim_cli):
+    """A Poisson background (the high-conductance state) was dropped without a word, and the
+    rheobase given was the bare neuron's."""
+    cfg = {**LIF, "input": {"type": "poisson_synapses", "rate": 5000.0, "weight": 0.001,
+                            "tau": 5.0}}
+    code, _, err = spikesim_cli("analyze", "rheobase", _write(tmp_path, cfg),
+                                "analysis.rheobase.tolerance=0.1", "-o", tmp_path / "rb.h5")
+    assert code == 0, err
+    assert "warning: rheobase replaces the config's input" in err
+    assert "poisson_synapses background is not applied" in err
+
+
+def test_cross_option_error_names_the_override_that_made_it(tmp_path, spikesim_cli):
+    """transient >= duration with two overrides under analysis.fi blamed the last one
+    (num=5), not transient=900."""
+    code, _, err = spikesim_cli("analyze", "fi", _write(tmp_path, LIF),
+                                "analysis.fi.transient=900", "analysis.fi.num=5",
+                                "-o", tmp_path / "x.h5")
+    assert code == 2 and "analysis.fi.transient=900" in err and "shorter than duration" in err
     assert not (tmp_path / "x.h5").exists()
 
 
@@ -187,6 +240,19 @@ def test_prc_lif_closed_form(tmp_path):
             assert a["T0"][i] == pytest.approx(T0, rel=1e-9)
             assert a["prc"][i, j] == pytest.approx((T0 - T1) / T0, abs=1e-9)
     assert (a["prc"][:, 1:] > 0).all()  # an excitatory pulse only ever advances a LIF
+
+
+def test_prc_warns_of_a_pulse_longer_than_the_period(tmp_path, spikesim_cli):
+    """A 100 ms pulse on a LIF of period ~10 ms gave a PRC without a word."""
+    cfg = {**LIF, "model": {"type": "lif", "params": {"t_ref": 0.0}}, "population": {"size": 1},
+           "analysis": {"prc": {"current": 3.0, "amplitude": 0.1, "width": 100.0, "phases": 2,
+                                "cycles": 2}}}
+    code, _, err = spikesim_cli("analyze", "prc", _write(tmp_path, cfg), "-o", tmp_path / "p.h5")
+    assert code == 0, err
+    assert "warning: the pulse (100 ms) lasts at least one period of 1 of 1 neuron(s)" in err
+    code, _, err = spikesim_cli("analyze", "prc", _write(tmp_path, cfg), "analysis.prc.width=0.5",
+                                "-o", tmp_path / "q.h5")
+    assert code == 0 and "warning: the pulse" not in err
 
 
 def test_prc_hh_negative_lobe(tmp_path):

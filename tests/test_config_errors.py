@@ -141,6 +141,9 @@ def test_unknown_model_parameter(spikesim_cli, tmp_path):
     ("record.stop=20", ["record.stop", "after the run ends"]),
     ("record.start=-1", ["record.start", ">= 0"]),
     ("model.params.g_K={normal: {mean: 36, std: -1}}", ["model.params.g_K", "std", ">= 0"]),
+    # a normal generator is unbounded: its draws are checked (a negative g_K ran, exit 0)
+    ("model.params.g_K={normal: {mean: 0, std: 36}}", ["model.params.g_K", "must be >= 0",
+                                                       "drew -"]),
     ("model.params.g_K=[30, 36]", ["model.params.g_K", "population.size = 3", "got 2"]),
     ("model.params.g_K=-1", ["model.params.g_K", ">= 0", "-1"]),
     ("model.type=hodgkin_huxly", ["model.type", "unknown model", "'hodgkin_huxley'"]),

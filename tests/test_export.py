@@ -185,3 +185,16 @@ def test_neo_block_agrees_with_inspect(run_file):
     assert len(cvs) == info["isi_cv_neurons"] == 6
     assert np.mean(cvs) == pytest.approx(info["isi_cv"], rel=1e-9)
     assert info["isi_cv"] > 0.01  # the noise makes the ISIs differ: not a trivial agreement
+
+
+def test_neo_of_a_run_without_spikes_has_no_spike_trains(tmp_path):
+    """record.spikes: false gave one empty SpikeTrain per neuron, which Elephant reads as
+    silent neurons (0 Hz); now there are none, and the Block says spikes were not recorded."""
+    pytest.importorskip("neo")
+    cfg = {**CFG, "record": {**CFG["record"], "spikes": False}}
+    block = spikesim.load(spikesim.run(cfg, output=tmp_path / "nosp.h5")).to_neo()
+    seg = block.segments[0]
+    assert len(seg.spiketrains) == 0 and block.annotations["spikes_recorded"] is False
+    assert [a.name for a in seg.analogsignals] == ["v", "input"]
+    assert spikesim.load(spikesim.run(CFG, output=tmp_path / "sp.h5")).to_neo().annotations[
+        "spikes_recorded"] is True

@@ -174,6 +174,20 @@ def test_file_csv_columns_per_neuron_and_chunk_streaming(run_config, tmp_path):
                                                               cols[:, i], 0.35), atol=1e-12)
 
 
+def test_file_path_resolved_in_the_stored_config(tmp_path):
+    """A relative path is stored as the file read (it was stored as written, so run --from
+    in another folder looked for it there and failed)."""
+    (tmp_path / "cfgs").mkdir()
+    np.save(tmp_path / "cfgs" / "i.npy", np.ones(10))
+    cfg = file_cfg("i.npy", after="hold")
+    (tmp_path / "cfgs" / "cfg.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
+    r = subprocess.run([sys.executable, "-m", "spikesim", "validate", "cfgs/cfg.yaml"],
+                       capture_output=True, text=True, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    stored = yaml.safe_load(r.stdout)["input"][0]["path"]
+    assert stored == str((tmp_path / "cfgs" / "i.npy").resolve())
+
+
 # -- config errors ------------------------------------------------------------------------
 def validate(tmp_path, cfg, *overrides):
     path = tmp_path / "cfg.yaml"

@@ -219,6 +219,33 @@ def test_bad_spike_files(spikesim_cli, tmp_path, rows, needles):
     expect_error(spikesim_cli, tmp_path, BASE, "cfg.yaml:8: input.1.path", *needles)
 
 
+@pytest.mark.parametrize("text", ["1.5\t0\n", "1.5;0\n", "1.5 0\n"])
+def test_csv_in_another_dialect_is_not_a_header(spikesim_cli, tmp_path, text):
+    """A one-line .csv of numbers split by tabs, semicolons or spaces was skipped as a header
+    line: the run went on with no spikes at all (exit 0). It is a row that does not parse."""
+    (tmp_path / "pre.csv").write_text(text)
+    expect_error(spikesim_cli, tmp_path, BASE.replace("pre.npy", "pre.csv"),
+                 "cfg.yaml:8: input.1.path", "pre.csv:1: expected comma-separated numbers")
+
+
+def test_run_from_a_file_finds_a_relative_spike_file(spikesim_cli, tmp_path, monkeypatch):
+    """The stored config named the spike file as written ("pre.npy"), so run --from (and
+    analyze patterns FILE.h5) from another folder looked for it there: exit 2, "not found".
+    It names the file read; the rerun gives the same spikes."""
+    (tmp_path / "cfgs").mkdir()
+    np.save(tmp_path / "cfgs" / "pre.npy", EVENTS[:, 0])
+    (tmp_path / "cfgs" / "cfg.yaml").write_text(BASE.replace("weight: 0.01", "weight: 0.5"))
+    code, _, err = spikesim_cli("run", "cfgs/cfg.yaml", "-o", "a.h5")
+    assert code == 0, err
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    code, out, err = spikesim_cli("run", "--from", tmp_path / "a.h5", "-o", tmp_path / "b.h5")
+    assert code == 0, err
+    with h5py.File(tmp_path / "a.h5") as a, h5py.File(tmp_path / "b.h5") as b:
+        assert a["spikes/lif/timestamps"].size > 0
+        np.testing.assert_array_equal(a["spikes/lif/timestamps"][:], b["spikes/lif/timestamps"][:])
+
+
 def test_missing_spike_file(spikesim_cli, tmp_path):
     expect_error(spikesim_cli, tmp_path, BASE, "cfg.yaml:8: input.1.path",
                  "spike file not found")
@@ -251,7 +278,19 @@ input:
     (("tau: 5 ms", "tau: 0 ms"), ("input.tau", "must be > 0")),
     # a normal generator is checked once drawn (50 draws: one is negative)
     (("rate: 2 kHz", "rate: {normal: {mean: 0 Hz, std: 1 kHz}}"),
-     ("cfg.yaml:6: input.rate", "a rate must be >= 0", "drew -")),
+     ("cfg.yaml:6: input.rate", "must be >= 0", "drew -")),
+    # a negative tau drawn blew up the run (exit 1, a .partial written); a negative
+    # conductance jump drawn ran (exit 0)
+    (("tau: 5 ms", "tau: {normal: {mean: 1 ms, std: 5 ms}}"),
+     ("cfg.yaml:8: input.tau", "must be > 0", "drew -", "of 50 neurons")),
+    (("weight: 1 nS", "weight: {normal: {mean: 0 nS, std: 1 nS}}"),
+     ("cfg.yaml:7: input.weight", "must be >= 0", "drew -")),
+    # a negative conductance jump on a sweep axis blew up the run (exit 1)
+    (("tau: 5 ms", "tau: 5 ms\nsweep: {axes: {input.weight: [1 nS, -1 nS]}}"),
+     ("cfg.yaml:9: sweep.axes.input\\.weight", "must be >= 0", "-0.001")),
+    # too high a rate on a sweep axis named the file's own rate line, which the axis replaces
+    (("tau: 5 ms", "tau: 5 ms\nsweep: {axes: {input.rate: [1 kHz, 300 kHz]}}"),
+     ("cfg.yaml:9: sweep.axes.input\\.rate", "30 expected events per step")),
     (("tau: 5 ms", "tua: 5 ms"), ("unknown key 'tua'", "Did you mean 'tau'?")),
     (("tau: 5 ms", "tau: 5 ms\nrecord: {variables: [g_syn1]}"),
      ("record.variables.0", "Did you mean 'g_syn0'?")),

@@ -282,6 +282,22 @@ def test_init_from_continues_the_synapses(tmp_path, spikes):
     np.testing.assert_array_equal(ids, whole["spikes/lif/node_ids"])
 
 
+def test_init_from_names_a_synaptic_state_it_drops(tmp_path, spikesim_cli):
+    """A warm-up's synaptic variable that no input of the continued config takes was dropped
+    without a word (its current simply stopped)."""
+    cfg = {"model": PASSIVE, "population": {"size": 2},
+           "simulation": {"duration": 5.0, "dt": 0.1},
+           "input": {"type": "poisson_synapses", "kind": "current", "rate": 1000.0,
+                     "weight": 0.01, "tau": 5.0}}
+    (tmp_path / "warm.yaml").write_text(yaml.safe_dump(cfg))
+    cfg["input"] = {"type": "constant", "amplitude": 0.1}
+    (tmp_path / "next.yaml").write_text(yaml.safe_dump(cfg))
+    code, _, err = spikesim_cli("run", "warm.yaml", "-o", "warm.h5")
+    assert code == 0, err
+    code, _, err = spikesim_cli("run", "next.yaml", "--init-from", "warm.h5", "-o", "next.h5")
+    assert code == 0 and "holds I_syn0, which no synaptic input of this config" in err
+
+
 def test_merged_shards_equal_the_unsharded_run(tmp_path, reference, spikes):
     """3 shards of the 111 neurons (ranges that cut sweep combinations): Poisson events keyed
     by the global neuron id and spike-file columns by its index in the population, so the

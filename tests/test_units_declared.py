@@ -78,11 +78,11 @@ PROTOCOL_FIELDS = {
     "noise": {"mean": "I", "std": "I*ms^0.5", "start": "ms", "stop": "ms"},
     "ou": {"mean": "I", "std": "I", "tau": "ms", "start": "ms", "stop": "ms"},
     "file": {"scale": "1", "dt": "ms"},
-    # weight as declared on the field (kind: current); a conductance's is I/mV, see
-    # test_synaptic_weight_unit_follows_kind
-    "poisson_synapses": {"rate": "1/s", "weight": "I", "tau": "ms", "reversal": "mV",
+    # weight as declared on the field (the default kind: conductance); kind: current's is I,
+    # see test_synaptic_weight_unit_follows_kind
+    "poisson_synapses": {"rate": "1/s", "weight": "I/mV", "tau": "ms", "reversal": "mV",
                          "start": "ms", "stop": "ms"},
-    "spike_file": {"weight": "I", "tau": "ms", "reversal": "mV"},
+    "spike_file": {"weight": "I/mV", "tau": "ms", "reversal": "mV"},
 }
 
 
@@ -90,8 +90,8 @@ PROTOCOL_FIELDS = {
 def test_synaptic_weight_unit_follows_kind(model):
     cur = MODELS[model].current_unit
     for proto in (p for p in PROTOCOLS.values() if p.synaptic):
-        assert same(resolve(proto.declared_units({})["weight"], cur), f"({cur})/mV")
-        assert proto.declared_units({"kind": "current"}) == {}
+        assert proto.declared_units({}) == {}  # the field's own unit: a conductance
+        assert same(resolve(proto.declared_units({"kind": "current"})["weight"], cur), cur)
 
 
 @pytest.mark.parametrize("model", list(MODELS))
@@ -135,6 +135,9 @@ def test_schema_shows_every_unit_and_they_parse():
     assert defs["SimulationSection"]["properties"]["dt"]["unit"] == "ms"
     assert defs["RecordSection"]["properties"]["stop"]["unit"] == "ms"
     assert defs["Step"]["properties"]["amplitude"]["unit"] == "<model current unit>"
+    # a synapse's weight is a conductance for the default kind (it read as a current)
+    for proto in ("PoissonSynapses", "SpikeFile"):
+        assert defs[proto]["properties"]["weight"]["unit"] == "<model conductance unit>"
     # every model's parameters and initial values, with their units
     for rule in s["allOf"]:
         name = rule["if"]["properties"]["model"]["properties"]["type"]["const"]

@@ -20,6 +20,10 @@ import numpy as np
 from .probe import Probe, analysis_plan
 from .store import Timer
 
+#: datasets indexed by something other than the neuron (inspect's table must not take
+#: one for a per-neuron column when its length happens to equal the number of neurons)
+AXES = ("dt",)
+
 
 def _compare(times, ref):
     """(count change, largest shift) of each neuron against ``ref`` (lists of arrays)."""
@@ -49,10 +53,13 @@ def _check_finest(plan, factor: float, source) -> None:
 
 
 def run(plan, opts, devices, source, log):
+    from ..inputs.poisson import PoissonSynapses
     from .run import Outcome
 
     timer = Timer()
-    if any(proto.random for proto, _ in plan.inputs):
+    # poisson_synapses carries no noise state (random is False) but draws its events anew
+    # at every dt, one uniform per step, just as the noise inputs draw their normals
+    if any(proto.random or isinstance(proto, PoissonSynapses) for proto, _ in plan.inputs):
         log("warning: a random input draws other numbers at another dt (one draw per step), "
             "so spike times differ by more than the integration error; compare dt on a "
             "deterministic input")

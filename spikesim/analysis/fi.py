@@ -34,6 +34,10 @@ from .store import Timer
 #: spikes in a window from which a neuron counts as firing repetitively
 MIN_SPIKES = 2
 
+#: datasets indexed by something other than the neuron (inspect's table must not take
+#: one for a per-neuron column when its length happens to equal the number of neurons)
+AXES = ("amplitude",)
+
 
 def run(plan, opts, devices, source, log):
     from .run import Outcome

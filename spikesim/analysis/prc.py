@@ -25,6 +25,10 @@ from .store import Timer
 #: longest warm-up searched for ``cycles + 1`` spikes, ms
 MAX_WARMUP_MS = 60_000.0
 
+#: datasets indexed by something other than the neuron (inspect's table must not take
+#: one for a per-neuron column when its length happens to equal the number of neurons)
+AXES = ("phase",)
+
 
 def _nth(times: list[np.ndarray], k: int) -> np.ndarray:
     return np.asarray([t[k] if t.size > k else np.nan for t in times])
@@ -94,6 +98,12 @@ def run(plan, opts, devices, source, log):
     T0n = T0.reshape(shape)[:, 0]
     good = np.isfinite(prc.reshape(shape)).any(axis=1)
     p2 = prc.reshape(shape)
+    long = np.isfinite(T0n) & (opts.width >= T0n)
+    if long.any():  # the pulse then spans the whole perturbed cycle: no phase to speak of
+        log(f"warning: the pulse ({opts.width:g} ms) lasts at least one period of "
+            f"{int(long.sum())} of {n} neuron(s) (T0 down to {np.min(T0n[long]):.4g} ms), so "
+            f"their PRC is not the response to a pulse at a phase. Use an analysis.prc.width "
+            f"well below T0")
     summary = (f"PRC of {n} neuron(s) at {opts.current:g} {plan.model.current_unit}, "
                f"pulse {opts.amplitude:g} {plan.model.current_unit} x {opts.width:g} ms at "
                f"{P} phases"

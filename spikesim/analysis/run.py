@@ -82,10 +82,15 @@ def analyze(kind: str, config, overrides=(), output=None, force: bool = False,
         log(f"warning: {w}")
     if kind in REPLACE_INPUT:
         moot = [k for k in plan.varying if k.startswith("input")]
+        background = [p.type for p, _ in plan.inputs if p.synaptic or p.random]
         if moot:
             log(f"warning: {kind} replaces the config's input by its own stimulus, so "
                 f"{', '.join(moot)} (per neuron or swept) changes nothing: neurons that "
                 f"differ only there get the same result")
+        elif background:  # e.g. a high-conductance state: the result is the bare neuron's
+            log(f"warning: {kind} replaces the config's input by its own stimulus, so its "
+                f"{', '.join(background)} background is not applied: the result is the "
+                f"neuron's without it")
     if from_file:
         if r.n != plan.n or not r.spikes_recorded:
             what = ("recorded no spikes" if not r.spikes_recorded

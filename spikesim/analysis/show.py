@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..io.results import plain_attr
+from . import KINDS, module
 
 #: rows of a table printed for a person (``--json`` has them all)
 MAX_ROWS = 40
@@ -22,9 +23,10 @@ def table(r) -> dict:
     for kind, a in r.analysis.items():
         cols = {k: v for k, v in neurons.items()}
         units = {}
+        axes = getattr(module(kind), "AXES", ()) if kind in KINDS else ()
         for name, v in a.data.items():
             v = np.asarray(v)
-            if v.ndim == 1 and v.shape[0] == n:
+            if v.ndim == 1 and v.shape[0] == n and name not in axes:
                 cols[name] = v
                 units[name] = a.units.get(name, "")
         rows = [{k: plain_attr(v[i]) for k, v in cols.items()} for i in range(n)]
@@ -32,7 +34,7 @@ def table(r) -> dict:
                      "config_columns": [k for k in neurons if k != "id"],
                      "units": units, "rows": rows,
                      "curves": {name: np.asarray(v).tolist() for name, v in a.data.items()
-                                if np.asarray(v).ndim != 1 or np.asarray(v).shape[0] != n}}
+                                if name not in cols}}
     return out
 
 
@@ -71,8 +73,6 @@ def _cell(x) -> str:
 def figure(r, out, dpi: int, figsize) -> None:
     """Write the figure of the (first) analysis in ``r`` to ``out``."""
     import matplotlib.pyplot as plt
-
-    from . import module
 
     kind, a = next(iter(r.analysis.items()))
     fig = plt.figure(figsize=figsize, dpi=dpi)

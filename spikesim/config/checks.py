@@ -7,6 +7,8 @@ import itertools
 import math
 from pathlib import Path
 
+import numpy as np
+
 from .keys import dotted as _dotted, split_key, suggest
 from ..inputs import CheckContext
 from ..inputs.base import scalar_values
@@ -57,6 +59,25 @@ def _out_of_domain(value, domain) -> str | None:
     return None
 
 
+def drawn_out_of_domain(path: tuple, spec, drawn, cfg, model) -> str | None:
+    """A message when a ``normal`` generator (unbounded, so not checked at load) drew values
+    outside the domain of its key (a negative time constant, a negative conductance jump),
+    which would otherwise run and blow up or give a wrong result."""
+    if not (isinstance(spec, dict) and "normal" in spec):
+        return None
+    drawn = np.asarray(drawn)
+    domain = _domain_of(path, cfg, model)
+    bad = {"positive": drawn <= 0, "nonnegative": drawn < 0,
+           "fraction": (drawn < 0) | (drawn > 1)}.get(domain)
+    if bad is None or not bad.any():
+        return None
+    i = int(np.argmax(bad))
+    want = {"positive": "> 0", "nonnegative": ">= 0", "fraction": "in [0, 1]"}[domain]
+    return (f"must be {want}; the generator {spec!r} drew {drawn[i]:g} for neuron {i} "
+            f"({int(bad.sum())} of {drawn.size} neurons out of range). Use a uniform "
+            f"generator within the range, or a smaller std")
+
+
 def _window_problem(proto) -> str | None:
     """``stop`` must come after ``start`` wherever both are known before drawing."""
     if "start" not in proto.numeric or "stop" not in proto.numeric:
@@ -85,7 +106,10 @@ def _domain_of(path: tuple, cfg, model) -> str | None:
     if path[:2] == ("model", "params"):
         return model.params[path[2]].domain
     if path[0] == "input":
-        return cfg.input[path[1]].domains.get(path[2])
+        proto = cfg.input[path[1]]
+        if path[2] == "weight" and getattr(proto, "kind", None) == "conductance":
+            return "nonnegative"  # a conductance jump (inputs.synapse): swept or drawn too
+        return proto.domains.get(path[2])
     if path[:2] == ("model", "init"):
         return model.states[path[2]].domain
     return None

@@ -42,7 +42,8 @@ class Source:
                     return f"override {_short(self.overrides[('input',) + path[2:n]])}"
         below = [v for k, v in self.overrides.items() if k[:len(path)] == path]
         if path and below:
-            return f"override {_short(below[-1])}"
+            # every one of them: a cross-key problem (transient >= duration) may come from any
+            return "override" + "s" * (len(below) > 1) + " " + ", ".join(map(_short, below))
         for n in range(len(path), -1, -1):
             if path[:n] in self.lines:
                 return f"{self.file}:{self.lines[path[:n]]}"

@@ -82,7 +82,7 @@ def _read_csv(path: Path) -> np.ndarray:
         try:
             rows.append([float(c) for c in cells])
         except ValueError:
-            if i == 0 and not rows:  # a header line
+            if i == 0 and not rows and not _numbers(line):  # a header line
                 continue
             raise ValueError(f"{path}:{i + 1}: expected comma-separated numbers, got "
                              f"{line.strip()[:60]!r}") from None
@@ -90,6 +90,18 @@ def _read_csv(path: Path) -> np.ndarray:
             raise ValueError(f"{path}:{i + 1}: {len(rows[-1])} columns, but the first row has "
                              f"{len(rows[0])}")
     return np.asarray(rows, float).reshape(len(rows), -1 if rows else 1)
+
+
+def _numbers(line: str) -> bool:
+    """True for a line of numbers only, split by other separators than commas (tabs,
+    semicolons, spaces): data in another dialect, not a header to skip (a one-line file
+    read as a header was an empty file)."""
+    cells = line.replace(";", " ").replace(",", " ").split()
+    try:
+        [float(c) for c in cells]
+    except ValueError:
+        return False
+    return len(cells) > 1
 
 
 #: finest sampling accepted, in samples per step of the run: finer samples are never read
@@ -148,6 +160,9 @@ class File(Protocol):
         path = Path(self.path).expanduser()
         if not path.is_absolute():
             path = ctx.base / path
+        # the resolved config (validate, the run file's config) names the file read, so that
+        # run --from and analyze patterns FILE.h5, which have no config folder, find it again
+        self.path = str(path.resolve())
         if not path.exists():
             return [("path", f"input file not found: {path} (relative paths start from the "
                              f"config file's folder)")]

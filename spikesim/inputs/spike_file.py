@@ -57,6 +57,9 @@ class SpikeFile(Synapse):
         path = Path(self.path).expanduser()
         if not path.is_absolute():
             path = ctx.base / path
+        # the resolved config (validate, the run file's config) names the file read, so that
+        # run --from and analyze patterns FILE.h5, which have no config folder, find it again
+        self.path = str(path.resolve())
         if not path.exists():
             return out + [("path", f"spike file not found: {path} (relative paths start from "
                                    f"the config file's folder)")]

@@ -37,7 +37,9 @@ class Synapse(Protocol):
     kind: Literal["conductance", "current"] = Field(
         "conductance", description="conductance: I = g (reversal - v), g jumps by weight at "
                                    "each event; current: the current itself jumps by weight")
-    weight: PerNeuron = Field(..., json_schema_extra=Quantity(MODEL_CURRENT),
+    # declared for the default kind (conductance), so that the schema shows that unit;
+    # ``declared_units`` gives kind: current its current unit
+    weight: PerNeuron = Field(..., json_schema_extra=Quantity(MODEL_CONDUCTANCE),
                               description="jump per presynaptic event: a conductance in the "
                                           "model's current unit per mV (uS for nA models, "
                                           "mS/cm2 for uA/cm2, nS for pA) with kind "
@@ -54,8 +56,8 @@ class Synapse(Protocol):
     @classmethod
     def declared_units(cls, raw: dict) -> dict[str, str]:
         """Units that depend on other fields: ``weight`` is a conductance (the model's
-        current unit per mV) unless ``kind: current``."""
-        return {} if raw.get("kind") == "current" else {"weight": MODEL_CONDUCTANCE}
+        current unit per mV) unless ``kind: current``, where it is a current."""
+        return {"weight": MODEL_CURRENT} if raw.get("kind") == "current" else {}
 
     def variable(self, i: int) -> str:
         """Name of the synaptic variable of this protocol at position ``i`` of ``input``."""

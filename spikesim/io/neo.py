@@ -6,6 +6,7 @@ One Segment holds the whole run:
 * ``spiketrains``: one ``SpikeTrain`` per neuron, in id order, times in ms, ``t_start = 0``
   and ``t_stop`` = the end of the simulated time (the duration, or how far a partial run got);
   annotations ``id`` and the neuron's per-neuron values (``/neurons``, by dotted config key);
+  none where the run did not record spikes (the Block's annotation ``spikes_recorded``);
 * ``analogsignals``: one ``AnalogSignal`` per recorded variable, shape [T, neurons recorded],
   in the variable's unit, ``sampling_period`` and ``t_start`` from the report's time mapping;
   ``array_annotations['neuron_ids']`` names the neuron of each channel.
@@ -44,7 +45,10 @@ def to_neo(result):
     block.segments.append(seg)
     t_stop = r.t_end * pq.ms
     per_neuron = {k: v for k, v in r.neurons.items() if k != "id"}
-    for i, times in enumerate(r.spikes.times):
+    # a run that did not record spikes has no spike trains: empty ones would read as silent
+    # neurons (0 Hz in Elephant's mean_firing_rate)
+    block.annotate(spikes_recorded=bool(r.spikes_recorded))
+    for i, times in enumerate(r.spikes.times if r.spikes_recorded else []):
         st = neo.SpikeTrain(times, units="ms", t_start=0.0 * pq.ms, t_stop=t_stop,
                             name=f"neuron {i}", id=i,
                             **{k: _scalar(v[i]) for k, v in per_neuron.items()})

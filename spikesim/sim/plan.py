@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import yaml
 
-from ..config.checks import canonical, numeric_keys
+from ..config.checks import canonical, drawn_out_of_domain, numeric_keys
 from ..config.load import LoadedConfig
 from ..config.keys import dotted as _dotted, split_key
 from ..errors import ConfigError
@@ -195,6 +195,15 @@ def make_plan(loaded: LoadedConfig, output: str | Path | None = None) -> Plan:
                                     for k, v in values.items()}
     for key, combo_values in per_combo.items():
         resolved[key] = combo_values[combination]
+    single_input = isinstance(raw.get("input"), dict)
+    drawn = []
+    for key, value in values.items():
+        problem = drawn_out_of_domain(key, value, resolved[key], cfg, model)
+        if problem:
+            shown = ("input",) + key[2:] if key[0] == "input" and single_input else key
+            drawn.append(f"{loaded.source.where(shown)}: {_dotted(shown)}: {problem}")
+    if drawn:
+        raise ConfigError(drawn)
 
     params = dict(model.defaults(cfg.model.preset))
     preset_init = dict(model.presets[cfg.model.preset].init) if cfg.model.preset else {}
@@ -208,7 +217,6 @@ def make_plan(loaded: LoadedConfig, output: str | Path | None = None) -> Plan:
         else:
             inputs[key[1]][1][key[2]] = value
 
-    single_input = isinstance(raw.get("input"), dict)
     varying = {}
     for key, value in resolved.items():
         if isinstance(value, np.ndarray) and (np.ptp(value) > 0 or key in per_combo):
@@ -234,12 +242,16 @@ def make_plan(loaded: LoadedConfig, output: str | Path | None = None) -> Plan:
                               "anew): list each value once")
 
     single = isinstance(raw.get("input"), dict)
+    # a value that a sweep axis gives is the axis' to fix, not the (ignored) key's own line
+    axis_of = {canonical(split_key(a), cfg): a for a in (cfg.sweep.axes if cfg.sweep else {})}
     problems = []
     for i, (proto, f) in enumerate(inputs):
         where = "input" if single else f"input.{i}"
         warnings += [f"{where} ({proto.type}): {note}" for note in proto.notes()]
         for name, msg in proto.check_resolved(f, sim.dt):
             key = ("input", name) if single else ("input", i, name)
+            if ("input", i, name) in axis_of:
+                key = ("sweep", "axes", axis_of[("input", i, name)])
             problems.append(f"{loaded.source.where(key)}: {_dotted(key)}: {msg}")
     if problems:
         raise ConfigError(problems)

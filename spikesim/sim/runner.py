@@ -154,6 +154,10 @@ def _continue_inputs(engine, carry, start, log):
                 f"{start.source} holds no {name}")
             continue
         s_in[i] = engine.place_like(stored, s_in[i])
+    dropped = sorted(set(start.synapses) - set(engine.syn_names))
+    if dropped:  # e.g. the warm-up's synaptic input is not in this config: its current stops
+        log(f"warning: {start.source} holds {', '.join(dropped)}, which no synaptic input of "
+            f"this config continues: dropped")
     for i in engine.random:
         proto = engine.protocols[i]
         stored = start.inputs.get(i)
