@@ -489,9 +489,10 @@ def _nfkc(name: str) -> str:
 
 
 def _unit_name(n: str) -> str | None:
-    """The words for the dimension of ``n`` (``a time``) where it is the name of a unit of a named dimension (``ms``,
-    ``mV``, ``nS``, ``volt``), for the hint to a name that is unknown; None otherwise (one
-    letter and dimensionless names are pint units too, but more often a misspelt symbol)."""
+    """The words for the dimension of ``n`` (``a time``) where it is the name of a unit of a
+    named dimension (``ms``, ``mV``, ``nS``, ``volt``), for the hint to a name that is
+    unknown; None otherwise (one letter and dimensionless names are pint units too, but
+    more often a misspelt symbol)."""
     if len(n) < 2:
         return None
     try:
