@@ -137,7 +137,11 @@ def test_paths_on_the_command_line_that_name_no_file(spikesim_cli, tmp_path):
         (["merge", tmp_path / "d", "-o", ""], "an empty path"),
         (["run", "--from", ".", "-o", "x.h5"], "--from .: is a folder; give the .h5 file"),
         (["run", HH, *SMALL, "--init-from", ".", "-o", "x.h5"], "--init-from .: is a folder"),
-        (["merge", tmp_path / "d", "-o", "."], "output path . should end in .h5"),
+        (["merge", tmp_path / "d", "-o", "."], "output path . is a folder; give a file name"),
+        (["run", HH, *SMALL, "-o", tmp_path / "d"], f"is a folder; give a file name ending in "
+                                                    f".h5, e.g. {tmp_path / 'd' / 'NAME.h5'}"),
+        (["plot", first, "-o", tmp_path / "d"], f"is a folder; give a file name ending in "
+                                                f".png, e.g. {tmp_path / 'd' / 'first.png'}"),
     ]:
         code, out, err = spikesim_cli(*argv)
         assert code == 2 and expect in err and "Traceback" not in err, (argv, code, err)

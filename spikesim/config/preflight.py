@@ -88,11 +88,11 @@ def check_output_path(out: Path, force: bool, protect=(), where: str = "-o: ",
         raise UsageError(f"{where}output path has {len(os.fsencode(str(out.absolute())))} "
                          f"bytes; paths here take at most {path_max - len('.partial')}. Choose "
                          f"a shorter path")
+    if out.is_dir():  # before the suffix: the folder, not its name, is the mistake
+        raise UsageError(f"{where}output path {out} is a folder; give a file name ending in "
+                         f"{suffixes[0]}, e.g. {out / ('NAME' + suffixes[0])}")
     if out.suffix not in suffixes:
         raise UsageError(f"{where}output path {out} should end in {suffixes[0]} ({kind})")
-    if out.is_dir():
-        raise UsageError(f"{where}output path {out} is a folder; give a file name ending in "
-                         f"{suffixes[0]}")
     from ..io.writer import partial_path
 
     part = partial_path(out)
