@@ -98,7 +98,6 @@ def _describe(r: Result) -> str:
     shown += [f"{k.split('.')[-1]} swept" for k in r.sweep if k.startswith("model.")]
     if shown:
         bits.append(", ".join(shown))
-    unit = r.attrs.get("current_unit", "")
     protos = cfg.get("input") or []
     for i, proto in enumerate(protos):
         kind = proto.get("type", "?")
@@ -118,8 +117,8 @@ def _describe(r: Result) -> str:
             if isinstance(v, str):  # a choice (kind, interpolation) or a file's path
                 fields.append(f"{k} {Path(v).name if k == 'path' else v}")
                 continue
-            fields.append(f"{k} {v:g}{(' ' + u) if u and u != unit or k == 'amplitude' else ''}"
-                          if isinstance(v, (int, float)) else f"{k} per neuron")
+            fields.append(f"{k} {v:g}{(' ' + u) if u else ''}" if isinstance(v, (int, float))
+                          else f"{k} per neuron")
         bits.append(f"input {kind}: " + ", ".join(fields))
     sim = cfg.get("simulation") or {}
     bits.append(f"{sim.get('integrator')}, dt {r.dt:g} ms"

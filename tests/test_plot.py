@@ -212,3 +212,16 @@ def test_axis_labels_carry_units_for_an_equations_model(tmp_path):
     assert _label(r, "model.params.g_Ca") == "g_Ca (mS/cm2)"
     assert _label(r, "model.params.phi") == "phi (1/ms)"
     assert _label(r, "model.init.w") == "initial w"  # dimensionless
+
+
+def test_subtitle_gives_every_input_field_its_unit(tmp_path):
+    """A field in the current's unit (a current synapse's weight, an OU mean) read bare."""
+    from spikesim.io.results import Result
+    from spikesim.plot import _describe
+
+    cfg = config(input=[{"type": "poisson_synapses", "kind": "current", "rate": 2000.0,
+                         "weight": 0.05, "tau": 2.0},
+                        {"type": "ou", "mean": 1.0, "std": 0.5, "tau": 5.0}])
+    text = _describe(Result(run(tmp_path, "syn", cfg)))
+    assert ("input poisson_synapses: kind current, weight 0.05 nA, tau 2 ms, rate 2000 Hz; "
+            "input ou: mean 1 nA, std 0.5 nA, tau 5 ms;") in text, text
