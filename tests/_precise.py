@@ -77,10 +77,11 @@ RESETS = {
 
 
 def reference_spike_times(name, *, t_end, current=0.0, params=None, preset=None, init=None,
-                          rtol=1e-12, atol=1e-12, conductance=None):
+                          rtol=1e-12, atol=1e-12, conductance=None, start=0.0):
     """Event-driven DOP853 spike times: upward crossings of the threshold; for models with a
     reset, the reset at the crossing and (integrate-and-fire models) v held for t_ref.
-    ``conductance = (g, reversal)`` adds a constant conductance input."""
+    ``conductance = (g, reversal)`` adds a constant conductance input; ``start``: the
+    current is switched on then (a step), integrated as two pieces around the jump."""
     model = MODELS[name]()
     p = model.defaults(preset)
     p.update(params or {})
@@ -101,6 +102,12 @@ def reference_spike_times(name, *, t_end, current=0.0, params=None, preset=None,
     event.direction = 1
     event.terminal = reset is not None
     t, times = 0.0, []
+    if start > 0:  # no input before the step (and no spike: checked by the event)
+        f0, _ = rhs(name, p, 0.0)
+        sol = solve_ivp(f0, (0.0, start), y, method="DOP853", rtol=rtol, atol=atol,
+                        events=event)
+        assert not sol.t_events[0].size
+        t, y = start, list(sol.y[:, -1])
     while t < t_end:
         sol = solve_ivp(f, (t, t_end), y, method="DOP853", rtol=rtol, atol=atol, events=event)
         if reset is None:

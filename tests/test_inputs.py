@@ -256,3 +256,31 @@ def test_protocol_field_errors(tmp_path, input_, key, words):
     err, path = load_error(tmp_path, lif(input_))
     assert f"{path}:{line_of(path, key)}:" in err
     assert f"input.{key}:" in err and words in err
+
+
+@pytest.mark.parametrize("input_, dt_file", [
+    ({"type": "step", "amplitude": 3.0, "start": 5.0}, None),
+    ({"type": "pulses", "amplitude": 3.0, "start": 5.0, "width": 1.0, "period": 4.0}, None),
+    ({"type": "file", "dt": 5.0, "interpolation": "hold"}, 5.0),  # a sample edge at 5 ms
+    ({"type": "file", "dt": 0.5, "interpolation": "hold"}, 0.5),
+])
+def test_an_input_switched_on_at_a_step_acts_from_that_step(run_config, tmp_path, input_,
+                                                             dt_file):
+    """An input that switches on at t_k = 5 ms, on the grid, is not seen by the step that
+    ends at t_k: rk4's fourth stage there reads its left limit (it read the new value, so
+    v(t_k) already held dt/6 of the current, an O(dt) error). Up to t_k the run is bit for bit
+    the run without that input; from t_k on it differs."""
+    if dt_file is not None:
+        samples = np.where(np.arange(int(20 / dt_file) + 1) * dt_file >= 5.0, 3.0, 0.0)
+        np.save(tmp_path / "i.npy", samples)
+        input_ = {**input_, "path": str(tmp_path / "i.npy")}
+    cfg = {"model": {"type": "hodgkin_huxley"}, "population": {"size": 1},
+           "simulation": {"duration": 10.0, "dt": 0.01, "integrator": "rk4",
+                          "precision": "float64"},
+           "record": {"variables": ["v"], "every": 1}}
+    on = run_config({**cfg, "input": input_}, name="on")["report/hodgkin_huxley/v/data"][:, 0]
+    off = run_config({**cfg, "input": {"type": "constant", "amplitude": 0.0}},
+                     name="off")["report/hodgkin_huxley/v/data"][:, 0]
+    k = 500  # row k is t = 5 ms
+    np.testing.assert_array_equal(on[:k + 1], off[:k + 1])
+    assert on[k + 1] > off[k + 1]

@@ -395,6 +395,28 @@ def test_conductance_models_converge_at_order_3(name):
     assert 0.5 <= _slope(dts, grid) <= 1.5, grid
 
 
+def test_rk4_under_a_step_on_the_grid_converges_at_order_3(tmp_path):
+    """HH under a current step switched on at 5 ms, a grid time, through the whole run (the
+    step protocol, the engine, rk4, precise timing) against DOP853 integrated in two pieces
+    around the jump: fitted order >= 3 over dt = 0.04 ... 0.005 (measured 3.9, errors 2e-5
+    down to 6e-9 ms). When rk4's fourth stage read the current already switched on at the
+    end of the step before the onset, the error was dt/6 in the onset's time: order 1.0
+    (6.7e-3 down to 8.3e-4 ms)."""
+    ref = reference_spike_times("hodgkin_huxley", current=10.0, start=5.0, t_end=60.0)
+    dts = [0.04, 0.02, 0.01, 0.005]
+    errs = []
+    for dt in dts:
+        cfg = {"model": {"type": "hodgkin_huxley"}, "population": {"size": 1},
+               "simulation": {"duration": 60.0, "dt": dt, "integrator": "rk4",
+                              "precision": "float64", "spike_timing": "precise"},
+               "input": {"type": "step", "amplitude": 10.0, "start": 5.0},
+               "record": {"variables": ["v"], "every": 1000}}
+        errs.append(error(spikesim.load(spikesim.run(cfg, output=tmp_path / f"{dt}.h5")
+                                        ).spikes.t, ref))
+    assert _slope(dts, errs) >= 3.0, errs
+    assert errs[-1] < 1e-7, errs
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["adex", "izhikevich", "eif", "qif"])
 def test_reset_models_converge_faster_than_grid(name):
@@ -523,6 +545,15 @@ def test_refractory_counter_in_the_steps_of_another_dt():
 
 
 # -- grid: bit for bit as before -------------------------------------------------------------
+#: runs of data/make_grid_before_issue17.py whose results a later fix changed, and why
+CORRECTED = {
+    # rk4 under a step switched on and off on the grid: the fourth stage at the end of the
+    # step before an edge reads the input's left limit since (models.base.END_OF_STEP;
+    # test_rk4_under_a_step_on_the_grid_converges_at_order_3): some spikes move by one step
+    "hh": "rk4, a step on [5, 35) ms at dt = 0.01",
+}
+
+
 def test_grid_is_bit_identical_to_files_made_before_precise_timing(tmp_path):
     """The runs of ``data/make_grid_before_issue17.py``, written by spikesim before
     spike_timing existed (commit 8786459), against the same configs run now with the default
@@ -542,6 +573,8 @@ def test_grid_is_bit_identical_to_files_made_before_precise_timing(tmp_path):
         now = make.arrays(path)
         keys = sorted(k.split("/", 1)[1] for k in before.files if k.startswith(name + "/"))
         assert keys == sorted(now), name
+        if name in CORRECTED:
+            continue
         for k in keys:
             old = before[f"{name}/{k}"]
             if same_platform or k in ("timestamps", "node_ids"):

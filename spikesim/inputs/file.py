@@ -20,10 +20,7 @@ from pydantic import Field, PrivateAttr
 
 from ..config.fields import Float, PerNeuron
 from ..config.units import Quantity
-from .base import Protocol
-
-#: relative slack on sample times (see base.TIME_SLACK), in units of one sample
-_SLACK = 1e-9
+from .base import TIME_SLACK, Protocol
 
 
 def read_samples(path: Path, empty_ok: bool = False) -> np.ndarray:
@@ -211,7 +208,7 @@ class File(Protocol):
         index of row 0) and ``column`` (each neuron's column: its global id, counted from
         ``first_neuron`` in a shard, mod ``size``)."""
         x, m = self._samples, self._samples.shape[0]
-        first = int(math.floor(first_step * dt / self.dt + _SLACK))
+        first = int(math.floor((first_step * dt + TIME_SLACK) / self.dt))
         idx = first + np.arange(self.window_rows(n_steps, dt))
         sel = idx % m if self.after == "repeat" else np.minimum(idx, m - 1)
         rows = np.asarray(x[sel], dtype)  # on a memory-mapped .npy this reads these rows only
@@ -227,7 +224,9 @@ class File(Protocol):
         # sample index and fraction from t alone (not from the window's offset), so the
         # value at t is bit-identical whatever the chunking
         pos = t / self.dt
-        g = jnp.floor(pos + _SLACK)
+        # the slack in ms, as on every protocol's edges: the left limit an integrator stage
+        # at a step's end reads (models.base.END_OF_STEP) is then the sample before an edge
+        g = jnp.floor((t + TIME_SLACK) / self.dt)
         j = jnp.clip(g.astype(jnp.int64) - f["first"], 0, w.shape[0] - 2).astype(jnp.int32)
         if jnp.ndim(t) > 0:
             # one time per neuron (the sub-steps of precise spike timing): each neuron reads

@@ -40,7 +40,7 @@ from jax.sharding import PartitionSpec as P
 
 from ..inputs.synapse import decayed, reversal
 from .integrators import INTEGRATORS
-from ..models.base import input_at
+from ..models.base import END_OF_STEP, input_at
 from .spike_timing import sparse_step
 
 SPIKE_WORD = 32
@@ -285,9 +285,16 @@ class Engine:
         synaptic variables ``s_in`` at their values at ``t`` (events applied): a function
         ``current(tt)``, or with a conductance input ``current(tt, v)`` (attribute
         ``conductance``) and ``current.affine(tt) = (a, b)``, ``I = a - b v``. Each synaptic
-        variable is evaluated at ``tt`` in closed form (``x exp(-(tt - t) / tau)``)."""
+        variable is evaluated at ``tt`` in closed form (``x exp(-(tt - t) / tau)``).
+        ``current.before(tt)`` is the input just before ``tt`` (a stage at the step's end:
+        ``models.base.input_before``)."""
         if not self.synaptic:
-            return lambda tt: self._current(tt, fields, s_in)  # noqa: E731
+            def protocols_only(tt):
+                return self._current(tt, fields, s_in)
+
+            # the left limit at a step's end (models.base.input_before)
+            protocols_only.before = lambda tt: self._current(tt - END_OF_STEP, fields, s_in)
+            return protocols_only
         cond = [i for i in self.synaptic if self.protocols[i].kind == "conductance"]
 
         def values(tt):
@@ -296,12 +303,18 @@ class Engine:
             s = (tt - t).astype(self.dtype)
             return {i: decayed(s_in[i], fields[i], s) for i in self.synaptic}
 
-        def current(tt, v=None):
+        def at(tt, t_protocols, v):
             x = values(tt)
-            total = self._current(tt, fields, s_in)
+            total = self._current(t_protocols, fields, s_in)
             for i in self.synaptic:
                 total = total + (x[i] * (reversal(fields[i]) - v) if i in cond else x[i])
             return total.astype(self.dtype)
+
+        def current(tt, v=None):
+            return at(tt, tt, v)
+
+        def before(tt, v=None):  # the protocols' left limit; the synapses decay exactly to tt
+            return at(tt, tt - END_OF_STEP, v)
 
         def affine(tt):
             x = values(tt)
@@ -317,6 +330,7 @@ class Engine:
 
         current.conductance = bool(cond)
         current.affine = affine
+        current.before = before
         return current
 
     def _keys(self, k, stream, ids=None):

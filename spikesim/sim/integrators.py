@@ -17,7 +17,7 @@ import jax
 import jax.numpy as jnp
 
 from ..models._rates import exprel
-from ..models.base import input_at
+from ..models.base import input_at, input_before
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,9 @@ def runge_kutta(tableau: ButcherTableau):
                 if not isinstance(incr, int):  # all-zero rows leave the state as it is
                     y_i[name] = y[name] + dt * incr
             t_i = t + c_i * dt
-            ks.append(model.vector_field(t_i, y_i, p, input_at(current, t_i, y_i)))
+            # a stage at the step's end reads the input's left limit there (END_OF_STEP)
+            i_i = (input_before if c_i == 1.0 else input_at)(current, t_i, y_i)
+            ks.append(model.vector_field(t_i, y_i, p, i_i))
         out = dict(y)
         for name in ks[0]:
             out[name] = y[name] + dt * sum(b * k[name] for b, k in zip(tableau.b, ks) if b != 0.0)

@@ -62,7 +62,7 @@ from __future__ import annotations
 from ..lazyjax import jnp
 
 from .integrators import RK4
-from ..models.base import held_input, input_at
+from ..models.base import held_input, input_at, input_before
 
 #: Newton iterations of the crossing search (each also narrows a bisection bracket): enough
 #: for a cubic that is monotone across the root to reach the last bits of float64 from the
@@ -95,7 +95,7 @@ def dense_step(integrate, model, y, p, t, h, current):
         return y1, poly
     y1 = integrate(model, y, p, t, h, current)
     f0 = model.vector_field(t, y, p, input_at(current, t, y))
-    f1 = model.vector_field(t + h, y1, p, input_at(current, t + h, y1))
+    f1 = model.vector_field(t + h, y1, p, input_before(current, t + h, y1))
     return y1, {n: _hermite(y[n], y1[n], h * f0[n], h * f1[n]) for n in f0}
 
 
