@@ -137,6 +137,44 @@ def test_bad_options_are_config_errors(tmp_path, spikesim_cli, override, expect)
     assert not (tmp_path / "x.h5").exists()
 
 
+def _refused_analysis(spikesim_cli, tmp_path, kind, *overrides, expect, cfg=LIF):
+    """Exit 2, one message (no traceback) holding ``expect``, nothing written."""
+    path = _write(tmp_path, cfg)
+    before = set(tmp_path.rglob("*"))
+    code, out, err = spikesim_cli("analyze", kind, path, *overrides, "-o", tmp_path / "x.h5")
+    assert code == 2, (out, err)
+    assert err.startswith("error:") and len(err.strip().splitlines()) == 1, err
+    assert "Traceback" not in err and expect in err, err
+    assert set(tmp_path.rglob("*")) == before
+    return err
+
+
+@pytest.mark.parametrize("factors, expect", [
+    ("[1, 0.5, 0.5]", "[1.0, 0.5, 0.5] gives 0.5 more than once; give each factor once, e.g. "
+                      "[1.0, 0.5]"),
+    ("[0.25, 0.5, 1]", "[0.25, 0.5, 1.0] is not in decreasing order; list the factors from the "
+                       "coarsest dt to the finest (the reference), e.g. [1.0, 0.5, 0.25]"),
+    ("[1, 0]", "expected a number > 0, got 0"),
+])
+def test_dt_factors_repeated_or_unsorted_are_refused(spikesim_cli, tmp_path, factors, expect):
+    """[1, 0.5, 0.5] ran 0.5 once (a set) and [0.25, 0.5, 1] was silently reordered, so the
+    columns of count/shift were not in the order given; now both are config errors, like a
+    [high, low] range."""
+    err = _refused_analysis(spikesim_cli, tmp_path, "dt", f"analysis.dt.factors={factors}",
+                            expect=expect)
+    assert f"override analysis.dt.factors={factors}: analysis.dt.factors" in err
+
+
+def test_dt_factors_need_not_contain_1(spikesim_cli, tmp_path):
+    cfg = {**LIF, "population": {"size": 1}, "model": {"type": "lif"},
+           "simulation": {**LIF["simulation"], "duration": 5.0, "dt": 0.1},
+           "input": {"type": "constant", "amplitude": 2.0}}
+    code, _, err = spikesim_cli("analyze", "dt", _write(tmp_path, cfg),
+                                "analysis.dt.factors=[0.5, 0.25]", "-o", tmp_path / "dt.h5")
+    assert code == 0, err
+    assert spikesim.load(tmp_path / "dt.h5").analysis["dt"]["dt"] == pytest.approx([0.05, 0.025])
+
+
 def test_rheobase_says_a_synaptic_background_is_not_applied(tmp_path, spikesim_cli):
     """A Poisson background (the high-conductance state) was dropped without a word, and the
     rheobase given was the bare neuron's."""

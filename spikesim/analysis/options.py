@@ -95,8 +95,10 @@ class Dt(StrictModel):
     """dt convergence: the config at dt x factors."""
 
     factors: list[Annotated[Float, Field(gt=0, le=1)]] = Field(
-        [1.0, 0.5, 0.25], min_length=2, description="multiples of simulation.dt (each <= 1); "
-                                                    "the smallest is the reference")
+        [1.0, 0.5, 0.25], min_length=2, description="multiples of simulation.dt, each in (0, "
+                                                    "1] (1, the config's own dt, is optional), "
+                                                    "each once, in decreasing order; the last "
+                                                    "(the finest) is the reference")
     tolerance: Float = Field(0.05, gt=0, json_schema_extra=Quantity("ms"),
                              description="largest change of a spike time against the finest "
                                          "dt that counts as converged, ms")
@@ -107,6 +109,16 @@ class Dt(StrictModel):
         if len(set(factors)) < 2:
             raise ValueError(f"{factors} has one distinct dt only; give at least two different "
                              "factors, e.g. [1, 0.5, 0.25]")
+        # like range's [low, high]: the order is the user's, not silently rewritten
+        repeated = sorted({f for f in factors if factors.count(f) > 1}, reverse=True)
+        if repeated:
+            raise ValueError(f"{factors} gives {', '.join(f'{f:g}' for f in repeated)} more "
+                             f"than once; give each factor once, e.g. "
+                             f"{sorted(set(factors), reverse=True)}")
+        if factors != sorted(factors, reverse=True):
+            raise ValueError(f"{factors} is not in decreasing order; list the factors from "
+                             f"the coarsest dt to the finest (the reference), e.g. "
+                             f"{sorted(factors, reverse=True)}")
         return factors
 
 
