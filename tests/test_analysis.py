@@ -175,6 +175,22 @@ def test_dt_factors_need_not_contain_1(spikesim_cli, tmp_path):
     assert spikesim.load(tmp_path / "dt.h5").analysis["dt"]["dt"] == pytest.approx([0.05, 0.025])
 
 
+@pytest.mark.parametrize("overrides, expect", [
+    (["analysis.rheobase.tolerance=6"], "override analysis.rheobase.tolerance=6: "
+     "analysis.rheobase: tolerance 6 is wider than the range [0, 5] (width 5)"),
+    (["analysis.rheobase.range=[1, 2]", "analysis.rheobase.tolerance=1.5"],
+     "tolerance 1.5 is wider than the range [1, 2] (width 1)"),
+    (["analysis.rheobase.range=null", "analysis.rheobase.tolerance=6"],
+     "analysis.rheobase.tolerance: tolerance 6 is wider than the default range for nA [0, 5]"),
+])
+def test_rheobase_tolerance_wider_than_the_range_is_refused(spikesim_cli, tmp_path, overrides,
+                                                            expect):
+    """A tolerance wider than the range ran no bisection step: the top of the range came out
+    as every neuron's rheobase, exit 0."""
+    err = _refused_analysis(spikesim_cli, tmp_path, "rheobase", *overrides, expect=expect)
+    assert "Give a tolerance <= " in err
+
+
 def test_rheobase_says_a_synaptic_background_is_not_applied(tmp_path, spikesim_cli):
     """A Poisson background (the high-conductance state) was dropped without a word, and the
     rheobase given was the bare neuron's."""

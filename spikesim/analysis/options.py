@@ -36,6 +36,18 @@ class _Ranged(StrictModel):
         return self
 
 
+def tolerance_problem(tolerance, lo, hi, which="the range"):
+    """Why ``tolerance`` does not fit the range [lo, hi] (None if it does): a tolerance
+    wider than the range ran no bisection step at all (the answer was the top of the range)."""
+    if tolerance is not None and tolerance > hi - lo:
+        return (f"tolerance {tolerance:g} is wider than {which} [{lo:g}, {hi:g}] (width "
+                f"{hi - lo:g}), so no bisection step would run and the top of the range "
+                f"would be the answer. Give a tolerance <= {hi - lo:g}, e.g. "
+                f"{(hi - lo) / 1000:g} (the default: range width / 1000), or a wider "
+                f"analysis.rheobase.range")
+    return None
+
+
 class Rheobase(_Ranged):
     """Smallest step amplitude that elicits a spike, by bisection."""
 
@@ -46,8 +58,15 @@ class Rheobase(_Ranged):
                                         "onset to the end of the step")
     tolerance: Float | None = Field(
         None, gt=0, json_schema_extra=Quantity(MODEL_CURRENT),
-        description="width of the final bracket, in the model's current unit (default: "
-                    "range width / 1000)")
+        description="width of the final bracket, in the model's current unit, at most "
+                    "the range's width (default: range width / 1000)")
+
+    @model_validator(mode="after")
+    def _fits(self):
+        problem = self.range and tolerance_problem(self.tolerance, *self.range)
+        if problem:
+            raise ValueError(problem)
+        return self
 
 
 class FI(_Ranged):

@@ -17,7 +17,7 @@ import math
 import numpy as np
 
 from ..inputs import PROTOCOLS
-from .options import default_range
+from .options import default_range, tolerance_problem
 from .probe import Probe, analysis_plan
 from .store import Timer
 
@@ -57,6 +57,14 @@ def run(plan, opts, devices, source, log):
 
     timer = Timer()
     lo, hi = opts.range or default_range(plan.model.current_unit)
+    # a given range is checked with the options; the default one is known here
+    problem = tolerance_problem(opts.tolerance, lo, hi,
+                                f"the default range for {plan.model.current_unit}")
+    if problem:
+        from ..errors import ConfigError
+
+        raise ConfigError(f"{source.where(('analysis', 'rheobase', 'tolerance'))}: "
+                          f"analysis.rheobase.tolerance: {problem}")
     tol = opts.tolerance or (hi - lo) / 1000.0
     stop = opts.start + opts.duration
     n_steps = max(1, round(stop / plan.dt))
