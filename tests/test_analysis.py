@@ -191,6 +191,28 @@ def test_rheobase_tolerance_wider_than_the_range_is_refused(spikesim_cli, tmp_pa
     assert "Give a tolerance <= " in err
 
 
+def test_patterns_stop_after_the_run_is_refused_like_record_stop(spikesim_cli, tmp_path):
+    """analysis.patterns.stop past the run's end was silently clipped to it (record.stop past
+    the duration is an error): refused, from a config and from a run's file alike."""
+    cfg = {**LIF, "population": {"size": 1}, "model": {"type": "lif"},
+           "simulation": {**LIF["simulation"], "duration": 10.0, "dt": 0.1},
+           "input": {"type": "constant", "amplitude": 2.0}, "record": {"spikes": True}}
+    expect = ("override analysis.patterns.stop=50: analysis.patterns.stop: window stop 50 ms is "
+              "after the run ends (10 ms); use at most 10 or null")
+    _refused_analysis(spikesim_cli, tmp_path, "patterns", "analysis.patterns.stop=50",
+                      expect=expect, cfg=cfg)
+    assert spikesim_cli("run", _write(tmp_path, cfg), "-q", "-o", tmp_path / "run.h5")[0] == 0
+    before = set(tmp_path.rglob("*"))
+    code, _, err = spikesim_cli("analyze", "patterns", tmp_path / "run.h5",
+                                "analysis.patterns.stop=50")
+    assert code == 2 and expect in err and len(err.strip().splitlines()) == 1, err
+    assert set(tmp_path.rglob("*")) == before
+    code, _, err = spikesim_cli("analyze", "patterns", tmp_path / "run.h5",
+                                "analysis.patterns.stop=10")
+    assert code == 0, err
+    assert spikesim.load(tmp_path / "run_patterns.h5").analysis["patterns"].attrs["stop"] == 10
+
+
 def test_rheobase_says_a_synaptic_background_is_not_applied(tmp_path, spikesim_cli):
     """A Poisson background (the high-conductance state) was dropped without a word, and the
     rheobase given was the bare neuron's."""

@@ -149,8 +149,8 @@ class Patterns(StrictModel):
                                             "the onset of the first input that has one, "
                                             "else 0)")
     stop: Float | None = Field(None, gt=0, json_schema_extra=Quantity("ms"),
-                               description="end of the window, ms (default: the end of the "
-                                           "run)")
+                               description="end of the window, ms, at most the run's "
+                                           "duration (default: the end of the run)")
 
 
 class Analysis(StrictModel):
