@@ -213,6 +213,22 @@ def test_patterns_stop_after_the_run_is_refused_like_record_stop(spikesim_cli, t
     assert spikesim.load(tmp_path / "run_patterns.h5").analysis["patterns"].attrs["stop"] == 10
 
 
+def test_summaries_count_one_run_and_one_phase_in_the_singular(tmp_path, spikesim_cli):
+    """A tolerance as wide as the range makes the bisection a single run: the summary said
+    "1 runs"; a PRC at one phase said "at 1 phases"."""
+    cfg = {**LIF, "population": {"size": 1}, "model": {"type": "lif", "params": {"t_ref": 0.0}}}
+    code, _, err = spikesim_cli("analyze", "rheobase", _write(tmp_path, cfg),
+                                "analysis.rheobase.range=[0, 1]", "analysis.rheobase.tolerance=1",
+                                "-o", tmp_path / "rb.h5")
+    assert code == 0, err
+    summary = spikesim.load(tmp_path / "rb.h5").analysis["rheobase"].attrs["summary"]
+    assert "(tolerance 1 nA, 1 run)" in summary and summary in err
+    code, _, err = spikesim_cli("analyze", "prc", _write(tmp_path, cfg), "-o", tmp_path / "p.h5",
+                                "analysis.prc={current: 3, amplitude: 0.1, phases: 1, cycles: 2}")
+    assert code == 0, err
+    assert " at 1 phase:" in spikesim.load(tmp_path / "p.h5").analysis["prc"].attrs["summary"]
+
+
 def test_rheobase_says_a_synaptic_background_is_not_applied(tmp_path, spikesim_cli):
     """A Poisson background (the high-conductance state) was dropped without a word, and the
     rheobase given was the bare neuron's."""

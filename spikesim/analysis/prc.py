@@ -19,6 +19,7 @@ import numpy as np
 
 from ..errors import ConfigError
 from ..inputs import PROTOCOLS
+from . import plural
 from .probe import Probe, analysis_plan
 from .store import Timer
 
@@ -106,7 +107,7 @@ def run(plan, opts, devices, source, log):
             f"well below T0")
     summary = (f"PRC of {n} neuron(s) at {opts.current:g} {plan.model.current_unit}, "
                f"pulse {opts.amplitude:g} {plan.model.current_unit} x {opts.width:g} ms at "
-               f"{P} phases"
+               f"{plural(P, 'phase')}"
                + (f": T0 {np.nanmin(T0n):.4g} to {np.nanmax(T0n):.4g} ms, PRC from "
                   f"{np.nanmin(p2):.3g} to {np.nanmax(p2):.3g}" if good.any() else
                   ": no neuron fires periodically")

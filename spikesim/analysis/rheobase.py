@@ -17,6 +17,7 @@ import math
 import numpy as np
 
 from ..inputs import PROTOCOLS
+from . import plural
 from .options import default_range, tolerance_problem
 from .probe import Probe, analysis_plan
 from .store import Timer
@@ -83,7 +84,7 @@ def run(plan, opts, devices, source, log):
     summary = (f"rheobase of {plan.n} neuron(s) for a {opts.duration:g} ms step: "
                + (f"{np.nanmin(rheobase[found]):.6g} to {np.nanmax(rheobase[found]):.6g} {unit}"
                   if found.any() else "none found in the range")
-               + f" (tolerance {tol:g} {unit}, {calls} runs)"
+               + f" (tolerance {tol:g} {unit}, {plural(calls, 'run')})"
                + (f"; {int(np.isnan(rheobase).sum())} do not fire at {hi:g} {unit} (NaN)"
                   if np.isnan(rheobase).any() else "")
                + (f"; {int(low_fires.sum())} fire at {lo:g} {unit} already (flagged)"
