@@ -229,6 +229,32 @@ def test_summaries_count_one_run_and_one_phase_in_the_singular(tmp_path, spikesi
     assert " at 1 phase:" in spikesim.load(tmp_path / "p.h5").analysis["prc"].attrs["summary"]
 
 
+def test_inspect_shows_what_the_analysis_ran_not_simulation_duration(tmp_path, spikesim_cli):
+    """inspect of a rheobase file said "simulation 100 ms" (the config's simulation.duration,
+    which rheobase does not run) for runs of start + duration = 25 ms; a PRC file likewise."""
+    cfg = _write(tmp_path, {**LIF, "population": {"size": 1},
+                            "model": {"type": "lif", "params": {"t_ref": 0.0}},
+                            "analysis": {"rheobase": {"start": 5.0, "duration": 20.0,
+                                                      "tolerance": 0.5}}})
+    code, _, err = spikesim_cli("analyze", "rheobase", cfg, "-o", tmp_path / "rb.h5")
+    assert code == 0, err
+    code, out, _ = spikesim_cli("inspect", tmp_path / "rb.h5", "--json")
+    run = json.loads(out)["run"]
+    assert run["duration"] == pytest.approx(25.0) and run["n_steps"] == 2500
+    code, out, _ = spikesim_cli("inspect", tmp_path / "rb.h5")
+    assert code == 0
+    assert ("simulation  25 ms per run, 4 runs (rheobase: a 20 ms step from 5 ms), "
+            "dt 0.01 ms (2,500 steps)") in out
+    assert "100 ms" not in out
+    code, _, err = spikesim_cli("analyze", "prc", cfg, "-o", tmp_path / "p.h5",
+                                "analysis.prc={current: 3, amplitude: 0.1, phases: 2, cycles: 2}")
+    assert code == 0, err
+    code, out, _ = spikesim_cli("inspect", tmp_path / "p.h5")
+    line = next(x for x in out.splitlines() if x.strip().startswith("simulation"))
+    assert "(prc: the perturbed run, after a warm-up run)" in line
+    assert not line.strip().startswith("simulation  100 ms"), line
+
+
 def test_rheobase_says_a_synaptic_background_is_not_applied(tmp_path, spikesim_cli):
     """A Poisson background (the high-conductance state) was dropped without a word, and the
     rheobase given was the bare neuron's."""

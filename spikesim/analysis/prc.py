@@ -77,6 +77,7 @@ def run(plan, opts, devices, source, log):
     phi = np.tile(np.arange(P) / P, n)
     onset = np.where(periodic, np.ceil((t_k + phi * T0w) / dt - 1e-9) * dt, 1e12)
 
+    k_warm = k
     # 2: the same neurons, copy j pulsed at phase j / P
     probe.set(1, amplitude=np.where(periodic, opts.amplitude, 0.0), start=onset)
     end = np.where(periodic, t_k + 4 * T0w, 0.0).max()
@@ -119,7 +120,9 @@ def run(plan, opts, devices, source, log):
         attrs={"summary": summary, "current": opts.current, "amplitude": opts.amplitude,
                "width": opts.width, "phases": P, "cycles": opts.cycles,
                "calls": probe.calls},
-        compile_seconds=probe.compile_seconds, run_seconds=timer() - probe.compile_seconds)
+        compile_seconds=probe.compile_seconds, run_seconds=timer() - probe.compile_seconds,
+        # the length of the perturbed run (of the warm-up where none was periodic)
+        n_steps=k_end if periodic.any() else k_warm)
 
 
 def draw(fig, a, r):

@@ -94,7 +94,8 @@ def run(plan, opts, devices, source, log):
         units={"rheobase": unit, "lower": unit},
         attrs={"summary": summary, "tolerance": tol, "range": [lo, hi], "calls": calls,
                "start": opts.start, "duration": opts.duration},
-        compile_seconds=probe.compile_seconds, run_seconds=timer() - probe.compile_seconds)
+        compile_seconds=probe.compile_seconds, run_seconds=timer() - probe.compile_seconds,
+        n_steps=n_steps)  # each run's length, not simulation.duration
 
 
 def draw(fig, a, r):
