@@ -121,6 +121,19 @@ def draw(fig, a, r):
         ax.hist(finite, bins=max(1, min(50, finite.size)), color="#1f77b4")
         ax.set_xlabel(f"rheobase ({unit})")
         ax.set_ylabel("neurons")
+    if not np.isfinite(rb).any():  # nothing to draw: say why, on the axes of the range
+        lo, hi = np.asarray(a.attrs.get("range", [0.0, 1.0]), float)
+        ax.text(0.5, 0.5, f"no neuron fired within the range {lo:g} to {hi:g} {unit}\n"
+                          f"(not even at {hi:g} {unit}: every rheobase is NaN);\n"
+                          f"give a higher analysis.rheobase.range",
+                transform=ax.transAxes, ha="center", va="center", fontsize=12, color="0.25")
+        if x is not None:
+            ax.set_ylim(lo, hi)
+            if np.isfinite(x[1]).any() and np.nanmin(x[1]) < np.nanmax(x[1]):
+                ax.set_xlim(np.nanmin(x[1]), np.nanmax(x[1]))
+        else:
+            ax.set_xlim(lo, hi)
+            ax.set_yticks([])
     ax.set_title(f"smallest {a.attrs.get('duration', 0):g} ms step that elicits a spike "
                  f"(tolerance {a.attrs.get('tolerance', 0):.3g} {unit})", loc="left",
                  fontsize=10)
