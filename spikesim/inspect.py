@@ -138,9 +138,11 @@ def inspect(path) -> dict:
         info["sweep"] = {"mode": (r.config.get("sweep") or {}).get("mode", "grid"),
                          "axes": list(combos), "rows": rows}
     if r.analysis:
-        from .analysis.show import table
+        from .analysis.show import ran, table
 
         info["analysis"] = table(r)
+        if ran(r):
+            info["run"]["analysis_run"] = ran(r)
     return info
 
 
@@ -179,7 +181,8 @@ def render(info: dict, console) -> None:
     unit = run.get("current_unit", "")
     console.print(f"  model       {run.get('model')}  (population {run.get('population')}, "
                   f"currents in {unit})")
-    console.print(f"  simulation  {run.get('duration', 0):g} ms, dt {run.get('dt', 0):g} ms "
+    simulated = run.get("analysis_run") or f"{run.get('duration', 0):g} ms"
+    console.print(f"  simulation  {simulated}, dt {run.get('dt', 0):g} ms "
                   f"({run.get('n_steps', 0):,} steps), {run.get('integrator')}, "
                   f"{run.get('precision')}, seed {run.get('seed')}"
                   + (", precise spike times" if run.get("spike_timing") == "precise" else ""))

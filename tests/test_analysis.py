@@ -137,6 +137,124 @@ def test_bad_options_are_config_errors(tmp_path, spikesim_cli, override, expect)
     assert not (tmp_path / "x.h5").exists()
 
 
+def _refused_analysis(spikesim_cli, tmp_path, kind, *overrides, expect, cfg=LIF):
+    """Exit 2, one message (no traceback) holding ``expect``, nothing written."""
+    path = _write(tmp_path, cfg)
+    before = set(tmp_path.rglob("*"))
+    code, out, err = spikesim_cli("analyze", kind, path, *overrides, "-o", tmp_path / "x.h5")
+    assert code == 2, (out, err)
+    assert err.startswith("error:") and len(err.strip().splitlines()) == 1, err
+    assert "Traceback" not in err and expect in err, err
+    assert set(tmp_path.rglob("*")) == before
+    return err
+
+
+@pytest.mark.parametrize("factors, expect", [
+    ("[1, 0.5, 0.5]", "[1.0, 0.5, 0.5] gives 0.5 more than once; give each factor once, e.g. "
+                      "[1.0, 0.5]"),
+    ("[0.25, 0.5, 1]", "[0.25, 0.5, 1.0] is not in decreasing order; list the factors from the "
+                       "coarsest dt to the finest (the reference), e.g. [1.0, 0.5, 0.25]"),
+    ("[1, 0]", "expected a number > 0, got 0"),
+])
+def test_dt_factors_repeated_or_unsorted_are_refused(spikesim_cli, tmp_path, factors, expect):
+    """[1, 0.5, 0.5] ran 0.5 once (a set) and [0.25, 0.5, 1] was silently reordered, so the
+    columns of count/shift were not in the order given; now both are config errors, like a
+    [high, low] range."""
+    err = _refused_analysis(spikesim_cli, tmp_path, "dt", f"analysis.dt.factors={factors}",
+                            expect=expect)
+    assert f"override analysis.dt.factors={factors}: analysis.dt.factors" in err
+
+
+def test_dt_factors_need_not_contain_1(spikesim_cli, tmp_path):
+    cfg = {**LIF, "population": {"size": 1}, "model": {"type": "lif"},
+           "simulation": {**LIF["simulation"], "duration": 5.0, "dt": 0.1},
+           "input": {"type": "constant", "amplitude": 2.0}}
+    code, _, err = spikesim_cli("analyze", "dt", _write(tmp_path, cfg),
+                                "analysis.dt.factors=[0.5, 0.25]", "-o", tmp_path / "dt.h5")
+    assert code == 0, err
+    assert spikesim.load(tmp_path / "dt.h5").analysis["dt"]["dt"] == pytest.approx([0.05, 0.025])
+
+
+@pytest.mark.parametrize("overrides, expect", [
+    (["analysis.rheobase.tolerance=6"], "override analysis.rheobase.tolerance=6: "
+     "analysis.rheobase: tolerance 6 is wider than the range [0, 5] (width 5)"),
+    (["analysis.rheobase.range=[1, 2]", "analysis.rheobase.tolerance=1.5"],
+     "tolerance 1.5 is wider than the range [1, 2] (width 1)"),
+    (["analysis.rheobase.range=null", "analysis.rheobase.tolerance=6"],
+     "analysis.rheobase.tolerance: tolerance 6 is wider than the default range for nA [0, 5]"),
+])
+def test_rheobase_tolerance_wider_than_the_range_is_refused(spikesim_cli, tmp_path, overrides,
+                                                            expect):
+    """A tolerance wider than the range ran no bisection step: the top of the range came out
+    as every neuron's rheobase, exit 0."""
+    err = _refused_analysis(spikesim_cli, tmp_path, "rheobase", *overrides, expect=expect)
+    assert "Give a tolerance <= " in err
+
+
+def test_patterns_stop_after_the_run_is_refused_like_record_stop(spikesim_cli, tmp_path):
+    """analysis.patterns.stop past the run's end was silently clipped to it (record.stop past
+    the duration is an error): refused, from a config and from a run's file alike."""
+    cfg = {**LIF, "population": {"size": 1}, "model": {"type": "lif"},
+           "simulation": {**LIF["simulation"], "duration": 10.0, "dt": 0.1},
+           "input": {"type": "constant", "amplitude": 2.0}, "record": {"spikes": True}}
+    expect = ("override analysis.patterns.stop=50: analysis.patterns.stop: window stop 50 ms is "
+              "after the run ends (10 ms); use at most 10 or null")
+    _refused_analysis(spikesim_cli, tmp_path, "patterns", "analysis.patterns.stop=50",
+                      expect=expect, cfg=cfg)
+    assert spikesim_cli("run", _write(tmp_path, cfg), "-q", "-o", tmp_path / "run.h5")[0] == 0
+    before = set(tmp_path.rglob("*"))
+    code, _, err = spikesim_cli("analyze", "patterns", tmp_path / "run.h5",
+                                "analysis.patterns.stop=50")
+    assert code == 2 and expect in err and len(err.strip().splitlines()) == 1, err
+    assert set(tmp_path.rglob("*")) == before
+    code, _, err = spikesim_cli("analyze", "patterns", tmp_path / "run.h5",
+                                "analysis.patterns.stop=10")
+    assert code == 0, err
+    assert spikesim.load(tmp_path / "run_patterns.h5").analysis["patterns"].attrs["stop"] == 10
+
+
+def test_summaries_count_one_run_and_one_phase_in_the_singular(tmp_path, spikesim_cli):
+    """A tolerance as wide as the range makes the bisection a single run: the summary said
+    "1 runs"; a PRC at one phase said "at 1 phases"."""
+    cfg = {**LIF, "population": {"size": 1}, "model": {"type": "lif", "params": {"t_ref": 0.0}}}
+    code, _, err = spikesim_cli("analyze", "rheobase", _write(tmp_path, cfg),
+                                "analysis.rheobase.range=[0, 1]", "analysis.rheobase.tolerance=1",
+                                "-o", tmp_path / "rb.h5")
+    assert code == 0, err
+    summary = spikesim.load(tmp_path / "rb.h5").analysis["rheobase"].attrs["summary"]
+    assert "(tolerance 1 nA, 1 run)" in summary and summary in err
+    code, _, err = spikesim_cli("analyze", "prc", _write(tmp_path, cfg), "-o", tmp_path / "p.h5",
+                                "analysis.prc={current: 3, amplitude: 0.1, phases: 1, cycles: 2}")
+    assert code == 0, err
+    assert " at 1 phase:" in spikesim.load(tmp_path / "p.h5").analysis["prc"].attrs["summary"]
+
+
+def test_inspect_shows_what_the_analysis_ran_not_simulation_duration(tmp_path, spikesim_cli):
+    """inspect of a rheobase file said "simulation 100 ms" (the config's simulation.duration,
+    which rheobase does not run) for runs of start + duration = 25 ms; a PRC file likewise."""
+    cfg = _write(tmp_path, {**LIF, "population": {"size": 1},
+                            "model": {"type": "lif", "params": {"t_ref": 0.0}},
+                            "analysis": {"rheobase": {"start": 5.0, "duration": 20.0,
+                                                      "tolerance": 0.5}}})
+    code, _, err = spikesim_cli("analyze", "rheobase", cfg, "-o", tmp_path / "rb.h5")
+    assert code == 0, err
+    code, out, _ = spikesim_cli("inspect", tmp_path / "rb.h5", "--json")
+    run = json.loads(out)["run"]
+    assert run["duration"] == pytest.approx(25.0) and run["n_steps"] == 2500
+    code, out, _ = spikesim_cli("inspect", tmp_path / "rb.h5")
+    assert code == 0
+    assert ("simulation  25 ms per run, 4 runs (rheobase: a 20 ms step from 5 ms), "
+            "dt 0.01 ms (2,500 steps)") in out
+    assert "100 ms" not in out
+    code, _, err = spikesim_cli("analyze", "prc", cfg, "-o", tmp_path / "p.h5",
+                                "analysis.prc={current: 3, amplitude: 0.1, phases: 2, cycles: 2}")
+    assert code == 0, err
+    code, out, _ = spikesim_cli("inspect", tmp_path / "p.h5")
+    line = next(x for x in out.splitlines() if x.strip().startswith("simulation"))
+    assert "(prc: the perturbed run, after a warm-up run)" in line
+    assert not line.strip().startswith("simulation  100 ms"), line
+
+
 def test_rheobase_says_a_synaptic_background_is_not_applied(tmp_path, spikesim_cli):
     """A Poisson background (the high-conductance state) was dropped without a word, and the
     rheobase given was the bare neuron's."""

@@ -225,3 +225,27 @@ def test_subtitle_gives_every_input_field_its_unit(tmp_path):
     text = _describe(Result(run(tmp_path, "syn", cfg)))
     assert ("input poisson_synapses: kind current, weight 0.05 nA, tau 2 ms, rate 2000 Hz; "
             "input ou: mean 1 nA, std 0.5 nA, tau 5 ms;") in text, text
+
+
+@pytest.mark.parametrize("varying", [False, True])
+def test_rheobase_figure_says_no_neuron_fired_in_the_range(tmp_path, monkeypatch, spikesim_cli,
+                                                           varying):
+    """Where every rheobase is NaN (the top of the range fires no neuron) the figure was empty
+    axes around 0; it now says so, with the range, on axes spanning the range."""
+    import yaml
+
+    cfg = {"model": {"type": "lif", "params": {"R_m": [9.0, 10.0] if varying else 10.0}},
+           "population": {"size": 2},
+           "simulation": {"duration": 20.0, "dt": 0.1, "integrator": "exp_euler"},
+           "analysis": {"rheobase": {"duration": 20.0, "range": [0.0, 0.1],
+                                     "tolerance": 0.01}}}
+    (tmp_path / "cfg.yaml").write_text(yaml.safe_dump(cfg))
+    h5 = tmp_path / "rb.h5"
+    assert spikesim_cli("analyze", "rheobase", tmp_path / "cfg.yaml", "-o", h5)[0] == 0
+    fig = _figure(monkeypatch, h5, tmp_path / "rb.png")
+    ax = fig.axes[0]
+    said = " ".join(t.get_text() for t in ax.texts)
+    assert "no neuron fired within the range 0 to 0.1 nA" in said, said
+    axis = ax.get_ylim() if varying else ax.get_xlim()
+    assert axis == pytest.approx((0.0, 0.1))
+    _check_png(tmp_path / "rb.png")

@@ -22,3 +22,8 @@ def module(kind: str):
     import importlib
 
     return importlib.import_module(f"{__name__}.{kind}")
+
+
+def plural(count: int, noun: str) -> str:
+    """``"1 run"``, ``"6 runs"``: a count and its noun for a person."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"

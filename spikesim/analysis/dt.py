@@ -63,7 +63,7 @@ def run(plan, opts, devices, source, log):
         log("warning: a random input draws other numbers at another dt (one draw per step), "
             "so spike times differ by more than the integration error; compare dt on a "
             "deterministic input")
-    factors = sorted(set(opts.factors), reverse=True)
+    factors = list(opts.factors)  # distinct and decreasing (options.Dt checks)
     dts = np.asarray([plan.dt * f for f in factors])
     duration = plan.duration
     _check_finest(plan, factors[-1], source)

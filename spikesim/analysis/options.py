@@ -36,6 +36,18 @@ class _Ranged(StrictModel):
         return self
 
 
+def tolerance_problem(tolerance, lo, hi, which="the range"):
+    """Why ``tolerance`` does not fit the range [lo, hi] (None if it does): a tolerance
+    wider than the range ran no bisection step at all (the answer was the top of the range)."""
+    if tolerance is not None and tolerance > hi - lo:
+        return (f"tolerance {tolerance:g} is wider than {which} [{lo:g}, {hi:g}] (width "
+                f"{hi - lo:g}), so no bisection step would run and the top of the range "
+                f"would be the answer. Give a tolerance <= {hi - lo:g}, e.g. "
+                f"{(hi - lo) / 1000:g} (the default: range width / 1000), or a wider "
+                f"analysis.rheobase.range")
+    return None
+
+
 class Rheobase(_Ranged):
     """Smallest step amplitude that elicits a spike, by bisection."""
 
@@ -46,8 +58,15 @@ class Rheobase(_Ranged):
                                         "onset to the end of the step")
     tolerance: Float | None = Field(
         None, gt=0, json_schema_extra=Quantity(MODEL_CURRENT),
-        description="width of the final bracket, in the model's current unit (default: "
-                    "range width / 1000)")
+        description="width of the final bracket, in the model's current unit, at most "
+                    "the range's width (default: range width / 1000)")
+
+    @model_validator(mode="after")
+    def _fits(self):
+        problem = self.range and tolerance_problem(self.tolerance, *self.range)
+        if problem:
+            raise ValueError(problem)
+        return self
 
 
 class FI(_Ranged):
@@ -95,8 +114,10 @@ class Dt(StrictModel):
     """dt convergence: the config at dt x factors."""
 
     factors: list[Annotated[Float, Field(gt=0, le=1)]] = Field(
-        [1.0, 0.5, 0.25], min_length=2, description="multiples of simulation.dt (each <= 1); "
-                                                    "the smallest is the reference")
+        [1.0, 0.5, 0.25], min_length=2, description="multiples of simulation.dt, each in (0, "
+                                                    "1] (1, the config's own dt, is optional), "
+                                                    "each once, in decreasing order; the last "
+                                                    "(the finest) is the reference")
     tolerance: Float = Field(0.05, gt=0, json_schema_extra=Quantity("ms"),
                              description="largest change of a spike time against the finest "
                                          "dt that counts as converged, ms")
@@ -107,6 +128,16 @@ class Dt(StrictModel):
         if len(set(factors)) < 2:
             raise ValueError(f"{factors} has one distinct dt only; give at least two different "
                              "factors, e.g. [1, 0.5, 0.25]")
+        # like range's [low, high]: the order is the user's, not silently rewritten
+        repeated = sorted({f for f in factors if factors.count(f) > 1}, reverse=True)
+        if repeated:
+            raise ValueError(f"{factors} gives {', '.join(f'{f:g}' for f in repeated)} more "
+                             f"than once; give each factor once, e.g. "
+                             f"{sorted(set(factors), reverse=True)}")
+        if factors != sorted(factors, reverse=True):
+            raise ValueError(f"{factors} is not in decreasing order; list the factors from "
+                             f"the coarsest dt to the finest (the reference), e.g. "
+                             f"{sorted(factors, reverse=True)}")
         return factors
 
 
@@ -118,8 +149,8 @@ class Patterns(StrictModel):
                                             "the onset of the first input that has one, "
                                             "else 0)")
     stop: Float | None = Field(None, gt=0, json_schema_extra=Quantity("ms"),
-                               description="end of the window, ms (default: the end of the "
-                                           "run)")
+                               description="end of the window, ms, at most the run's "
+                                           "duration (default: the end of the run)")
 
 
 class Analysis(StrictModel):

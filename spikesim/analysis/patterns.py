@@ -95,12 +95,17 @@ def classify_all(times, start, stop):
     return pattern, delayed, names, measures
 
 
-def _window(plan, opts):
+def _window(plan, opts, source):
+    if opts.stop is not None and opts.stop > plan.duration:  # as record.stop: not clipped
+        raise ConfigError(f"{source.where(('analysis', 'patterns', 'stop'))}: "
+                          f"analysis.patterns.stop: window stop {opts.stop:g} ms is after the "
+                          f"run ends ({plan.duration:g} ms); use at most {plan.duration:g} or "
+                          f"null (the end of the run)")
     start = opts.start
     if start is None:
         start = next((float(f["start"]) for _, f in plan.inputs
                       if np.ndim(f.get("start", None)) == 0 and "start" in f), 0.0)
-    stop = plan.duration if opts.stop is None else min(opts.stop, plan.duration)
+    stop = plan.duration if opts.stop is None else opts.stop
     return start, stop
 
 
@@ -111,7 +116,7 @@ def run(plan, opts, devices, source, log, times=None):
     from .run import Outcome
     from .store import Timer
 
-    start, stop = _window(plan, opts)
+    start, stop = _window(plan, opts, source)
     if not start < stop:
         key = ("analysis", "patterns", "start" if opts.start is not None or opts.stop is None
                else "stop") if opts.start is not None or opts.stop is not None else ("input",)

@@ -19,6 +19,7 @@ import numpy as np
 
 from ..errors import ConfigError
 from ..inputs import PROTOCOLS
+from . import plural
 from .probe import Probe, analysis_plan
 from .store import Timer
 
@@ -76,6 +77,7 @@ def run(plan, opts, devices, source, log):
     phi = np.tile(np.arange(P) / P, n)
     onset = np.where(periodic, np.ceil((t_k + phi * T0w) / dt - 1e-9) * dt, 1e12)
 
+    k_warm = k
     # 2: the same neurons, copy j pulsed at phase j / P
     probe.set(1, amplitude=np.where(periodic, opts.amplitude, 0.0), start=onset)
     end = np.where(periodic, t_k + 4 * T0w, 0.0).max()
@@ -106,7 +108,7 @@ def run(plan, opts, devices, source, log):
             f"well below T0")
     summary = (f"PRC of {n} neuron(s) at {opts.current:g} {plan.model.current_unit}, "
                f"pulse {opts.amplitude:g} {plan.model.current_unit} x {opts.width:g} ms at "
-               f"{P} phases"
+               f"{plural(P, 'phase')}"
                + (f": T0 {np.nanmin(T0n):.4g} to {np.nanmax(T0n):.4g} ms, PRC from "
                   f"{np.nanmin(p2):.3g} to {np.nanmax(p2):.3g}" if good.any() else
                   ": no neuron fires periodically")
@@ -118,7 +120,9 @@ def run(plan, opts, devices, source, log):
         attrs={"summary": summary, "current": opts.current, "amplitude": opts.amplitude,
                "width": opts.width, "phases": P, "cycles": opts.cycles,
                "calls": probe.calls},
-        compile_seconds=probe.compile_seconds, run_seconds=timer() - probe.compile_seconds)
+        compile_seconds=probe.compile_seconds, run_seconds=timer() - probe.compile_seconds,
+        # the length of the perturbed run (of the warm-up where none was periodic)
+        n_steps=k_end if periodic.any() else k_warm)
 
 
 def draw(fig, a, r):

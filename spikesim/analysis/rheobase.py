@@ -17,7 +17,8 @@ import math
 import numpy as np
 
 from ..inputs import PROTOCOLS
-from .options import default_range
+from . import plural
+from .options import default_range, tolerance_problem
 from .probe import Probe, analysis_plan
 from .store import Timer
 
@@ -57,6 +58,14 @@ def run(plan, opts, devices, source, log):
 
     timer = Timer()
     lo, hi = opts.range or default_range(plan.model.current_unit)
+    # a given range is checked with the options; the default one is known here
+    problem = tolerance_problem(opts.tolerance, lo, hi,
+                                f"the default range for {plan.model.current_unit}")
+    if problem:
+        from ..errors import ConfigError
+
+        raise ConfigError(f"{source.where(('analysis', 'rheobase', 'tolerance'))}: "
+                          f"analysis.rheobase.tolerance: {problem}")
     tol = opts.tolerance or (hi - lo) / 1000.0
     stop = opts.start + opts.duration
     n_steps = max(1, round(stop / plan.dt))
@@ -75,7 +84,7 @@ def run(plan, opts, devices, source, log):
     summary = (f"rheobase of {plan.n} neuron(s) for a {opts.duration:g} ms step: "
                + (f"{np.nanmin(rheobase[found]):.6g} to {np.nanmax(rheobase[found]):.6g} {unit}"
                   if found.any() else "none found in the range")
-               + f" (tolerance {tol:g} {unit}, {calls} runs)"
+               + f" (tolerance {tol:g} {unit}, {plural(calls, 'run')})"
                + (f"; {int(np.isnan(rheobase).sum())} do not fire at {hi:g} {unit} (NaN)"
                   if np.isnan(rheobase).any() else "")
                + (f"; {int(low_fires.sum())} fire at {lo:g} {unit} already (flagged)"
@@ -85,7 +94,8 @@ def run(plan, opts, devices, source, log):
         units={"rheobase": unit, "lower": unit},
         attrs={"summary": summary, "tolerance": tol, "range": [lo, hi], "calls": calls,
                "start": opts.start, "duration": opts.duration},
-        compile_seconds=probe.compile_seconds, run_seconds=timer() - probe.compile_seconds)
+        compile_seconds=probe.compile_seconds, run_seconds=timer() - probe.compile_seconds,
+        n_steps=n_steps)  # each run's length, not simulation.duration
 
 
 def draw(fig, a, r):
@@ -111,6 +121,19 @@ def draw(fig, a, r):
         ax.hist(finite, bins=max(1, min(50, finite.size)), color="#1f77b4")
         ax.set_xlabel(f"rheobase ({unit})")
         ax.set_ylabel("neurons")
+    if not np.isfinite(rb).any():  # nothing to draw: say why, on the axes of the range
+        lo, hi = np.asarray(a.attrs.get("range", [0.0, 1.0]), float)
+        ax.text(0.5, 0.5, f"no neuron fired within the range {lo:g} to {hi:g} {unit}\n"
+                          f"(not even at {hi:g} {unit}: every rheobase is NaN);\n"
+                          f"give a higher analysis.rheobase.range",
+                transform=ax.transAxes, ha="center", va="center", fontsize=12, color="0.25")
+        if x is not None:
+            ax.set_ylim(lo, hi)
+            if np.isfinite(x[1]).any() and np.nanmin(x[1]) < np.nanmax(x[1]):
+                ax.set_xlim(np.nanmin(x[1]), np.nanmax(x[1]))
+        else:
+            ax.set_xlim(lo, hi)
+            ax.set_yticks([])
     ax.set_title(f"smallest {a.attrs.get('duration', 0):g} ms step that elicits a spike "
                  f"(tolerance {a.attrs.get('tolerance', 0):.3g} {unit})", loc="left",
                  fontsize=10)

@@ -17,7 +17,8 @@ REPLACE_INPUT = ("rheobase", "fi", "prc")
 class Outcome:
     """What an analysis returns: per-neuron ``data`` (name -> array) with ``units``, group
     ``attrs`` (``summary``: one sentence for a person), and optionally the spikes of its main
-    run (t ms, ids) over ``n_steps`` steps, with the plan they belong to."""
+    run (t ms, ids), the length of that run in steps (``n_steps``: the file's duration, which
+    ``inspect`` shows; default the config's), and the plan they belong to."""
 
     data: dict
     units: dict

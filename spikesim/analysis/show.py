@@ -38,6 +38,26 @@ def table(r) -> dict:
     return out
 
 
+def ran(r) -> str | None:
+    """What the (first) analysis of ``r`` simulated, for ``inspect``'s simulation line: its own
+    runs, not the config's ``simulation.duration`` (None where it ran the config as it is)."""
+    from . import plural
+
+    kind, a = next(iter(r.analysis.items()))
+    at, d = a.attrs, f"{r.duration:g} ms"
+    if kind == "rheobase":
+        return (f"{d} per run, {plural(int(at['calls']), 'run')} (rheobase: a "
+                f"{at['duration']:g} ms step from {at['start']:g} ms)")
+    if kind == "fi":
+        return (f"{d} (fi: {at['num']} amplitudes up and down, {at['duration']:g} ms "
+                f"each)")
+    if kind == "prc":
+        return f"{d} (prc: the perturbed run, after a warm-up run)"
+    if kind == "dt" and "dt" in a:
+        return f"{d} at each dt of the dt analysis ({', '.join(f'{x:g}' for x in a['dt'])} ms)"
+    return None
+
+
 def render(tables: dict, console) -> None:
     from rich.table import Table
 
