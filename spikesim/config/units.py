@@ -204,8 +204,32 @@ CONDUCTANCE_UNITS = {"nA": "uS", "pA": "nS", "uA/cm2": "mS/cm2"}
 
 
 def conductance_unit(current_unit: str) -> str:
-    """``uS`` for nA models, ``nS`` for pA, ``mS/cm2`` for uA/cm2; else ``<unit>/mV``."""
-    return CONDUCTANCE_UNITS.get(current_unit, f"{current_unit}/mV")
+    """``uS`` for nA models, ``nS`` for pA, ``mS/cm2`` for uA/cm2; else ``<unit>/mV`` as
+    pint simplifies it: ``1/ms`` for Izhikevich's mV/ms (not ``mV/ms/mV``)."""
+    if current_unit in CONDUCTANCE_UNITS or not current_unit:
+        return CONDUCTANCE_UNITS.get(current_unit, f"{current_unit}/mV")
+    return _per_mV(current_unit)
+
+
+@lru_cache(maxsize=None)
+def _per_mV(current_unit: str) -> str:
+    """The spelling of ``KNOWN`` that is ``current_unit / mV``: the same unit once pint has
+    cancelled a mV (``mV/ms`` -> ``1/ms``), else one equal to it with factor 1
+    (``uA/cm^2`` -> ``mS/cm2``); ``<unit>/mV`` when none is. So the number is unchanged."""
+    naive = f"{current_unit}/mV"
+    try:
+        per = parse_unit(current_unit) / parse_unit("mV")
+    except UnitError:
+        return naive
+    for k in KNOWN:
+        if parse_unit(k) == per:
+            return k
+    for k in KNOWN:
+        u = parse_unit(k)
+        if (u.dimensionality == per.dimensionality
+                and registry().Quantity(Fraction(1), per).to(u).magnitude == 1):
+            return k
+    return naive
 
 
 def resolve(declared: str, current_unit: str) -> str:
