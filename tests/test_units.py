@@ -180,6 +180,27 @@ def test_unknown_unit_suggests_the_nearest_spelling(tmp_path):
     assert "Did you mean 'uA/cm2'?" in msg
 
 
+def test_a_unit_off_by_letter_case_is_suggested(tmp_path):
+    """ns for nS (a time where a conductance is expected), ms/cm2 for mS/cm2, MS for ms: the
+    unit of the right dimension that differs only by case is suggested with the number."""
+    adex = "model: {type: adex}\nsimulation: {duration: 10, dt: 0.1}\ninput:\n" \
+           "  type: poisson_synapses\n  rate: 1 kHz\n  tau: 5 ms\n  weight: 1 ns\n"
+    msg, path = _error(tmp_path, adex)
+    assert msg == (f"{path}:7: input.weight: adex takes a conductance (nS); got 1 ns, a time. "
+                   f"Did you mean 1 nS? (Letter case matters in units)")
+    msg, path = _error(tmp_path, BASE.format(amp="1") + "sweep:\n  axes:\n"
+                       "    model.params.g_K: [30 mS/cm2, 36 ms/cm2]\n", "simulation.dt=2 MS")
+    assert "simulation.dt: expected a time (ms); got 2 MS, a conductance. Did you mean 2 ms?" \
+        in msg
+    assert f"{path}:11: sweep.axes.model\\.params\\.g_K: hodgkin_huxley takes a conductance " \
+           f"density (mS/cm2); got 36 ms/cm2, of dimension [length]^-2 * [time]. Did you " \
+           f"mean 36 mS/cm2?" in msg, msg
+    msg, _ = _error(tmp_path, BASE.format(amp="10 ua/cm2"))  # pint: ua is an atto-year
+    assert "Did you mean 10 uA/cm2?" in msg
+    msg, _ = _error(tmp_path, BASE.format(amp="1"), "model.init.v=-65 mv")
+    assert "unknown unit 'mv' in '-65 mv'. Did you mean 'mV'?" in msg  # pint knows no mv
+
+
 def test_errors_in_generators_sweeps_and_overrides_say_where(tmp_path):
     text = BASE.format(amp="{linspace: [0 uA/cm2, 2 nA]}") + \
         "sweep:\n  axes:\n    model.params.g_K: [30 mS/cm2, 36 mV]\n"

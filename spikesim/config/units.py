@@ -168,7 +168,10 @@ def convert(value, unit: str, owner: str | None = None):
         msg = (f"{who} {dimension_name(unit)}{shown}; got {_show(value)}, "
                f"{dimension_name(given)}")
         area = parse_unit("cm^2").dimensionality
-        if src.dimensionality / area == dst.dimensionality:
+        slip = _case_slip(given, dst)
+        if slip:
+            msg += f". Did you mean {number} {slip}? (Letter case matters in units)"
+        elif src.dimensionality / area == dst.dimensionality:
             msg += (f". {dimension_name(given).capitalize()} where {dimension_name(unit)} is "
                     f"expected: divide by the membrane area, or give the value in {unit}")
         elif src.dimensionality * area == dst.dimensionality:
@@ -183,6 +186,28 @@ def convert(value, unit: str, owner: str | None = None):
         return float(registry().Quantity(Fraction(number), src).to(dst).magnitude)
     except (OverflowError, ZeroDivisionError):
         raise UnitError(f"{_show(value)!r} in {unit} is out of the range of a float") from None
+
+
+def _case_slip(given: str, dst) -> str | None:
+    """A unit of ``dst``'s dimension that ``given`` differs from only by letter case (``nS``
+    for ``ns``, ``mV`` for ``mv``, ``ms`` for ``MS``): a known spelling first, else ``given``
+    with one letter's case swapped; None when there is none."""
+    def fits(u: str) -> bool:
+        try:
+            return parse_unit(u).dimensionality == dst.dimensionality
+        except UnitError:
+            return False
+
+    key = normalise(given).lower()
+    for k in KNOWN:
+        if normalise(k).lower() == key and fits(k):
+            return k
+    for i, c in enumerate(given):
+        if c.isalpha() and c.swapcase() != c:
+            u = given[:i] + c.swapcase() + given[i + 1:]
+            if fits(u):
+                return u
+    return None
 
 
 def check_unit(unit: str, like: str) -> None:
