@@ -361,6 +361,29 @@ def test_model_file_line_and_missing_file(spikesim_cli, tmp_path):
                  "Did you mean 'morris_lecar'")
 
 
+def test_quoted_equations_name_the_line_of_their_key(spikesim_cli, tmp_path):
+    """Equations written as a quoted string with \\n escapes: the error is at the line of the
+    equations key, naming the equation's line within the text (was: the key's line + 2, as
+    if the text were a block scalar); a literal block, blank lines included, keeps the line
+    of the equation in the file; in a model file too."""
+    params = "  params: {tau: 10 ms}\n  init: {v: -65 mV}\nsimulation: {duration: 1, dt: 0.1}\n"
+    cfg = write(tmp_path, "name: q\n\nmodel:\n  type: equations\n"
+                          '  equations: "dv/dt = -v/tau : mV\\nx = v +* 2 : mV"\n' + params)
+    err = expect_error(spikesim_cli, tmp_path, ["run", cfg], "cfg.yaml:5: model.equations: "
+                       "line 2 of the equations: syntax error")
+    assert len(err.strip().splitlines()) == 1, err
+    cfg = write(tmp_path, "model:\n  type: equations\n  equations:\n    |\n\n"
+                          "      dv/dt = -v/tau : mV\n      x = v +* 2 : mV\n" + params)
+    expect_error(spikesim_cli, tmp_path, ["run", cfg], "cfg.yaml:7: model.equations: syntax")
+    (tmp_path / "mine.yaml").write_text('citation: nobody\n\nequations: "dv/dt = -v/tau : '
+                                        'mV\\n\\nx = v + tauu : mV"\n'
+                                        "params: {tau: 10 ms}\ninit: {v: 1 mV}\n")
+    cfg = write(tmp_path, "model: {type: equations, file: mine.yaml}\n"
+                          "simulation: {duration: 1.0, dt: 0.1}\n")
+    expect_error(spikesim_cli, tmp_path, ["run", cfg], "mine.yaml:3: model.equations: line 3 "
+                 "of the equations: unknown name 'tauu'")
+
+
 def test_override_of_a_file_parameter_unknown(spikesim_cli, tmp_path):
     cfg = write(tmp_path, "model: {type: equations, file: lif}\n"
                           "simulation: {duration: 1.0, dt: 0.1}\n")

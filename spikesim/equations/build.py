@@ -40,6 +40,9 @@ class Spec:
     file_params: frozenset = frozenset()
     summary: str = ""
     citation: str = ""
+    # ``line_note(offset)``: words naming line ``offset`` of the equations in a message, for
+    # equations whose lines are not lines of the file (a quoted text: "line 2 of the ...")
+    line_note: Callable[[int], str] | None = None
 
 
 @dataclass
@@ -111,7 +114,8 @@ def build(spec: Spec) -> Definition:
     problems: list[str] = []
 
     def err_line(offset, msg):
-        problems.append(f"{spec.where_line(offset)}: model.equations: {msg}")
+        note = spec.line_note(offset) if spec.line_note else ""
+        problems.append(f"{spec.where_line(offset)}: model.equations: {note}{msg}")
 
     def err(key, msg):
         path = ("model",) + key
