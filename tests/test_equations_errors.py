@@ -384,6 +384,38 @@ def test_quoted_equations_name_the_line_of_their_key(spikesim_cli, tmp_path):
                  "of the equations: unknown name 'tauu'")
 
 
+def test_a_zero_that_the_equations_divide_by_is_refused(spikesim_cli, tmp_path):
+    """tau: 0 where dv/dt = (...)/tau: exit 2 at the parameter's key (was: validated, then a
+    numerical blow-up at the first step, exit 1, a .partial kept); per neuron, swept, a
+    linspace through 0 and in a model file too. A 0 elsewhere (a factor: a, R) is a model."""
+    cfg = write(tmp_path, TEMPLATE.replace("tau: 10 ms", "tau: 0 ms"))
+    err = expect_error(spikesim_cli, tmp_path, ["run", cfg], "cfg.yaml:8: model.params.tau: "
+                       "must not be 0: the equation of v divides by it", "got '0 ms'")
+    assert len(err.strip().splitlines()) == 1, err
+    cfg = write(tmp_path, TEMPLATE)
+    expect_error(spikesim_cli, tmp_path, ["run", cfg, "model.params.tau_w=[100 ms, 0 s]"],
+                 "override model.params.tau_w=[100 ms, 0 s]: model.params.tau_w: must not be "
+                 "0: the equation of w divides by it")
+    expect_error(spikesim_cli, tmp_path, ["run", cfg, "population.size=3",
+                                          "model.params.tau={linspace: [-10 ms, 10 ms]}"],
+                 "model.params.tau: must not be 0", "gives 0 for neuron 1")
+    cfg = write(tmp_path, TEMPLATE + "sweep:\n  axes:\n    model.params.tau: [5 ms, 0 ms]\n")
+    expect_error(spikesim_cli, tmp_path, ["run", cfg], "cfg.yaml:16: sweep.axes.model\\."
+                 "params\\.tau: must not be 0: the equations divide by it")
+    cfg = write(tmp_path, TEMPLATE + "sweep:\n  axes:\n    model.params.tau: "
+                                     "{start: -1 ms, stop: 1 ms, num: 5}\n")
+    expect_error(spikesim_cli, tmp_path, ["run", cfg], "cfg.yaml:16: sweep.axes.", "reaches 0")
+    (tmp_path / "mine.yaml").write_text("equations: |\n  dv/dt = -v/tau : mV\n"
+                                        "params: {tau: 0 ms}\ninit: {v: 1 mV}\n")
+    cfg = write(tmp_path, "model: {type: equations, file: mine.yaml}\n"
+                          "simulation: {duration: 1.0, dt: 0.1}\n")
+    expect_error(spikesim_cli, tmp_path, ["run", cfg], "mine.yaml:3: params.tau: must not be "
+                 "0: the equation of v divides by it")
+    code, _, err = spikesim_cli("validate", write(tmp_path, TEMPLATE), "model.params.a=0 uS",
+                                "model.params.R=[0 MOhm, 1 MOhm]", "population.size=2")
+    assert code == 0, err
+
+
 def test_override_of_a_file_parameter_unknown(spikesim_cli, tmp_path):
     cfg = write(tmp_path, "model: {type: equations, file: lif}\n"
                           "simulation: {duration: 1.0, dt: 0.1}\n")

@@ -60,6 +60,22 @@ def declared(value) -> tuple[float | None, str]:
                      f"generator, got {str(value)[:60]!r}")
 
 
+def _zero(value) -> bool:
+    """Whether a parameter's value as written takes 0 for certain: a scalar, an element of
+    a list, an end of a linspace (``0``, ``"0 ms"``, ``[1 ms, 0 ms]``)."""
+    from ..config.units import QUANTITY
+
+    if isinstance(value, dict) and len(value) == 1 and isinstance(value.get("linspace"), list):
+        value = value["linspace"]
+    for v in value if isinstance(value, list) else [value]:
+        if isinstance(v, str):
+            m = QUANTITY.match(v.strip())
+            v = float(m.group(1)) if m else None
+        if isinstance(v, (int, float)) and not isinstance(v, bool) and v == 0:
+            return True
+    return False
+
+
 def _units_key(section: dict) -> str:
     params = section.get("params") if isinstance(section.get("params"), dict) else {}
     units = {}
@@ -241,6 +257,15 @@ def expand(raw: dict, source) -> type | None:
         summary=str(file_data.get("summary") or ""), citation=str(file_data.get("citation")
                                                                   or ""))
     cls = model_class(build(spec))
+    for p, line in cls.definition.divisors.items():  # a 0 that dx/dt divides by
+        value = conf_params.get(p, file_params.get(p))
+        if _zero(value):
+            at, key = ((source.where(("model", "params", p)), f"model.params.{p}")
+                       if p in conf_params else (file_src.where(("params", p)), f"params.{p}"))
+            problems.append(f"{at}: {key}: must not be 0: the equation of {line} divides by "
+                            f"it (dx/dt would be infinite), got {value!r}")
+    if problems:
+        raise ConfigError(problems)
     if current is None and raw.get("input") not in (None, []):  # [] in a resolved config
         # the input protocols would add up to a current that no equation can take
         raise ConfigError(f"{source.where(('input',))}: input: model {name} declares no "
