@@ -230,8 +230,12 @@ def test_cli_exit_2_and_nothing_written(spikesim_cli, tmp_path):
 
 
 def test_a_config_of_bare_numbers_does_not_import_pint():
+    # Izhikevich under a conductance synapse: its weight's unit (1/ms) is known without pint
+    iz = {"model": {"type": "izhikevich"}, "simulation": {"duration": 10, "dt": 0.1},
+          "input": {"type": "poisson_synapses", "rate": 1000, "weight": 0.01, "tau": 5}}
     code = ("import sys; from spikesim.config.load import load; "
-            f"load({str(REPO / 'configs/hh_step.yaml')!r}); print('pint' in sys.modules)")
+            f"load({str(REPO / 'configs/hh_step.yaml')!r}); load(None, data={iz!r}); "
+            f"print('pint' in sys.modules)")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                        cwd=REPO, env={**__import__("os").environ, "PYTHONPATH": str(REPO)})
     assert r.stdout.strip() == "False", r.stderr

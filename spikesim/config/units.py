@@ -224,13 +224,14 @@ MODEL_CURRENT = "<model current unit>"
 
 #: placeholder for the model's current unit per mV (a synaptic conductance)
 MODEL_CONDUCTANCE = "<model conductance unit>"
-#: the unit people write for "the model's current unit per mV"
-CONDUCTANCE_UNITS = {"nA": "uS", "pA": "nS", "uA/cm2": "mS/cm2"}
+#: the unit people write for "the model's current unit per mV" (the built-in models', known
+#: without pint, so that a config of bare numbers does not import it)
+CONDUCTANCE_UNITS = {"nA": "uS", "pA": "nS", "uA/cm2": "mS/cm2", "mV/ms": "1/ms"}
 
 
 def conductance_unit(current_unit: str) -> str:
-    """``uS`` for nA models, ``nS`` for pA, ``mS/cm2`` for uA/cm2; else ``<unit>/mV`` as
-    pint simplifies it: ``1/ms`` for Izhikevich's mV/ms (not ``mV/ms/mV``)."""
+    """``uS`` for nA models, ``nS`` for pA, ``mS/cm2`` for uA/cm2, ``1/ms`` for mV/ms
+    (Izhikevich; not ``mV/ms/mV``); else ``<unit>/mV`` as pint simplifies it."""
     if current_unit in CONDUCTANCE_UNITS or not current_unit:
         return CONDUCTANCE_UNITS.get(current_unit, f"{current_unit}/mV")
     return _per_mV(current_unit)
