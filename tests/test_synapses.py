@@ -166,6 +166,40 @@ def test_weights_take_the_models_units(tmp_path):
         assert f["state/lif/I_syn1"].shape == (2,)
 
 
+
+def test_conductance_weight_unit_is_simplified(tmp_path, spikesim_cli):
+    """A conductance weight is in the model's current unit per mV, as pint simplifies it:
+    Izhikevich's (mV/ms)/mV is 1/ms (was written 'mV/ms/mV'), in messages, in validate and
+    in the file; the other models keep their conductance units."""
+    from spikesim.config.units import conductance_unit
+
+    assert {n: conductance_unit(m.current_unit) for n, m in MODELS.items()} == {
+        "lif": "uS", "qif": "uS", "eif": "uS", "adex": "nS", "izhikevich": "1/ms",
+        "hodgkin_huxley": "mS/cm2", "wang_buzsaki": "mS/cm2"}
+    assert conductance_unit("uA/cm^2") == "mS/cm2" and conductance_unit("1") == "1/mV"
+    cfg = {"model": {"type": "izhikevich"}, "population": {"size": 2},
+           "simulation": {"duration": 1.0, "dt": 0.1},
+           "input": {"type": "poisson_synapses", "kind": "conductance", "rate": 1000.0,
+                     "weight": "1 nS", "tau": 5.0},
+           "record": {"variables": ["g_syn0"]}, "output": {"path": str(tmp_path / "iz.h5")}}
+    path = tmp_path / "iz.yaml"
+    path.write_text(yaml.safe_dump(cfg, sort_keys=False))
+    code, _, err = spikesim_cli("validate", path)
+    assert code == 2 and "input.weight: izhikevich takes a frequency (1/time) (1/ms); got " \
+        "1 nS, a conductance. Give it in 1/ms or" in err, err
+    assert "mV/ms/mV" not in err
+    cfg["input"]["weight"] = 0.01
+    path.write_text(yaml.safe_dump(cfg, sort_keys=False))
+    code, out, err = spikesim_cli("validate", path)
+    assert code == 0 and "g_syn0 (poisson_synapses at input.0, conductance, 1/ms)" in out + err
+    with h5py.File(spikesim.run(cfg, output=tmp_path / "iz.h5")) as f:
+        assert f["state/izhikevich/g_syn0"].attrs["units"] == "1/ms"
+        assert f["report/izhikevich/g_syn0/data"].attrs["units"] == "1/ms"
+    cfg["model"] = {"type": "equations", "file": "izhikevich"}
+    from spikesim.config.quantities import key_units
+
+    assert key_units(cfg)[("input", "weight")][0] == "1/ms"  # Izhikevich written as equations
+
 # -- the same result whatever the execution ------------------------------------------------
 def synaptic_lif(spikes, size=37):
     """Heterogeneous LIF under excitatory and inhibitory conductances, a current synapse,

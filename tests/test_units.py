@@ -180,6 +180,27 @@ def test_unknown_unit_suggests_the_nearest_spelling(tmp_path):
     assert "Did you mean 'uA/cm2'?" in msg
 
 
+def test_a_unit_off_by_letter_case_is_suggested(tmp_path):
+    """ns for nS (a time where a conductance is expected), ms/cm2 for mS/cm2, MS for ms: the
+    unit of the right dimension that differs only by case is suggested with the number."""
+    adex = "model: {type: adex}\nsimulation: {duration: 10, dt: 0.1}\ninput:\n" \
+           "  type: poisson_synapses\n  rate: 1 kHz\n  tau: 5 ms\n  weight: 1 ns\n"
+    msg, path = _error(tmp_path, adex)
+    assert msg == (f"{path}:7: input.weight: adex takes a conductance (nS); got 1 ns, a time. "
+                   f"Did you mean 1 nS? (Letter case matters in units)")
+    msg, path = _error(tmp_path, BASE.format(amp="1") + "sweep:\n  axes:\n"
+                       "    model.params.g_K: [30 mS/cm2, 36 ms/cm2]\n", "simulation.dt=2 MS")
+    assert "simulation.dt: expected a time (ms); got 2 MS, a conductance. Did you mean 2 ms?" \
+        in msg
+    assert f"{path}:11: sweep.axes.model\\.params\\.g_K: hodgkin_huxley takes a conductance " \
+           f"density (mS/cm2); got 36 ms/cm2, of dimension [length]^-2 * [time]. Did you " \
+           f"mean 36 mS/cm2?" in msg, msg
+    msg, _ = _error(tmp_path, BASE.format(amp="10 ua/cm2"))  # pint: ua is an atto-year
+    assert "Did you mean 10 uA/cm2?" in msg
+    msg, _ = _error(tmp_path, BASE.format(amp="1"), "model.init.v=-65 mv")
+    assert "unknown unit 'mv' in '-65 mv'. Did you mean 'mV'?" in msg  # pint knows no mv
+
+
 def test_errors_in_generators_sweeps_and_overrides_say_where(tmp_path):
     text = BASE.format(amp="{linspace: [0 uA/cm2, 2 nA]}") + \
         "sweep:\n  axes:\n    model.params.g_K: [30 mS/cm2, 36 mV]\n"
@@ -209,8 +230,12 @@ def test_cli_exit_2_and_nothing_written(spikesim_cli, tmp_path):
 
 
 def test_a_config_of_bare_numbers_does_not_import_pint():
+    # Izhikevich under a conductance synapse: its weight's unit (1/ms) is known without pint
+    iz = {"model": {"type": "izhikevich"}, "simulation": {"duration": 10, "dt": 0.1},
+          "input": {"type": "poisson_synapses", "rate": 1000, "weight": 0.01, "tau": 5}}
     code = ("import sys; from spikesim.config.load import load; "
-            f"load({str(REPO / 'configs/hh_step.yaml')!r}); print('pint' in sys.modules)")
+            f"load({str(REPO / 'configs/hh_step.yaml')!r}); load(None, data={iz!r}); "
+            f"print('pint' in sys.modules)")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                        cwd=REPO, env={**__import__("os").environ, "PYTHONPATH": str(REPO)})
     assert r.stdout.strip() == "False", r.stderr

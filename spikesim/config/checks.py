@@ -56,22 +56,35 @@ def _out_of_domain(value, domain) -> str | None:
         return f"must be >= 0, got {value!r}"
     if domain == "fraction" and any(not 0 <= v <= 1 for v in vals):
         return f"must be in [0, 1] (a gating variable: the fraction of open gates), got {value!r}"
+    if domain == "nonzero" and 0 in _elements(value):
+        return f"must not be 0: the equations divide by it, got {value!r}"
     return None
+
+
+def _elements(value) -> list[float]:
+    """The values a configured value certainly takes: a scalar, a list's elements, the ends
+    of a linspace (not of a uniform interval, which its draws only approach)."""
+    if isinstance(value, dict) and "uniform" in value:
+        return []
+    return scalar_values(value)
 
 
 def drawn_out_of_domain(path: tuple, spec, drawn, cfg, model) -> str | None:
     """A message when a ``normal`` generator (unbounded, so not checked at load) drew values
     outside the domain of its key (a negative time constant, a negative conductance jump),
     which would otherwise run and blow up or give a wrong result."""
-    if not (isinstance(spec, dict) and "normal" in spec):
+    domain = _domain_of(path, cfg, model)
+    if not (isinstance(spec, dict) and ("normal" in spec or domain == "nonzero")):
         return None
     drawn = np.asarray(drawn)
-    domain = _domain_of(path, cfg, model)
     bad = {"positive": drawn <= 0, "nonnegative": drawn < 0,
-           "fraction": (drawn < 0) | (drawn > 1)}.get(domain)
+           "fraction": (drawn < 0) | (drawn > 1), "nonzero": drawn == 0}.get(domain)
     if bad is None or not bad.any():
         return None
     i = int(np.argmax(bad))
+    if domain == "nonzero":  # a linspace through 0 (its ends are checked at load)
+        return (f"must not be 0: the equations divide by it; the generator {spec!r} gives 0 "
+                f"for neuron {i}. Choose a range that does not reach 0")
     want = {"positive": "> 0", "nonnegative": ">= 0", "fraction": "in [0, 1]"}[domain]
     return (f"must be {want}; the generator {spec!r} drew {drawn[i]:g} for neuron {i} "
             f"({int(bad.sum())} of {drawn.size} neurons out of range). Use a uniform "
@@ -432,6 +445,11 @@ def check_config(cfg, raw, source) -> list[str]:
                           and model.params[path[2]].choices else None)
                 if switch is not None:  # the numbers a range would give are not choices
                     problem = _switch_problem(switch, values)
+                elif (hasattr(values, "num") and _domain_of(path, cfg, model) == "nonzero"
+                      and 0 in np.linspace(values.start, values.stop, values.num)):
+                    problem = (f"must not be 0: the equations divide by it, and the range "
+                               f"from {values.start:g} to {values.stop:g} in {values.num} "
+                               f"points reaches 0. Choose a range that does not")
                 else:
                     problem = _out_of_domain(list(pts), _domain_of(path, cfg, model))
                 if problem:

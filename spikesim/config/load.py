@@ -28,6 +28,8 @@ class Source:
     file: str
     lines: dict[tuple, int] = field(default_factory=dict)
     overrides: dict[tuple, str] = field(default_factory=dict)
+    #: key path of a literal block scalar (``key: |``) -> the line of its first line of text
+    literal: dict[tuple, int] = field(default_factory=dict)
 
     def where(self, path: tuple) -> str:
         # an override replaces what the file said at and below its key, so it wins over the
@@ -111,7 +113,9 @@ def read_yaml(path: str | Path) -> tuple[dict, Source]:
         raise ConfigError(f"{path}:1: the config must be a mapping of sections "
                           f"(model:, simulation:, ...), got {type(data).__name__}")
     problems: list[str] = []
-    source = Source(str(path), yamltext.line_map(node, problems, str(path)) if node else {})
+    literal: dict[tuple, int] = {}
+    source = Source(str(path), yamltext.line_map(node, problems, str(path), literal)
+                    if node else {}, literal=literal)
     if problems:
         raise ConfigError(problems)
     return data, source

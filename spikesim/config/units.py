@@ -168,7 +168,10 @@ def convert(value, unit: str, owner: str | None = None):
         msg = (f"{who} {dimension_name(unit)}{shown}; got {_show(value)}, "
                f"{dimension_name(given)}")
         area = parse_unit("cm^2").dimensionality
-        if src.dimensionality / area == dst.dimensionality:
+        slip = _case_slip(given, dst)
+        if slip:
+            msg += f". Did you mean {number} {slip}? (Letter case matters in units)"
+        elif src.dimensionality / area == dst.dimensionality:
             msg += (f". {dimension_name(given).capitalize()} where {dimension_name(unit)} is "
                     f"expected: divide by the membrane area, or give the value in {unit}")
         elif src.dimensionality * area == dst.dimensionality:
@@ -185,6 +188,28 @@ def convert(value, unit: str, owner: str | None = None):
         raise UnitError(f"{_show(value)!r} in {unit} is out of the range of a float") from None
 
 
+def _case_slip(given: str, dst) -> str | None:
+    """A unit of ``dst``'s dimension that ``given`` differs from only by letter case (``nS``
+    for ``ns``, ``mV`` for ``mv``, ``ms`` for ``MS``): a known spelling first, else ``given``
+    with one letter's case swapped; None when there is none."""
+    def fits(u: str) -> bool:
+        try:
+            return parse_unit(u).dimensionality == dst.dimensionality
+        except UnitError:
+            return False
+
+    key = normalise(given).lower()
+    for k in KNOWN:
+        if normalise(k).lower() == key and fits(k):
+            return k
+    for i, c in enumerate(given):
+        if c.isalpha() and c.swapcase() != c:
+            u = given[:i] + c.swapcase() + given[i + 1:]
+            if fits(u):
+                return u
+    return None
+
+
 def check_unit(unit: str, like: str) -> None:
     """:class:`UnitError` unless ``unit`` parses and has the dimension of ``like``."""
     if parse_unit(unit).dimensionality != parse_unit(like).dimensionality:
@@ -199,13 +224,38 @@ MODEL_CURRENT = "<model current unit>"
 
 #: placeholder for the model's current unit per mV (a synaptic conductance)
 MODEL_CONDUCTANCE = "<model conductance unit>"
-#: the unit people write for "the model's current unit per mV"
-CONDUCTANCE_UNITS = {"nA": "uS", "pA": "nS", "uA/cm2": "mS/cm2"}
+#: the unit people write for "the model's current unit per mV" (the built-in models', known
+#: without pint, so that a config of bare numbers does not import it)
+CONDUCTANCE_UNITS = {"nA": "uS", "pA": "nS", "uA/cm2": "mS/cm2", "mV/ms": "1/ms"}
 
 
 def conductance_unit(current_unit: str) -> str:
-    """``uS`` for nA models, ``nS`` for pA, ``mS/cm2`` for uA/cm2; else ``<unit>/mV``."""
-    return CONDUCTANCE_UNITS.get(current_unit, f"{current_unit}/mV")
+    """``uS`` for nA models, ``nS`` for pA, ``mS/cm2`` for uA/cm2, ``1/ms`` for mV/ms
+    (Izhikevich; not ``mV/ms/mV``); else ``<unit>/mV`` as pint simplifies it."""
+    if current_unit in CONDUCTANCE_UNITS or not current_unit:
+        return CONDUCTANCE_UNITS.get(current_unit, f"{current_unit}/mV")
+    return _per_mV(current_unit)
+
+
+@lru_cache(maxsize=None)
+def _per_mV(current_unit: str) -> str:
+    """The spelling of ``KNOWN`` that is ``current_unit / mV``: the same unit once pint has
+    cancelled a mV (``mV/ms`` -> ``1/ms``), else one equal to it with factor 1
+    (``uA/cm^2`` -> ``mS/cm2``); ``<unit>/mV`` when none is. So the number is unchanged."""
+    naive = f"{current_unit}/mV"
+    try:
+        per = parse_unit(current_unit) / parse_unit("mV")
+    except UnitError:
+        return naive
+    for k in KNOWN:
+        if parse_unit(k) == per:
+            return k
+    for k in KNOWN:
+        u = parse_unit(k)
+        if (u.dimensionality == per.dimensionality
+                and registry().Quantity(Fraction(1), per).to(u).magnitude == 1):
+            return k
+    return naive
 
 
 def resolve(declared: str, current_unit: str) -> str:

@@ -161,14 +161,20 @@ def _bad_scalar_line(text: str) -> int | None:
     return None
 
 
-def line_map(node, problems: list[str] | None = None, file: str = "") -> dict[tuple, int]:
-    """Every key path to its 1-based line; duplicate keys go to ``problems``. Aliases are
-    walked like any node: :func:`parse` has bounded their expansion."""
+def line_map(node, problems: list[str] | None = None, file: str = "",
+             literal: dict[tuple, int] | None = None) -> dict[tuple, int]:
+    """Every key path to its 1-based line; duplicate keys go to ``problems``; into
+    ``literal``, the path of each literal block scalar (``key: |``) to the line of its first
+    line of text (the others, quoted or plain, fold or escape their line breaks, so a line
+    of their text is no line of the file). Aliases are walked like any node: :func:`parse`
+    has bounded their expansion."""
     out: dict[tuple, int] = {}
     stack = [(node, ())]
     while stack:
         node, path = stack.pop()
         out.setdefault(path, node.start_mark.line + 1)
+        if literal is not None and isinstance(node, yaml.ScalarNode) and node.style == "|":
+            literal.setdefault(path, node.start_mark.line + 2)  # the line after the '|'
         if isinstance(node, yaml.MappingNode):
             seen = set()
             for k, v in node.value:

@@ -40,6 +40,9 @@ class Spec:
     file_params: frozenset = frozenset()
     summary: str = ""
     citation: str = ""
+    # ``line_note(offset)``: words naming line ``offset`` of the equations in a message, for
+    # equations whose lines are not lines of the file (a quoted text: "line 2 of the ...")
+    line_note: Callable[[int], str] | None = None
 
 
 @dataclass
@@ -75,6 +78,9 @@ class Definition:
     recordable: tuple
     uses_t: bool
     precise_problem: str | None
+    #: parameter -> the line (a state's or subexpression's name) whose right-hand side
+    #: divides by it on every evaluation (:func:`divisors`): a 0 there is refused
+    divisors: dict = field(default_factory=dict)
 
 
 def _topological(subs: dict, deps: dict) -> tuple[list[str], list[str] | None]:
@@ -111,7 +117,8 @@ def build(spec: Spec) -> Definition:
     problems: list[str] = []
 
     def err_line(offset, msg):
-        problems.append(f"{spec.where_line(offset)}: model.equations: {msg}")
+        note = spec.line_note(offset) if spec.line_note else ""
+        problems.append(f"{spec.where_line(offset)}: model.equations: {note}{msg}")
 
     def err(key, msg):
         path = ("model",) + key
@@ -436,7 +443,54 @@ def build(spec: Spec) -> Definition:
         reset_text=spec.reset, held=held, refractory=refractory, linear=linear,
         recorded=tuple(recorded),
         recordable=tuple(s for s in subs if s not in current_dependent),
-        uses_t=uses_t, precise_problem=precise_problem)
+        uses_t=uses_t, precise_problem=precise_problem,
+        divisors=divisors({x: odes[x].expr for x in odes}, {s: subs[s].expr for s in subs},
+                          set(spec.params)))
+
+
+def divisors(odes: dict, subs: dict, params) -> dict[str, str]:
+    """The parameters p that a dx/dt divides by whatever the state: p in ``a / p`` or
+    ``p**-k`` (a negative number k) reached from the top of a right-hand side through
+    ``+ - *``, signs, numerators and the subexpressions named there. A 0 there gives an
+    infinite or NaN term, and through these operations an infinite or NaN dx/dt (inf * 0 and
+    inf - inf are NaN), so the run would blow up at its first step. Not below a function
+    (where(p > 0, x/p, 0), exp(-x/p), clip, tanh may be finite), a power or another
+    denominator (1/(x/p) is 0). p -> the name of the line that divides by it."""
+    out: dict[str, str] = {}
+
+    def param(n):
+        while n[0] == "neg":
+            n = n[1]
+        return n[1] if n[0] == "name" and n[1] in params else None
+
+    def number(n):
+        sign = 1
+        while n[0] == "neg":
+            n, sign = n[1], -sign
+        return sign * n[1] if n[0] == "num" else None
+
+    for x, tree in odes.items():
+        seen: set = set()
+        stack = [(tree, x)]
+        while stack:
+            n, line = stack.pop()
+            k = n[0]
+            if k == "name" and n[1] in subs and n[1] not in seen:
+                seen.add(n[1])
+                stack.append((subs[n[1]], n[1]))
+            elif k == "neg":
+                stack.append((n[1], line))
+            elif k == "bin" and n[1] in ("+", "-", "*"):
+                stack += [(n[2], line), (n[3], line)]
+            elif k == "bin" and n[1] == "/":
+                if param(n[3]):
+                    out.setdefault(param(n[3]), line)
+                stack.append((n[2], line))
+            elif k == "bin" and n[1] == "**" and param(n[2]):
+                e = number(n[3])
+                if e is not None and e < 0:
+                    out.setdefault(param(n[2]), line)
+    return out
 
 
 def _constant(node) -> float | None:

@@ -165,7 +165,8 @@ def model_class(d) -> type[Model]:
     for s in d.recorded:
         states[s] = StateVar(d.sub_units[s], "subexpression, evaluated after each step",
                              None, integrated=False)
-    params = {k: Param(v, d.param_units[k], "parameter of the equations")
+    params = {k: Param(v, d.param_units[k], "parameter of the equations",
+                       domain="nonzero" if k in d.divisors else None)
               for k, v in d.param_defaults.items()}
     attrs = dict(
         name=d.name, summary=d.summary, citation=d.citation, equations=d.text,

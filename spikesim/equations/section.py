@@ -60,6 +60,22 @@ def declared(value) -> tuple[float | None, str]:
                      f"generator, got {str(value)[:60]!r}")
 
 
+def _zero(value) -> bool:
+    """Whether a parameter's value as written takes 0 for certain: a scalar, an element of
+    a list, an end of a linspace (``0``, ``"0 ms"``, ``[1 ms, 0 ms]``)."""
+    from ..config.units import QUANTITY
+
+    if isinstance(value, dict) and len(value) == 1 and isinstance(value.get("linspace"), list):
+        value = value["linspace"]
+    for v in value if isinstance(value, list) else [value]:
+        if isinstance(v, str):
+            m = QUANTITY.match(v.strip())
+            v = float(m.group(1)) if m else None
+        if isinstance(v, (int, float)) and not isinstance(v, bool) and v == 0:
+            return True
+    return False
+
+
 def _units_key(section: dict) -> str:
     params = section.get("params") if isinstance(section.get("params"), dict) else {}
     units = {}
@@ -72,13 +88,16 @@ def _units_key(section: dict) -> str:
     return json.dumps([keys, units], sort_keys=True, default=str)
 
 
-def _line_of(where: str, offset: int, block: bool) -> str:
-    if where.startswith("override") or ":" not in where:
+def _line_of(where: str, offset: int, first: int | None) -> str:
+    """``where`` (the equations key's ``file:line``) for line ``offset`` of the equations:
+    line ``first + offset`` of the file for a literal block (``first``: the line of its first
+    line), else the key's line (a quoted text's lines are no lines of the file)."""
+    if first is None or where.startswith("override") or ":" not in where:
         return where
     file, _, line = where.rpartition(":")
     if not line.isdigit():
         return where
-    return f"{file}:{int(line) + (offset + 1 if block else 0)}"
+    return f"{file}:{first + offset}"
 
 
 def _read_file(ref, where: str):
@@ -167,9 +186,13 @@ def expand(raw: dict, source) -> type | None:
         raise ConfigError(f"{source.where(('model',))}: model.equations: an equations model "
                           f"needs equations (or file: a model file that has them), e.g. "
                           f"'dv/dt = (v_rest - v)/tau : mV'")
-    block = isinstance(eq_text, str) and "\n" in eq_text.strip("\n") or (
-        isinstance(eq_text, str) and eq_text.endswith("\n"))
     eq_base = eq_where(("model", "equations"))
+    eq_src, eq_path = ((source, ("model", "equations")) if "equations" in section
+                       else (file_src, ("equations",)))
+    first = (None if eq_base.startswith("override")
+             else getattr(eq_src, "literal", {}).get(eq_path))
+    # several lines that are not a literal block: say which one (the line is the key's)
+    several = first is None and isinstance(eq_text, str) and "\n" in eq_text.strip("\n")
 
     # parameters: declared in the file (or, without one, in the config)
     file_params = file_data.get("params") or {}
@@ -225,7 +248,8 @@ def expand(raw: dict, source) -> type | None:
         rec_vars, list) else ()
     spec = Spec(
         name=name, equations=eq_text, where=where,
-        where_line=lambda off: _line_of(eq_base, off, block),
+        where_line=lambda off: _line_of(eq_base, off, first),
+        line_note=(lambda off: f"line {off + 1} of the equations: ") if several else None,
         current=current, params=params, init=init, threshold=pick("threshold")[0],
         reset=pick("reset")[0], refractory=pick("refractory")[0], record=rec_vars,
         where_record=lambda i: source.where(("record", "variables", i)),
@@ -233,6 +257,15 @@ def expand(raw: dict, source) -> type | None:
         summary=str(file_data.get("summary") or ""), citation=str(file_data.get("citation")
                                                                   or ""))
     cls = model_class(build(spec))
+    for p, line in cls.definition.divisors.items():  # a 0 that dx/dt divides by
+        value = conf_params.get(p, file_params.get(p))
+        if _zero(value):
+            at, key = ((source.where(("model", "params", p)), f"model.params.{p}")
+                       if p in conf_params else (file_src.where(("params", p)), f"params.{p}"))
+            problems.append(f"{at}: {key}: must not be 0: the equation of {line} divides by "
+                            f"it (dx/dt would be infinite), got {value!r}")
+    if problems:
+        raise ConfigError(problems)
     if current is None and raw.get("input") not in (None, []):  # [] in a resolved config
         # the input protocols would add up to a current that no equation can take
         raise ConfigError(f"{source.where(('input',))}: input: model {name} declares no "

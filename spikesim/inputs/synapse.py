@@ -42,7 +42,8 @@ class Synapse(Protocol):
     weight: PerNeuron = Field(..., json_schema_extra=Quantity(MODEL_CONDUCTANCE),
                               description="jump per presynaptic event: a conductance in the "
                                           "model's current unit per mV (uS for nA models, "
-                                          "mS/cm2 for uA/cm2, nS for pA) with kind "
+                                          "mS/cm2 for uA/cm2, nS for pA, 1/ms for "
+                                          "mV/ms) with kind "
                                           "conductance, a current in the model's current unit "
                                           "with kind current")
     tau: PerNeuron = Field(..., json_schema_extra=Quantity("ms"),

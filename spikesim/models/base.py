@@ -72,7 +72,8 @@ class Param:
     unit: str
     doc: str
     ref: str | None = None
-    #: ``"positive"`` (> 0), ``"nonnegative"`` (>= 0) or ``None``; checked at config time.
+    #: ``"positive"`` (> 0), ``"nonnegative"`` (>= 0), ``"nonzero"`` (!= 0: an equations
+    #: model divides by it) or ``None``; checked at config time.
     domain: str | None = None
     #: a switch: the names (or booleans) a config may write, each with the number the model
     #: computes with; a switch takes only these (and their numbers), never a generator
