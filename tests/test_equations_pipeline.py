@@ -266,3 +266,33 @@ def test_time_and_per_neuron_initial_values_float32(tmp_path):
              + (np.sin(w * t) - w * tau * np.cos(w * t) + w * tau * np.exp(-t / tau))
              / (1 + (w * tau) ** 2))
     np.testing.assert_allclose(v[-1], exact, atol=1e-5)  # rk4 at dt 0.1: ~1e-8; float32: 1e-6
+
+
+def test_a_literal_zero_takes_the_dimension_beside_it(tmp_path):
+    """``maximum(E_L - v, 0)``, ``v > 0``, ``reset: v = 0``: a bare 0 is 0 in every unit, so
+    it takes the dimension of what it is compared with, added to or chosen against (a bare
+    1 is still refused). Closed form of the rectified relaxation dv/dt = max(E_L - v, 0)/tau:
+    from below E_L, v = E_L - (E_L - v0) exp(-t/tau); from above, v stays at v0."""
+    model = {"type": "equations",
+             "equations": "dv/dt = maximum(E_L - v, 0)/tau + 0*I/C : mV\n",
+             "current": {"name": "I", "unit": "nA"},
+             "params": {"E_L": "-65 mV", "tau": "10 ms", "C": "1 nF"},
+             "init": {"v": [-70.0, -60.0]},
+             "threshold": "v > 0", "reset": "v = 0"}
+    cfg = {"model": model, "population": {"size": 2},
+           "simulation": {"duration": 20.0, "dt": 0.01, "integrator": "rk4",
+                          "precision": "float64"},
+           "record": {"variables": ["v"], "every": 100}}
+    f = spikesim.load(spikesim.run(cfg, output=tmp_path / "z.h5"))
+    v = np.asarray(f.trace("v").data)
+    t = np.arange(v.shape[0]) * 1.0
+    # rk4's error on an exponential at dt/tau = 1e-3 is ~1e-14 relative: 1e-9 mV is loose
+    np.testing.assert_allclose(v[:, 0], -65.0 - 5.0 * np.exp(-t / 10.0), atol=1e-9, rtol=0)
+    np.testing.assert_array_equal(v[:, 1], -60.0)
+    bad = copy.deepcopy(cfg)
+    bad["model"]["threshold"] = "v > 1"
+    from spikesim.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="1 is a plain number, expected a voltage"):
+        spikesim.run(bad, output=tmp_path / "bad.h5")
+    assert not (tmp_path / "bad.h5").exists()

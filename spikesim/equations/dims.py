@@ -68,7 +68,9 @@ def _scaled(node, k: Fraction):
 
 def convert(node, src, dst, what: str):
     """``node`` in unit ``src`` converted to ``dst``; a :class:`ParseProblem` naming ``what``
-    where the dimensions differ."""
+    where the dimensions differ (a literal 0 is 0 in every unit)."""
+    if _zero(node):
+        return node
     if src.dimensionality != dst.dimensionality:
         raise ParseProblem(f"{what}: {show(node)} is {words(src)}, expected {words(dst)}")
     return _scaled(node, factor(src, dst))
@@ -130,6 +132,17 @@ def _refuse_non_finite(node, checked):
                            f"be a finite number (about 1.8e308 at most); check the expression")
 
 
+def _zero(node) -> bool:
+    """A literal 0 (or -0): the same quantity in every unit, so it takes the dimension of
+    what it is added to, compared with or chosen against (``maximum(v - v_th, 0)``)."""
+    return (node[0] == "num" and node[1] == 0) or (node[0] == "neg" and _zero(node[1]))
+
+
+def _like(checked, unit):
+    """``unit`` where ``checked`` (a (node, unit) pair) is a literal 0, else its own unit."""
+    return unit if _zero(checked[0]) else checked[1]
+
+
 def _check(node, units: dict):
     reg = registry()
     one = reg.dimensionless
@@ -164,12 +177,14 @@ def _check(node, units: dict):
             return ("bin", op, a, b), ua ** (sign * Fraction(str(e[1])))
         b, ub = check(node[3], units)
         if op in "+-":
+            ua = _like((a, ua), ub)  # 0 - v is a voltage; v - 0 too (convert)
             return ("bin", op, a, convert(b, ub, ua, f"in {show(node)}, the terms differ in "
                                                      f"dimension")), ua
         return ("bin", op, a, b), (ua * ub if op == "*" else ua / ub)
     if k == "cmp":
         a, ua = check(node[2], units)
         b, ub = check(node[3], units)
+        ua = _like((a, ua), ub)
         return ("cmp", node[1], a, convert(b, ub, ua, f"{show(node)} compares different "
                                                       f"dimensions")), one
     if k == "bool":
@@ -181,10 +196,13 @@ def _check(node, units: dict):
         checked = [check(a, units) for a in args]
         if f == "where":
             (c, _), (a, ua), (b, ub) = checked
+            ua = _like((a, ua), ub)
             return ("call", f, (c, a, convert(b, ub, ua, f"where(): the two values of "
                                                          f"{show(node)}"))), ua
         if f in _SAME_UNIT:
+            # the unit of the first argument that is not a literal 0 (maximum(0, x))
             a, ua = checked[0]
+            ua = _like((a, ua), next((u for n, u in checked if not _zero(n)), ua))
             rest = [convert(b, ub, ua, f"{f}(): the arguments of {show(node)}")
                     for b, ub in checked[1:]]
             return ("call", f, (a, *rest)), ua
