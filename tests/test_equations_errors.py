@@ -281,6 +281,10 @@ KEY_CASES = {
                           ["model.current.name", "'exp' is a function name"]),
     "current not a name": ("current: {name: I,", "current: {name: 'I 2',", 7,
                            ["model.current.name", "'I 2' cannot be the current's name"]),
+    # v steps past v_th between two steps: an equality would (almost) never spike
+    "threshold on an equality": ("threshold: v > v_th", "threshold: v == v_th", 10,
+                                 ["model.threshold", "an equality (==) on a variable",
+                                  "e.g. 'v > v_th'"]),
     "unit as a name in reset": ("w += 0.1 nA", "w += 0.1*nA", 11,
                                 ["model.reset", "'nA' is a unit (a current), not a name",
                                  "'-65 mV', not '-65*mV'"]),

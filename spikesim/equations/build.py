@@ -274,6 +274,13 @@ def build(spec: Spec) -> Definition:
             tree = parse_expression(spec.threshold, condition=True, quantities=True)
             _check_names(tree, allowed_cond, current_dependent, cur_name, "threshold")
             threshold, _ = dims.check(tree, units)
+            varying = set(odes) | set(subs) | {"t"}
+            if any(n[0] == "cmp" and n[1] == "==" and names(n) & varying
+                   for n in _nodes(threshold)):
+                # a variable that changes in steps passes any one value between two steps
+                raise ParseProblem(f"{spec.threshold.strip()!r}: an equality (==) on a "
+                                   f"variable that changes continuously is almost never met "
+                                   f"on a step; write a crossing, e.g. 'v > v_th'")
             if (threshold[0] == "cmp" and threshold[1] in (">", ">=")
                     and threshold[2][0] == "name" and threshold[2][1] in odes):
                 threshold_var = threshold[2][1]
@@ -532,6 +539,18 @@ def _depends(s, subs, *names_) -> bool:
             return True
         stack += [u for u in used if u in subs]
     return False
+
+
+def _nodes(tree):
+    """Every node of an expression tree, depth first."""
+    yield tree
+    for part in tree[1:]:
+        if isinstance(part, tuple) and part and isinstance(part[0], str):
+            yield from _nodes(part)
+        elif isinstance(part, tuple):
+            for p in part:
+                if isinstance(p, tuple) and p and isinstance(p[0], str):
+                    yield from _nodes(p)
 
 
 def _nfkc(name: str) -> str:
