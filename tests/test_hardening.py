@@ -178,6 +178,16 @@ def test_run_files_where_they_do_not_belong(spikesim_cli, tmp_path):
     code, _, err = spikesim_cli("run", "--from", first, "input.stop=10", "-o", "x.h5")
     assert code == 2 and err.startswith("error: override input.stop=10: "), err
 
+
+@pytest.mark.parametrize("config, override", [
+    ("analysis/hh_rheobase.yaml", "model.params.g_K=30"),
+    ("fi_curve.yaml", "input.amplitude=5"),
+])
+def test_an_override_of_a_swept_key_is_one_message(spikesim_cli, tmp_path, config, override):
+    """It was said twice when the key has one spelling only (model.params.X)."""
+    _refused(spikesim_cli, tmp_path, override, expect="so this value would be ignored",
+             config=ROOT / "configs" / config)
+
 def test_file_input_samples_checked_at_load(spikesim_cli, tmp_path):
     x = np.ones(200)
     x[37] = np.nan

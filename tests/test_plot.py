@@ -249,3 +249,25 @@ def test_rheobase_figure_says_no_neuron_fired_in_the_range(tmp_path, monkeypatch
     axis = ax.get_ylim() if varying else ax.get_xlim()
     assert axis == pytest.approx((0.0, 0.1))
     _check_png(tmp_path / "rb.png")
+
+
+def test_rheobase_figure_marks_the_neurons_that_never_fired(tmp_path, monkeypatch, spikesim_cli):
+    """A NaN rheobase (no spike up to the top of the range) was left out of the figure
+    silently; it is marked at the top of the range. LIF rheobase (v_th - v_rest) / R_m:
+    15/9 = 1.67 nA is above the range's top 1.6, 15/10 = 1.5 nA inside it."""
+    import yaml
+
+    cfg = {"model": {"type": "lif", "params": {"R_m": [9.0, 10.0]}},
+           "population": {"size": 2},
+           "simulation": {"duration": 20.0, "dt": 0.1, "integrator": "exp_euler"},
+           "analysis": {"rheobase": {"duration": 200.0, "range": [0.0, 1.6],
+                                     "tolerance": 0.01}}}
+    (tmp_path / "cfg.yaml").write_text(yaml.safe_dump(cfg))
+    h5 = tmp_path / "rb.h5"
+    assert spikesim_cli("analyze", "rheobase", tmp_path / "cfg.yaml", "-o", h5)[0] == 0
+    ax = _figure(monkeypatch, h5, tmp_path / "rb.png").axes[0]
+    marked = [ln for ln in ax.get_lines() if ln.get_marker() == "^"]
+    assert len(marked) == 1 and list(marked[0].get_xdata()) == [9.0]
+    assert list(marked[0].get_ydata()) == [1.6]
+    assert marked[0].get_label() == "no spike up to 1.6 nA (NaN)"
+    assert ax.get_xlabel() == "R_m (MOhm)"

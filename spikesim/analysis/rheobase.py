@@ -107,12 +107,18 @@ def draw(fig, a, r):
     unit = a.units.get("rheobase", "")
     rb = np.asarray(a["rheobase"], float)
     x = against(r)
+    lo, hi = np.asarray(a.attrs.get("range", [0.0, 1.0]), float)
+    silent = ~np.isfinite(rb)
     if x is not None:
         ax.plot(x[1], rb, "o", ms=4, color="#1f77b4")
         low = np.asarray(a["low_fires"], bool)
         if low.any():
             ax.plot(x[1][low], rb[low], "v", ms=6, color="#d62728", label="fires at the "
                                                                           "bottom of the range")
+        if silent.any() and not silent.all():  # NaN: marked at the top of the range
+            ax.plot(x[1][silent], np.full(int(silent.sum()), hi), "^", ms=6, mfc="none",
+                    color="0.4", label=f"no spike up to {hi:g} {unit} (NaN)")
+        if low.any() or (silent.any() and not silent.all()):
             ax.legend(frameon=False, fontsize=8)
         ax.set_xlabel(x[0])
         ax.set_ylabel(f"rheobase ({unit})")
@@ -121,8 +127,11 @@ def draw(fig, a, r):
         ax.hist(finite, bins=max(1, min(50, finite.size)), color="#1f77b4")
         ax.set_xlabel(f"rheobase ({unit})")
         ax.set_ylabel("neurons")
-    if not np.isfinite(rb).any():  # nothing to draw: say why, on the axes of the range
-        lo, hi = np.asarray(a.attrs.get("range", [0.0, 1.0]), float)
+        if silent.any() and not silent.all():
+            ax.text(0.99, 0.97, f"{int(silent.sum())} of {rb.size} neurons: no spike up to "
+                                f"{hi:g} {unit} (NaN), not counted", transform=ax.transAxes,
+                    ha="right", va="top", fontsize=9, color="0.3")
+    if silent.all():  # nothing to draw: say why, on the axes of the range
         ax.text(0.5, 0.5, f"no neuron fired within the range {lo:g} to {hi:g} {unit}\n"
                           f"(not even at {hi:g} {unit}: every rheobase is NaN);\n"
                           f"give a higher analysis.rheobase.range",

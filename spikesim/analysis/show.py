@@ -114,5 +114,7 @@ def against(r):
     keys = [k for k in r.neurons if k not in ("id", "combination")]
     if not keys:
         return None
+    from ..plot import _label  # "g_K (mS/cm2)", as the run's own figure labels it
+
     k = keys[0]
-    return k, np.asarray(r.neurons[k], float)
+    return _label(r, k), np.asarray(r.neurons[k], float)

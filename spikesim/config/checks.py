@@ -455,11 +455,11 @@ def check_config(cfg, raw, source) -> list[str]:
                 if problem:
                     err(("sweep", "axes", axis), problem)
                 shown = path if not (path[0] == "input" and single) else ("input",) + path[2:]
-                for p in (path, shown):
-                    if p in source.overrides:
-                        err(p, f"{_dotted(shown)} is swept by sweep.axes.{axis}, so this value "
-                               f"would be ignored. Override the axis instead: "
-                               f"'sweep.axes.{_dotted(shown)}=[...]'")
+                overridden = [p for p in dict.fromkeys((path, shown)) if p in source.overrides]
+                if overridden:  # once, whichever spelling (input.F, input.0.F) the user wrote
+                    err(overridden[0], f"{_dotted(shown)} is swept by sweep.axes.{axis}, so "
+                                       f"this value would be ignored. Override the axis "
+                                       f"instead: 'sweep.axes.{_dotted(shown)}=[...]'")
         if cfg.sweep.mode == "zip" and len(set(lengths)) > 1:
             err(("sweep", "axes"), f"zip mode needs axes of equal length, got {lengths}")
         elif model.reset_param is not None:
