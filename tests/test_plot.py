@@ -227,21 +227,27 @@ def test_subtitle_gives_every_input_field_its_unit(tmp_path):
             "input ou: mean 1 nA, std 0.5 nA, tau 5 ms;") in text, text
 
 
+def _rheobase_file(tmp_path, spikesim_cli, r_m, duration, top):
+    """`spikesim analyze rheobase` of two LIF neurons (membrane resistance ``r_m``) for steps
+    of ``duration`` ms searched in [0, ``top``] nA; the file's path."""
+    import yaml
+
+    cfg = {"model": {"type": "lif", "params": {"R_m": r_m}}, "population": {"size": 2},
+           "simulation": {"duration": 20.0, "dt": 0.1, "integrator": "exp_euler"},
+           "analysis": {"rheobase": {"duration": duration, "range": [0.0, top],
+                                     "tolerance": 0.01}}}
+    (tmp_path / "cfg.yaml").write_text(yaml.safe_dump(cfg))
+    h5 = tmp_path / "rb.h5"
+    assert spikesim_cli("analyze", "rheobase", tmp_path / "cfg.yaml", "-o", h5)[0] == 0
+    return h5
+
+
 @pytest.mark.parametrize("varying", [False, True])
 def test_rheobase_figure_says_no_neuron_fired_in_the_range(tmp_path, monkeypatch, spikesim_cli,
                                                            varying):
     """Where every rheobase is NaN (the top of the range fires no neuron) the figure was empty
     axes around 0; it now says so, with the range, on axes spanning the range."""
-    import yaml
-
-    cfg = {"model": {"type": "lif", "params": {"R_m": [9.0, 10.0] if varying else 10.0}},
-           "population": {"size": 2},
-           "simulation": {"duration": 20.0, "dt": 0.1, "integrator": "exp_euler"},
-           "analysis": {"rheobase": {"duration": 20.0, "range": [0.0, 0.1],
-                                     "tolerance": 0.01}}}
-    (tmp_path / "cfg.yaml").write_text(yaml.safe_dump(cfg))
-    h5 = tmp_path / "rb.h5"
-    assert spikesim_cli("analyze", "rheobase", tmp_path / "cfg.yaml", "-o", h5)[0] == 0
+    h5 = _rheobase_file(tmp_path, spikesim_cli, [9.0, 10.0] if varying else 10.0, 20.0, 0.1)
     fig = _figure(monkeypatch, h5, tmp_path / "rb.png")
     ax = fig.axes[0]
     said = " ".join(t.get_text() for t in ax.texts)
@@ -255,16 +261,7 @@ def test_rheobase_figure_marks_the_neurons_that_never_fired(tmp_path, monkeypatc
     """A NaN rheobase (no spike up to the top of the range) was left out of the figure
     silently; it is marked at the top of the range. LIF rheobase (v_th - v_rest) / R_m:
     15/9 = 1.67 nA is above the range's top 1.6, 15/10 = 1.5 nA inside it."""
-    import yaml
-
-    cfg = {"model": {"type": "lif", "params": {"R_m": [9.0, 10.0]}},
-           "population": {"size": 2},
-           "simulation": {"duration": 20.0, "dt": 0.1, "integrator": "exp_euler"},
-           "analysis": {"rheobase": {"duration": 200.0, "range": [0.0, 1.6],
-                                     "tolerance": 0.01}}}
-    (tmp_path / "cfg.yaml").write_text(yaml.safe_dump(cfg))
-    h5 = tmp_path / "rb.h5"
-    assert spikesim_cli("analyze", "rheobase", tmp_path / "cfg.yaml", "-o", h5)[0] == 0
+    h5 = _rheobase_file(tmp_path, spikesim_cli, [9.0, 10.0], 200.0, 1.6)
     ax = _figure(monkeypatch, h5, tmp_path / "rb.png").axes[0]
     marked = [ln for ln in ax.get_lines() if ln.get_marker() == "^"]
     assert len(marked) == 1 and list(marked[0].get_xdata()) == [9.0]
