@@ -134,7 +134,8 @@ def _refuse_non_finite(node, checked):
 
 def _zero(node) -> bool:
     """A literal 0 (or -0): the same quantity in every unit, so it takes the dimension of
-    what it is added to, compared with or chosen against (``maximum(v - v_th, 0)``)."""
+    what it is added to, compared with or chosen against (``maximum(v - v_th, 0)``), as in
+    Brian2, where 0 has "any unit" (its developer docs, units.rst)."""
     return (node[0] == "num" and node[1] == 0) or (node[0] == "neg" and _zero(node[1]))
 
 
