@@ -36,6 +36,7 @@ def _path(value: str) -> Path:
         raise typer.BadParameter("an empty path; give a file (or folder) name")
     return Path(value)
 
+
 OVERRIDES_HELP = ("KEY=VALUE overrides of config keys by dotted path, VALUE parsed as YAML: "
                   "input.amplitude=12.5  model.params.g_K=[30,36]  simulation.integrator=rk4")
 

@@ -141,8 +141,9 @@ def inspect(path) -> dict:
         from .analysis.show import ran, table
 
         info["analysis"] = table(r)
-        if ran(r):
-            info["run"]["analysis_run"] = ran(r)
+        simulated = ran(r)
+        if simulated:
+            info["run"]["analysis_run"] = simulated
     return info
 
 

@@ -245,7 +245,7 @@ def plot(path, output=None, var: str | None = None, neurons=None, t0: float | No
     out = Path(output) if output is not None else default_output(r.path)
     if out.is_dir():
         raise UsageError(f"plot output {out} is a folder; give a file name ending in .png, "
-                         f"e.g. {out / (r.path.name.split('.')[0] + '.png')}")
+                         f"e.g. {out / default_output(r.path).name}")
     if out.suffix.lower() != ".png":
         raise UsageError(f"plot output {out} should end in .png")
     _check_folder(out)

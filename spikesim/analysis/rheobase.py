@@ -109,16 +109,17 @@ def draw(fig, a, r):
     x = against(r)
     lo, hi = np.asarray(a.attrs.get("range", [0.0, 1.0]), float)
     silent = ~np.isfinite(rb)
+    some_silent = silent.any() and not silent.all()  # marked; when all are, said in words
     if x is not None:
         ax.plot(x[1], rb, "o", ms=4, color="#1f77b4")
         low = np.asarray(a["low_fires"], bool)
         if low.any():
             ax.plot(x[1][low], rb[low], "v", ms=6, color="#d62728", label="fires at the "
                                                                           "bottom of the range")
-        if silent.any() and not silent.all():  # NaN: marked at the top of the range
+        if some_silent:  # NaN: marked at the top of the range
             ax.plot(x[1][silent], np.full(int(silent.sum()), hi), "^", ms=6, mfc="none",
                     color="0.4", label=f"no spike up to {hi:g} {unit} (NaN)")
-        if low.any() or (silent.any() and not silent.all()):
+        if low.any() or some_silent:
             ax.legend(frameon=False, fontsize=8)
         ax.set_xlabel(x[0])
         ax.set_ylabel(f"rheobase ({unit})")
@@ -127,7 +128,7 @@ def draw(fig, a, r):
         ax.hist(finite, bins=max(1, min(50, finite.size)), color="#1f77b4")
         ax.set_xlabel(f"rheobase ({unit})")
         ax.set_ylabel("neurons")
-        if silent.any() and not silent.all():
+        if some_silent:
             ax.text(0.99, 0.97, f"{int(silent.sum())} of {rb.size} neurons: no spike up to "
                                 f"{hi:g} {unit} (NaN), not counted", transform=ax.transAxes,
                     ha="right", va="top", fontsize=9, color="0.3")

@@ -12,8 +12,8 @@ from typing import Callable
 from ..config.keys import suggest
 from ..config.units import UnitError, convert as convert_quantity
 from . import dims
-from .parse import (FUNCTIONS, RESERVED, ParseProblem, defined_name, names, parse_equations,
-                    parse_expression, parse_reset)
+from .parse import (FUNCTIONS, RESERVED, ParseProblem, defined_name, names, nodes,
+                    parse_equations, parse_expression, parse_reset)
 
 
 @dataclass
@@ -276,7 +276,7 @@ def build(spec: Spec) -> Definition:
             threshold, _ = dims.check(tree, units)
             varying = set(odes) | set(subs) | {"t"}
             if any(n[0] == "cmp" and n[1] == "==" and names(n) & varying
-                   for n in _nodes(threshold)):
+                   for n in nodes(threshold)):
                 # a variable that changes in steps passes any one value between two steps
                 raise ParseProblem(f"{spec.threshold.strip()!r}: an equality (==) on a "
                                    f"variable that changes continuously is almost never met "
@@ -539,18 +539,6 @@ def _depends(s, subs, *names_) -> bool:
             return True
         stack += [u for u in used if u in subs]
     return False
-
-
-def _nodes(tree):
-    """Every node of an expression tree, depth first."""
-    yield tree
-    for part in tree[1:]:
-        if isinstance(part, tuple) and part and isinstance(part[0], str):
-            yield from _nodes(part)
-        elif isinstance(part, tuple):
-            for p in part:
-                if isinstance(p, tuple) and p and isinstance(p[0], str):
-                    yield from _nodes(p)
 
 
 def _nfkc(name: str) -> str:

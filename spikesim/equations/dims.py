@@ -139,11 +139,6 @@ def _zero(node) -> bool:
     return (node[0] == "num" and node[1] == 0) or (node[0] == "neg" and _zero(node[1]))
 
 
-def _like(checked, unit):
-    """``unit`` where ``checked`` (a (node, unit) pair) is a literal 0, else its own unit."""
-    return unit if _zero(checked[0]) else checked[1]
-
-
 def _check(node, units: dict):
     reg = registry()
     one = reg.dimensionless
@@ -178,14 +173,14 @@ def _check(node, units: dict):
             return ("bin", op, a, b), ua ** (sign * Fraction(str(e[1])))
         b, ub = check(node[3], units)
         if op in "+-":
-            ua = _like((a, ua), ub)  # 0 - v is a voltage; v - 0 too (convert)
+            ua = ub if _zero(a) else ua  # 0 - v is a voltage; v - 0 too (convert)
             return ("bin", op, a, convert(b, ub, ua, f"in {show(node)}, the terms differ in "
                                                      f"dimension")), ua
         return ("bin", op, a, b), (ua * ub if op == "*" else ua / ub)
     if k == "cmp":
         a, ua = check(node[2], units)
         b, ub = check(node[3], units)
-        ua = _like((a, ua), ub)
+        ua = ub if _zero(a) else ua
         return ("cmp", node[1], a, convert(b, ub, ua, f"{show(node)} compares different "
                                                       f"dimensions")), one
     if k == "bool":
@@ -197,13 +192,14 @@ def _check(node, units: dict):
         checked = [check(a, units) for a in args]
         if f == "where":
             (c, _), (a, ua), (b, ub) = checked
-            ua = _like((a, ua), ub)
+            ua = ub if _zero(a) else ua
             return ("call", f, (c, a, convert(b, ub, ua, f"where(): the two values of "
                                                          f"{show(node)}"))), ua
         if f in _SAME_UNIT:
             # the unit of the first argument that is not a literal 0 (maximum(0, x))
             a, ua = checked[0]
-            ua = _like((a, ua), next((u for n, u in checked if not _zero(n)), ua))
+            if _zero(a):
+                ua = next((u for n, u in checked if not _zero(n)), ua)
             rest = [convert(b, ub, ua, f"{f}(): the arguments of {show(node)}")
                     for b, ub in checked[1:]]
             return ("call", f, (a, *rest)), ua

@@ -236,15 +236,13 @@ def _convert(n, found, depth) -> tuple:
     raise ParseProblem(f"{what} is not allowed in an expression")
 
 
-def names(node) -> set[str]:
-    """Every name a tree uses."""
-    out: set[str] = set()
+def nodes(node):
+    """Every node of a tree, the tree itself first."""
     stack = [node]
     while stack:
         n = stack.pop()
-        if n[0] == "name":
-            out.add(n[1])
-        elif n[0] == "bin" or n[0] == "cmp":
+        yield n
+        if n[0] == "bin" or n[0] == "cmp":
             stack += [n[2], n[3]]
         elif n[0] in ("neg", "not"):
             stack.append(n[1])
@@ -252,7 +250,11 @@ def names(node) -> set[str]:
             stack.append(n[2])
         elif n[0] in ("call", "bool"):
             stack += list(n[2])
-    return out
+
+
+def names(node) -> set[str]:
+    """Every name a tree uses."""
+    return {n[1] for n in nodes(node) if n[0] == "name"}
 
 
 def show(node, limit: int = 80) -> str:
