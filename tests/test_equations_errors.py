@@ -415,6 +415,13 @@ def test_a_zero_that_the_equations_divide_by_is_refused(spikesim_cli, tmp_path):
                           "simulation: {duration: 1.0, dt: 0.1}\n")
     expect_error(spikesim_cli, tmp_path, ["run", cfg], "mine.yaml:3: params.tau: must not be "
                  "0: the equation of v divides by it")
+    # a product below the fraction bar: 2*tau, tau*R, tau**2 (was: validated, then NaN)
+    for rhs in ("(v_rest - v)/(2*tau)", "(v_rest - v)*R/(tau*R)",
+                "(v_rest - v) * tau_w / tau**2", "-(v - v_rest)/(-(tau * 3))"):
+        cfg = write(tmp_path, TEMPLATE.replace("(v_rest - v + R*I - R*w)/tau", rhs)
+                    .replace("tau: 10 ms", "tau: 0 ms"))
+        expect_error(spikesim_cli, tmp_path, ["validate", cfg], "cfg.yaml:8: "
+                     "model.params.tau: must not be 0: the equation of v divides by it")
     code, _, err = spikesim_cli("validate", write(tmp_path, TEMPLATE), "model.params.a=0 uS",
                                 "model.params.R=[0 MOhm, 1 MOhm]", "population.size=2")
     assert code == 0, err

@@ -456,19 +456,28 @@ def build(spec: Spec) -> Definition:
 
 
 def divisors(odes: dict, subs: dict, params) -> dict[str, str]:
-    """The parameters p that a dx/dt divides by whatever the state: p in ``a / p`` or
-    ``p**-k`` (a negative number k) reached from the top of a right-hand side through
-    ``+ - *``, signs, numerators and the subexpressions named there. A 0 there gives an
+    """The parameters p that a dx/dt divides by whatever the state: p a factor of the
+    denominator in ``a / p``, ``a / (2*p*q)`` or ``p**-k`` (a negative number k) reached from
+    the top of a right-hand side through ``+ - *``, signs, numerators and the subexpressions named there. A 0 there gives an
     infinite or NaN term, and through these operations an infinite or NaN dx/dt (inf * 0 and
     inf - inf are NaN), so the run would blow up at its first step. Not below a function
     (where(p > 0, x/p, 0), exp(-x/p), clip, tanh may be finite), a power or another
     denominator (1/(x/p) is 0). p -> the name of the line that divides by it."""
     out: dict[str, str] = {}
 
-    def param(n):
-        while n[0] == "neg":
-            n = n[1]
-        return n[1] if n[0] == "name" and n[1] in params else None
+    def factors(n):
+        """The parameters a denominator is a product of (``tau``, ``2*tau``, ``(C*R)``,
+        ``tau**2``): a 0 in any of them makes the whole denominator 0."""
+        k = n[0]
+        if k in ("neg", "scale"):
+            return factors(n[-1])
+        if k == "name":
+            return [n[1]] if n[1] in params else []
+        if k == "bin" and n[1] == "*":
+            return factors(n[2]) + factors(n[3])
+        if k == "bin" and n[1] == "**" and (number(n[3]) or 0) > 0:
+            return factors(n[2])
+        return []
 
     def number(n):
         sign = 1
@@ -490,13 +499,12 @@ def divisors(odes: dict, subs: dict, params) -> dict[str, str]:
             elif k == "bin" and n[1] in ("+", "-", "*"):
                 stack += [(n[2], line), (n[3], line)]
             elif k == "bin" and n[1] == "/":
-                if param(n[3]):
-                    out.setdefault(param(n[3]), line)
+                for p in factors(n[3]):
+                    out.setdefault(p, line)
                 stack.append((n[2], line))
-            elif k == "bin" and n[1] == "**" and param(n[2]):
-                e = number(n[3])
-                if e is not None and e < 0:
-                    out.setdefault(param(n[2]), line)
+            elif k == "bin" and n[1] == "**" and (number(n[3]) or 0) < 0:
+                for p in factors(n[2]):
+                    out.setdefault(p, line)
     return out
 
 

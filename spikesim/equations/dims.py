@@ -132,6 +132,24 @@ def _refuse_non_finite(node, checked):
                            f"be a finite number (about 1.8e308 at most); check the expression")
 
 
+def _rational(node) -> Fraction | None:
+    """The exact value of an exponent made of numbers only (``3``, ``-0.5``, ``1/3``), which
+    a dimension can be raised to (mV**(1/3) is a dimension, as in pint and Brian2), else
+    None."""
+    k = node[0]
+    if k == "num":
+        return Fraction(str(node[1]))
+    if k == "neg":
+        inner = _rational(node[1])
+        return None if inner is None else -inner
+    if k == "bin" and node[1] in ("+", "-", "*", "/"):
+        a, b, op = _rational(node[2]), _rational(node[3]), node[1]
+        if a is None or b is None or (op == "/" and b == 0):
+            return None
+        return a + b if op == "+" else a - b if op == "-" else a * b if op == "*" else a / b
+    return None
+
+
 def _zero(node) -> bool:
     """A literal 0 (or -0): the same quantity in every unit, so it takes the dimension of
     what it is added to, compared with or chosen against (``maximum(v - v_th, 0)``), as in
@@ -160,17 +178,14 @@ def _check(node, units: dict):
             b = dimensionless(b, ub, f"the exponent of {show(node)}")
             if ua.dimensionless:
                 return ("bin", op, dimensionless(a, ua, show(node)), b), one
-            e = node[3]
-            sign = 1
-            if e[0] == "neg":
-                e, sign = e[1], -1
-            if e[0] != "num":
+            e = _rational(node[3])
+            if e is None:
                 raise ParseProblem(f"{show(node)}: a power of {words(ua)} needs a number as "
-                                   f"exponent")
-            if abs(e[1]) > 100:
+                                   f"exponent (2, -1, 0.5, 1/3)")
+            if abs(e) > 100:
                 raise ParseProblem(f"{show(node)}: a power of {words(ua)} with exponent "
-                                   f"{e[1]:g}; at most 100")
-            return ("bin", op, a, b), ua ** (sign * Fraction(str(e[1])))
+                                   f"{float(e):g}; at most 100")
+            return ("bin", op, a, b), ua ** e
         b, ub = check(node[3], units)
         if op in "+-":
             ua = ub if _zero(a) else ua  # 0 - v is a voltage; v - 0 too (convert)
