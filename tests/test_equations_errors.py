@@ -308,8 +308,9 @@ ONE_MESSAGE = {
                                   ["expected a condition"]),
     "threshold unknown unit": ("threshold: v > v_th", "threshold: v > v_th + 1 mVV",
                                ["unknown unit 'mVV'"]),
-    "refractory parameter in s": ("params: {v_rest", "params: {t_ref: 0.002 s, v_rest",
-                                  ["model.refractory", "give the parameter t_ref in ms"]),
+    "refractory parameter not a time": ("params: {v_rest", "params: {t_ref: 2 mV, v_rest",
+                                        ["model.refractory", "parameter t_ref is a voltage",
+                                         "a refractory period is a time"]),
     "current not a name": ("current: {name: I,", "current: {name: 'I 2',",
                            ["model.current.name"]),
     # an equation broken over two lines: one message at its first (was two: "missing the

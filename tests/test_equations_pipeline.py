@@ -321,3 +321,30 @@ def test_a_fractional_power_of_a_quantity(tmp_path):
 
     with pytest.raises(ConfigError, match="needs a number as exponent"):
         spikesim.run(bad, output=tmp_path / "bad.h5")
+
+
+@pytest.mark.parametrize("timing", ["grid", "precise"])
+def test_a_refractory_parameter_in_seconds(tmp_path, timing):
+    """``refractory: t_ref`` with ``t_ref: 0.002 s`` holds the neuron 2 ms, as ``t_ref: 2 ms``
+    does (was refused: "give the parameter t_ref in ms"). Closed form of the LIF under a
+    constant current (v_inf = -45 mV, v_th = -50 mV, reset to -65 mV, tau = 10 ms): the k-th
+    spike at k T - t_ref with T = t_ref + tau ln(20/5); the grid's are O(dt) off it."""
+    model = {"type": "equations", "equations": "dv/dt = (E - v + R*I)/tau : mV\n",
+             "current": {"name": "I", "unit": "nA"},
+             "params": {"E": "-65 mV", "tau": "10 ms", "R": "10 MOhm", "t_ref": "0.002 s",
+                        "v_th": "-50 mV"},
+             "init": {"v": "-65 mV"}, "threshold": "v > v_th", "reset": "v = E",
+             "refractory": "t_ref"}
+    cfg = {"model": model, "input": {"type": "constant", "amplitude": 2.0},
+           "simulation": {"duration": 50.0, "dt": 0.1, "integrator": "rk4",
+                          "precision": "float64", "spike_timing": timing}}
+    t = np.asarray(spikesim.load(spikesim.run(cfg, output=tmp_path / "r.h5")).spikes.times)
+    period = 2.0 + 10.0 * np.log(4.0)
+    exact = np.arange(1, 4) * period - 2.0
+    if timing == "precise":  # rk4's dense output: 1e-6 ms at dt/tau = 0.01
+        np.testing.assert_allclose(t.ravel(), exact, atol=1e-5, rtol=0)
+    else:  # the same spikes as with t_ref in ms, each within a step or two of the exact time
+        cfg["model"]["params"]["t_ref"] = "2 ms"
+        t_ms = spikesim.load(spikesim.run(cfg, output=tmp_path / "ms.h5")).spikes.times
+        np.testing.assert_array_equal(t, np.asarray(t_ms))
+        assert t.size == 3 and np.abs(t.ravel() - exact).max() < 0.2

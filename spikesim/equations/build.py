@@ -72,6 +72,8 @@ class Definition:
     reset_text: str | None
     held: tuple
     refractory: object
+    #: ms per unit of the refractory parameter (1 for a parameter in ms, 1000 in s)
+    refractory_ms: float
     linear: tuple
     recorded: tuple
     #: the subexpressions a run may record (those that depend on neither the current nor t)
@@ -311,7 +313,7 @@ def build(spec: Spec) -> Definition:
             held = tuple(dict.fromkeys(t for t, _, _ in reset))
         except ParseProblem as e:
             err(("reset",), str(e))
-    refractory = None
+    refractory, refractory_ms = None, 1.0
     if spec.refractory is not None:
         r = spec.refractory
         if not spec.reset:
@@ -322,11 +324,8 @@ def build(spec: Spec) -> Definition:
             if units[name].dimensionality != ms.dimensionality:
                 err(("refractory",), f"parameter {name} is {dims.words(units[name])}; a "
                                      f"refractory period is a time")
-            elif dims.factor(units[name], ms) != 1:
-                err(("refractory",), f"give the parameter {name} in ms for a refractory "
-                                     f"period (it is in {spec.params[name][1]})")
             else:
-                refractory = name
+                refractory, refractory_ms = name, float(dims.factor(units[name], ms))
         else:
             try:
                 value = convert_quantity(r, "ms")
@@ -447,7 +446,8 @@ def build(spec: Spec) -> Definition:
         derived_text={x: spec.init[x] for x in derived}, threshold=threshold,
         threshold_text=spec.threshold, threshold_param=threshold_param,
         threshold_var=threshold_var, threshold_value=threshold_value, reset=reset,
-        reset_text=spec.reset, held=held, refractory=refractory, linear=linear,
+        reset_text=spec.reset, held=held, refractory=refractory, refractory_ms=refractory_ms,
+        linear=linear,
         recorded=tuple(recorded),
         recordable=tuple(s for s in subs if s not in current_dependent),
         uses_t=uses_t, precise_problem=precise_problem,

@@ -332,8 +332,11 @@ class EquationsModel(Model):
         return _Holding(self, d.held, mask)
 
     def _t_ref(self, p):
-        r = self.definition.refractory
-        return p[r] if isinstance(r, str) else r
+        d = self.definition
+        if not isinstance(d.refractory, str):
+            return d.refractory
+        # a parameter in another unit of time (s, us): ms, as dt is
+        return p[d.refractory] if d.refractory_ms == 1 else p[d.refractory] * d.refractory_ms
 
     def precise_step(self, integrate, y, p, t, dt, current, precision="float64"):
         """Without ``refractory``: :func:`spikesim.sim.spike_timing.step`; with it, the step
