@@ -186,9 +186,12 @@ def test_dt_factors_need_not_contain_1(spikesim_cli, tmp_path):
 def test_rheobase_tolerance_wider_than_the_range_is_refused(spikesim_cli, tmp_path, overrides,
                                                             expect):
     """A tolerance wider than the range ran no bisection step: the top of the range came out
-    as every neuron's rheobase, exit 0."""
+    as every neuron's rheobase, exit 0. `validate` refuses it too (it passed the default
+    range's case, exit 0)."""
     err = _refused_analysis(spikesim_cli, tmp_path, "rheobase", *overrides, expect=expect)
     assert "Give a tolerance <= " in err
+    code, out, err = spikesim_cli("validate", _write(tmp_path, LIF), *overrides)
+    assert code == 2 and out == "" and expect in err, err
 
 
 def test_patterns_stop_after_the_run_is_refused_like_record_stop(spikesim_cli, tmp_path):

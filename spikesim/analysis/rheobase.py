@@ -18,7 +18,7 @@ import numpy as np
 
 from ..inputs import PROTOCOLS
 from . import plural
-from .options import default_range, tolerance_problem
+from .options import default_range
 from .probe import Probe, analysis_plan
 from .store import Timer
 
@@ -57,15 +57,7 @@ def run(plan, opts, devices, source, log):
     from .run import Outcome
 
     timer = Timer()
-    lo, hi = opts.range or default_range(plan.model.current_unit)
-    # a given range is checked with the options; the default one is known here
-    problem = tolerance_problem(opts.tolerance, lo, hi,
-                                f"the default range for {plan.model.current_unit}")
-    if problem:
-        from ..errors import ConfigError
-
-        raise ConfigError(f"{source.where(('analysis', 'rheobase', 'tolerance'))}: "
-                          f"analysis.rheobase.tolerance: {problem}")
+    lo, hi = opts.range or default_range(plan.model.current_unit)  # fits the tolerance
     tol = opts.tolerance or (hi - lo) / 1000.0
     stop = opts.start + opts.duration
     n_steps = max(1, round(stop / plan.dt))

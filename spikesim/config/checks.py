@@ -414,6 +414,17 @@ def check_config(cfg, raw, source) -> list[str]:
             err(("record", "variables", j), f"model {mtype} has no variable {var!r}."
                 f"{suggest(var, allowed)} Recordable: {', '.join(allowed)}")
 
+    # -- analyses -----------------------------------------------------------------------
+    rheobase = cfg.analysis.rheobase if cfg.analysis is not None else None
+    if rheobase is not None and rheobase.range is None:
+        # a given range is checked with the options; the default one is the model's
+        from ..analysis.options import default_range, tolerance_problem
+
+        problem = tolerance_problem(rheobase.tolerance, *default_range(model.current_unit),
+                                    f"the default range for {model.current_unit}")
+        if problem:
+            err(("analysis", "rheobase", "tolerance"), problem)
+
     # -- per-neuron values and sweeps ---------------------------------------------------
     size = cfg.population.size
     for path, value in numeric_keys(cfg).items():
