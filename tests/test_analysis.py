@@ -618,7 +618,7 @@ def test_patterns_naud_2008_presets(tmp_path):
     cfg = _preset_config("adex", names, amps, 20.0, 520.0)
     a = spikesim.load(analyze("patterns", _write(tmp_path, cfg), output=tmp_path / "p.h5")
                       ).analysis["patterns"]
-    got = [x.decode() for x in a["label"]]
+    got = list(a["label"])
     assert got == [NAUD[n] for n in names]
 
 
@@ -634,7 +634,7 @@ def test_patterns_izhikevich_2003_presets_and_from_a_run_file(tmp_path, spikesim
     path = out.strip()
     assert path.endswith("izh_patterns.h5")
     a = spikesim.load(path).analysis["patterns"]
-    assert [x.decode() for x in a["label"]] == [IZHIKEVICH[n] for n in names]
+    assert list(a["label"]) == [IZHIKEVICH[n] for n in names]
     assert a.attrs["start"] == 10.0
 
 

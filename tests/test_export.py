@@ -198,3 +198,50 @@ def test_neo_of_a_run_without_spikes_has_no_spike_trains(tmp_path):
     assert [a.name for a in seg.analogsignals] == ["v", "input"]
     assert spikesim.load(spikesim.run(CFG, output=tmp_path / "sp.h5")).to_neo().annotations[
         "spikes_recorded"] is True
+
+
+@pytest.fixture(scope="module")
+def fi_file(tmp_path_factory):
+    cfg = {"model": {"type": "lif", "params": {"tau_m": [10.0, 15.0, 20.0]}},
+           "population": {"size": 3}, "simulation": {"duration": 100.0, "dt": 0.1},
+           "analysis": {"fi": {"num": 4, "range": [1.0, 4.0], "duration": 100.0,
+                               "transient": 20.0}}}
+    import yaml
+
+    from spikesim.analysis.run import analyze
+
+    path = tmp_path_factory.mktemp("fi") / "fi.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    return analyze("fi", path, output=path.with_suffix(".h5"))
+
+
+def test_an_analysis_exports_its_results(fi_file, tmp_path):
+    """A file of `spikesim analyze` exported without its /analysis (only the empty Units
+    table): now NWB's processing module `analysis` holds a per-neuron table `fi` (2-D rates
+    [neuron, amplitude]) and the axis table `fi_amplitude`, equal to the HDF5 datasets and
+    valid for pynwb; the NEO Block carries them as its `analysis` annotation."""
+    pynwb = pytest.importorskip("pynwb")
+    from spikesim.io.nwb import to_nwb
+
+    with h5py.File(fi_file) as f:
+        g = f["analysis/fi"]
+        stored = {k: g[k][()] for k in g}
+        assert g["rate_up"].attrs["dims"] == "neuron, amplitude"
+    out = to_nwb(fi_file, tmp_path / "fi.nwb")
+    assert pynwb.validate(path=str(out)) == []
+    with pynwb.NWBHDF5IO(str(out), "r") as io:
+        module = io.read().processing["analysis"]
+        assert set(module.data_interfaces) == {"fi", "fi_amplitude"}
+        table, axis = module["fi"], module["fi_amplitude"]
+        assert list(table.id[:]) == [0, 1, 2]
+        np.testing.assert_array_equal(axis["amplitude"][:], stored["amplitude"])
+        np.testing.assert_array_equal(axis["amplitude"][:], [1.0, 2.0, 3.0, 4.0])
+        for name in ("rate_up", "rate_down", "onset", "type"):
+            np.testing.assert_array_equal(table[name][:], stored[name])
+        assert table["rate_up"][:].shape == (3, 4) and np.nanmax(stored["rate_up"]) > 0
+        assert table["rate_up"].description == "rate_up [neuron, k] at fi_amplitude[k], Hz"
+        assert table["onset"].description == "onset, nA" and "f-I" in table.description
+    pytest.importorskip("neo")
+    a = spikesim.load(fi_file).to_neo().annotations["analysis"]["fi"]
+    np.testing.assert_array_equal(a["data"]["rate_up"], stored["rate_up"])
+    assert a["dims"]["rate_up"] == ["neuron", "amplitude"] and a["units"]["rate_up"] == "Hz"

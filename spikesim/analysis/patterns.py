@@ -154,7 +154,7 @@ def run(plan, opts, devices, source, log, times=None):
 def draw(fig, a, r):
     """A raster of (up to 40) neurons over the window, each labelled with its pattern."""
     ax = fig.add_axes([0.22, 0.1, 0.74, 0.75])
-    labels = [x.decode() if isinstance(x, bytes) else str(x) for x in a["label"]]
+    labels = [str(x) for x in a["label"]]
     show = np.unique(np.linspace(0, r.n - 1, min(r.n, 40)).round().astype(int))
     times = r.spikes.times if r.spikes_recorded else [np.zeros(0)] * r.n
     for row, i in enumerate(show):

@@ -1,5 +1,5 @@
-"""``/analysis/<kind>/`` in a run's HDF5 file: one dataset per result (attr ``units``; one
-row per neuron of the config where per-neuron), the group's attrs holding scalars (the
+"""``/analysis/<kind>/`` in a run's HDF5 file: one dataset per result (attrs ``units`` and
+``dims``; one row per neuron of the config where per-neuron), the group's attrs holding scalars (the
 options used, a summary sentence). Written next to the layout of SPEC section 3 by
 :func:`write`; read back by :func:`read` (``spikesim.load(path).analysis``)."""
 
@@ -25,6 +25,8 @@ class Analysis:
     data: dict[str, np.ndarray]
     units: dict[str, str] = field(default_factory=dict)
     attrs: dict = field(default_factory=dict)
+    #: name -> its dimensions: ("neuron",), ("neuron", "amplitude") or ("amplitude",)
+    dims: dict[str, tuple] = field(default_factory=dict)
 
     def __getitem__(self, name: str) -> np.ndarray:
         return self.data[name]
@@ -44,23 +46,29 @@ def read(path) -> dict[str, Analysis]:
         if g is None:
             return out
         for kind, gk in g.items():
-            data, units = {}, {}
+            data, units, dims = {}, {}, {}
             for name, d in gk.items():
                 if isinstance(d, h5py.Dataset):
                     data[name] = d[()]
+                    if d.dtype.kind == "S":  # text (patterns' labels) as str, not bytes
+                        data[name] = data[name].astype(str)
                     if "units" in d.attrs:
                         units[name] = plain_attr(d.attrs["units"])
+                    if "dims" in d.attrs:  # not in files of spikesim before 2026-12-07
+                        dims[name] = tuple(str(plain_attr(d.attrs["dims"])).split(", "))
             attrs = {k: plain_attr(v) for k, v in gk.attrs.items()}
-            out[kind] = Analysis(kind, data, units, attrs)
+            out[kind] = Analysis(kind, data, units, attrs, dims)
     return out
 
 
 def write(plan, kind: str, options, data: dict, units: dict, attrs: dict, device: str,
-          compile_seconds: float, run_seconds: float, spikes=None, n_steps: int | None = None):
+          compile_seconds: float, run_seconds: float, spikes=None, n_steps: int | None = None,
+          axis: str | None = None):
     """Write the analysis file at ``plan.output``: the SPEC section 3 layout (root attrs with
     the resolved config and its ``analysis.<kind>`` options, ``/neurons``, and with
     ``spikes`` (t ms, ids) the spikes of the analysis' main run, over ``n_steps`` steps) plus
-    ``/analysis/<kind>/``. Returns the path written."""
+    ``/analysis/<kind>/``, each dataset with ``dims``: ``neuron``, ``neuron, <axis>`` (2-D
+    data) or ``<axis>`` (the dataset ``axis`` itself). Returns the path written."""
     from ..sim.plan import RecordPlan
     from ..io.writer import Writer
 
@@ -82,6 +90,8 @@ def write(plan, kind: str, options, data: dict, units: dict, attrs: dict, device
             g.attrs[k] = v
         for name, values in data.items():
             d = g.create_dataset(name, data=np.asarray(values))
+            d.attrs["dims"] = (name if name == axis else
+                               f"neuron, {axis}" if d.ndim == 2 else "neuron")
             if name in units:
                 d.attrs["units"] = units[name]
     except BaseException:

@@ -12,7 +12,10 @@ One Segment holds the whole run:
   ``array_annotations['neuron_ids']`` names the neuron of each channel.
 
 The Block's annotations carry the run's attributes (model, dt, integrator, status,
-versions...) and ``config`` the resolved config.
+versions...) and ``config`` the resolved config; a file of ``spikesim analyze`` adds
+``analysis``: kind -> ``data`` (name -> array, one row per neuron in id order; 2-D ones
+along the axis that ``dims`` names), ``units``, ``dims`` and ``attrs`` (the summary and the
+options), as in ``spikesim.load(path).analysis``.
 """
 
 from __future__ import annotations
@@ -41,6 +44,11 @@ def to_neo(result):
                       file_origin=str(r.path))
     # the run's attributes (neo reserves ``name``, which is the Block's name already)
     block.annotate(**{k: v for k, v in r.attrs.items() if k not in ("magic", "version", "name")})
+    if r.analysis:
+        block.annotate(analysis={
+            kind: {"data": a.data, "units": a.units,
+                   "dims": {k: list(d) for k, d in a.dims.items()}, "attrs": a.attrs}
+            for kind, a in r.analysis.items()})
     seg = neo.Segment(name=r.name, index=0)
     block.segments.append(seg)
     t_stop = r.t_end * pq.ms

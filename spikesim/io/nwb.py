@@ -11,6 +11,11 @@ What goes where (NWB 2.x core schema, https://nwb-schema.readthedocs.io):
   ``neuron_ids[c]`` (listed in its description and ``comments``), in the model's unit with
   the ``conversion`` factor to SI that NWB asks for (mV -> volts: 0.001; uA/cm2 -> A/m^2:
   0.01; pA -> amperes: 1e-12), ``starting_time`` and ``rate`` from the report's time mapping;
+* ``processing/analysis`` (a file of ``spikesim analyze``): per analysis a table ``<kind>``
+  with one row per neuron (id = its id in the run) and a column per result, 2-D results
+  ``[neuron, k]`` along the analysis' axis, which is the table ``<kind>_<axis>`` (fi:
+  ``fi_amplitude``, prc: ``prc_phase``, dt: ``dt_dt``); units in the column descriptions
+  (as spikesim writes them), the summary and options in the table's description;
 * ``source_script``: the resolved config (YAML); ``notes``: the run's attributes (versions of
   spikesim, JAX, NumPy..., dt, integrator, precision, seed, status) as JSON;
   ``session_start_time``: when the run was created.
@@ -85,6 +90,7 @@ def to_nwb(path: str | Path, output: str | Path | None = None, force: bool = Fal
     )
     _units(nwb, r, pynwb)
     _traces(nwb, r, pynwb)
+    _analyses(nwb, r)
 
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.stem + ".partial.nwb")  # renamed into place once written
@@ -136,6 +142,33 @@ def _traces(nwb, r: Result, pynwb) -> None:
                          f"conversion = {unit}); column c is neuron neuron_ids[c], listed in "
                          f"comments"),
             comments=f"neuron_ids: {ids}"))
+
+
+def _analyses(nwb, r: Result) -> None:
+    if not r.analysis:
+        return
+    from hdmf.common import DynamicTable
+
+    module = nwb.create_processing_module("analysis", "results of spikesim analyze (one table "
+                                                      "per analysis, one row per neuron)")
+    for kind, a in r.analysis.items():
+        options = {k: v for k, v in a.attrs.items() if k != "summary"}
+        table = DynamicTable(name=kind, description=f"{a.attrs.get('summary', kind)}; "
+                                                    f"options: {json.dumps(options, default=_plain)}",
+                             id=np.arange(r.n, dtype=np.int64))
+        for name, values in a.data.items():
+            dims = a.dims.get(name) or (("neuron",) if len(values) == r.n else (name,))
+            unit = f", {a.units[name]}" if name in a.units else ""
+            if dims[0] != "neuron":  # the axis, a table of its own
+                axis = DynamicTable(name=f"{kind}_{name}", description=f"the {name} values "
+                                    f"along the second dimension of the {kind} table's 2-D "
+                                    f"columns", id=np.arange(len(values), dtype=np.int64))
+                axis.add_column(name, f"{name}{unit}", data=values)
+                module.add(axis)
+                continue
+            along = f" [neuron, k] at {kind}_{dims[1]}[k]" if len(dims) == 2 else ""
+            table.add_column(name, f"{name}{along}{unit}", data=values)
+        module.add(table)
 
 
 def _step(r: Result, var: str) -> float:
