@@ -495,3 +495,25 @@ def test_recordable_lists_the_subexpressions(spikesim_cli):
     code, _, err = spikesim_cli("validate", ml, "record.variables=[m_infx]")
     assert code == 2 and "Did you mean 'm_inf'?" in err, err
     assert "Recordable: v, w, m_inf, w_inf, tau_w, input" in err, err
+
+
+def test_a_capacitance_must_be_positive(spikesim_cli, tmp_path):
+    """C < 0 (given, or drawn by a normal generator) ran: the leak then pushes v away from
+    rest, a wrong result with exit 0. A capacitance (and one per area) is > 0, as the
+    built-in models' C is; a capacitance elsewhere in the units (a 0 nF offset) stays free."""
+    model = TEMPLATE.replace("dv/dt = (v_rest - v + R*I - R*w)/tau : mV",
+                             "dv/dt = (v_rest - v + R*I - R*w)/(R*C) : mV").replace(
+        "tau: 10 ms,", "C: 1 nF,")
+    cfg = write(tmp_path, model)
+    assert spikesim_cli("validate", cfg)[0] == 0
+    expect_error(spikesim_cli, tmp_path, ["run", cfg, "model.params.C=-1 nF"],
+                 "override model.params.C=-1 nF: model.params.C: must be > 0, got -1.0")
+    expect_error(spikesim_cli, tmp_path, ["run", cfg, "population.size=10",
+                                          "model.params.C={normal: {mean: 1 nF, std: 2 nF}}"],
+                 "model.params.C: must be > 0; the generator", "neurons out of range")
+    per_area = model.replace("(R*C) : mV", "(R*C*A) : mV").replace("C: 1 nF,",
+                                                                    "C: 1 uF/cm2, A: 0.01 cm2,")
+    cfg = write(tmp_path, per_area)
+    assert spikesim_cli("validate", cfg)[0] == 0
+    expect_error(spikesim_cli, tmp_path, ["validate", cfg, "model.params.C=-1 uF/cm2"],
+                 "model.params.C: must be > 0")

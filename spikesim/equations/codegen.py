@@ -134,6 +134,17 @@ def evaluate(node, env: dict, subs: dict, fns: dict):
 REFRAC = "refrac"
 
 
+def _domain(p: str, d) -> str | None:
+    """A capacitance (per area too) is > 0: a negative one runs, the leak pushing v away from
+    rest (silently, for a normal generator's draws); a parameter dx/dt divides by is != 0."""
+    from ..config.units import parse_unit
+
+    dim = parse_unit(d.param_units[p]).dimensionality
+    if dim in (parse_unit("F").dimensionality, parse_unit("F/m^2").dimensionality):
+        return "positive"
+    return "nonzero" if p in d.divisors else None
+
+
 def _update_order(d) -> str:
     """The module docstring's update order, for this model's keys only."""
     parts = []
@@ -166,8 +177,7 @@ def model_class(d) -> type[Model]:
         states[s] = StateVar(d.sub_units[s], "subexpression, evaluated after each step",
                              None, integrated=False)
     params = {k: Param(v, d.param_units[k], "parameter of the equations",
-                       domain="nonzero" if k in d.divisors else None)
-              for k, v in d.param_defaults.items()}
+                       domain=_domain(k, d)) for k, v in d.param_defaults.items()}
     attrs = dict(
         name=d.name, summary=d.summary, citation=d.citation, equations=d.text,
         update_order=_update_order(d),
