@@ -50,7 +50,8 @@ CASES = {
                          ["unknown function 'expp'", "Did you mean 'exp'"]),
     "wrong arity": (SUB, "v_inf = v_rest + R*I*exp(1, 2) : mV", 6, ["exp() takes 1 argument"]),
     "caret power": (SUB, "v_inf = v_rest + R*I*(2^2) : mV", 6, ["write powers as x**2"]),
-    "defined twice": (SUB, SUB + "\n    v_inf = v : mV", 7, ["'v_inf' is defined twice"]),
+    "defined twice": (SUB, SUB + "\n    v_inf = v : mV", 7,
+                      ["'v_inf' is defined twice (also at ", "cfg.yaml:6); keep one"]),
     "exp of a voltage": (SUB, "v_inf = v_rest*exp(v) : mV", 6,
                          ["exp() takes a plain number", "a voltage"]),
     "power with a name": (SUB, "v_inf = v**(tau/tau) : mV", 6, ["needs a number as exponent"]),
@@ -377,6 +378,11 @@ def test_quoted_equations_name_the_line_of_their_key(spikesim_cli, tmp_path):
     err = expect_error(spikesim_cli, tmp_path, ["run", cfg], "cfg.yaml:5: model.equations: "
                        "line 2 of the equations: syntax error")
     assert len(err.strip().splitlines()) == 1, err
+    # a name defined twice names the other line the same way (was: "line 1 of the block")
+    cfg = write(tmp_path, "model:\n  type: equations\n"
+                          '  equations: "dv/dt = -v/tau : mV\\ndv/dt = -v/tau : mV"\n' + params)
+    expect_error(spikesim_cli, tmp_path, ["run", cfg], "cfg.yaml:3: model.equations: line 2 "
+                 "of the equations: 'v' is defined twice (also at line 1 of the equations)")
     cfg = write(tmp_path, "model:\n  type: equations\n  equations:\n    |\n\n"
                           "      dv/dt = -v/tau : mV\n      x = v +* 2 : mV\n" + params)
     expect_error(spikesim_cli, tmp_path, ["run", cfg], "cfg.yaml:7: model.equations: syntax")

@@ -142,6 +142,15 @@ def build(spec: Spec) -> Definition:
     lines, parse_problems = parse_equations(spec.equations)
     for offset, msg in parse_problems:
         err_line(offset, msg)
+    first: dict[str, int] = {}
+    for ln in list(lines):
+        if ln.name in first:  # the other line as the message's own place is named
+            other = (f"line {first[ln.name] + 1} of the equations" if spec.line_note else
+                     spec.where_line(first[ln.name]))
+            err_line(ln.offset, f"{ln.name!r} is defined twice (also at {other}); keep one")
+            lines.remove(ln)
+        else:
+            first[ln.name] = ln.offset
     odes = {ln.name: ln for ln in lines if ln.kind == "ode"}
     subs = {ln.name: ln for ln in lines if ln.kind == "sub"}
     if lines and not odes:

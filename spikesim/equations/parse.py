@@ -290,7 +290,6 @@ def _show(node) -> str:
 def parse_equations(text: str) -> tuple[list[Line], list[tuple[int, str]]]:
     """The lines of an ``equations`` block and the problems found, ``(offset, message)``."""
     lines, problems = [], []
-    seen: dict[str, int] = {}
     # an equation broken over lines (parentheses left open and no ': unit' yet, or a
     # trailing backslash) is one message on its first line, and the lines that continue it
     # are skipped, not each reported as not an equation
@@ -315,12 +314,7 @@ def parse_equations(text: str) -> tuple[list[Line], list[tuple[int, str]]]:
             else:
                 problems.append((i, f"{e}"))
             continue
-        if line.name in seen:
-            problems.append((i, f"{line.name!r} is defined twice (also on line "
-                                f"{seen[line.name] + 1} of the block); keep one"))
-            continue
-        seen[line.name] = i
-        lines.append(line)
+        lines.append(line)  # a name defined twice is build's to report, with file lines
     if not lines and not problems:
         problems.append((0, "no equations: write one line per variable, e.g. "
                             "'dv/dt = (v_rest - v)/tau : mV'"))
