@@ -28,7 +28,7 @@ _xla_flag("--xla_force_host_platform_device_count", max(1, _cores or 1))
 # (tests/test_engine_options.py). ``xla_backend_extra_options`` set by the user replace it.
 _xla_flag("--xla_backend_extra_options", "xla_cpu_use_multi_output_fusion")
 
-__all__ = ["run", "load", "__version__"]
+__all__ = ["run", "analyze", "load", "__version__"]
 
 
 def __getattr__(name):
@@ -38,6 +38,10 @@ def __getattr__(name):
         from .api import run
 
         return run
+    if name == "analyze":
+        from .api import analyze
+
+        return analyze
     if name == "load":
         from .io.results import load
 

@@ -29,3 +29,17 @@ def run(config: str | Path | dict, *overrides: str, output: str | Path | None = 
 
         start = final_state(init_from, plan)
     return run_plan(plan, force=force, quiet=quiet, init_state=start)
+
+
+def analyze(kind: str, config: str | Path | dict, *overrides: str,
+            output: str | Path | None = None, force: bool = False, quiet: bool = True) -> Path:
+    """Run analysis ``kind`` (rheobase, fi, prc, dt, patterns) of a config (a YAML path or a
+    mapping; for ``patterns`` also a run's HDF5 file) with ``KEY=VALUE`` overrides, as
+    ``spikesim analyze`` does; returns the path of the file written, whose results
+    ``spikesim.load(path).analysis[kind]`` holds.
+
+    >>> spikesim.analyze("fi", "configs/analysis/hh_fi.yaml", "analysis.fi.num=11")
+    """
+    from .analysis.run import analyze as run_analysis
+
+    return run_analysis(kind, config, overrides, output, force=force, quiet=quiet)

@@ -68,6 +68,24 @@ def test_rheobase_lif_closed_form(tmp_path, monkeypatch):
     assert a.attrs["calls"] == math.ceil(math.log2(5.0 / 1e-4)) + 2
 
 
+def test_spikesim_analyze_takes_a_mapping_and_overrides(tmp_path):
+    """``spikesim.analyze`` (the Python entry point, as ``spikesim.run``): a config mapping
+    with overrides gives the closed form as the CLI's path does; nothing is written where
+    the config is refused."""
+    path = spikesim.analyze("rheobase", LIF, "analysis.rheobase.tolerance=0.001",
+                            "population.size=1", "model.params.tau_m=10",
+                            "model.params.R_m=10", "model.init.v=-65", output=tmp_path / "a.h5")
+    rb = spikesim.load(path).analysis["rheobase"]["rheobase"]
+    closed = 15.0 / (10.0 * (1 - np.exp(-20.0 / 10.0)))
+    assert closed - 1e-12 <= rb[0] <= closed + 0.001 + 1e-12
+    from spikesim.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="analysis.rheobase.tolerance"):
+        spikesim.analyze("rheobase", LIF, "analysis.rheobase.tolerance=-1",
+                         output=tmp_path / "b.h5")
+    assert not (tmp_path / "b.h5").exists()
+
+
 def test_analysis_file_layout_inspect_plot(tmp_path, spikesim_cli):
     """The file holds the section 3 layout plus /analysis/rheobase (units, one row per neuron);
     inspect prints the table, plot writes a PNG, load() returns the arrays."""

@@ -206,13 +206,7 @@ def fi_file(tmp_path_factory):
            "population": {"size": 3}, "simulation": {"duration": 100.0, "dt": 0.1},
            "analysis": {"fi": {"num": 4, "range": [1.0, 4.0], "duration": 100.0,
                                "transient": 20.0}}}
-    import yaml
-
-    from spikesim.analysis.run import analyze
-
-    path = tmp_path_factory.mktemp("fi") / "fi.yaml"
-    path.write_text(yaml.safe_dump(cfg))
-    return analyze("fi", path, output=path.with_suffix(".h5"))
+    return spikesim.analyze("fi", cfg, output=tmp_path_factory.mktemp("fi") / "fi.h5")
 
 
 def test_an_analysis_exports_its_results(fi_file, tmp_path):

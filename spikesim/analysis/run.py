@@ -51,13 +51,16 @@ def analyze(kind: str, config, overrides=(), output=None, force: bool = False,
 
         raise UsageError(f"unknown analysis {kind!r}.{suggest(kind, KINDS)} Analyses: "
                          f"{', '.join(KINDS)}")
-    from_file = kind == "patterns" and str(config).endswith((".h5", ".hdf5", ".partial"))
+    from_file = (kind == "patterns" and not isinstance(config, dict)
+                 and str(config).endswith((".h5", ".hdf5", ".partial")))
     if from_file:  # a past run: its embedded config, its spikes
         from ..io.resume import embedded_config
 
         data, _ = embedded_config(config, "analyze patterns")
         data.get("output", {}).pop("path", None)
         loaded = load(None, list(overrides), data=data, name=f"{config} (its stored config)")
+    elif isinstance(config, dict):  # spikesim.analyze with a mapping
+        loaded = load(None, list(overrides), data=config)
     else:
         loaded = load(config, list(overrides))
     if loaded.cfg.analysis is None:
