@@ -100,7 +100,6 @@ def run(plan, opts, devices, source, log):
     return Outcome(
         data={"dt": dts, "count": counts, "count_change": dcount, "shift": shift,
               "largest_dt": largest},
-        axis="dt",
         units={"dt": "ms", "shift": "ms", "largest_dt": "ms"},
         attrs={"summary": summary, "sentence": sentence, "tolerance": opts.tolerance,
                "factors": factors},

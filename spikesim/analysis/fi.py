@@ -121,7 +121,6 @@ def run(plan, opts, devices, source, log):
         data={"amplitude": amps, "rate_up": rates[0].T, "rate_down": rates[1].T,
               "onset": onset, "onset_rate": onset_rate, "type": kind,
               "bistable_low": bi_low, "bistable_high": bi_high},
-        axis="amplitude",
         units={"amplitude": unit, "rate_up": "Hz", "rate_down": "Hz", "onset": unit,
                "onset_rate": "Hz", "bistable_low": unit, "bistable_high": unit},
         attrs={"summary": summary, "range": [lo, hi], "num": opts.num,

@@ -116,7 +116,6 @@ def run(plan, opts, devices, source, log):
     return Outcome(
         data={"phase": np.arange(P) / P, "phase_applied": applied.reshape(shape),
               "prc": p2, "T0": T0n, "T1": T1.reshape(shape)},
-        axis="phase",
         units={"T0": "ms", "T1": "ms"},
         attrs={"summary": summary, "current": opts.current, "amplitude": opts.amplitude,
                "width": opts.width, "phases": P, "cycles": opts.cycles,

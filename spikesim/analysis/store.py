@@ -63,12 +63,13 @@ def read(path) -> dict[str, Analysis]:
 
 def write(plan, kind: str, options, data: dict, units: dict, attrs: dict, device: str,
           compile_seconds: float, run_seconds: float, spikes=None, n_steps: int | None = None,
-          axis: str | None = None):
+          axes: tuple = ()):
     """Write the analysis file at ``plan.output``: the SPEC section 3 layout (root attrs with
     the resolved config and its ``analysis.<kind>`` options, ``/neurons``, and with
     ``spikes`` (t ms, ids) the spikes of the analysis' main run, over ``n_steps`` steps) plus
     ``/analysis/<kind>/``, each dataset with ``dims``: ``neuron``, ``neuron, <axis>`` (2-D
-    data) or ``<axis>`` (the dataset ``axis`` itself). Returns the path written."""
+    data, along the analysis' one axis) or ``<axis>`` (a dataset of ``axes``). Returns the
+    path written."""
     from ..sim.plan import RecordPlan
     from ..io.writer import Writer
 
@@ -90,8 +91,8 @@ def write(plan, kind: str, options, data: dict, units: dict, attrs: dict, device
             g.attrs[k] = v
         for name, values in data.items():
             d = g.create_dataset(name, data=np.asarray(values))
-            d.attrs["dims"] = (name if name == axis else
-                               f"neuron, {axis}" if d.ndim == 2 else "neuron")
+            d.attrs["dims"] = (name if name in axes else
+                               f"neuron, {axes[0]}" if d.ndim == 2 else "neuron")
             if name in units:
                 d.attrs["units"] = units[name]
     except BaseException:
