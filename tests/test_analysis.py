@@ -684,3 +684,25 @@ def test_patterns_of_a_missing_run_file(spikesim_cli, tmp_path):
     code, _, err = spikesim_cli("analyze", "patterns", tmp_path / "nothere.h5")
     assert code == 2 and f"analyze patterns {tmp_path / 'nothere.h5'}: no such file" in err
     assert "--from" not in err and "Traceback" not in err
+
+
+def test_fi_warns_where_its_window_cannot_show_type_i(spikesim_cli, tmp_path):
+    """The LIF is type I (its rate falls to 0 at rheobase, logarithmically). With a rate
+    window of 80 ms, two spikes fit in it for certain only from 25 Hz, above type1_max_rate
+    (20 Hz): the LIF with tau_m = 10 ms came out type II, silently. Now a warning names the
+    duration that can show it, and with that duration every neuron is type I."""
+    cfg = _write(tmp_path, {"model": {"type": "lif", "params": {"tau_m": [10.0, 15.0, 20.0]}},
+                            "population": {"size": 3},
+                            "simulation": {"duration": 100.0, "dt": 0.1}})
+    opts = ["analysis.fi.num=5", "analysis.fi.transient=20"]
+    code, _, err = spikesim_cli("analyze", "fi", cfg, *opts, "analysis.fi.duration=100",
+                                "-o", tmp_path / "short.h5")
+    assert code == 0, err
+    assert ("warning: the rate window (analysis.fi.duration - transient = 80 ms) shows "
+            "repetitive firing for certain only from 25 Hz" in err), err
+    assert "Use analysis.fi.duration >= 120 ms" in err
+    assert 2 in spikesim.load(tmp_path / "short.h5").analysis["fi"]["type"]
+    code, _, err = spikesim_cli("analyze", "fi", cfg, *opts, "analysis.fi.duration=120",
+                                "-o", tmp_path / "long.h5")
+    assert code == 0 and "warning" not in err, err
+    assert list(spikesim.load(tmp_path / "long.h5").analysis["fi"]["type"]) == [1, 1, 1]

@@ -48,6 +48,15 @@ def run(plan, opts, devices, source, log):
     seg = max(1, round(opts.duration / plan.dt))
     skip = round(opts.transient / plan.dt)
     dt, n = plan.dt, plan.n
+    window = opts.duration - opts.transient
+    if MIN_SPIKES * 1000.0 / window > opts.type1_max_rate:
+        # two spikes fit in the window for sure only from a period of window / 2 on
+        log(f"warning: the rate window (analysis.fi.duration - transient = {window:g} ms) "
+            f"shows repetitive firing for certain only from {MIN_SPIKES * 1000 / window:.3g} "
+            f"Hz ({MIN_SPIKES} spikes in it), above type1_max_rate = "
+            f"{opts.type1_max_rate:g} Hz, so a type I neuron may come out type II. Use "
+            f"analysis.fi.duration >= "
+            f"{opts.transient + MIN_SPIKES * 1000 / opts.type1_max_rate:g} ms")
     const = PROTOCOLS["constant"](type="constant", amplitude=0.0)
     probe = Probe(analysis_plan(plan, [(const, {"amplitude": np.zeros(n)})], seg), devices)
 
