@@ -706,3 +706,37 @@ def test_fi_warns_where_its_window_cannot_show_type_i(spikesim_cli, tmp_path):
                                 "-o", tmp_path / "long.h5")
     assert code == 0 and "warning" not in err, err
     assert list(spikesim.load(tmp_path / "long.h5").analysis["fi"]["type"]) == [1, 1, 1]
+
+
+def test_prc_of_the_lif_against_its_closed_form(spikesim_cli, tmp_path):
+    """LIF (v_rest = v_reset = -65 mV, v_th = -50 mV, R_m = 10 MOhm, t_ref = 2 ms) under
+    2 nA, a pulse of A = 0.5 nA for w = 0.5 ms at t_p after a spike (t_p >= t_ref) adds
+    d = R A (1 - exp(-w/tau)) to v, which then decays, so the next crossing is at
+    T1 = tau ln(((V - v_r) e^(t_ref/tau) - d e^((t_p + w)/tau)) / (V - v_th)), V = -45 mV.
+    Precise timing gives it to 1e-9 (float64; T0 and T1 from the closed-form crossings).
+    The grid's PRC moves in steps of dt / T0 (0.0063 here, a third of the PRC's range) and
+    was off by a third without a word: now a warning says so."""
+    tau = np.array([10.0, 15.0, 20.0])
+    cfg = _write(tmp_path, {"model": {"type": "lif", "params": {"tau_m": tau.tolist()}},
+                            "population": {"size": 3},
+                            "simulation": {"duration": 100.0, "dt": 0.1,
+                                           "precision": "float64"}})
+    opts = ["analysis.prc.current=2", "analysis.prc.amplitude=0.5", "analysis.prc.phases=4"]
+    code, _, err = spikesim_cli("analyze", "prc", cfg, *opts, "simulation.spike_timing=precise",
+                                "-o", tmp_path / "p.h5")
+    assert code == 0 and "warning" not in err, err
+    a = spikesim.load(tmp_path / "p.h5").analysis["prc"]
+    T0 = a["T0"][:, None]
+    np.testing.assert_allclose(a["T0"], 2.0 + tau * np.log(4.0), atol=1e-9, rtol=0)
+    t_p, tc = a["phase_applied"] * T0, tau[:, None]
+    d = np.where(t_p >= 2.0, 5.0 * (1 - np.exp(-0.5 / tc)) * np.exp((t_p + 0.5) / tc), 0.0)
+    T1 = tc * np.log((20.0 * np.exp(2.0 / tc) - d) / 5.0)
+    closed = (T0 - T1) / T0
+    assert closed.max() > 0.02
+    np.testing.assert_allclose(a["prc"], closed, atol=1e-9, rtol=0)
+    code, _, err = spikesim_cli("analyze", "prc", cfg, *opts, "-o", tmp_path / "g.h5")
+    assert code == 0, err
+    assert ("warning: with spike_timing: grid the PRC moves in steps of dt / T0 (0.0063 for "
+            "neuron 0)" in err), err
+    grid = spikesim.load(tmp_path / "g.h5").analysis["prc"]["prc"]
+    assert np.abs(grid - closed).max() > 0.003  # what the warning is about

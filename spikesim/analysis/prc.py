@@ -106,6 +106,16 @@ def run(plan, opts, devices, source, log):
             f"{int(long.sum())} of {n} neuron(s) (T0 down to {np.min(T0n[long]):.4g} ms), so "
             f"their PRC is not the response to a pulse at a phase. Use an analysis.prc.width "
             f"well below T0")
+    # grid timestamps make T0 and T1 multiples of dt: the PRC moves in steps of dt / T0
+    with np.errstate(invalid="ignore"):
+        coarse = good & (np.nanmax(np.abs(p2), axis=1, initial=0.0) < 20 * plan.dt / T0n)
+    if plan.spike_timing == "grid" and coarse.any():
+        i = int(np.argmax(coarse))
+        log(f"warning: with spike_timing: grid the PRC moves in steps of dt / T0 "
+            f"({plan.dt / T0n[i]:.2g} for neuron {i}), more than 1/20 of its largest value "
+            f"({np.nanmax(np.abs(p2[i])):.2g}; {int(coarse.sum())} of {n} neuron(s)): the "
+            f"grid's rounding is a large part of it. Use simulation.spike_timing: precise, or "
+            f"a smaller dt")
     summary = (f"PRC of {n} neuron(s) at {opts.current:g} {plan.model.current_unit}, "
                f"pulse {opts.amplitude:g} {plan.model.current_unit} x {opts.width:g} ms at "
                f"{plural(P, 'phase')}"
