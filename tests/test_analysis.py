@@ -740,3 +740,17 @@ def test_prc_of_the_lif_against_its_closed_form(spikesim_cli, tmp_path):
             "neuron 0)" in err), err
     grid = spikesim.load(tmp_path / "g.h5").analysis["prc"]["prc"]
     assert np.abs(grid - closed).max() > 0.003  # what the warning is about
+
+
+@pytest.mark.parametrize("kind", ["rheobase", "fi", "prc"])
+def test_a_stimulus_analysis_of_a_model_without_a_current_is_refused(spikesim_cli, tmp_path,
+                                                                      kind):
+    """An equations model that declares no injected current: rheobase, fi and prc ran their
+    stimulus into nothing and reported "none found in the range" in a unit "1", exit 0."""
+    cfg = {"model": {"type": "equations", "equations": "dv/dt = -(v - E)/tau : mV\n",
+                     "params": {"E": "-65 mV", "tau": "10 ms", "v_th": "-50 mV"},
+                     "init": {"v": "-65 mV"}, "threshold": "v > v_th", "reset": "v = E"},
+           "simulation": {"duration": 50.0, "dt": 0.1}}
+    _refused_analysis(spikesim_cli, tmp_path, kind, "analysis.prc.current=1",
+                      "analysis.prc.amplitude=1", cfg=cfg,
+                      expect="cfg.yaml:1: model: " + kind + " drives the neuron")

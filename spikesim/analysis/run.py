@@ -75,6 +75,15 @@ def analyze(kind: str, config, overrides=(), output=None, force: bool = False,
                 f"{r.t_end:g} of {r.duration:g} ms, so its neurons would be classified from "
                 f"a spike train cut short. Run it again to the end{part}")
     plan = make_plan(loaded)
+    d = getattr(plan.model, "definition", None)
+    if kind in REPLACE_INPUT and d is not None and d.current_name is None:
+        from ..errors import ConfigError
+
+        what = {"rheobase": "current step", "fi": "constant currents", "prc": "current pulse"}
+        raise ConfigError(f"{loaded.source.where(('model',))}: model: {kind} drives the neuron "
+                          f"with its {what[kind]}, and model {d.name} declares no injected "
+                          f"current for it to reach: declare one (model.current: {{name: I, "
+                          f"unit: nA}}) and use it in the equations")
     if from_file and output is None:
         from pathlib import Path
 
