@@ -754,3 +754,18 @@ def test_a_stimulus_analysis_of_a_model_without_a_current_is_refused(spikesim_cl
     _refused_analysis(spikesim_cli, tmp_path, kind, "analysis.prc.current=1",
                       "analysis.prc.amplitude=1", cfg=cfg,
                       expect="cfg.yaml:1: model: " + kind + " drives the neuron")
+
+
+@pytest.mark.parametrize("kind", ["rheobase", "fi", "prc", "dt", "patterns"])
+def test_an_analysis_of_a_model_without_a_threshold_is_refused(spikesim_cli, tmp_path, kind):
+    """Every analysis counts spikes; an equations model without a threshold never spikes, and
+    each ran and reported "none found", "silent" or a dt that keeps every (no) spike."""
+    cfg = {"model": {"type": "equations", "equations": "dv/dt = (E - v + R*I)/tau : mV\n",
+                     "current": {"name": "I", "unit": "nA"},
+                     "params": {"E": "-65 mV", "tau": "10 ms", "R": "10 MOhm"},
+                     "init": {"v": "-65 mV"}},
+           "simulation": {"duration": 50.0, "dt": 0.1}}
+    _refused_analysis(spikesim_cli, tmp_path, kind, "analysis.prc.current=1",
+                      "analysis.prc.amplitude=1", cfg=cfg,
+                      expect=f"cfg.yaml:1: model: {kind} measures spikes, and model equations "
+                             f"has no threshold")

@@ -76,9 +76,13 @@ def analyze(kind: str, config, overrides=(), output=None, force: bool = False,
                 f"a spike train cut short. Run it again to the end{part}")
     plan = make_plan(loaded)
     d = getattr(plan.model, "definition", None)
-    if kind in REPLACE_INPUT and d is not None and d.current_name is None:
-        from ..errors import ConfigError
+    from ..errors import ConfigError
 
+    if d is not None and d.threshold is None:
+        raise ConfigError(f"{loaded.source.where(('model',))}: model: {kind} measures spikes, "
+                          f"and model {d.name} has no threshold, so it never spikes: give one "
+                          f"(model.threshold: v > v_th, with v_th in params)")
+    if kind in REPLACE_INPUT and d is not None and d.current_name is None:
         what = {"rheobase": "current step", "fi": "constant currents", "prc": "current pulse"}
         raise ConfigError(f"{loaded.source.where(('model',))}: model: {kind} drives the neuron "
                           f"with its {what[kind]}, and model {d.name} declares no injected "
