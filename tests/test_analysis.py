@@ -769,3 +769,15 @@ def test_an_analysis_of_a_model_without_a_threshold_is_refused(spikesim_cli, tmp
                       "analysis.prc.amplitude=1", cfg=cfg,
                       expect=f"cfg.yaml:1: model: {kind} measures spikes, and model equations "
                              f"has no threshold")
+
+
+def test_init_from_an_analysis_file_says_what_it_is(spikesim_cli, tmp_path):
+    """--init-from an analysis' file was refused as holding "no /state group"; now the
+    message says it is an analysis' result and what to continue from."""
+    cfg = _write(tmp_path, {**LIF, "population": {"size": 1}, "model": {"type": "lif"}})
+    code, _, err = spikesim_cli("analyze", "rheobase", cfg, "-o", tmp_path / "rb.h5")
+    assert code == 0, err
+    code, out, err = spikesim_cli("run", cfg, "--init-from", tmp_path / "rb.h5",
+                                  "-o", tmp_path / "next.h5")
+    assert code == 2 and out == "" and not (tmp_path / "next.h5").exists()
+    assert "it is the result of `spikesim analyze rheobase`, which keeps no final state" in err

@@ -122,9 +122,13 @@ def final_state(path: Path, plan) -> InitState:
         state = read_group(f, "state")
         model, n = str(f.attrs.get("model")), int(f.attrs.get("n_neurons", -1))
         dt_file = float(f.attrs.get("dt", plan.dt))
+        analysis = f.attrs.get("analysis")
     if state is None:
         why = (f"its status is {status!r}: only a completed run stores a final state"
-               if status != "complete" else "it holds no /state group")
+               if status != "complete" else
+               f"it is the result of `spikesim analyze {analysis}`, which keeps no final "
+               f"state; continue from a run's file (spikesim run)" if analysis is not None
+               else "it holds no /state group")
         raise UsageError(f"{option} {path}: cannot continue from this file, {why}")
     if model != plan.model.name:
         raise UsageError(f"{option} {path}: that run used model {model!r}, this config uses "
