@@ -781,3 +781,28 @@ def test_init_from_an_analysis_file_says_what_it_is(spikesim_cli, tmp_path):
                                   "-o", tmp_path / "next.h5")
     assert code == 2 and out == "" and not (tmp_path / "next.h5").exists()
     assert "it is the result of `spikesim analyze rheobase`, which keeps no final state" in err
+
+
+def test_default_range_of_a_current_unit_of_its_own(tmp_path):
+    """The default range of rheobase and fi for a current unit not in the table is the
+    range of its dimension, converted (was [0, 20] in any unit: 0-20 uA for a LIF with a
+    rheobase of 1.5 nA, 0-20 nA/mm2 for Connor-Stevens, which fires from ~82 nA/mm2).
+    20 uA/cm2 = 0.2 A/m2 = 200 nA/mm2; 5 nA = 0.005 uA. A LIF written in uA: the rheobase
+    (v_th - E)/(R (1 - exp(-D/tau))) comes out to the default tolerance (width / 1000)."""
+    from spikesim.analysis.options import default_range
+
+    assert default_range("nA/mm2") == (0.0, 200.0)
+    assert default_range("uA") == (0.0, 0.005) and default_range("mA") == (0.0, 5e-06)
+    assert default_range("A/m^2") == (0.0, 0.2) and default_range("1") == (0.0, 20.0)
+    cfg = {"model": {"type": "equations", "equations": "dv/dt = (E - v + R*I)/tau : mV\n",
+                     "current": {"name": "I", "unit": "uA"},
+                     "params": {"E": "-65 mV", "tau": "10 ms", "R": "10 MOhm", "v_th": "-50 mV"},
+                     "init": {"v": "-65 mV"}, "threshold": "v > v_th", "reset": "v = E"},
+           "simulation": {"duration": 50.0, "dt": 0.1, "integrator": "exp_euler",
+                          "precision": "float64"},
+           "analysis": {"rheobase": {"duration": 50.0}}}
+    rb = spikesim.load(spikesim.analyze("rheobase", cfg, output=tmp_path / "rb.h5")).analysis[
+        "rheobase"]
+    closed = 15.0 / (10.0 * (1 - np.exp(-50.0 / 10.0))) * 1e-3  # nA -> uA
+    assert rb.attrs["range"] == [0.0, 0.005]
+    assert closed - 1e-12 <= rb["rheobase"][0] <= closed + 0.005 / 1000 + 1e-12

@@ -20,7 +20,24 @@ Current = Annotated[Float, Field(json_schema_extra=Quantity(MODEL_CURRENT))]
 
 
 def default_range(current_unit: str) -> tuple[float, float]:
-    return DEFAULT_RANGES.get(current_unit, (0.0, 20.0))
+    """The range of rheobase and fi by default: the one of ``DEFAULT_RANGES`` of the unit's
+    dimension, converted (nA/mm2: the uA/cm2 range, 0 to 200 nA/mm2, where Connor-Stevens
+    fires; mA: 0 to 5e-6), else [0, 20] (a plain number: FitzHugh-Nagumo's I)."""
+    if current_unit in DEFAULT_RANGES:
+        return DEFAULT_RANGES[current_unit]
+    from ..config.units import UnitError, parse_unit, registry
+
+    try:
+        unit = parse_unit(current_unit)
+    except UnitError:  # checked where the model was built; nothing to convert to here
+        return (0.0, 20.0)
+    for known, ends in DEFAULT_RANGES.items():
+        if parse_unit(known).dimensionality == unit.dimensionality:
+            q = registry().Quantity
+            # 12 digits: 5 nA in mA is 5e-06, not pint's 4.9999999999999996e-06
+            return tuple(float(f"{q(x, parse_unit(known)).to(unit).magnitude:.12g}")
+                         for x in ends)
+    return (0.0, 20.0)
 
 
 class _Ranged(StrictModel):
