@@ -1,6 +1,6 @@
 """``/analysis/<kind>/`` in a run's HDF5 file: one dataset per result (attrs ``units`` and
-``dims``; one row per neuron of the config where per-neuron), the group's attrs holding scalars (the
-options used, a summary sentence). Written next to the layout of SPEC section 3 by
+``dims``; one row per neuron of the config where per-neuron), the group's attrs holding
+scalars (the options used, a summary sentence). Written next to the layout of SPEC section 3 by
 :func:`write`; read back by :func:`read` (``spikesim.load(path).analysis``)."""
 
 from __future__ import annotations

@@ -467,9 +467,10 @@ def build(spec: Spec) -> Definition:
 def divisors(odes: dict, subs: dict, params) -> dict[str, str]:
     """The parameters p that a dx/dt divides by whatever the state: p a factor of the
     denominator in ``a / p``, ``a / (2*p*q)`` or ``p**-k`` (a negative number k) reached from
-    the top of a right-hand side through ``+ - *``, signs, numerators and the subexpressions named there. A 0 there gives an
-    infinite or NaN term, and through these operations an infinite or NaN dx/dt (inf * 0 and
-    inf - inf are NaN), so the run would blow up at its first step. Not below a function
+    the top of a right-hand side through ``+ - *``, signs, numerators and the subexpressions
+    named there. A 0 there gives an infinite or NaN term, and through these operations an
+    infinite or NaN dx/dt (inf * 0 and inf - inf are NaN), so the run would blow up at its
+    first step. Not below a function
     (where(p > 0, x/p, 0), exp(-x/p), clip, tanh may be finite), a power or another
     denominator (1/(x/p) is 0). p -> the name of the line that divides by it."""
     out: dict[str, str] = {}
