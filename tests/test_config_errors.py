@@ -99,6 +99,23 @@ def test_exponent_without_dot_is_a_number(tmp_path):
     assert load(cfg).cfg.simulation.dt == 0.01
 
 
+@pytest.mark.parametrize("text, value", [
+    ("010", 10), ("0o10", 8), ("0x10", 16), ("-.5", -0.5), ("+.5", 0.5)])
+def test_numbers_read_as_written(tmp_path, text, value):
+    """YAML 1.1 reads ``010`` as octal 8 and makes strings of ``-.5``; spikesim reads the
+    number written (YAML 1.2), octal only with ``0o``."""
+    from spikesim.config.load import load
+
+    cfg = write(tmp_path, BASE.replace("amplitude: 10.0", f"amplitude: {text}"))
+    assert load(cfg).cfg.input[0].amplitude == value
+
+
+def test_sexagesimal_is_not_a_number(spikesim_cli, tmp_path):
+    """YAML 1.1 reads ``1:30`` as 90 (base 60): a run of 90 steps nobody asked for."""
+    cfg = write(tmp_path, BASE.replace("dt: 0.01", "dt: 1:30"))
+    expect_error(spikesim_cli, tmp_path, ["run", cfg], "cfg.yaml:8", "simulation.dt", "'1:30'")
+
+
 # -- unknown keys, everywhere, with a suggestion ----------------------------------------
 @pytest.mark.parametrize("old, new, where, hint", [
     ("simulation:", "simulaton:", "cfg.yaml:6", "'simulation'"),
