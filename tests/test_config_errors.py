@@ -82,6 +82,23 @@ def test_duplicate_key(spikesim_cli, tmp_path):
     expect_error(spikesim_cli, tmp_path, ["run", cfg], "cfg.yaml:17", "duplicate key")
 
 
+def test_merge_key_is_overridden_not_duplicated(spikesim_cli, tmp_path):
+    """A key beside a merge key (``<<: *s``) overrides the merged one (YAML's merge rule); a
+    key given twice in the mapping itself is still a duplicate."""
+    from spikesim.config.load import load
+
+    merged = BASE.replace("input:\n  type: step\n  amplitude: 10.0\n  start: 1.0\n",
+                          "input:\n  - &s {type: step, amplitude: 10.0, start: 1.0}\n"
+                          "  - <<: *s\n    amplitude: 5.0\n")
+    assert merged != BASE
+    cfg = write(tmp_path, merged)
+    assert [p.amplitude for p in load(cfg).cfg.input] == [10.0, 5.0]
+    cfg = write(tmp_path, merged.replace("amplitude: 5.0\n",
+                                         "amplitude: 5.0\n    amplitude: 6.0\n"))
+    expect_error(spikesim_cli, tmp_path, ["run", cfg], "cfg.yaml:14", "input.1.amplitude",
+                 "duplicate key")
+
+
 def test_config_not_a_mapping(spikesim_cli, tmp_path):
     cfg = write(tmp_path, "- 1\n- 2\n")
     expect_error(spikesim_cli, tmp_path, ["run", cfg], "cfg.yaml:1", "mapping")

@@ -42,6 +42,15 @@ class _Loader(yaml.SafeLoader):
     octal eight: write ``0o10`` for that), and ``1:30`` is text (not YAML 1.1's sexagesimal
     90), so that a number a user did not write is never read."""
 
+    def flatten_mapping(self, node):
+        # a merge key (``<<: *base``) puts the merged pairs first; ``node.merged`` counts
+        # them, so that a key given beside it overrides them without being a duplicate
+        merges = sum(k.tag == "tag:yaml.org,2002:merge" for k, _ in node.value)
+        own = len(node.value) - merges
+        super().flatten_mapping(node)
+        if merges:
+            node.merged = len(node.value) - own
+
 
 _INT, _FLOAT = "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"
 _Loader.yaml_implicit_resolvers = {
@@ -199,13 +208,16 @@ def line_map(node, problems: list[str] | None = None, file: str = "",
         if literal is not None and isinstance(node, yaml.ScalarNode) and node.style == "|":
             literal.setdefault(path, node.start_mark.line + 2)  # the line after the '|'
         if isinstance(node, yaml.MappingNode):
-            seen = set()
-            for k, v in node.value:
+            # the first ``merged`` pairs come from a merge key (<<:), which the mapping's
+            # own keys override: only those are duplicates of each other
+            seen, merged = set(), getattr(node, "merged", 0)
+            for j, (k, v) in enumerate(node.value):
                 key = k.value
                 if key in seen and problems is not None:
                     problems.append(f"{file}:{k.start_mark.line + 1}: {dotted(path + (key,))}: "
                                     f"duplicate key; keep one of them")
-                seen.add(key)
+                if j >= merged:
+                    seen.add(key)
                 out[path + (key,)] = k.start_mark.line + 1
                 stack.append((v, path + (key,)))
         elif isinstance(node, yaml.SequenceNode):
