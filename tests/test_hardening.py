@@ -188,6 +188,24 @@ def test_an_override_of_a_swept_key_is_one_message(spikesim_cli, tmp_path, confi
     _refused(spikesim_cli, tmp_path, override, expect="so this value would be ignored",
              config=ROOT / "configs" / config)
 
+
+@pytest.mark.parametrize("sweep, expect", [
+    ("sweep.axes.input.start=[5, 95]", "stop 90 ms is before start 95 ms"),
+    ("sweep.axes.input.stop={start: 0, stop: 50, num: 6}", "stop 0 ms is before start 10 ms"),
+    ("sweep={axes: {input.start: [1, 30], input.stop: [20, 40]}}", "stop 20 ms is before start 30"),
+    ("sweep={mode: zip, axes: {input.start: [1, 50], input.stop: [20, 40]}}",
+     "stop 40 ms is before start 50 ms"),
+])
+def test_a_swept_window_is_checked_in_every_combination(spikesim_cli, tmp_path, sweep, expect):
+    """A sweep of input.start or input.stop whose stop comes before its start in some
+    combination was accepted (that combination got no input); the config's own start or
+    stop, which the sweep replaces, is not checked against the other."""
+    _refused(spikesim_cli, tmp_path, "population.size=10", sweep,
+             expect=f"in a combination of this sweep {expect}")
+    code, _, err = spikesim_cli("validate", HH, *SMALL, "sweep.axes.input.start=[1, 2]",
+                                "input.stop=5")
+    assert code == 0, err
+
 def test_file_input_samples_checked_at_load(spikesim_cli, tmp_path):
     x = np.ones(200)
     x[37] = np.nan
