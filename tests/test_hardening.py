@@ -64,6 +64,9 @@ def test_values_that_cannot_run_are_refused(spikesim_cli, tmp_path, override, ex
     ("output.overwrite=1", "expected true or false"),
     ("input.start=8", "input.stop: stop 2 ms is before start 8 ms"),
     ("sweep.axes.input\\.0\\.amplitude=[1, 2]", "names the same key as the axis"),
+    # a repeated entry was dropped silently (the stored config still listed it twice)
+    ("record.variables=[v, m, v]", "record.variables.2: 'v' is listed more than once"),
+    ("record.neurons=[0, 3, 0]", "record.neurons: neuron id 0 is listed more than once"),
 ])
 def test_no_silent_coercion(spikesim_cli, tmp_path, override, expect):
     extra = {"input.start=8": ["input.stop=2"],

@@ -442,10 +442,17 @@ def check_config(cfg, raw, source) -> list[str]:
     allowed = [s for s in model.states if model.states[s].integrated] + ["input"] + synaptic
     if cfg.model._built is not None:  # an equations model: its subexpressions too
         allowed = list(model.recordable()) + ["input"] + synaptic
+    seen, twice = set(), set()
     for j, var in enumerate(rec.variables):
-        if var not in allowed:
+        if var in seen:
+            if var not in twice:  # once, at its second place in the list
+                err(("record", "variables", j), f"{var!r} is listed more than once; each "
+                                                f"variable is recorded once, so keep one")
+            twice.add(var)
+        elif var not in allowed:
             err(("record", "variables", j), f"model {mtype} has no variable {var!r}."
                 f"{suggest(var, allowed)} Recordable: {', '.join(allowed)}")
+        seen.add(var)
 
     # -- per-neuron values and sweeps ---------------------------------------------------
     size = cfg.population.size
