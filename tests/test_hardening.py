@@ -507,6 +507,18 @@ def test_models_shows_switch_names(spikesim_cli):
 
 
 # -- plot ----------------------------------------------------------------------------------------
+@pytest.mark.parametrize("argv", [["inspect", "{f}"], ["plot", "{f}"],
+                                  ["run", "--from", "{f}", "-o", "x.h5"]])
+def test_a_run_file_that_is_a_pipe_is_refused_at_once(tmp_path, argv):
+    """HDF5 cannot read a pipe; a FIFO no one writes to hung the command on open."""
+    fifo = tmp_path / "run.h5"
+    os.mkfifo(fifo)
+    r = subprocess.run([sys.executable, "-m", "spikesim", *(a.format(f=fifo) for a in argv)],
+                       capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert r.returncode == 2 and "not a regular file" in r.stderr, r.stderr
+    assert "Traceback" not in r.stderr
+
+
 def test_plot_bad_arguments(spikesim_cli, tmp_path):
     h5 = tmp_path / "run.h5"
     assert spikesim_cli("run", HH, *SMALL, "-q", "-o", h5)[0] == 0
