@@ -96,6 +96,15 @@ def test_output_path_checked_by_validate(spikesim_cli, tmp_path):
              expect="NUL byte")
 
 
+def test_output_path_in_the_home_folder(spikesim_cli, tmp_path, monkeypatch):
+    """``output.path: ~/runs/x.h5`` went to a folder named ``~`` under the current one (input
+    file paths expand ``~``; a shell does not, after ``KEY=``)."""
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    code, out, err = spikesim_cli("validate", HH, *SMALL, "output.path=~/runs/{name}.h5")
+    assert code == 0, err
+    assert f"path: {tmp_path / 'home' / 'runs' / 'hh_step.h5'}" in out
+
+
 def test_partial_path_that_is_a_folder(spikesim_cli, tmp_path):
     """A folder at <output>.partial: run --force was an IsADirectoryError traceback, exit 1."""
     (tmp_path / "o.h5.partial").mkdir()
