@@ -230,6 +230,9 @@ def test_malformed_override(spikesim_cli, tmp_path):
     cfg = write(tmp_path, BASE)
     expect_error(spikesim_cli, tmp_path, ["run", cfg, "input.amplitude"], "KEY=VALUE")
     expect_error(spikesim_cli, tmp_path, ["run", cfg, "input.amplitude=[1,"], "not valid YAML")
+    for item in ("nam\udcffe=x", "name=\udcff"):  # argv bytes not UTF-8, as Python keeps them
+        err = expect_error(spikesim_cli, tmp_path, ["run", cfg, item], "not UTF-8 text")
+        assert err.startswith("error: override "), err  # not a line of the file
 
 
 def test_unknown_cli_option_is_a_usage_error(spikesim_cli, tmp_path):

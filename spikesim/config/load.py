@@ -124,6 +124,12 @@ def read_yaml(path: str | Path) -> tuple[dict, Source]:
 # -- overrides --------------------------------------------------------------------------
 def apply_overrides(data: dict, overrides: list[str], source: Source) -> dict:
     for item in overrides:
+        try:
+            item.encode("utf-8")
+        except UnicodeEncodeError:  # argv bytes that are not UTF-8 (surrogate escapes)
+            raise UsageError(f"override {_short(item)!r} holds bytes that are not UTF-8 text "
+                             f"(a terminal or script in another encoding?); type it again as "
+                             f"UTF-8") from None
         if "=" not in item:
             raise UsageError(f"override {_short(item)!r} must be KEY=VALUE, e.g. "
                              f"input.amplitude=12.5 "
