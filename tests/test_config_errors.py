@@ -82,6 +82,13 @@ def test_duplicate_key(spikesim_cli, tmp_path):
     expect_error(spikesim_cli, tmp_path, ["run", cfg], "cfg.yaml:17", "duplicate key")
 
 
+def test_duplicate_key_in_an_override(spikesim_cli, tmp_path):
+    """A duplicate in an override's flow mapping was taken silently (the last one won)."""
+    cfg = write(tmp_path, BASE)
+    expect_error(spikesim_cli, tmp_path, ["run", cfg, "model.params={g_K: 30, g_K: 36}"],
+                 "override 'model.params={g_K: 30, g_K: 36}': model.params.g_K: duplicate key")
+
+
 def test_merge_key_is_overridden_not_duplicated(spikesim_cli, tmp_path):
     """A key beside a merge key (``<<: *s``) overrides the merged one (YAML's merge rule); a
     key given twice in the mapping itself is still a duplicate."""
