@@ -100,6 +100,25 @@ def test_schema_is_json_schema():
     assert s["additionalProperties"] is False
 
 
+def test_schema_keeps_the_bounds_of_numbers():
+    """The schema said only "a number" for dt, size, every...: an editor accepted dt: -0.1.
+    Its bounds are JSON Schema's (minimum, exclusiveMinimum...), not pydantic's names."""
+    jsonschema = pytest.importorskip("jsonschema")
+    s = json.loads(spikesim("schema").stdout)
+    jsonschema.Draft202012Validator.check_schema(s)
+    text = json.dumps(s)
+    assert '"gt":' not in text and '"ge":' not in text and '"le":' not in text
+    v = jsonschema.Draft202012Validator(s)
+    cfg = {"model": {"type": "hodgkin_huxley"}, "simulation": {"duration": 10, "dt": 0.1}}
+    v.validate(cfg)
+    for section, key, value in [
+            ("simulation", "dt", -0.1), ("simulation", "duration", 0), ("population", "size", 0),
+            ("record", "every", 0), ("simulation", "seed", -1), ("simulation", "chunk_steps", 0),
+            ("analysis", "dt", {"factors": [1.0, 2.0]})]:
+        bad = {**cfg, section: {**cfg.get(section, {}), key: value}}
+        assert not v.is_valid(bad), (section, key, value)
+
+
 def test_help_lists_each_command_in_whole_lines():
     """The commands' list shows each docstring's first paragraph wrapped to the terminal,
     not broken where the source's lines end (typer's rich mode keeps those breaks)."""

@@ -82,6 +82,30 @@ def test_duplicate_key(spikesim_cli, tmp_path):
     expect_error(spikesim_cli, tmp_path, ["run", cfg], "cfg.yaml:17", "duplicate key")
 
 
+def test_duplicate_key_in_an_override(spikesim_cli, tmp_path):
+    """A duplicate in an override's flow mapping was taken silently (the last one won)."""
+    cfg = write(tmp_path, BASE)
+    expect_error(spikesim_cli, tmp_path, ["run", cfg, "model.params={g_K: 30, g_K: 36}"],
+                 "override 'model.params={g_K: 30, g_K: 36}': model.params.g_K: duplicate key")
+
+
+def test_merge_key_is_overridden_not_duplicated(spikesim_cli, tmp_path):
+    """A key beside a merge key (``<<: *s``) overrides the merged one (YAML's merge rule); a
+    key given twice in the mapping itself is still a duplicate."""
+    from spikesim.config.load import load
+
+    merged = BASE.replace("input:\n  type: step\n  amplitude: 10.0\n  start: 1.0\n",
+                          "input:\n  - &s {type: step, amplitude: 10.0, start: 1.0}\n"
+                          "  - <<: *s\n    amplitude: 5.0\n")
+    assert merged != BASE
+    cfg = write(tmp_path, merged)
+    assert [p.amplitude for p in load(cfg).cfg.input] == [10.0, 5.0]
+    cfg = write(tmp_path, merged.replace("amplitude: 5.0\n",
+                                         "amplitude: 5.0\n    amplitude: 6.0\n"))
+    expect_error(spikesim_cli, tmp_path, ["run", cfg], "cfg.yaml:14", "input.1.amplitude",
+                 "duplicate key")
+
+
 def test_config_not_a_mapping(spikesim_cli, tmp_path):
     cfg = write(tmp_path, "- 1\n- 2\n")
     expect_error(spikesim_cli, tmp_path, ["run", cfg], "cfg.yaml:1", "mapping")
@@ -97,6 +121,23 @@ def test_exponent_without_dot_is_a_number(tmp_path):
 
     cfg = write(tmp_path, BASE.replace("dt: 0.01", "dt: 1e-2"))
     assert load(cfg).cfg.simulation.dt == 0.01
+
+
+@pytest.mark.parametrize("text, value", [
+    ("010", 10), ("0o10", 8), ("0x10", 16), ("-.5", -0.5), ("+.5", 0.5)])
+def test_numbers_read_as_written(tmp_path, text, value):
+    """YAML 1.1 reads ``010`` as octal 8 and makes strings of ``-.5``; spikesim reads the
+    number written (YAML 1.2), octal only with ``0o``."""
+    from spikesim.config.load import load
+
+    cfg = write(tmp_path, BASE.replace("amplitude: 10.0", f"amplitude: {text}"))
+    assert load(cfg).cfg.input[0].amplitude == value
+
+
+def test_sexagesimal_is_not_a_number(spikesim_cli, tmp_path):
+    """YAML 1.1 reads ``1:30`` as 90 (base 60): a run of 90 steps nobody asked for."""
+    cfg = write(tmp_path, BASE.replace("dt: 0.01", "dt: 1:30"))
+    expect_error(spikesim_cli, tmp_path, ["run", cfg], "cfg.yaml:8", "simulation.dt", "'1:30'")
 
 
 # -- unknown keys, everywhere, with a suggestion ----------------------------------------
@@ -196,6 +237,9 @@ def test_malformed_override(spikesim_cli, tmp_path):
     cfg = write(tmp_path, BASE)
     expect_error(spikesim_cli, tmp_path, ["run", cfg, "input.amplitude"], "KEY=VALUE")
     expect_error(spikesim_cli, tmp_path, ["run", cfg, "input.amplitude=[1,"], "not valid YAML")
+    for item in ("nam\udcffe=x", "name=\udcff"):  # argv bytes not UTF-8, as Python keeps them
+        err = expect_error(spikesim_cli, tmp_path, ["run", cfg, item], "not UTF-8 text")
+        assert err.startswith("error: override "), err  # not a line of the file
 
 
 def test_unknown_cli_option_is_a_usage_error(spikesim_cli, tmp_path):

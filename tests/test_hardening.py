@@ -64,6 +64,9 @@ def test_values_that_cannot_run_are_refused(spikesim_cli, tmp_path, override, ex
     ("output.overwrite=1", "expected true or false"),
     ("input.start=8", "input.stop: stop 2 ms is before start 8 ms"),
     ("sweep.axes.input\\.0\\.amplitude=[1, 2]", "names the same key as the axis"),
+    # a repeated entry was dropped silently (the stored config still listed it twice)
+    ("record.variables=[v, m, v]", "record.variables.2: 'v' is listed more than once"),
+    ("record.neurons=[0, 3, 0]", "record.neurons: neuron id 0 is listed more than once"),
 ])
 def test_no_silent_coercion(spikesim_cli, tmp_path, override, expect):
     extra = {"input.start=8": ["input.stop=2"],
@@ -91,6 +94,15 @@ def test_output_path_checked_by_validate(spikesim_cli, tmp_path):
     _refused(spikesim_cli, tmp_path, *SMALL, f"output.path={deep}", expect="paths here take")
     _refused(spikesim_cli, tmp_path, *SMALL, f'output.path="{tmp_path}/a\\0b.h5"',
              expect="NUL byte")
+
+
+def test_output_path_in_the_home_folder(spikesim_cli, tmp_path, monkeypatch):
+    """``output.path: ~/runs/x.h5`` went to a folder named ``~`` under the current one (input
+    file paths expand ``~``; a shell does not, after ``KEY=``)."""
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    code, out, err = spikesim_cli("validate", HH, *SMALL, "output.path=~/runs/{name}.h5")
+    assert code == 0, err
+    assert f"path: {tmp_path / 'home' / 'runs' / 'hh_step.h5'}" in out
 
 
 def test_partial_path_that_is_a_folder(spikesim_cli, tmp_path):
@@ -187,6 +199,24 @@ def test_an_override_of_a_swept_key_is_one_message(spikesim_cli, tmp_path, confi
     """It was said twice when the key has one spelling only (model.params.X)."""
     _refused(spikesim_cli, tmp_path, override, expect="so this value would be ignored",
              config=ROOT / "configs" / config)
+
+
+@pytest.mark.parametrize("sweep, expect", [
+    ("sweep.axes.input.start=[5, 95]", "stop 90 ms is before start 95 ms"),
+    ("sweep.axes.input.stop={start: 0, stop: 50, num: 6}", "stop 0 ms is before start 10 ms"),
+    ("sweep={axes: {input.start: [1, 30], input.stop: [20, 40]}}", "stop 20 ms is before start 30"),
+    ("sweep={mode: zip, axes: {input.start: [1, 50], input.stop: [20, 40]}}",
+     "stop 40 ms is before start 50 ms"),
+])
+def test_a_swept_window_is_checked_in_every_combination(spikesim_cli, tmp_path, sweep, expect):
+    """A sweep of input.start or input.stop whose stop comes before its start in some
+    combination was accepted (that combination got no input); the config's own start or
+    stop, which the sweep replaces, is not checked against the other."""
+    _refused(spikesim_cli, tmp_path, "population.size=10", sweep,
+             expect=f"in a combination of this sweep {expect}")
+    code, _, err = spikesim_cli("validate", HH, *SMALL, "sweep.axes.input.start=[1, 2]",
+                                "input.stop=5")
+    assert code == 0, err
 
 def test_file_input_samples_checked_at_load(spikesim_cli, tmp_path):
     x = np.ones(200)
@@ -486,6 +516,18 @@ def test_models_shows_switch_names(spikesim_cli):
 
 
 # -- plot ----------------------------------------------------------------------------------------
+@pytest.mark.parametrize("argv", [["inspect", "{f}"], ["plot", "{f}"],
+                                  ["run", "--from", "{f}", "-o", "x.h5"]])
+def test_a_run_file_that_is_a_pipe_is_refused_at_once(tmp_path, argv):
+    """HDF5 cannot read a pipe; a FIFO no one writes to hung the command on open."""
+    fifo = tmp_path / "run.h5"
+    os.mkfifo(fifo)
+    r = subprocess.run([sys.executable, "-m", "spikesim", *(a.format(f=fifo) for a in argv)],
+                       capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert r.returncode == 2 and "not a regular file" in r.stderr, r.stderr
+    assert "Traceback" not in r.stderr
+
+
 def test_plot_bad_arguments(spikesim_cli, tmp_path):
     h5 = tmp_path / "run.h5"
     assert spikesim_cli("run", HH, *SMALL, "-q", "-o", h5)[0] == 0

@@ -201,6 +201,24 @@ def test_a_unit_off_by_letter_case_is_suggested(tmp_path):
     assert "unknown unit 'mv' in '-65 mv'. Did you mean 'mV'?" in msg  # pint knows no mv
 
 
+@pytest.mark.parametrize("text, unit, meant", [
+    ("10 mohm", "MOhm", "10 MOhm"), ("10 mΩ", "MOhm", "10 MOhm"), ("10 Ms", "ms", "10 ms"),
+    ("-50 MV", "mV", "-50 mV"), ("500 PA", "pA", "500 pA"), ("200 PF", "pF", "200 pF"),
+])
+def test_a_prefix_off_by_letter_case_is_an_error(text, unit, meant):
+    """Milliohm for megaohm, megasecond for millisecond: the same dimension, so pint converts
+    without complaint, 9 to 27 orders of magnitude from what was meant. Units that differ
+    from a known spelling only by case are refused with the spelling meant."""
+    with pytest.raises(UnitError, match=f"Did you mean {meant}\\? \\(Letter case matters"):
+        convert(text, unit)
+
+
+def test_prefixes_people_mean_are_not_case_slips():
+    assert convert("10 MOhm", "MOhm") == convert("10 Mohm", "MOhm") == 10.0
+    assert convert("1 mA", "nA") == 1e6 and convert("10 kohm", "MOhm") == 0.01
+    assert convert("10 ohm", "MOhm") == 1e-5  # no known spelling differs from ohm by case
+
+
 def test_errors_in_generators_sweeps_and_overrides_say_where(tmp_path):
     text = BASE.format(amp="{linspace: [0 uA/cm2, 2 nA]}") + \
         "sweep:\n  axes:\n    model.params.g_K: [30 mS/cm2, 36 mV]\n"

@@ -104,6 +104,36 @@ def _window_problem(proto) -> str | None:
     return None
 
 
+def _swept_window_problem(cfg, i: int, swept: dict) -> tuple[str | None, str | None]:
+    """``(axis, problem)`` for a sweep that puts input ``i``'s stop before its start in some
+    combination: pairs as in :func:`_swept_reset_problem` (a range by its ends, since stop
+    minus start is linear along it), against each value of an unswept start or stop."""
+    proto = cfg.input[i]
+    keys = [("input", i, "start"), ("input", i, "stop")]
+    if not any(k in swept for k in keys) or not {"start", "stop"} <= set(proto.numeric):
+        return None, None
+    both_zip = cfg.sweep.mode == "zip" and all(k in swept for k in keys)
+    lists = both_zip and any(not hasattr(swept[k][1], "num") for k in keys)
+    values = []
+    for k in keys:
+        if k in swept:
+            v = swept[k][1]
+            if hasattr(v, "num"):  # zipped with a list: its points, pair by pair
+                v = np.linspace(v.start, v.stop, v.num) if lists else [v.start, v.stop]
+            values.append([float(x) for x in v])
+        else:
+            v = proto.value(k[2])
+            if v is None or isinstance(v, dict):  # to the end of the run, or drawn
+                return None, None
+            values.append(v if isinstance(v, list) else [v])
+    axis = next(swept[k][0] for k in keys if k in swept)
+    for a, b in (zip(*values) if both_zip else itertools.product(*values)):
+        if b < a:
+            return axis, (f"in a combination of this sweep stop {b:g} ms is before start "
+                          f"{a:g} ms; make every stop come after its start")
+    return None, None
+
+
 def _per_neuron_pairs(a, b) -> list[tuple]:
     """The (a, b) pairs of each neuron for two values that are scalars or per-neuron lists
     (a scalar broadcasts); none where two lists differ in length, which is reported as a
@@ -383,6 +413,7 @@ def check_config(cfg, raw, source) -> list[str]:
     base = Path(source.file).parent if Path(source.file).is_file() else Path.cwd()
     ctx = CheckContext(sim.duration, sim.dt, cfg.population.size, base)
     single = isinstance(raw.get("input"), dict)
+    swept_keys = {canonical(split_key(a), cfg) for a in cfg.sweep.axes} if cfg.sweep else set()
     for i, proto in enumerate(cfg.input):
         for f, msg in proto.check(ctx):
             err(("input", f) if single else ("input", i, f), msg)
@@ -390,7 +421,9 @@ def check_config(cfg, raw, source) -> list[str]:
             problem = _out_of_domain(proto.value(f), domain)
             if problem:
                 err(("input", f) if single else ("input", i, f), problem)
-        problem = _window_problem(proto)
+        # a swept start or stop is checked with the sweep (the config's value is not used)
+        problem = None if any(("input", i, f) in swept_keys for f in ("start", "stop")) else \
+            _window_problem(proto)
         if problem:
             err(("input", "stop") if single else ("input", i, "stop"), problem)
 
@@ -409,10 +442,17 @@ def check_config(cfg, raw, source) -> list[str]:
     allowed = [s for s in model.states if model.states[s].integrated] + ["input"] + synaptic
     if cfg.model._built is not None:  # an equations model: its subexpressions too
         allowed = list(model.recordable()) + ["input"] + synaptic
+    seen, twice = set(), set()
     for j, var in enumerate(rec.variables):
-        if var not in allowed:
+        if var in seen:
+            if var not in twice:  # once, at its second place in the list
+                err(("record", "variables", j), f"{var!r} is listed more than once; each "
+                                                f"variable is recorded once, so keep one")
+            twice.add(var)
+        elif var not in allowed:
             err(("record", "variables", j), f"model {mtype} has no variable {var!r}."
                 f"{suggest(var, allowed)} Recordable: {', '.join(allowed)}")
+        seen.add(var)
 
     # -- analyses -----------------------------------------------------------------------
     rheobase = cfg.analysis.rheobase if cfg.analysis is not None else None
@@ -478,6 +518,12 @@ def check_config(cfg, raw, source) -> list[str]:
             axis, problem = _swept_reset_problem(model, cfg, swept)
             if problem:
                 err(("sweep", "axes", axis), problem)
+        if not (cfg.sweep.mode == "zip" and len(set(lengths)) > 1):
+            swept = {path: (a, cfg.sweep.axes[a]) for path, a in spelled.items()}
+            for i in range(len(cfg.input)):
+                axis, problem = _swept_window_problem(cfg, i, swept)
+                if problem:
+                    err(("sweep", "axes", axis), problem)
         n_total = size * (lengths[0] if cfg.sweep.mode == "zip" and lengths
                           else math.prod(lengths))
     # what the run can afford here: refuse before any array of n_total is made

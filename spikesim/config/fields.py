@@ -58,10 +58,11 @@ def integer(x: Any, what: str = "an integer") -> int:
     return x
 
 
-#: a finite number (int or float in YAML), never a string or boolean
-Float = Annotated[float, BeforeValidator(finite), WithJsonSchema({"type": "number"})]
+#: a finite number (int or float in YAML), never a string or boolean; its JSON schema is
+#: pydantic's, so that it keeps a field's bounds (dt > 0, size >= 1)
+Float = Annotated[float, BeforeValidator(finite)]
 #: an integer (or an integral float such as 1e4), never a string or boolean
-Int = Annotated[int, BeforeValidator(integer), WithJsonSchema({"type": "integer"})]
+Int = Annotated[int, BeforeValidator(integer)]
 #: true or false, nothing else (not 1, 'yes' or "true")
 Bool = Annotated[bool, Strict()]
 

@@ -124,6 +124,12 @@ def read_yaml(path: str | Path) -> tuple[dict, Source]:
 # -- overrides --------------------------------------------------------------------------
 def apply_overrides(data: dict, overrides: list[str], source: Source) -> dict:
     for item in overrides:
+        try:
+            item.encode("utf-8")
+        except UnicodeEncodeError:  # argv bytes that are not UTF-8 (surrogate escapes)
+            raise UsageError(f"override {_short(item)!r} holds bytes that are not UTF-8 text "
+                             f"(a terminal or script in another encoding?); type it again as "
+                             f"UTF-8") from None
         if "=" not in item:
             raise UsageError(f"override {_short(item)!r} must be KEY=VALUE, e.g. "
                              f"input.amplitude=12.5 "
@@ -132,10 +138,17 @@ def apply_overrides(data: dict, overrides: list[str], source: Source) -> dict:
         if not key or key.startswith(".") or key.endswith(".") or ".." in key:
             raise UsageError(f"override {_short(item)!r}: {key!r} is not a dotted key path")
         try:
-            value = yamltext.parse(text, yamltext.MAX_VALUE_CHARS)[0] if text.strip() else None
+            value, node = (yamltext.parse(text, yamltext.MAX_VALUE_CHARS) if text.strip()
+                           else (None, None))
         except yamltext.YAMLProblem as e:
             raise UsageError(f"override {_short(item)!r}: VALUE is not valid YAML ({e.problem})."
                              f" Quote it for the shell, e.g. 'key=[1, 2]'") from None
+        duplicates: list[str] = []
+        if node is not None:
+            yamltext.line_map(node, duplicates)  # ":LINE: KEY: duplicate key; keep one of them"
+        if duplicates:
+            raise UsageError(f"override {_short(item)!r}: {key}."
+                             f"{duplicates[0].partition(': ')[2]}")
         path = _sweep_axis_path(split_key(key), data)
         if len(path) > yamltext.MAX_DEPTH:
             raise UsageError(f"override {_short(item)!r}: a key path of {len(path)} levels; "

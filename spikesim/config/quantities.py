@@ -260,7 +260,26 @@ def schema_with_units(schema: dict) -> dict:
             "description": inp.get("description", ""),
             "anyOf": [{k: v for k, v in inp.items() if k != "description"}, items]}
     schema["x-current-units"] = {name: m.current_unit for name, m in MODELS.items()}
+    _standard_bounds(schema)
     return schema
+
+
+#: JSON Schema's names of the bounds that pydantic leaves under its own where a number is
+#: validated by a function first (``Float | None = Field(None, gt=0)``, a list's items)
+_BOUNDS = {"gt": "exclusiveMinimum", "ge": "minimum", "lt": "exclusiveMaximum", "le": "maximum"}
+
+
+def _standard_bounds(node) -> None:
+    if isinstance(node, dict):
+        if node.get("type") in ("number", "integer"):
+            for k, v in _BOUNDS.items():
+                if k in node:
+                    node[v] = node.pop(k)
+        for v in node.values():
+            _standard_bounds(v)
+    elif isinstance(node, list):
+        for v in node:
+            _standard_bounds(v)
 
 
 def _switch(p) -> dict:

@@ -142,6 +142,12 @@ def _neurons(x):
         ids = [integer(i, "neuron ids (integers >= 0)") for i in x]
         if any(i < 0 for i in ids):
             raise ValueError(f"neuron ids start at 0, got {min(ids)}")
+        seen: set[int] = set()
+        twice = sorted({i for i in ids if i in seen or seen.add(i)})
+        if twice:
+            raise ValueError(f"neuron id{'s' * (len(twice) > 1)} {str(twice)[1:-1][:200]} "
+                             f"{'are' if len(twice) > 1 else 'is'} listed more than once; "
+                             f"each is recorded once, so keep one of each")
         return ids
     if isinstance(x, dict) and len(x) == 1 and next(iter(x)) in ("first", "every"):
         (kind, k), = x.items()

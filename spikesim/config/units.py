@@ -183,9 +183,32 @@ def convert(value, unit: str, owner: str | None = None):
             msg += f". Give it in {unit} or another unit of that dimension"
         raise UnitError(msg)
     try:
-        return float(registry().Quantity(Fraction(number), src).to(dst).magnitude)
+        out = float(registry().Quantity(Fraction(number), src).to(dst).magnitude)
     except (OverflowError, ZeroDivisionError):
         raise UnitError(f"{_show(value)!r} in {unit} is out of the range of a float") from None
+    slip = _prefix_slip(given, src)
+    if slip:
+        raise UnitError(f"got {_show(value)}, which pint reads as {number} {src} ({out:g} "
+                        f"{unit}). Did you mean {number} {slip}? (Letter case matters in "
+                        f"units.) If {_show(given)} is meant, give the value in {unit}")
+    return out
+
+
+def _prefix_slip(given: str, src) -> str | None:
+    """A known spelling of another unit of the same dimension that ``given``, itself no known
+    spelling, differs from by one letter's case: ``MOhm`` for ``mohm`` (milliohm), ``ms`` for
+    ``Ms`` (megasecond), ``pA`` for ``PA`` (petaampere). pint reads those without complaint,
+    9 to 27 orders of magnitude from what was meant."""
+    known = {normalise(k): k for k in KNOWN}
+    if normalise(given) in known:
+        return None
+    for i, c in enumerate(given):
+        u = given[:i] + c.swapcase() + given[i + 1:]
+        if c.isalpha() and u != given and normalise(u) in known:
+            other = parse_unit(u)
+            if other.dimensionality == src.dimensionality and other != src:
+                return known[normalise(u)]
+    return None
 
 
 def _case_slip(given: str, dst) -> str | None:

@@ -37,14 +37,46 @@ class YAMLProblem(ValueError):
 
 
 class _Loader(yaml.SafeLoader):
-    """SafeLoader that reads ``1e-3`` and ``1.0e5`` as numbers (YAML 1.2), not as the strings
-    YAML 1.1 makes of them: ``dt: 1e-3`` is what people write."""
+    """SafeLoader that reads numbers as YAML 1.2 does, and people mean them: ``1e-3`` and
+    ``1.0e5`` are numbers (YAML 1.1 makes strings of them), ``010`` is ten (not YAML 1.1's
+    octal eight: write ``0o10`` for that), and ``1:30`` is text (not YAML 1.1's sexagesimal
+    90), so that a number a user did not write is never read."""
+
+    def flatten_mapping(self, node):
+        # a merge key (``<<: *base``) puts the merged pairs first; ``node.merged`` counts
+        # them, so that a key given beside it overrides them without being a duplicate
+        merges = sum(k.tag == "tag:yaml.org,2002:merge" for k, _ in node.value)
+        own = len(node.value) - merges
+        super().flatten_mapping(node)
+        if merges:
+            node.merged = len(node.value) - own
 
 
+_INT, _FLOAT = "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag not in (_INT, _FLOAT)]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
 _Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:float",
-    re.compile(r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)[eE][-+]?[0-9]+$"),
+    _FLOAT, re.compile(r"""^(?:[-+]?[0-9][0-9_]*\.[0-9_]*(?:[eE][-+][0-9]+)?
+                       |[-+]?\.[0-9_]+(?:[eE][-+][0-9]+)?
+                       |[-+]?\.(?:inf|Inf|INF)
+                       |\.(?:nan|NaN|NAN))$""", re.X),
     list("-+0123456789."))
+_Loader.add_implicit_resolver(
+    _INT, re.compile(r"^[-+]?(?:0b[01_]+|0o[0-7_]+|0x[0-9a-fA-F_]+|[0-9][0-9_]*)$"),
+    list("-+0123456789"))
+_Loader.add_implicit_resolver(
+    _FLOAT, re.compile(r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)[eE][-+]?[0-9]+$"),
+    list("-+0123456789."))
+
+
+def _construct_int(loader, node):
+    text = loader.construct_scalar(node).replace("_", "")
+    prefix = text.lstrip("+-")[:2].lower()
+    return int(text, 0) if prefix in ("0b", "0o", "0x") else int(text, 10)
+
+
+_Loader.add_constructor(_INT, _construct_int)
 
 
 def _check_events(text: str) -> None:
@@ -176,13 +208,16 @@ def line_map(node, problems: list[str] | None = None, file: str = "",
         if literal is not None and isinstance(node, yaml.ScalarNode) and node.style == "|":
             literal.setdefault(path, node.start_mark.line + 2)  # the line after the '|'
         if isinstance(node, yaml.MappingNode):
-            seen = set()
-            for k, v in node.value:
+            # the first ``merged`` pairs come from a merge key (<<:), which the mapping's
+            # own keys override: only those are duplicates of each other
+            seen, merged = set(), getattr(node, "merged", 0)
+            for j, (k, v) in enumerate(node.value):
                 key = k.value
                 if key in seen and problems is not None:
                     problems.append(f"{file}:{k.start_mark.line + 1}: {dotted(path + (key,))}: "
                                     f"duplicate key; keep one of them")
-                seen.add(key)
+                if j >= merged:
+                    seen.add(key)
                 out[path + (key,)] = k.start_mark.line + 1
                 stack.append((v, path + (key,)))
         elif isinstance(node, yaml.SequenceNode):

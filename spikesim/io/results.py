@@ -53,6 +53,9 @@ def resolve_path(path: str | Path) -> Path:
         raise UsageError(f"{p} does not exist (nor {part.name})")
     if p.is_dir():
         raise UsageError(f"{p} is a folder; give the .h5 file of a run")
+    if not p.is_file():  # HDF5 seeks; a FIFO would also block until something writes to it
+        raise UsageError(f"{p} is not a regular file (a pipe or a device?); HDF5 reads a run "
+                         f"from a file on disk: save it to one and give its path")
     try:
         with h5py.File(p, "r") as f:
             magic = f.attrs.get("magic")

@@ -53,6 +53,9 @@ def _open(path: Path, option: str):
         raise UsageError(f"{option} {path}: no such file")
     if path.is_dir():
         raise UsageError(f"{option} {path}: is a folder; give the .h5 file of a run")
+    if not path.is_file():  # HDF5 seeks; a FIFO would also block until something writes to it
+        raise UsageError(f"{option} {path}: not a regular file (a pipe or a device?); HDF5 "
+                         f"reads a run from a file on disk: save it to one and give its path")
     try:
         f = h5py.File(path, "r")
     except OSError as e:

@@ -280,7 +280,7 @@ def make_plan(loaded: LoadedConfig, output: str | Path | None = None) -> Plan:
                                    "params": {k: v for k, v in params.items()
                                               if not isinstance(v, np.ndarray)}}},
         f"{loaded.source.where(('output', 'path'))}: ",
-        set(varying) | {_dotted(k) for k in per_combo}))
+        set(varying) | {_dotted(k) for k in per_combo})).expanduser()  # as input paths
     resolved_cfg["output"]["path"] = str(out_path)
     if cfg.model._built is not None:
         from ..equations import resolved
