@@ -48,6 +48,14 @@ CASES = {
               ["cyclic subexpressions", "v_inf -> x -> v_inf"]),
     "unknown function": (SUB, "v_inf = v_rest + R*I*expp(0) : mV", 6,
                          ["unknown function 'expp'", "Did you mean 'exp'"]),
+    # letters swapped: difflib's ratio alone suggested 'tan'
+    "swapped letters in a function": (SUB, "v_inf = v_rest + R*I*tahn(1) : mV", 6,
+                                      ["unknown function 'tahn'", "Did you mean 'tanh'"]),
+    # a parameter left out of params, named like the subexpression that uses it: the hint
+    # was "Did you mean 'v_inf'?", a cycle, instead of saying to give it a value
+    "parameter missing, named like its line": (SUB, "v_inf = v_rest + R*I + v_inf0 : mV", 6,
+                                               ["unknown name 'v_inf0'",
+                                                "Give it a value in params"]),
     "wrong arity": (SUB, "v_inf = v_rest + R*I*exp(1, 2) : mV", 6, ["exp() takes 1 argument"]),
     "caret power": (SUB, "v_inf = v_rest + R*I*(2^2) : mV", 6, ["write powers as x**2"]),
     "defined twice": (SUB, SUB + "\n    v_inf = v : mV", 7, ["'v_inf' is defined twice"]),

@@ -25,6 +25,10 @@ def dotted(path) -> str:
 
 
 def suggest(word, options) -> str:
-    """`` Did you mean 'x'?`` for the closest of ``options``, or ``""``."""
-    close = difflib.get_close_matches(str(word), [str(o) for o in options], n=1, cutoff=0.6)
+    """`` Did you mean 'x'?`` for the closest of ``options``, or ``""``: first one with two
+    adjacent letters swapped ('tahn': 'tanh', where difflib's ratio prefers 'tan')."""
+    word, options = str(word), [str(o) for o in options]
+    swapped = [o for o in options if len(o) == len(word) and o != word and any(
+        word[:i] + word[i + 1] + word[i] + word[i + 2:] == o for i in range(len(word) - 1))]
+    close = swapped or difflib.get_close_matches(word, options, n=1, cutoff=0.6)
     return f" Did you mean {close[0]!r}?" if close else ""

@@ -186,7 +186,9 @@ def build(spec: Spec) -> Definition:
     all_names |= {_nfkc(p) for p in spec.params}  # 'µ' has its own message above
     for ln in lines:
         for n in sorted(names(ln.expr) - all_names):
-            hint = suggest(n, sorted(all_names - {"t"}))
+            # a subexpression cannot use itself (a cycle): 'tau_w0' in tau_w's line is no 'tau_w'
+            own = {ln.name} if ln.kind == "sub" else set()
+            hint = suggest(n, sorted(all_names - {"t"} - own))
             extra = ("" if hint else " Give it a value in params (with its unit), or define "
                      "it as a subexpression 'name = ... : unit'.")
             unit = _unit_name(n)
