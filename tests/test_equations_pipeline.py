@@ -145,6 +145,22 @@ def test_blowup_is_detected(spikesim_cli, tmp_path):
     assert (tmp_path / "boom.h5.partial").exists()
 
 
+def test_blowup_suggests_exp_euler_only_for_a_variable_it_steps_exactly(spikesim_cli, tmp_path):
+    """v is not conditionally linear (dv/dt = k v^2): exp_euler would step it by Euler, no
+    better than rk4, so it is not offered (was: "Try ... simulation.integrator: exp_euler
+    (now rk4)", exp_euler being allowed for the linear w)."""
+    cfg = tmp_path / "boom.yaml"
+    cfg.write_text(yaml.safe_dump({
+        "model": {"type": "equations",
+                  "equations": "dv/dt = v*v*k : mV\ndw/dt = (v - w)/tau : mV\n",
+                  "params": {"k": "1 1/(mV*ms)", "tau": "1 ms"},
+                  "init": {"v": "1 mV", "w": "0 mV"}},
+        "simulation": {"duration": 5.0, "dt": 0.1, "integrator": "rk4"}}))
+    code, out, err = spikesim_cli("run", cfg, "-q", "-o", tmp_path / "boom.h5")
+    assert code == 1 and "numerical blow-up" in err and ": v of neuron 0" in err, err
+    assert "smaller dt" in err and "integrator: exp_euler" not in err, err
+
+
 @pytest.mark.slow
 def test_two_devices_give_the_same_result(tmp_path):
     conf = tmp_path / "c.yaml"
