@@ -249,6 +249,12 @@ KEY_CASES = {
                        ["model.threshold", "Did you mean 'v_th'"]),
     "threshold dimension": ("threshold: v > v_th", "threshold: v > 1 nA", 10,
                             ["compares different dimensions"]),
+    # a 0 written with a unit keeps it (the bare 0 takes any unit): both were accepted
+    "threshold dimension of a zero": ("threshold: v > v_th", "threshold: v > 0 nA", 10,
+                                      ["compares different dimensions",
+                                       "0.0 is a current (nA), expected a voltage (mV)"]),
+    "reset dimension of a zero": ("reset: v = v_rest", "reset: v = 0 nA", 11,
+                                  ["reset of v", "0.0 is a current (nA)"]),
     "reset target": ("reset: v = v_rest", "reset: vv = v_rest", 11,
                      ["'vv' is not one", "Did you mean 'v'"]),
     "reset dimension": ("w += 0.1 nA", "w += 0.1 mV", 11, ["reset of w"]),
