@@ -247,6 +247,10 @@ def test_a_parameter_without_unit_is_named_with_its_line(spikesim_cli, tmp_path)
 KEY_CASES = {
     "threshold name": ("threshold: v > v_th", "threshold: v > v_thr", 10,
                        ["model.threshold", "Did you mean 'v_th'"]),
+    # difflib alone saw no likeness between 'V' and 'v' (with V1..V4 it offered 'V4')
+    "threshold name in another case": ("threshold: v > v_th", "threshold: V > v_th", 10,
+                                       ["model.threshold", "unknown name 'V'",
+                                        "Did you mean 'v'?"]),
     "threshold dimension": ("threshold: v > v_th", "threshold: v > 1 nA", 10,
                             ["compares different dimensions"]),
     # a 0 written with a unit keeps it (the bare 0 takes any unit): both were accepted
