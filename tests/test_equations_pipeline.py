@@ -133,6 +133,39 @@ def test_precise_timing_as_the_builtin_adex(tmp_path):
     assert np.any(np.abs(eq.t / 0.1 - np.round(eq.t / 0.1)) > 1e-3)  # off the grid
 
 
+THETA = """\
+model:
+  type: equations
+  equations: |
+    dth/dt = ((1 - cos(th)) + (1 + cos(th))*eta)/tau : 1
+  current: {name: eta, unit: 1}
+  params: {tau: 10 ms, pi: 3.141592653589793, two_pi: 6.283185307179586}
+  init: {th: 0}
+  threshold: th > pi
+  reset: th -= two_pi
+population: {size: 3}
+simulation: {duration: 200.0, dt: 0.1, integrator: rk4, precision: float64,
+             spike_timing: precise}
+input: {type: constant, amplitude: [0.1, 0.25, 1.0]}
+"""
+
+
+def test_theta_neuron_with_a_plain_current_spikes_at_its_closed_form(tmp_path):
+    """Ermentrout & Kopell's theta neuron, its current dimensionless (`unit: 1`, which YAML
+    reads as a number: was refused as a malformed model.current). From th = 0 under eta > 0,
+    tan(th/2) = sqrt(eta) tan(sqrt(eta) t/tau): th reaches pi at T/2, then once a period
+    T = pi tau/sqrt(eta). rk4 at dt = 0.1 ms (0.2 % of the shortest period) with the
+    Hermite crossing measured 1e-8 ms; 1e-6 leaves a margin, and is 1e5 below the grid's
+    dt-sized error."""
+    (tmp_path / "theta.yaml").write_text(THETA)
+    r = spikesim.load(spikesim.run(tmp_path / "theta.yaml", output=tmp_path / "theta.h5"))
+    for i, eta in enumerate([0.1, 0.25, 1.0]):
+        T = np.pi * 10.0 / np.sqrt(eta)
+        t = np.asarray(r.spikes[i])
+        assert len(t) == int((200.0 - T / 2) // T) + 1
+        np.testing.assert_allclose(t, T / 2 + T * np.arange(len(t)), rtol=0, atol=1e-6)
+
+
 def test_blowup_is_detected(spikesim_cli, tmp_path):
     cfg = tmp_path / "boom.yaml"
     cfg.write_text(yaml.safe_dump({
