@@ -42,6 +42,11 @@ CASES = {
     "unknown unit": (SUB, "v_inf = v_rest + R*I : mVV", 6, ["unknown unit 'mVV'"]),
     "lhs and rhs differ": (V, "dv/dt = (v_rest - v + R*I - R*w) : mV", 4,
                            ["dv/dt must be a voltage per time", "the right-hand side is a voltage"]),
+    # the unit of dv/dt written for v: the messages said only that terms differed
+    "unit of the derivative": (V, V.replace("/tau : mV", "/tau : mV/ms"), 4,
+                               ["the terms differ in dimension",
+                                "v is declared in mV/ms, a unit per time",
+                                "the unit after ':' is that of v itself, not of dv/dt"]),
     "terms differ": (W, "dw/dt = (a*(v - v_rest) - v)/tau_w : nA", 5,
                      ["the terms differ in dimension", "a current", "a voltage"]),
     "cycle": (SUB, "v_inf = v_rest + R*I + x : mV\n    x = v_inf - v : mV", 6,

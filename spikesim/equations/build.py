@@ -255,6 +255,14 @@ def build(spec: Spec) -> Definition:
                                   for p in sorted(bare))
                 msg += (f". (Parameters written without a unit are plain numbers: {where}; "
                         f"give them their unit, e.g. '10 ms'.)")
+            # Brian2's habit inverted: 'dv/dt = ... : mV/ms' declares v itself per time
+            per_time = sorted(x for x in odes if x in names(ln.expr) | {ln.name}
+                              and dict(units[x].dimensionality).get("[time]", 0) < 0)
+            if per_time and "dimension" in msg:
+                x = per_time[0]
+                msg += (f". ({x} is declared in {odes[x].unit}, a unit per time: the unit "
+                        f"after ':' is that of {x} itself, not of d{x}/dt, e.g. "
+                        f"'dv/dt = ... : mV')")
             err_line(ln.offset, msg)
         except Exception as e:  # noqa: BLE001 - pint on a unit power it cannot take
             err_line(ln.offset, f"cannot check the units of {ln.name}: {e}"[:300])
