@@ -61,6 +61,8 @@ CASES = {
     "parameter missing, named like its line": (SUB, "v_inf = v_rest + R*I + v_inf0 : mV", 6,
                                                ["unknown name 'v_inf0'",
                                                 "Give it a value in params"]),
+    "numpy prefix": (SUB, "v_inf = v_rest + R*I*np.tanh(1) : mV", 6,
+                     ["write tanh(...), not np.tanh(...)"]),
     "wrong arity": (SUB, "v_inf = v_rest + R*I*exp(1, 2) : mV", 6, ["exp() takes 1 argument"]),
     "caret power": (SUB, "v_inf = v_rest + R*I*(2^2) : mV", 6, ["write powers as x**2"]),
     "defined twice": (SUB, SUB + "\n    v_inf = v : mV", 7, ["'v_inf' is defined twice"]),
