@@ -110,6 +110,14 @@ def test_analysis_file_layout_inspect_plot(tmp_path, spikesim_cli):
     assert code == 2 and "exists" in err
 
 
+def test_an_analysis_iterates_over_its_dataset_names():
+    """`for name in r.analysis["prc"]` like a dict (was: KeyError 0, from __getitem__)."""
+    from spikesim.analysis.store import Analysis
+
+    a = Analysis("prc", {"prc": np.zeros((1, 2)), "T0": np.ones(1)}, {"T0": "ms"})
+    assert list(a) == ["prc", "T0"] and {k: a[k].shape for k in a} == {"prc": (1, 2), "T0": (1,)}
+
+
 def test_inspect_table_keeps_per_dt_values_out_of_the_neuron_columns(tmp_path, spikesim_cli):
     """With as many dt factors as neurons, /analysis/dt/dt (one value per dt) was shown as a
     per-neuron column "dt (ms)", one dt on each neuron's row; it is a curve."""

@@ -42,12 +42,27 @@ CASES = {
     "unknown unit": (SUB, "v_inf = v_rest + R*I : mVV", 6, ["unknown unit 'mVV'"]),
     "lhs and rhs differ": (V, "dv/dt = (v_rest - v + R*I - R*w) : mV", 4,
                            ["dv/dt must be a voltage per time", "the right-hand side is a voltage"]),
+    # the unit of dv/dt written for v: the messages said only that terms differed
+    "unit of the derivative": (V, V.replace("/tau : mV", "/tau : mV/ms"), 4,
+                               ["the terms differ in dimension",
+                                "v is declared in mV/ms, a unit per time",
+                                "the unit after ':' is that of v itself, not of dv/dt"]),
     "terms differ": (W, "dw/dt = (a*(v - v_rest) - v)/tau_w : nA", 5,
                      ["the terms differ in dimension", "a current", "a voltage"]),
     "cycle": (SUB, "v_inf = v_rest + R*I + x : mV\n    x = v_inf - v : mV", 6,
               ["cyclic subexpressions", "v_inf -> x -> v_inf"]),
     "unknown function": (SUB, "v_inf = v_rest + R*I*expp(0) : mV", 6,
                          ["unknown function 'expp'", "Did you mean 'exp'"]),
+    # letters swapped: difflib's ratio alone suggested 'tan'
+    "swapped letters in a function": (SUB, "v_inf = v_rest + R*I*tahn(1) : mV", 6,
+                                      ["unknown function 'tahn'", "Did you mean 'tanh'"]),
+    # a parameter left out of params, named like the subexpression that uses it: the hint
+    # was "Did you mean 'v_inf'?", a cycle, instead of saying to give it a value
+    "parameter missing, named like its line": (SUB, "v_inf = v_rest + R*I + v_inf0 : mV", 6,
+                                               ["unknown name 'v_inf0'",
+                                                "Give it a value in params"]),
+    "numpy prefix": (SUB, "v_inf = v_rest + R*I*np.tanh(1) : mV", 6,
+                     ["write tanh(...), not np.tanh(...)"]),
     "wrong arity": (SUB, "v_inf = v_rest + R*I*exp(1, 2) : mV", 6, ["exp() takes 1 argument"]),
     "caret power": (SUB, "v_inf = v_rest + R*I*(2^2) : mV", 6, ["write powers as x**2"]),
     "defined twice": (SUB, SUB + "\n    v_inf = v : mV", 7,
@@ -240,8 +255,18 @@ def test_a_parameter_without_unit_is_named_with_its_line(spikesim_cli, tmp_path)
 KEY_CASES = {
     "threshold name": ("threshold: v > v_th", "threshold: v > v_thr", 10,
                        ["model.threshold", "Did you mean 'v_th'"]),
+    # difflib alone saw no likeness between 'V' and 'v' (with V1..V4 it offered 'V4')
+    "threshold name in another case": ("threshold: v > v_th", "threshold: V > v_th", 10,
+                                       ["model.threshold", "unknown name 'V'",
+                                        "Did you mean 'v'?"]),
     "threshold dimension": ("threshold: v > v_th", "threshold: v > 1 nA", 10,
                             ["compares different dimensions"]),
+    # a 0 written with a unit keeps it (the bare 0 takes any unit): both were accepted
+    "threshold dimension of a zero": ("threshold: v > v_th", "threshold: v > 0 nA", 10,
+                                      ["compares different dimensions",
+                                       "0.0 is a current (nA), expected a voltage (mV)"]),
+    "reset dimension of a zero": ("reset: v = v_rest", "reset: v = 0 nA", 11,
+                                  ["reset of v", "0.0 is a current (nA)"]),
     "reset target": ("reset: v = v_rest", "reset: vv = v_rest", 11,
                      ["'vv' is not one", "Did you mean 'v'"]),
     "reset dimension": ("w += 0.1 nA", "w += 0.1 mV", 11, ["reset of w"]),

@@ -133,6 +133,87 @@ def test_precise_timing_as_the_builtin_adex(tmp_path):
     assert np.any(np.abs(eq.t / 0.1 - np.round(eq.t / 0.1)) > 1e-3)  # off the grid
 
 
+THETA = """\
+model:
+  type: equations
+  equations: |
+    dth/dt = ((1 - cos(th)) + (1 + cos(th))*eta)/tau : 1
+  current: {name: eta, unit: 1}
+  params: {tau: 10 ms, pi: 3.141592653589793, two_pi: 6.283185307179586}
+  init: {th: 0}
+  threshold: th > pi
+  reset: th -= two_pi
+population: {size: 3}
+simulation: {duration: 200.0, dt: 0.1, integrator: rk4, precision: float64,
+             spike_timing: precise}
+input: {type: constant, amplitude: [0.1, 0.25, 1.0]}
+"""
+
+
+def test_theta_neuron_with_a_plain_current_spikes_at_its_closed_form(tmp_path):
+    """Ermentrout & Kopell's theta neuron, its current dimensionless (`unit: 1`, which YAML
+    reads as a number: was refused as a malformed model.current). From th = 0 under eta > 0,
+    tan(th/2) = sqrt(eta) tan(sqrt(eta) t/tau): th reaches pi at T/2, then once a period
+    T = pi tau/sqrt(eta). rk4 at dt = 0.1 ms (0.2 % of the shortest period) with the
+    Hermite crossing measured 1e-8 ms; 1e-6 leaves a margin, and is 1e5 below the grid's
+    dt-sized error."""
+    (tmp_path / "theta.yaml").write_text(THETA)
+    r = spikesim.load(spikesim.run(tmp_path / "theta.yaml", output=tmp_path / "theta.h5"))
+    for i, eta in enumerate([0.1, 0.25, 1.0]):
+        T = np.pi * 10.0 / np.sqrt(eta)
+        t = np.asarray(r.spikes[i])
+        assert len(t) == int((200.0 - T / 2) // T) + 1
+        np.testing.assert_allclose(t, T / 2 + T * np.arange(len(t)), rtol=0, atol=1e-6)
+
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _lif_sfa_dop853(I, T=500.0):
+    """Spike times (ms) of configs/lif_sfa_conductance.yaml's neuron under a constant ``I``
+    (pA), event-driven with scipy's DOP853: integrate to v = v_th, reset (v = v_reset,
+    g_a += dg_a), then hold both for t_ref (SPEC 5: the variables reset assigns are held),
+    continue. Units pF, nS, mV, pA, ms: (nS mV + pA)/pF is mV/ms."""
+    from scipy.integrate import solve_ivp
+
+    C, g_L, E_L, E_K, tau_a, dg_a, v_th, v_r, t_ref = 200, 10, -70, -80, 100, 2, -50, -60, 2
+    hit = lambda t, y: y[0] - v_th  # noqa: E731
+    hit.terminal, hit.direction = True, 1
+    t, y, out = 0.0, [E_L, 0.0], []
+    while t < T:
+        s = solve_ivp(lambda t, y: [(g_L * (E_L - y[0]) + y[1] * (E_K - y[0]) + I) / C,
+                                    -y[1] / tau_a], (t, T), y, method="DOP853", rtol=1e-12,
+                      atol=1e-12, events=hit)
+        if not s.t_events[0].size:
+            break
+        out.append(s.t_events[0][0])
+        t, y = out[-1] + t_ref, [v_r, s.y_events[0][0][1] + dg_a]
+    return np.array(out)
+
+
+def test_lif_sfa_example_against_dop853(tmp_path):
+    """configs/lif_sfa_conductance.yaml: as shipped (Poisson conductance input) the mean
+    excitatory conductance is rate x weight x tau = 7.5 nS (Campbell; the grid samples sit
+    below by q/(e^q - 1) = 0.990, q = dt/tau; 2 neurons x 475 ms of shot noise, variance
+    rate weight^2 tau / 2 = 1.9 nS^2, correlation time 5 ms: the time average's std is
+    sqrt(1.9 x 2 x 5/475 / 2) = 0.14 nS, and 6 % (0.45 nS) is 3 of them). Under constant
+    currents instead its precise spike times (rk4, dt 0.1 ms) match the event-driven DOP853
+    reference: measured 5e-9 ms, asserted 1e-6."""
+    cfg = os.path.join(REPO, "configs", "lif_sfa_conductance.yaml")
+    r = spikesim.load(spikesim.run(cfg, output=tmp_path / "poisson.h5"))
+    g = r.trace("g_syn0", t0=25.0).data
+    assert np.mean(g) == pytest.approx(7.5 * 0.990, rel=0.06)
+    amps = [250.0, 300.0, 400.0, 600.0]
+    r = spikesim.load(spikesim.run(cfg, f"input={{type: constant, amplitude: {amps}}}",
+                                   "record.variables=[v, g_a]", "population.size=4",
+                                   output=tmp_path / "constant.h5"))
+    for i, I in enumerate(amps):
+        ref, t = _lif_sfa_dop853(I), np.asarray(r.spikes[i])
+        assert len(ref) >= 6 and len(t) == len(ref)
+        np.testing.assert_allclose(t, ref, rtol=0, atol=1e-6)
+    assert np.diff(r.spikes[1])[-1] > 2 * np.diff(r.spikes[1])[0]  # it adapts: 23 -> 56 ms
+
+
 def test_blowup_is_detected(spikesim_cli, tmp_path):
     cfg = tmp_path / "boom.yaml"
     cfg.write_text(yaml.safe_dump({
@@ -143,6 +224,22 @@ def test_blowup_is_detected(spikesim_cli, tmp_path):
     assert code == 1, err
     assert "Traceback" not in err and "NaN or inf" in err or "inf" in err, err
     assert (tmp_path / "boom.h5.partial").exists()
+
+
+def test_blowup_suggests_exp_euler_only_for_a_variable_it_steps_exactly(spikesim_cli, tmp_path):
+    """v is not conditionally linear (dv/dt = k v^2): exp_euler would step it by Euler, no
+    better than rk4, so it is not offered (was: "Try ... simulation.integrator: exp_euler
+    (now rk4)", exp_euler being allowed for the linear w)."""
+    cfg = tmp_path / "boom.yaml"
+    cfg.write_text(yaml.safe_dump({
+        "model": {"type": "equations",
+                  "equations": "dv/dt = v*v*k : mV\ndw/dt = (v - w)/tau : mV\n",
+                  "params": {"k": "1 1/(mV*ms)", "tau": "1 ms"},
+                  "init": {"v": "1 mV", "w": "0 mV"}},
+        "simulation": {"duration": 5.0, "dt": 0.1, "integrator": "rk4"}}))
+    code, out, err = spikesim_cli("run", cfg, "-q", "-o", tmp_path / "boom.h5")
+    assert code == 1 and "numerical blow-up" in err and ": v of neuron 0" in err, err
+    assert "smaller dt" in err and "integrator: exp_euler" not in err, err
 
 
 @pytest.mark.slow

@@ -257,6 +257,26 @@ def test_rheobase_figure_says_no_neuron_fired_in_the_range(tmp_path, monkeypatch
     _check_png(tmp_path / "rb.png")
 
 
+def test_dt_figure_leaves_out_a_neuron_silent_at_every_dt(tmp_path, monkeypatch, spikesim_cli):
+    """A silent neuron's shift (0: no spike to move) was drawn at the 1e-16 floor of the log
+    axis, squeezing the other neurons' shifts into its top; it is left out and counted.
+    LIF neurons at 1 and 2 nA (R_m 10 MOhm: rheobase 1.5 nA): neuron 0 never fires."""
+    import yaml
+
+    cfg = {"model": {"type": "lif"}, "population": {"size": 2},
+           "simulation": {"duration": 50.0, "dt": 0.1, "integrator": "rk4"},
+           "input": {"type": "constant", "amplitude": [1.0, 2.0]}}
+    (tmp_path / "cfg.yaml").write_text(yaml.safe_dump(cfg))
+    h5 = tmp_path / "dt.h5"
+    assert spikesim_cli("analyze", "dt", tmp_path / "cfg.yaml", "-o", h5)[0] == 0
+    ax = _figure(monkeypatch, h5, tmp_path / "dt.png").axes[0]
+    drawn = [ln.get_label() for ln in ax.get_lines() if ln.get_label().startswith("neuron")]
+    assert drawn == ["neuron 1"]
+    assert "1 neuron(s) without a spike at any dt, not drawn" in [t.get_text() for t in ax.texts]
+    assert ax.get_ylim()[0] > 1e-10
+    _check_png(tmp_path / "dt.png")
+
+
 def test_rheobase_figure_marks_the_neurons_that_never_fired(tmp_path, monkeypatch, spikesim_cli):
     """A NaN rheobase (no spike up to the top of the range) was left out of the figure
     silently; it is marked at the top of the range. LIF rheobase (v_th - v_rest) / R_m:

@@ -37,6 +37,9 @@ class Analysis:
     def keys(self):
         return self.data.keys()
 
+    def __iter__(self):  # without it, `for name in analysis` asked for analysis[0]: KeyError
+        return iter(self.data)
+
 
 def read(path) -> dict[str, Analysis]:
     """Every analysis in the file (kind -> :class:`Analysis`); empty for a plain run."""

@@ -197,7 +197,9 @@ def build(spec: Spec) -> Definition:
     all_names |= {_nfkc(p) for p in spec.params}  # 'µ' has its own message above
     for ln in lines:
         for n in sorted(names(ln.expr) - all_names):
-            hint = suggest(n, sorted(all_names - {"t"}))
+            # a subexpression cannot use itself (a cycle): 'tau_w0' in tau_w's line is no 'tau_w'
+            own = {ln.name} if ln.kind == "sub" else set()
+            hint = suggest(n, sorted(all_names - {"t"} - own))
             extra = ("" if hint else " Give it a value in params (with its unit), or define "
                      "it as a subexpression 'name = ... : unit'.")
             unit = _unit_name(n)
@@ -264,6 +266,14 @@ def build(spec: Spec) -> Definition:
                                   for p in sorted(bare))
                 msg += (f". (Parameters written without a unit are plain numbers: {where}; "
                         f"give them their unit, e.g. '10 ms'.)")
+            # Brian2's habit inverted: 'dv/dt = ... : mV/ms' declares v itself per time
+            per_time = sorted(x for x in odes if x in names(ln.expr) | {ln.name}
+                              and dict(units[x].dimensionality).get("[time]", 0) < 0)
+            if per_time and "dimension" in msg:
+                x = per_time[0]
+                msg += (f". ({x} is declared in {odes[x].unit}, a unit per time: the unit "
+                        f"after ':' is that of {x} itself, not of d{x}/dt, e.g. "
+                        f"'dv/dt = ... : mV')")
             err_line(ln.offset, msg)
         except Exception as e:  # noqa: BLE001 - pint on a unit power it cannot take
             err_line(ln.offset, f"cannot check the units of {ln.name}: {e}"[:300])

@@ -154,7 +154,9 @@ def _zero(node) -> bool:
     """A literal 0 (or -0): the same quantity in every unit, so it takes the dimension of
     what it is added to, compared with or chosen against (``maximum(v - v_th, 0)``), as in
     Brian2, where 0 has "any unit" (its developer docs, units.rst)."""
-    return (node[0] == "num" and node[1] == 0) or (node[0] == "neg" and _zero(node[1]))
+    # ("num", 0.0, unit): a 0 written with a unit ('v > 0 nA'), which keeps its dimension
+    return (node[0] == "num" and node[1] == 0 and len(node) == 2) or (
+        node[0] == "neg" and _zero(node[1]))
 
 
 def _check(node, units: dict):
@@ -166,7 +168,7 @@ def _check(node, units: dict):
     if k == "name":
         return node, units[node[1]]
     if k == "q":
-        return ("num", node[1]), unit_of(node[2])
+        return ("num", node[1]) + ((node[2],) if node[1] == 0 else ()), unit_of(node[2])
     if k == "neg":
         a, u = check(node[1], units)
         return ("neg", a), u

@@ -204,6 +204,10 @@ def _convert(n, found, depth) -> tuple:
         raise ParseProblem("operator ~ is not available")
     if isinstance(n, ast.Call):
         if not isinstance(n.func, ast.Name):
+            f = n.func
+            if isinstance(f, ast.Attribute) and f.attr in FUNCTIONS:  # np.tanh, math.exp
+                raise ParseProblem(f"write {f.attr}(...), not {ast.unparse(f)}(...): the "
+                                   f"functions are called by their name alone")
             raise ParseProblem("only the functions " + ", ".join(FUNCTIONS) + " may be called")
         f = n.func.id
         if f not in FUNCTIONS:

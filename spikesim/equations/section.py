@@ -230,6 +230,8 @@ def expand(raw: dict, source) -> type | None:
     cur, _ = pick("current")
     current = None
     if cur is not None:
+        if isinstance(cur, dict) and cur.get("unit") == 1 and not isinstance(cur["unit"], bool):
+            cur = {**cur, "unit": "1"}  # YAML's 1 is a number: a plain current, as ': 1' writes it
         if (not isinstance(cur, dict) or set(cur) != {"name", "unit"}
                 or not all(isinstance(cur[k], str) for k in cur)):
             raise ConfigError(f"{where(('model', 'current'))}: model.current: expected "

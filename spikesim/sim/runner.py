@@ -349,8 +349,10 @@ def _blowup_message(plan, engine, c_in, k0, k_end) -> str:
                 f"{value} (it was {was:.6g} at t = {(k - 1) * dt:g} ms)"
                 + (f"; {others} other neuron(s) too" if others > 0 else ""))
         tries = [f"a smaller dt (now {dt:g} ms)"]
+        # exp_euler only where it steps the variable that blew up exactly (else it is Euler)
         better = [i for i in ("rk4", "exp_euler")
-                  if i in plan.model.integrators() and i != plan.integrator]
+                  if i in plan.model.integrators() and i != plan.integrator
+                  and (i != "exp_euler" or var in plan.model.linear_states())]
         if better:
             tries.append(f"simulation.integrator: {' or '.join(better)} (now {plan.integrator})")
         what += f". Try {', or '.join(tries)}, or check the parameters of that neuron"
