@@ -152,9 +152,10 @@ def _analyses(nwb, r: Result) -> None:
     module = nwb.create_processing_module("analysis", "results of spikesim analyze (one table "
                                                       "per analysis, one row per neuron)")
     for kind, a in r.analysis.items():
-        options = {k: v for k, v in a.attrs.items() if k != "summary"}
+        options = json.dumps({k: v for k, v in a.attrs.items() if k != "summary"},
+                             default=_plain)
         table = DynamicTable(name=kind, description=f"{a.attrs.get('summary', kind)}; "
-                                                    f"options: {json.dumps(options, default=_plain)}",
+                                                    f"options: {options}",
                              id=np.arange(r.n, dtype=np.int64))
         for name, values in a.data.items():
             dims = a.dims.get(name) or (("neuron",) if len(values) == r.n else (name,))
