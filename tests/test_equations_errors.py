@@ -434,12 +434,18 @@ def test_a_zero_that_the_equations_divide_by_is_refused(spikesim_cli, tmp_path):
                  "0: the equation of w divides by it")
     expect_error(spikesim_cli, tmp_path, ["run", cfg, "population.size=3",
                                           "model.params.tau={linspace: [-10 ms, 10 ms]}"],
-                 "model.params.tau: must not be 0", "gives 0 for neuron 1")
-    cfg = write(tmp_path, TEMPLATE + "sweep:\n  axes:\n    model.params.tau: [5 ms, 0 ms]\n")
+                 "model.params.tau: must be > 0")  # a time constant (below 0, not just 0)
+    # a divisor that is no time may be negative, not 0: drawn, swept, a range through 0
+    k = TEMPLATE.replace("- R*w)/tau : mV", "- R*w)/(k*tau) : mV").replace("tau: 10 ms",
+                                                                        "tau: 10 ms, k: 1")
+    expect_error(spikesim_cli, tmp_path, ["run", write(tmp_path, k), "population.size=3",
+                                          "model.params.k={linspace: [-1, 1]}"],
+                 "model.params.k: must not be 0", "gives 0 for neuron 1")
+    cfg = write(tmp_path, k + "sweep:\n  axes:\n    model.params.k: [-1, 0]\n")
     expect_error(spikesim_cli, tmp_path, ["run", cfg], "cfg.yaml:16: sweep.axes.model\\."
-                 "params\\.tau: must not be 0: the equations divide by it")
-    cfg = write(tmp_path, TEMPLATE + "sweep:\n  axes:\n    model.params.tau: "
-                                     "{start: -1 ms, stop: 1 ms, num: 5}\n")
+                 "params\\.k: must not be 0: the equations divide by it")
+    cfg = write(tmp_path, k + "sweep:\n  axes:\n    model.params.k: "
+                              "{start: -1, stop: 1, num: 5}\n")
     expect_error(spikesim_cli, tmp_path, ["run", cfg], "cfg.yaml:16: sweep.axes.", "reaches 0")
     (tmp_path / "mine.yaml").write_text("equations: |\n  dv/dt = -v/tau : mV\n"
                                         "params: {tau: 0 ms}\ninit: {v: 1 mV}\n")
@@ -528,7 +534,7 @@ def test_recordable_lists_the_subexpressions(spikesim_cli):
     assert "Recordable: v, w, m_inf, w_inf, tau_w, input" in err, err
 
 
-def test_a_capacitance_must_be_positive(spikesim_cli, tmp_path):
+def test_a_capacitance_and_a_time_constant_must_be_positive(spikesim_cli, tmp_path):
     """C < 0 (given, or drawn by a normal generator) ran: the leak then pushes v away from
     rest, a wrong result with exit 0. A capacitance (and one per area) is > 0, as the
     built-in models' C is; a capacitance elsewhere in the units (a 0 nF offset) stays free."""
@@ -548,3 +554,7 @@ def test_a_capacitance_must_be_positive(spikesim_cli, tmp_path):
     assert spikesim_cli("validate", cfg)[0] == 0
     expect_error(spikesim_cli, tmp_path, ["validate", cfg, "model.params.C=-1 uF/cm2"],
                  "model.params.C: must be > 0")
+    # a time constant too (a time the equations divide by): w grew where it was to decay
+    cfg = write(tmp_path, TEMPLATE)
+    expect_error(spikesim_cli, tmp_path, ["run", cfg, "model.params.tau_w=-15 ms"],
+                 "override model.params.tau_w=-15 ms: model.params.tau_w: must be > 0")

@@ -135,12 +135,15 @@ REFRAC = "refrac"
 
 
 def _domain(p: str, d) -> str | None:
-    """A capacitance (per area too) is > 0: a negative one runs, the leak pushing v away from
-    rest (silently, for a normal generator's draws); a parameter dx/dt divides by is != 0."""
+    """A capacitance (per area too) is > 0, and so is a time constant (a time that a dx/dt
+    divides by): a negative one runs, the leak pushing v away from rest, x growing where it
+    was to decay (silently, for a normal generator's draws, until it blows up); a parameter
+    dx/dt divides by is != 0."""
     from ..config.units import parse_unit
 
     dim = parse_unit(d.param_units[p]).dimensionality
-    if dim in (parse_unit("F").dimensionality, parse_unit("F/m^2").dimensionality):
+    if dim in (parse_unit("F").dimensionality, parse_unit("F/m^2").dimensionality) or (
+            p in d.divisors and dim == parse_unit("ms").dimensionality):
         return "positive"
     return "nonzero" if p in d.divisors else None
 
