@@ -196,6 +196,32 @@ def test_dask_local_cluster(het, tmp_path):
     assert_same_run(whole, merge(run_dir, tmp_path / "merged.h5"))
 
 
+def test_a_bad_or_unreachable_dask_address(het, tmp_path, spikesim_cli, monkeypatch):
+    """`--executor dask:badaddress` (no port) was distributed's ValueError traceback, exit 1,
+    with the run folder and its manifest made; an unreachable scheduler was exit 2 with the
+    folder made. Now both are exit 2 naming the address, and nothing is written."""
+    pytest.importorskip("distributed")
+    import distributed
+
+    config, _ = het
+    run_dir = tmp_path / "run.d"
+    code, out, err = spikesim_cli("run", config, "--shards", 2, "-o", run_dir, "-q",
+                                  "--executor", "dask:badaddress")
+    assert code == 2 and "Traceback" not in err, err
+    assert "--executor dask:badaddress: not a Dask scheduler address" in err
+    assert "dask:tcp://HOST:PORT" in err and out == ""
+    assert not run_dir.exists()
+
+    def unreachable(address, timeout):  # what Client raises after its timeout, without the wait
+        raise OSError(f"Timed out trying to connect to {address} after {timeout}")
+
+    monkeypatch.setattr(distributed, "Client", unreachable)
+    code, out, err = spikesim_cli("run", config, "--shards", 2, "-o", run_dir, "-q",
+                                  "--executor", "dask:tcp://10.0.0.1:8786")
+    assert code == 2 and "cannot reach the Dask scheduler (Timed out" in err, err
+    assert not run_dir.exists()
+
+
 @pytest.mark.slow
 def test_sigkill_then_rerun_finishes_only_the_missing_shard(het, tmp_path):
     config, _ = het

@@ -161,6 +161,28 @@ def run_local(run_dir: Path, todo: list[int], workers: int, device: str, on_done
             fut.result()
 
 
+def connect(address: str):
+    """A Dask ``Client`` of the scheduler at ``address``, or UsageError (exit 2) naming the
+    address: one that is not an address (``dask:badaddress``, no port) or that no scheduler
+    answers within 30 s."""
+    try:
+        from distributed import Client
+    except ImportError:
+        raise UsageError("--executor dask needs Dask distributed: pip install "
+                         "\"spikesim[dask]\" (or pip install \"dask[distributed]\")") from None
+    try:
+        return Client(address, timeout="30s")
+    except (OSError, TimeoutError) as e:
+        raise UsageError(f"--executor dask:{address}: cannot reach the Dask scheduler "
+                         f"({e}). Start one (dask scheduler; dask worker ADDRESS), "
+                         f"or use --executor dask for a local cluster") from None
+    except Exception as e:  # noqa: BLE001 - distributed's parsing: ValueError, TypeError...
+        raise UsageError(f"--executor dask:{address}: not a Dask scheduler address "
+                         f"({type(e).__name__}{': ' + str(e) if str(e) else ''}). Give it as "
+                         f"dask:tcp://HOST:PORT (e.g. dask:tcp://scheduler:8786), or use "
+                         f"--executor dask for a local cluster") from None
+
+
 def run_dask(run_dir: Path, todo: list[int], address: str | None, workers: int | None,
              on_done, client=None):
     """Submit one task per shard to the Dask scheduler at ``address`` (or ``client``; a
@@ -178,12 +200,7 @@ def run_dask(run_dir: Path, todo: list[int], address: str | None, workers: int |
     own = client is None
     if client is None:
         if address:
-            try:
-                client = Client(address, timeout="30s")
-            except (OSError, TimeoutError) as e:
-                raise UsageError(f"--executor dask:{address}: cannot reach the Dask scheduler "
-                                 f"({e}). Start one (dask scheduler; dask worker ADDRESS), "
-                                 f"or use --executor dask for a local cluster") from None
+            client = connect(address)
         else:
             import logging
 

@@ -338,7 +338,7 @@ def run_cli(config, overrides, output, k, shard, executor, force, quiet, log,
         raise UsageError("--shards writes a folder: give it with -o RUN_DIR/")
     from .executors import parse
 
-    parse(executor)  # a bad --executor is an error before anything is written
+    kind, address = parse(executor)  # a bad --executor is an error before anything is written
     run_dir = Path(output)
     plan = make_plan(load(config, overrides), run_dir)
     manifest = make_manifest(plan, k, config, overrides)
@@ -352,14 +352,24 @@ def run_cli(config, overrides, output, k, shard, executor, force, quiet, log,
     if folders:  # each shard's run would refuse it: say so once, before anything is written
         raise UsageError(f"{folders[0]} is a folder where a shard's file goes; move it out of "
                          f"{run_dir} and run the same command again")
-    manifest = open_run_dir(run_dir, manifest, force)
-    if shard is not None:
-        return run_one(run_dir, manifest, shard, plan=plan, quiet=quiet, log=log)
-    from .executors import run_all
+    client = None
+    if kind == "dask" and address:  # an unreachable scheduler: exit 2 before the folder is made
+        from .executors import connect
 
-    for w in plan.warnings:
-        log(f"warning: {w}")
-    failures = run_all(run_dir, manifest, executor, plan.device, quiet=quiet, log=log)
+        client = connect(address)
+    try:
+        manifest = open_run_dir(run_dir, manifest, force)
+        if shard is not None:
+            return run_one(run_dir, manifest, shard, plan=plan, quiet=quiet, log=log)
+        from .executors import run_all
+
+        for w in plan.warnings:
+            log(f"warning: {w}")
+        failures = run_all(run_dir, manifest, executor, plan.device, quiet=quiet, log=log,
+                           client=client)
+    finally:
+        if client is not None:
+            client.close()
     if failures:
         listing = "\n".join(f"  shard {i}: {m}" for i, m in failures)
         raise RunError(f"{len(failures)} of {k} shards failed:\n{listing}\nThe complete "
