@@ -222,6 +222,74 @@ def test_a_bad_or_unreachable_dask_address(het, tmp_path, spikesim_cli, monkeypa
     assert not run_dir.exists()
 
 
+def _workers_of(run_dir: Path) -> list[int]:
+    """Process ids of the local workers serving ``run_dir`` (whoever their parent is)."""
+    pids = []
+    for proc in Path("/proc").iterdir():
+        try:
+            argv = (proc / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"spikesim.cluster.shards" in argv and str(run_dir).encode() in argv:
+            pids.append(int(proc.name))
+    return pids
+
+
+@pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="needs /proc")
+@pytest.mark.parametrize("sig, code, name", [(signal.SIGTERM, 1, "SIGTERM"),
+                                             (signal.SIGINT, 130, "SIGINT")])
+def test_a_signal_to_a_local_run_stops_its_workers(tmp_path, sig, code, name):
+    """SIGTERM to `run --shards K --executor local:W` (kill PID, a batch system's time limit)
+    killed the parent alone (exit -15, no message) and left its workers running on, unseen,
+    into shard files that a rerun would start on too; Ctrl-C (SIGINT to the terminal's
+    process group) let the workers go on to the next shards and exited 0. Now the workers
+    are stopped, their shards' .partial marked failed, exit 1 (130 after SIGINT) naming the
+    signal; the rerun finishes the run."""
+    long = tmp_path / "long.yaml"
+    # each shard runs some seconds, so that both are running when the signal comes
+    cfg = {**HET, "simulation": {**HET["simulation"], "duration": 6000.0, "chunk_steps": 200}}
+    long.write_text(yaml.safe_dump(cfg))
+    run_dir = tmp_path / "run.d"
+    proc = subprocess.Popen([sys.executable, "-m", "spikesim", "run", str(long), "--shards",
+                             "2", "--executor", "local:2", "-q", "-o", str(run_dir)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    parts = [run_dir / f"shard-0000{i}-of-00002.h5.partial" for i in range(2)]
+
+    def running(p):  # a chunk is on disk: the shard's run handles signals
+        try:
+            with h5py.File(p, "r", locking=False) as f:
+                return int(f.attrs.get("steps_done", 0)) >= 200
+        except (OSError, KeyError):
+            return False
+
+    t0 = time.time()
+    while not all(running(p) for p in parts):
+        assert proc.poll() is None and time.time() - t0 < 120, proc.communicate()
+        time.sleep(0.05)
+    if sig == signal.SIGINT:  # Ctrl-C: the whole process group
+        os.killpg(proc.pid, sig)
+    else:
+        proc.send_signal(sig)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == code and out == "", err
+    assert f"interrupted ({name}): 0 of 2 shards are complete" in err
+    assert "Run the same command again" in err
+    assert _workers_of(run_dir) == []
+    for p in parts:
+        with h5py.File(p, "r") as f:
+            assert f.attrs["status"] == "failed"
+            assert f.attrs["note"].startswith(f"interrupted ({name})")
+    if sig == signal.SIGINT:
+        return  # (resuming: as after SIGTERM)
+    r = cli("run", long, "--shards", 2, "--executor", "local:2", "-q", "-o", run_dir,
+            "--merge", tmp_path / "merged.h5")
+    assert r.returncode == 0, r.stderr
+    r = cli("run", long, "-o", tmp_path / "whole.h5", "-q")
+    assert r.returncode == 0, r.stderr
+    assert_same_run(tmp_path / "whole.h5", tmp_path / "merged.h5")
+
+
 @pytest.mark.slow
 def test_sigkill_then_rerun_finishes_only_the_missing_shard(het, tmp_path):
     config, _ = het

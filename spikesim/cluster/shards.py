@@ -305,7 +305,7 @@ def run_task(run_dir: str, i: int) -> tuple[int, str, str]:
         run_one(Path(run_dir), manifest, i, log=lambda m: None)
         return i, "complete", ""
     except BaseException as e:  # noqa: BLE001 - reported with its shard
-        return i, "failed", f"{type(e).__name__}: {e}"
+        return i, "failed", f"{type(e).__name__}" + (f": {e}" if str(e) else "")
 
 
 # -- the command line ------------------------------------------------------------------------
