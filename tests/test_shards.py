@@ -290,6 +290,32 @@ def test_a_signal_to_a_local_run_stops_its_workers(tmp_path, sig, code, name):
     assert_same_run(tmp_path / "whole.h5", tmp_path / "merged.h5")
 
 
+def test_the_same_shard_twice_at_once(het, tmp_path):
+    """A job-array task run twice (a requeue while the first still runs): the second
+    truncated the first's .partial, failed on HDF5's lock (exit 1, "free some space"), and
+    deleted that .partial, so the first failed too at its rename. Now the second is refused
+    (exit 2) and the file being written is left alone."""
+    config, _ = het
+    run_dir = tmp_path / "run.d"
+    _run_in_process(config, run_dir, 2)
+    (run_dir / "shard-00000-of-00002.h5").unlink()
+    part = run_dir / "shard-00000-of-00002.h5.partial"
+    with h5py.File(part, "w") as f:  # another run writing shard 0 (HDF5 locks the file)
+        f.attrs["status"] = "running"
+        f.attrs["mark"] = 7
+        f.flush()
+        r = cli("run", config, "--shards", 2, "--shard", 0, "-o", run_dir, "-q")
+        assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
+        assert f"{part} is being written by another run" in r.stderr
+        assert r.stdout == ""
+    with h5py.File(part, "r") as f:
+        assert f.attrs["mark"] == 7
+    # once that run is gone, the shard runs again
+    r = cli("run", config, "--shards", 2, "--shard", 0, "-o", run_dir, "-q")
+    assert r.returncode == 0, r.stderr
+    assert not part.exists() and (run_dir / "shard-00000-of-00002.h5").exists()
+
+
 @pytest.mark.slow
 def test_sigkill_then_rerun_finishes_only_the_missing_shard(het, tmp_path):
     config, _ = het
