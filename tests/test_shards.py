@@ -154,6 +154,24 @@ def test_local_executor_and_merge_from_the_command_line(het, tmp_path):
     assert cli("merge", run_dir, "-o", tmp_path / "merged.h5", "--force").returncode == 0
 
 
+def test_inspect_or_load_of_the_run_folder_says_merge(het, tmp_path, spikesim_cli):
+    """`spikesim inspect RUN_DIR/` (and load, plot, export) said only "is a folder; give the
+    .h5 file of a run"; now it says that the folder is a sharded run's and how to merge it."""
+    import spikesim
+
+    config, _ = het
+    run_dir = tmp_path / "run.d"
+    _run_in_process(config, run_dir, 2)
+    code, out, err = spikesim_cli("inspect", run_dir)
+    assert code == 2 and out == ""
+    assert f"{run_dir} is the folder of a sharded run" in err
+    assert f"spikesim merge {run_dir} -o FILE.h5" in err
+    with pytest.raises(UsageError, match="folder of a sharded run"):
+        spikesim.load(run_dir)
+    code, out, err = spikesim_cli("inspect", tmp_path)  # any other folder: as before
+    assert code == 2 and "is a folder; give the .h5 file of a run" in err
+
+
 def test_run_merges_its_shards_with_merge_option(het, tmp_path):
     """``run --shards K --merge FILE``: the shards, then the merge in the same process."""
     config, whole = het
