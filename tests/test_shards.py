@@ -308,6 +308,25 @@ def test_a_signal_to_a_local_run_stops_its_workers(tmp_path, sig, code, name):
     assert_same_run(tmp_path / "whole.h5", tmp_path / "merged.h5")
 
 
+def test_resume_from_a_renamed_config_file(het, tmp_path):
+    """The config file renamed (same content) between the first shard and the rest: the
+    run folder was accepted (same config), but the workers read the old path, every missing
+    shard failed with "config file not found", and "run the same command again" could never
+    finish. Now the manifest follows the config file of the current command."""
+    config, whole = het
+    first = tmp_path / "first.yaml"
+    first.write_text(config.read_text())
+    run_dir = tmp_path / "run.d"
+    r = cli("run", first, "--shards", 3, "--shard", 0, "-o", run_dir, "-q")
+    assert r.returncode == 0, r.stderr
+    renamed = first.rename(tmp_path / "renamed.yaml")
+    r = cli("run", renamed, "--shards", 3, "--executor", "local:1", "-q", "-o", run_dir,
+            "--merge", tmp_path / "merged.h5")
+    assert r.returncode == 0, r.stderr
+    assert read_manifest(run_dir)["config_file"] == str(renamed.resolve())
+    assert_same_run(whole, tmp_path / "merged.h5")
+
+
 def test_the_same_shard_twice_at_once(het, tmp_path):
     """A job-array task run twice (a requeue while the first still runs): the second
     truncated the first's .partial, failed on HDF5's lock (exit 1, "free some space"), and

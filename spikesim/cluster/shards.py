@@ -168,6 +168,15 @@ def open_run_dir(run_dir: Path, manifest: dict, force: bool) -> dict:
         same = old is not None and (old["config_hash"] == manifest["config_hash"]
                                     and old["shards"] == manifest["shards"])
         if same:
+            where = ("config_file", "overrides")
+            if [old[k] for k in where] != [manifest[k] for k in where]:
+                # the same run from a moved or renamed config file (or other overrides that
+                # resolve the same): the workers rebuild the plan from this one
+                old = {**old, **{k: manifest[k] for k in where}}
+                fd, tmp = tempfile.mkstemp(prefix=".manifest-", suffix=".json", dir=run_dir)
+                with os.fdopen(fd, "w") as fh:
+                    json.dump(old, fh, indent=1)
+                os.replace(tmp, path)
             return old
         if not force:
             what = ("a different config" if old["config_hash"] != manifest["config_hash"]
