@@ -457,7 +457,13 @@ for _info in app.registered_commands:
 def main():
     """Entry point: run the app, turning spikesim errors into a message and an exit code."""
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)
+        # typer turns a KeyboardInterrupt (Ctrl-C outside a run's chunk loop: while a config
+        # loads, a merge) into Exit(130), and without standalone mode returns that code
+        if code == 130:
+            err.print("interrupted")
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except SpikesimError as e:
         from rich.markup import escape
 

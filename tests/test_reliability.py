@@ -110,6 +110,21 @@ def test_sigkill_leaves_a_readable_partial_file(tmp_path, cache_env):
     assert v.shape[0] >= done // 10 + 1 and np.isfinite(v).all()
 
 
+
+def test_ctrl_c_outside_the_chunk_loop_exits_130(spikesim_cli, tmp_path, monkeypatch):
+    """Ctrl-C while no run's handler is installed (a config loading, a merge): typer turns
+    the KeyboardInterrupt into an exit code that it returns, and the CLI exited 0, silently,
+    with nothing written."""
+    import spikesim.cluster.merge as merging
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(merging, "merge", interrupted)
+    code, out, err = spikesim_cli("merge", tmp_path, "-o", tmp_path / "m.h5")
+    assert (code, out) == (130, "") and "interrupted" in err
+    assert not (tmp_path / "m.h5").exists()
+
 # -- numerical blow-up ------------------------------------------------------------------
 BLOWUP = {
     "model": {"type": "hodgkin_huxley"},

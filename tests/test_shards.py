@@ -154,6 +154,24 @@ def test_local_executor_and_merge_from_the_command_line(het, tmp_path):
     assert cli("merge", run_dir, "-o", tmp_path / "merged.h5", "--force").returncode == 0
 
 
+def test_inspect_or_load_of_the_run_folder_says_merge(het, tmp_path, spikesim_cli):
+    """`spikesim inspect RUN_DIR/` (and load, plot, export) said only "is a folder; give the
+    .h5 file of a run"; now it says that the folder is a sharded run's and how to merge it."""
+    import spikesim
+
+    config, _ = het
+    run_dir = tmp_path / "run.d"
+    _run_in_process(config, run_dir, 2)
+    code, out, err = spikesim_cli("inspect", run_dir)
+    assert code == 2 and out == ""
+    assert f"{run_dir} is the folder of a sharded run" in err
+    assert f"spikesim merge {run_dir} -o FILE.h5" in err
+    with pytest.raises(UsageError, match="folder of a sharded run"):
+        spikesim.load(run_dir)
+    code, out, err = spikesim_cli("inspect", tmp_path)  # any other folder: as before
+    assert code == 2 and "is a folder; give the .h5 file of a run" in err
+
+
 def test_run_merges_its_shards_with_merge_option(het, tmp_path):
     """``run --shards K --merge FILE``: the shards, then the merge in the same process."""
     config, whole = het
@@ -194,6 +212,145 @@ def test_dask_local_cluster(het, tmp_path):
         failures = run_all(run_dir, manifest, "dask", "cpu", client=client)
     assert failures == []
     assert_same_run(whole, merge(run_dir, tmp_path / "merged.h5"))
+
+
+def test_a_bad_or_unreachable_dask_address(het, tmp_path, spikesim_cli, monkeypatch):
+    """`--executor dask:badaddress` (no port) was distributed's ValueError traceback, exit 1,
+    with the run folder and its manifest made; an unreachable scheduler was exit 2 with the
+    folder made. Now both are exit 2 naming the address, and nothing is written."""
+    pytest.importorskip("distributed")
+    import distributed
+
+    config, _ = het
+    run_dir = tmp_path / "run.d"
+    code, out, err = spikesim_cli("run", config, "--shards", 2, "-o", run_dir, "-q",
+                                  "--executor", "dask:badaddress")
+    assert code == 2 and "Traceback" not in err, err
+    assert "--executor dask:badaddress: not a Dask scheduler address" in err
+    assert "dask:tcp://HOST:PORT" in err and out == ""
+    assert not run_dir.exists()
+
+    def unreachable(address, timeout):  # what Client raises after its timeout, without the wait
+        raise OSError(f"Timed out trying to connect to {address} after {timeout}")
+
+    monkeypatch.setattr(distributed, "Client", unreachable)
+    code, out, err = spikesim_cli("run", config, "--shards", 2, "-o", run_dir, "-q",
+                                  "--executor", "dask:tcp://10.0.0.1:8786")
+    assert code == 2 and "cannot reach the Dask scheduler (Timed out" in err, err
+    assert not run_dir.exists()
+
+
+def _workers_of(run_dir: Path) -> list[int]:
+    """Process ids of the local workers serving ``run_dir`` (whoever their parent is)."""
+    pids = []
+    for proc in Path("/proc").iterdir():
+        try:
+            argv = (proc / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"spikesim.cluster.shards" in argv and str(run_dir).encode() in argv:
+            pids.append(int(proc.name))
+    return pids
+
+
+@pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="needs /proc")
+@pytest.mark.parametrize("sig, code, name", [(signal.SIGTERM, 1, "SIGTERM"),
+                                             (signal.SIGINT, 130, "SIGINT")])
+def test_a_signal_to_a_local_run_stops_its_workers(tmp_path, sig, code, name):
+    """SIGTERM to `run --shards K --executor local:W` (kill PID, a batch system's time limit)
+    killed the parent alone (exit -15, no message) and left its workers running on, unseen,
+    into shard files that a rerun would start on too; Ctrl-C (SIGINT to the terminal's
+    process group) let the workers go on to the next shards and exited 0. Now the workers
+    are stopped, their shards' .partial marked failed, exit 1 (130 after SIGINT) naming the
+    signal; the rerun finishes the run."""
+    long = tmp_path / "long.yaml"
+    # each shard runs some seconds, so that both are running when the signal comes
+    cfg = {**HET, "simulation": {**HET["simulation"], "duration": 6000.0, "chunk_steps": 200}}
+    long.write_text(yaml.safe_dump(cfg))
+    run_dir = tmp_path / "run.d"
+    proc = subprocess.Popen([sys.executable, "-m", "spikesim", "run", str(long), "--shards",
+                             "2", "--executor", "local:2", "-q", "-o", str(run_dir)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    parts = [run_dir / f"shard-0000{i}-of-00002.h5.partial" for i in range(2)]
+
+    def running(p):  # a chunk is on disk: the shard's run handles signals
+        try:
+            with h5py.File(p, "r", locking=False) as f:
+                return int(f.attrs.get("steps_done", 0)) >= 200
+        except (OSError, KeyError):
+            return False
+
+    t0 = time.time()
+    while not all(running(p) for p in parts):
+        assert proc.poll() is None and time.time() - t0 < 120, proc.communicate()
+        time.sleep(0.05)
+    if sig == signal.SIGINT:  # Ctrl-C: the whole process group
+        os.killpg(proc.pid, sig)
+    else:
+        proc.send_signal(sig)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == code and out == "", err
+    assert f"interrupted ({name}): 0 of 2 shards are complete" in err
+    assert "Run the same command again" in err
+    assert _workers_of(run_dir) == []
+    for p in parts:
+        with h5py.File(p, "r") as f:
+            assert f.attrs["status"] == "failed"
+            assert f.attrs["note"].startswith(f"interrupted ({name})")
+    if sig == signal.SIGINT:
+        return  # (resuming: as after SIGTERM)
+    r = cli("run", long, "--shards", 2, "--executor", "local:2", "-q", "-o", run_dir,
+            "--merge", tmp_path / "merged.h5")
+    assert r.returncode == 0, r.stderr
+    r = cli("run", long, "-o", tmp_path / "whole.h5", "-q")
+    assert r.returncode == 0, r.stderr
+    assert_same_run(tmp_path / "whole.h5", tmp_path / "merged.h5")
+
+
+def test_resume_from_a_renamed_config_file(het, tmp_path):
+    """The config file renamed (same content) between the first shard and the rest: the
+    run folder was accepted (same config), but the workers read the old path, every missing
+    shard failed with "config file not found", and "run the same command again" could never
+    finish. Now the manifest follows the config file of the current command."""
+    config, whole = het
+    first = tmp_path / "first.yaml"
+    first.write_text(config.read_text())
+    run_dir = tmp_path / "run.d"
+    r = cli("run", first, "--shards", 3, "--shard", 0, "-o", run_dir, "-q")
+    assert r.returncode == 0, r.stderr
+    renamed = first.rename(tmp_path / "renamed.yaml")
+    r = cli("run", renamed, "--shards", 3, "--executor", "local:1", "-q", "-o", run_dir,
+            "--merge", tmp_path / "merged.h5")
+    assert r.returncode == 0, r.stderr
+    assert read_manifest(run_dir)["config_file"] == str(renamed.resolve())
+    assert_same_run(whole, tmp_path / "merged.h5")
+
+
+def test_the_same_shard_twice_at_once(het, tmp_path):
+    """A job-array task run twice (a requeue while the first still runs): the second
+    truncated the first's .partial, failed on HDF5's lock (exit 1, "free some space"), and
+    deleted that .partial, so the first failed too at its rename. Now the second is refused
+    (exit 2) and the file being written is left alone."""
+    config, _ = het
+    run_dir = tmp_path / "run.d"
+    _run_in_process(config, run_dir, 2)
+    (run_dir / "shard-00000-of-00002.h5").unlink()
+    part = run_dir / "shard-00000-of-00002.h5.partial"
+    with h5py.File(part, "w") as f:  # another run writing shard 0 (HDF5 locks the file)
+        f.attrs["status"] = "running"
+        f.attrs["mark"] = 7
+        f.flush()
+        r = cli("run", config, "--shards", 2, "--shard", 0, "-o", run_dir, "-q")
+        assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
+        assert f"{part} is being written by another run" in r.stderr
+        assert r.stdout == ""
+    with h5py.File(part, "r") as f:
+        assert f.attrs["mark"] == 7
+    # once that run is gone, the shard runs again
+    r = cli("run", config, "--shards", 2, "--shard", 0, "-o", run_dir, "-q")
+    assert r.returncode == 0, r.stderr
+    assert not part.exists() and (run_dir / "shard-00000-of-00002.h5").exists()
 
 
 @pytest.mark.slow

@@ -21,6 +21,7 @@ import os
 import queue
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -107,12 +108,30 @@ def run_local(run_dir: Path, todo: list[int], workers: int, device: str, on_done
     """Run shards ``todo`` on ``workers`` worker processes (``python -m spikesim.cluster.shards
     RUN_DIR``, each serving shards one after the other, so JAX starts once per worker);
     ``on_done(i, state, message)`` as each ends. A worker that dies (SIGKILL, out of memory)
-    fails its shard only and is replaced for the next one."""
+    fails its shard only and is replaced for the next one.
+
+    SIGINT or SIGTERM here hands out no more shards and passes the signal on, once, to the
+    workers (each in its own session, so that Ctrl-C at a terminal reaches them from here
+    only): their shards stop at the next chunk, ``.partial`` marked failed, and no worker
+    outlives this process. Returns that signal's number, or None."""
     cores = _cores()
     gpus = gpu_count() if device != "cpu" else 0
     work: queue.Queue = queue.Queue()
     for i in todo:
         work.put(i)
+    live: dict[int, subprocess.Popen] = {}
+    stopped: list[int] = []
+
+    def on_signal(signum, frame):
+        stopped.append(signum)
+        while True:  # no shard is handed out any more
+            try:
+                work.get_nowait()
+            except queue.Empty:
+                break
+        for proc in list(live.values()):
+            if proc.poll() is None:
+                proc.send_signal(signum)
 
     def start(slot):
         env, mine = _worker_env(slot, workers, gpus, cores)
@@ -120,9 +139,10 @@ def run_local(run_dir: Path, todo: list[int], workers: int, device: str, on_done
         log = tempfile.TemporaryFile("w+")
         proc = subprocess.Popen(
             [sys.executable, "-m", "spikesim.cluster.shards", str(run_dir)], env=env, text=True,
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log,
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, start_new_session=True,
             preexec_fn=(lambda: os.sched_setaffinity(0, mine)) if mine else None)
         proc.log = log
+        live[slot] = proc
         return proc
 
     def serve(slot):
@@ -134,6 +154,8 @@ def run_local(run_dir: Path, todo: list[int], workers: int, device: str, on_done
                 break
             if proc is None or proc.poll() is not None:
                 proc = start(slot)
+            if stopped:  # the signal came while this worker started: it missed it
+                break
             try:
                 proc.stdin.write(f"{i}\n")
                 proc.stdin.flush()
@@ -156,9 +178,40 @@ def run_local(run_dir: Path, todo: list[int], workers: int, device: str, on_done
             proc.wait()
             proc.log.close()
 
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        for fut in [pool.submit(serve, w) for w in range(workers)]:
-            fut.result()
+    try:
+        old = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    except ValueError:  # not the main thread: leave signals alone
+        old = {}
+    try:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            for fut in [pool.submit(serve, w) for w in range(workers)]:
+                fut.result()
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
+    return stopped[0] if stopped else None
+
+
+def connect(address: str):
+    """A Dask ``Client`` of the scheduler at ``address``, or UsageError (exit 2) naming the
+    address: one that is not an address (``dask:badaddress``, no port) or that no scheduler
+    answers within 30 s."""
+    try:
+        from distributed import Client
+    except ImportError:
+        raise UsageError("--executor dask needs Dask distributed: pip install "
+                         "\"spikesim[dask]\" (or pip install \"dask[distributed]\")") from None
+    try:
+        return Client(address, timeout="30s")
+    except (OSError, TimeoutError) as e:
+        raise UsageError(f"--executor dask:{address}: cannot reach the Dask scheduler "
+                         f"({e}). Start one (dask scheduler; dask worker ADDRESS), "
+                         f"or use --executor dask for a local cluster") from None
+    except Exception as e:  # noqa: BLE001 - distributed's parsing: ValueError, TypeError...
+        raise UsageError(f"--executor dask:{address}: not a Dask scheduler address "
+                         f"({type(e).__name__}{': ' + str(e) if str(e) else ''}). Give it as "
+                         f"dask:tcp://HOST:PORT (e.g. dask:tcp://scheduler:8786), or use "
+                         f"--executor dask for a local cluster") from None
 
 
 def run_dask(run_dir: Path, todo: list[int], address: str | None, workers: int | None,
@@ -178,12 +231,7 @@ def run_dask(run_dir: Path, todo: list[int], address: str | None, workers: int |
     own = client is None
     if client is None:
         if address:
-            try:
-                client = Client(address, timeout="30s")
-            except (OSError, TimeoutError) as e:
-                raise UsageError(f"--executor dask:{address}: cannot reach the Dask scheduler "
-                                 f"({e}). Start one (dask scheduler; dask worker ADDRESS), "
-                                 f"or use --executor dask for a local cluster") from None
+            client = connect(address)
         else:
             import logging
 
@@ -233,10 +281,21 @@ def run_all(run_dir: Path, manifest: dict, executor: str | None, device: str,
 
     if not todo:
         return []
+    signum = None
     with prog:
         if kind == "local" and client is None:
             workers = min(int(arg) if arg else default_workers(device), len(todo))
-            run_local(run_dir, todo, workers, device, on_done)
+            signum = run_local(run_dir, todo, workers, device, on_done)
         else:
             run_dask(run_dir, todo, arg, None, on_done, client=client)
+    complete = k if signum is None else sum(s == "complete" for s, _ in states(run_dir,
+                                                                             manifest))
+    if complete < k:  # interrupted (a signal that came once every shard was done is not)
+        from ..errors import RunError
+
+        name = "SIGTERM" if signum == signal.SIGTERM else "SIGINT"
+        raise RunError(f"interrupted ({name}): {complete} of {k} shards are complete and kept "
+                       f"in {run_dir}, the others stopped (their .partial files marked "
+                       f"failed) or not started. Run the same command again to run only "
+                       f"those", exit_code=1 if name == "SIGTERM" else 130)
     return sorted(failures)

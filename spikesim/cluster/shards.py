@@ -168,6 +168,15 @@ def open_run_dir(run_dir: Path, manifest: dict, force: bool) -> dict:
         same = old is not None and (old["config_hash"] == manifest["config_hash"]
                                     and old["shards"] == manifest["shards"])
         if same:
+            where = ("config_file", "overrides")
+            if [old[k] for k in where] != [manifest[k] for k in where]:
+                # the same run from a moved or renamed config file (or other overrides that
+                # resolve the same): the workers rebuild the plan from this one
+                old = {**old, **{k: manifest[k] for k in where}}
+                fd, tmp = tempfile.mkstemp(prefix=".manifest-", suffix=".json", dir=run_dir)
+                with os.fdopen(fd, "w") as fh:
+                    json.dump(old, fh, indent=1)
+                os.replace(tmp, path)
             return old
         if not force:
             what = ("a different config" if old["config_hash"] != manifest["config_hash"]
@@ -305,7 +314,7 @@ def run_task(run_dir: str, i: int) -> tuple[int, str, str]:
         run_one(Path(run_dir), manifest, i, log=lambda m: None)
         return i, "complete", ""
     except BaseException as e:  # noqa: BLE001 - reported with its shard
-        return i, "failed", f"{type(e).__name__}: {e}"
+        return i, "failed", f"{type(e).__name__}" + (f": {e}" if str(e) else "")
 
 
 # -- the command line ------------------------------------------------------------------------
@@ -338,7 +347,7 @@ def run_cli(config, overrides, output, k, shard, executor, force, quiet, log,
         raise UsageError("--shards writes a folder: give it with -o RUN_DIR/")
     from .executors import parse
 
-    parse(executor)  # a bad --executor is an error before anything is written
+    kind, address = parse(executor)  # a bad --executor is an error before anything is written
     run_dir = Path(output)
     plan = make_plan(load(config, overrides), run_dir)
     manifest = make_manifest(plan, k, config, overrides)
@@ -352,14 +361,24 @@ def run_cli(config, overrides, output, k, shard, executor, force, quiet, log,
     if folders:  # each shard's run would refuse it: say so once, before anything is written
         raise UsageError(f"{folders[0]} is a folder where a shard's file goes; move it out of "
                          f"{run_dir} and run the same command again")
-    manifest = open_run_dir(run_dir, manifest, force)
-    if shard is not None:
-        return run_one(run_dir, manifest, shard, plan=plan, quiet=quiet, log=log)
-    from .executors import run_all
+    client = None
+    if kind == "dask" and address:  # an unreachable scheduler: exit 2 before the folder is made
+        from .executors import connect
 
-    for w in plan.warnings:
-        log(f"warning: {w}")
-    failures = run_all(run_dir, manifest, executor, plan.device, quiet=quiet, log=log)
+        client = connect(address)
+    try:
+        manifest = open_run_dir(run_dir, manifest, force)
+        if shard is not None:
+            return run_one(run_dir, manifest, shard, plan=plan, quiet=quiet, log=log)
+        from .executors import run_all
+
+        for w in plan.warnings:
+            log(f"warning: {w}")
+        failures = run_all(run_dir, manifest, executor, plan.device, quiet=quiet, log=log,
+                           client=client)
+    finally:
+        if client is not None:
+            client.close()
     if failures:
         listing = "\n".join(f"  shard {i}: {m}" for i, m in failures)
         raise RunError(f"{len(failures)} of {k} shards failed:\n{listing}\nThe complete "

@@ -22,6 +22,29 @@ def _where(plan, path: tuple) -> str:
     return f"{src.where(path)}: " if src is not None else ""
 
 
+def _being_written(path: Path) -> bool:
+    """Whether a running process holds ``path`` open for writing: HDF5 locks the files it
+    writes (flock, exclusive), and a shared lock then cannot be had."""
+    try:
+        import fcntl
+    except ImportError:  # no flock here (Windows): HDF5 does not lock either
+        return False
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return False
+    except BlockingIOError:
+        return True
+    except OSError:  # a file system without locks
+        return False
+    finally:
+        os.close(fd)
+
+
 def preflight(plan, force: bool = False, protect=()) -> list:
     """Check the output path (never one of ``protect``, the config and input files) and the
     devices; returns the JAX devices of the run."""
@@ -109,6 +132,10 @@ def check_output_path(out: Path, force: bool, protect=(), where: str = "-o: ",
     if part.exists() and not force:
         raise UsageError(f"{part} exists (left by an earlier run that did not complete); look "
                          f"at it with `spikesim inspect {part}`, then delete it or pass --force")
+    if part.exists() and _being_written(part):  # --force (or a shard's rerun) would clobber it
+        raise UsageError(f"{part} is being written by another run (its file is locked): the "
+                         f"same output twice at once. Wait for that run to end (or stop it), "
+                         f"or choose another path with {option}")
     # The nearest existing folder must take a new file: try one (os.access says yes to root
     # even on a read-only file system). No folder is created yet, so that a later exit 2
     # leaves nothing behind; the writer creates them.

@@ -52,6 +52,10 @@ def resolve_path(path: str | Path) -> Path:
             return part
         raise UsageError(f"{p} does not exist (nor {part.name})")
     if p.is_dir():
+        if (p / "manifest.json").is_file():  # a sharded run's folder
+            raise UsageError(f"{p} is the folder of a sharded run; merge its shards into one "
+                             f"file first (`spikesim merge {p} -o FILE.h5`), or give one "
+                             f"shard's .h5 file")
         raise UsageError(f"{p} is a folder; give the .h5 file of a run")
     if not p.is_file():  # HDF5 seeks; a FIFO would also block until something writes to it
         raise UsageError(f"{p} is not a regular file (a pipe or a device?); HDF5 reads a run "
