@@ -345,12 +345,31 @@ def test_the_same_shard_twice_at_once(het, tmp_path):
         assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
         assert f"{part} is being written by another run" in r.stderr
         assert r.stdout == ""
+        # merge names it as being written (was: "unreadable")
+        r = cli("merge", run_dir, "-o", tmp_path / "m.h5")
+        assert r.returncode == 2 and not (tmp_path / "m.h5").exists(), r.stderr
+        assert ("shard-00000-of-00002.h5.partial: running (being written by a running "
+                "process (its file is locked))" in r.stderr), r.stderr
     with h5py.File(part, "r") as f:
         assert f.attrs["mark"] == 7
     # once that run is gone, the shard runs again
     r = cli("run", config, "--shards", 2, "--shard", 0, "-o", run_dir, "-q")
     assert r.returncode == 0, r.stderr
     assert not part.exists() and (run_dir / "shard-00000-of-00002.h5").exists()
+
+
+def test_a_complete_partial_is_named_as_stopped_before_its_rename(het, tmp_path):
+    """A .partial whose status is complete (closed, then stopped before the rename into
+    place) was listed as "failed (... .partial: complete)"; now merge says what happened."""
+    config, _ = het
+    run_dir = tmp_path / "run.d"
+    _run_in_process(config, run_dir, 2)
+    done = run_dir / "shard-00001-of-00002.h5"
+    done.rename(run_dir / "shard-00001-of-00002.h5.partial")
+    r = cli("merge", run_dir, "-o", tmp_path / "m.h5")
+    assert r.returncode == 2 and not (tmp_path / "m.h5").exists(), r.stderr
+    assert ("shard-00001-of-00002.h5.partial: complete (stopped before it was renamed into "
+            "place; a rerun runs the shard again)" in r.stderr), r.stderr
 
 
 @pytest.mark.slow

@@ -208,6 +208,7 @@ def shard_state(run_dir: Path, manifest: dict, i: int) -> tuple[str, str]:
     that does not belong), or ``missing``."""
     import h5py
 
+    from ..config.preflight import being_written
     from ..io.results import unreadable
     from ..io.writer import partial_path
 
@@ -232,9 +233,12 @@ def shard_state(run_dir: Path, manifest: dict, i: int) -> tuple[str, str]:
                 status = str(f.attrs.get("status"))
                 note = str(f.attrs.get("note", ""))
         except OSError:
-            status, note = "unreadable", ""
+            status, note = (("running", "") if being_written(part) else ("unreadable", ""))
         if status == "running":
-            note = "killed while running, or still running"
+            note = ("being written by a running process (its file is locked)"
+                    if being_written(part) else "killed while running, or still running")
+        elif status == "complete":  # closed, then stopped before its rename into place
+            note = "stopped before it was renamed into place; a rerun runs the shard again"
         return "failed", f"{part.name}: {status}" + (f" ({note})" if note else "")
     return "missing", f"{path.name} does not exist"
 

@@ -22,7 +22,7 @@ def _where(plan, path: tuple) -> str:
     return f"{src.where(path)}: " if src is not None else ""
 
 
-def _being_written(path: Path) -> bool:
+def being_written(path: Path) -> bool:
     """Whether a running process holds ``path`` open for writing: HDF5 locks the files it
     writes (flock, exclusive), and a shared lock then cannot be had."""
     try:
@@ -132,7 +132,7 @@ def check_output_path(out: Path, force: bool, protect=(), where: str = "-o: ",
     if part.exists() and not force:
         raise UsageError(f"{part} exists (left by an earlier run that did not complete); look "
                          f"at it with `spikesim inspect {part}`, then delete it or pass --force")
-    if part.exists() and _being_written(part):  # --force (or a shard's rerun) would clobber it
+    if part.exists() and being_written(part):  # --force (or a shard's rerun) would clobber it
         raise UsageError(f"{part} is being written by another run (its file is locked): the "
                          f"same output twice at once. Wait for that run to end (or stop it), "
                          f"or choose another path with {option}")
