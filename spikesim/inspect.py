@@ -204,7 +204,10 @@ def render(info: dict, console) -> None:
         if not p["spikes_recorded"]:
             console.print(f"[bold]spikes[/bold] ({name}): not recorded")
             continue
-        console.print(f"[bold]spikes[/bold] ({name}, over {info['simulated_ms']:g} ms)")
+        # an analysis' spikes are those of its own protocol (fi: every amplitude up and down)
+        of = (f" of the {next(iter(info['analysis']))} analysis' protocol, its stimulus, not "
+              f"the config's input" if info.get("analysis") else "")
+        console.print(f"[bold]spikes[/bold] ({name}, over {info['simulated_ms']:g} ms{of})")
         console.print(f"  neurons         {p['neurons']:,}")
         console.print(f"  spikes          {p['spikes']:,}")
         console.print(f"  mean rate       {_fmt(p['mean_rate_hz'], '{:.4g}')} Hz")

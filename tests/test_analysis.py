@@ -103,6 +103,8 @@ def test_analysis_file_layout_inspect_plot(tmp_path, spikesim_cli):
     code, out, _ = spikesim_cli("inspect", tmp_path / "rb.h5")
     assert code == 0 and "analysis rheobase" in out
     assert "rheobase" in out.split("analysis rheobase")[1]
+    # its spike statistics are those of the analysis' own stimulus, and say so
+    assert "ms of the rheobase analysis' protocol, its stimulus, not the config's input" in out
     code, out, _ = spikesim_cli("plot", tmp_path / "rb.h5")
     assert code == 0 and (tmp_path / "rb.png").stat().st_size > 10_000
     # an existing file is not replaced without --force
