@@ -218,6 +218,7 @@ def test_a_swept_window_is_checked_in_every_combination(spikesim_cli, tmp_path, 
                                 "input.stop=5")
     assert code == 0, err
 
+
 def test_file_input_samples_checked_at_load(spikesim_cli, tmp_path):
     x = np.ones(200)
     x[37] = np.nan
