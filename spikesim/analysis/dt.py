@@ -113,15 +113,17 @@ def draw(fig, a, r):
     x, s = dts[:-1], shift[:, :-1]
     # a neuron silent at every dt has no spike time to shift: its 0 was drawn at the 1e-16
     # floor, the y axis stretched over 14 decades below the others
-    silent = (np.asarray(a["count"]) == 0).all(axis=1) if "count" in a else np.zeros(len(s), bool)
+    silent = ((np.asarray(a["count"]) == 0).all(axis=1) if "count" in a
+              else np.zeros(len(s), bool))
     spiking = np.flatnonzero(~silent)
     n = spiking.size
-    for i in spiking[np.unique(np.linspace(0, n - 1, min(n, 6)).round().astype(int))] if n else []:
+    shown = spiking[np.unique(np.linspace(0, n - 1, min(n, 6)).round().astype(int))] if n else []
+    for i in shown:
         y = np.where(np.isfinite(s[i]), s[i], np.nan)
         ax.loglog(x, np.maximum(y, 1e-16), "-o", ms=3, lw=0.8, label=f"neuron {i}")
     if silent.any():
-        ax.text(0.01, 0.01, f"{int(silent.sum())} neuron(s) without a spike at any dt, not drawn",
-                transform=ax.transAxes, fontsize=8, color="0.3")
+        ax.text(0.01, 0.01, f"{int(silent.sum())} neuron(s) without a spike at any dt, not "
+                            f"drawn", transform=ax.transAxes, fontsize=8, color="0.3")
     ax.axhline(a.attrs.get("tolerance", 0), color="0.4", ls="--", lw=0.8, label="tolerance")
     ax.set_xlabel("dt (ms)")
     ax.set_ylabel(f"largest spike-time change vs dt = {dts[-1]:g} ms (ms)")

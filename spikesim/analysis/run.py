@@ -15,8 +15,8 @@ REPLACE_INPUT = ("rheobase", "fi", "prc")
 
 @dataclass
 class Outcome:
-    """What an analysis returns: per-neuron ``data`` (name -> array) with ``units`` (but for
-    the analysis module's ``AXES``, the axis of its 2-D data), group
+    """What an analysis returns: per-neuron ``data`` (name -> array; but for the analysis
+    module's ``AXES``, the axis of its 2-D data) with ``units``, group
     ``attrs`` (``summary``: one sentence for a person), and optionally the spikes of its main
     run (t ms, ids), the length of that run in steps (``n_steps``: the file's duration, which
     ``inspect`` shows; default the config's), and the plan they belong to."""
@@ -122,7 +122,7 @@ def analyze(kind: str, config, overrides=(), output=None, force: bool = False,
         res = module(kind).run(plan, opts, devices, loaded.source, log)
     path = write(res.plan or plan, kind, opts, res.data, res.units, res.attrs,
                  device_label(devices), res.compile_seconds, res.run_seconds, res.spikes,
-                 res.n_steps, getattr(module(kind), "AXES", ()))
+                 res.n_steps)
     if not quiet and res.attrs.get("summary"):
         log(res.attrs["summary"])
     return path

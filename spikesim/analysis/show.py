@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..io.results import plain_attr
-from . import KINDS, module
+from . import module
 
 #: rows of a table printed for a person (``--json`` has them all)
 MAX_ROWS = 40
@@ -23,10 +23,9 @@ def table(r) -> dict:
     for kind, a in r.analysis.items():
         cols = {k: v for k, v in neurons.items()}
         units = {}
-        axes = getattr(module(kind), "AXES", ()) if kind in KINDS else ()
         for name, v in a.data.items():
             v = np.asarray(v)
-            if v.ndim == 1 and v.shape[0] == n and name not in axes:
+            if v.ndim == 1 and v.shape[0] == n and a.dims[name] == ("neuron",):
                 cols[name] = v
                 units[name] = a.units.get(name, "")
         rows = [{k: plain_attr(v[i]) for k, v in cols.items()} for i in range(n)]

@@ -57,22 +57,37 @@ def read(path) -> dict[str, Analysis]:
                         data[name] = data[name].astype(str)
                     if "units" in d.attrs:
                         units[name] = plain_attr(d.attrs["units"])
-                    if "dims" in d.attrs:  # not in files of spikesim before 2026-12-07
-                        dims[name] = tuple(str(plain_attr(d.attrs["dims"])).split(", "))
+                    # files of spikesim before 2026-12-07 have no dims: the same rule
+                    dims[name] = (tuple(str(plain_attr(d.attrs["dims"])).split(", "))
+                                  if "dims" in d.attrs else _dims(name, d.ndim, _axes(kind)))
             attrs = {k: plain_attr(v) for k, v in gk.attrs.items()}
             out[kind] = Analysis(kind, data, units, attrs, dims)
     return out
 
 
+def _axes(kind: str) -> tuple:
+    """The datasets of analysis ``kind`` indexed by something other than the neuron (its
+    module's ``AXES``: fi's amplitude), whatever their length."""
+    from . import KINDS, module
+
+    return getattr(module(kind), "AXES", ()) if kind in KINDS else ()
+
+
+def _dims(name: str, ndim: int, axes: tuple) -> tuple:
+    """A dataset's dimensions: its own name for an axis, ``(neuron, <axis>)`` for 2-D data,
+    else ``(neuron,)``."""
+    if name in axes:
+        return (name,)
+    return ("neuron", axes[0] if axes else "k") if ndim == 2 else ("neuron",)
+
+
 def write(plan, kind: str, options, data: dict, units: dict, attrs: dict, device: str,
-          compile_seconds: float, run_seconds: float, spikes=None, n_steps: int | None = None,
-          axes: tuple = ()):
+          compile_seconds: float, run_seconds: float, spikes=None, n_steps: int | None = None):
     """Write the analysis file at ``plan.output``: the SPEC section 3 layout (root attrs with
     the resolved config and its ``analysis.<kind>`` options, ``/neurons``, and with
     ``spikes`` (t ms, ids) the spikes of the analysis' main run, over ``n_steps`` steps) plus
-    ``/analysis/<kind>/``, each dataset with ``dims``: ``neuron``, ``neuron, <axis>`` (2-D
-    data, along the analysis' one axis) or ``<axis>`` (a dataset of ``axes``). Returns the
-    path written."""
+    ``/analysis/<kind>/``, each dataset with ``dims`` (:func:`_dims`: ``neuron``, ``neuron,
+    amplitude`` or ``amplitude``). Returns the path written."""
     from ..sim.plan import RecordPlan
     from ..io.writer import Writer
 
@@ -94,8 +109,7 @@ def write(plan, kind: str, options, data: dict, units: dict, attrs: dict, device
             g.attrs[k] = v
         for name, values in data.items():
             d = g.create_dataset(name, data=np.asarray(values))
-            d.attrs["dims"] = (name if name in axes else
-                               f"neuron, {axes[0]}" if d.ndim == 2 else "neuron")
+            d.attrs["dims"] = ", ".join(_dims(name, d.ndim, _axes(kind)))
             if name in units:
                 d.attrs["units"] = units[name]
     except BaseException:

@@ -158,7 +158,7 @@ def _analyses(nwb, r: Result) -> None:
                                                     f"options: {options}",
                              id=np.arange(r.n, dtype=np.int64))
         for name, values in a.data.items():
-            dims = a.dims.get(name) or (("neuron",) if len(values) == r.n else (name,))
+            dims = a.dims[name]
             unit = f", {a.units[name]}" if name in a.units else ""
             if dims[0] != "neuron":  # the axis, a table of its own
                 axis = DynamicTable(name=f"{kind}_{name}", description=f"the {name} values "
