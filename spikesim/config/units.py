@@ -202,13 +202,20 @@ def _prefix_slip(given: str, src) -> str | None:
     known = {normalise(k): k for k in KNOWN}
     if normalise(given) in known:
         return None
-    for i, c in enumerate(given):
-        u = given[:i] + c.swapcase() + given[i + 1:]
-        if c.isalpha() and u != given and normalise(u) in known:
+    for u in _one_case_swapped(given):
+        if normalise(u) in known:
             other = parse_unit(u)
             if other.dimensionality == src.dimensionality and other != src:
                 return known[normalise(u)]
     return None
+
+
+def _one_case_swapped(given: str):
+    """``given`` with one letter's case swapped, letter by letter (``mohm``: ``Mohm``,
+    ``mOhm``, ...)."""
+    for i, c in enumerate(given):
+        if c.isalpha() and c.swapcase() != c:
+            yield given[:i] + c.swapcase() + given[i + 1:]
 
 
 def _case_slip(given: str, dst) -> str | None:
@@ -225,12 +232,7 @@ def _case_slip(given: str, dst) -> str | None:
     for k in KNOWN:
         if normalise(k).lower() == key and fits(k):
             return k
-    for i, c in enumerate(given):
-        if c.isalpha() and c.swapcase() != c:
-            u = given[:i] + c.swapcase() + given[i + 1:]
-            if fits(u):
-                return u
-    return None
+    return next((u for u in _one_case_swapped(given) if fits(u)), None)
 
 
 def check_unit(unit: str, like: str) -> None:
