@@ -46,18 +46,24 @@ def canonical(path: tuple, cfg) -> tuple:
     return path
 
 
+#: domain -> the values (an array) outside it, for configured values and drawn ones alike
+_OUTSIDE = {"positive": lambda x: x <= 0, "nonnegative": lambda x: x < 0,
+            "fraction": lambda x: (x < 0) | (x > 1), "nonzero": lambda x: x == 0}
+#: domain -> what a configured value outside it is told
+_MUST = {"positive": "must be > 0", "nonnegative": "must be >= 0",
+         "fraction": "must be in [0, 1] (a gating variable: the fraction of open gates)",
+         "nonzero": "must not be 0: the equations divide by it"}
+
+
 def _out_of_domain(value, domain) -> str | None:
-    """A message when a configured value (scalar, list, linspace/uniform ends) leaves its
-    domain; ``normal`` generators are unbounded and not checked here."""
-    vals = scalar_values(value)
-    if domain == "positive" and any(v <= 0 for v in vals):
-        return f"must be > 0, got {value!r}"
-    if domain == "nonnegative" and any(v < 0 for v in vals):
-        return f"must be >= 0, got {value!r}"
-    if domain == "fraction" and any(not 0 <= v <= 1 for v in vals):
-        return f"must be in [0, 1] (a gating variable: the fraction of open gates), got {value!r}"
-    if domain == "nonzero" and 0 in _elements(value):
-        return f"must not be 0: the equations divide by it, got {value!r}"
+    """A message when a configured value (scalar, list, linspace/uniform ends; for nonzero
+    only the values it certainly takes) leaves its domain; ``normal`` generators are
+    unbounded and not checked here."""
+    if domain not in _OUTSIDE:
+        return None
+    vals = _elements(value) if domain == "nonzero" else scalar_values(value)
+    if vals and _OUTSIDE[domain](np.asarray(vals, float)).any():
+        return f"{_MUST[domain]}, got {value!r}"
     return None
 
 
@@ -76,10 +82,11 @@ def drawn_out_of_domain(path: tuple, spec, drawn, cfg, model) -> str | None:
     domain = _domain_of(path, cfg, model)
     if not (isinstance(spec, dict) and ("normal" in spec or domain == "nonzero")):
         return None
+    if domain not in _OUTSIDE:
+        return None
     drawn = np.asarray(drawn)
-    bad = {"positive": drawn <= 0, "nonnegative": drawn < 0,
-           "fraction": (drawn < 0) | (drawn > 1), "nonzero": drawn == 0}.get(domain)
-    if bad is None or not bad.any():
+    bad = _OUTSIDE[domain](drawn)
+    if not bad.any():
         return None
     i = int(np.argmax(bad))
     if domain == "nonzero":  # a linspace through 0 (its ends are checked at load)
