@@ -480,9 +480,9 @@ def divisors(odes: dict, subs: dict, params) -> dict[str, str]:
     the top of a right-hand side through ``+ - *``, signs, numerators and the subexpressions
     named there. A 0 there gives an infinite or NaN term, and through these operations an
     infinite or NaN dx/dt (inf * 0 and inf - inf are NaN), so the run would blow up at its
-    first step. Not below a function
-    (where(p > 0, x/p, 0), exp(-x/p), clip, tanh may be finite), a power or another
-    denominator (1/(x/p) is 0). p -> the name of the line that divides by it."""
+    first step. Not below a function (where(p > 0, x/p, 0), exp(-x/p), clip, tanh may be
+    finite), a power or another denominator (1/(x/p) is 0). p -> the name of the line that
+    divides by it."""
     out: dict[str, str] = {}
 
     def factors(n):
@@ -495,15 +495,9 @@ def divisors(odes: dict, subs: dict, params) -> dict[str, str]:
             return [n[1]] if n[1] in params else []
         if k == "bin" and n[1] == "*":
             return factors(n[2]) + factors(n[3])
-        if k == "bin" and n[1] == "**" and (number(n[3]) or 0) > 0:
+        if k == "bin" and n[1] == "**" and (_constant(n[3]) or 0) > 0:
             return factors(n[2])
         return []
-
-    def number(n):
-        sign = 1
-        while n[0] == "neg":
-            n, sign = n[1], -sign
-        return sign * n[1] if n[0] == "num" else None
 
     for x, tree in odes.items():
         seen: set = set()
@@ -522,7 +516,7 @@ def divisors(odes: dict, subs: dict, params) -> dict[str, str]:
                 for p in factors(n[3]):
                     out.setdefault(p, line)
                 stack.append((n[2], line))
-            elif k == "bin" and n[1] == "**" and (number(n[3]) or 0) < 0:
+            elif k == "bin" and n[1] == "**" and (_constant(n[3]) or 0) < 0:
                 for p in factors(n[2]):
                     out.setdefault(p, line)
     return out
