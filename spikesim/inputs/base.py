@@ -49,6 +49,11 @@ class CheckContext:
     size: int
     base: Path
 
+    def path(self, given: str) -> Path:
+        """A protocol's file: ``~`` expanded, a relative path from :attr:`base`."""
+        path = Path(given).expanduser()
+        return path if path.is_absolute() else self.base / path
+
 
 class Protocol(StrictModel):
     """Base of every protocol."""

@@ -54,9 +54,7 @@ class SpikeFile(Synapse):
 
     def check(self, ctx):
         out = super().check(ctx)
-        path = Path(self.path).expanduser()
-        if not path.is_absolute():
-            path = ctx.base / path
+        path = ctx.path(self.path)
         # the resolved config (validate, the run file's config) names the file read, so that
         # run --from and analyze patterns FILE.h5, which have no config folder, find it again
         self.path = str(path.resolve())
