@@ -241,15 +241,14 @@ def make_plan(loaded: LoadedConfig, output: str | Path | None = None) -> Plan:
                             + "; they run the same neurons again (only generators draw "
                               "anew): list each value once")
 
-    single = isinstance(raw.get("input"), dict)
     # a value that a sweep axis gives is the axis' to fix, not the (ignored) key's own line
     axis_of = {canonical(split_key(a), cfg): a for a in (cfg.sweep.axes if cfg.sweep else {})}
     problems = []
     for i, (proto, f) in enumerate(inputs):
-        where = "input" if single else f"input.{i}"
+        where = "input" if single_input else f"input.{i}"
         warnings += [f"{where} ({proto.type}): {note}" for note in proto.notes()]
         for name, msg in proto.check_resolved(f, sim.dt):
-            key = ("input", name) if single else ("input", i, name)
+            key = ("input", name) if single_input else ("input", i, name)
             if ("input", i, name) in axis_of:
                 key = ("sweep", "axes", axis_of[("input", i, name)])
             problems.append(f"{loaded.source.where(key)}: {_dotted(key)}: {msg}")
