@@ -139,6 +139,18 @@ def read_manifest(run_dir: Path) -> dict:
     return m
 
 
+def _written(run_dir: Path, manifest: dict) -> str:
+    """A temporary file in ``run_dir`` holding ``manifest``, to be put in place whole."""
+    fd, tmp = tempfile.mkstemp(prefix=".manifest-", suffix=".json", dir=run_dir)
+    try:
+        with os.fdopen(fd, "w") as fh:
+            json.dump(manifest, fh, indent=1)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+    return tmp
+
+
 def open_run_dir(run_dir: Path, manifest: dict, force: bool) -> dict:
     """Create ``run_dir`` with its manifest, or check that an existing one is the same run
     (same config, same K): a different one is an error (exit 2), unless ``force``, which
@@ -173,10 +185,7 @@ def open_run_dir(run_dir: Path, manifest: dict, force: bool) -> dict:
                 # the same run from a moved or renamed config file (or other overrides that
                 # resolve the same): the workers rebuild the plan from this one
                 old = {**old, **{k: manifest[k] for k in where}}
-                fd, tmp = tempfile.mkstemp(prefix=".manifest-", suffix=".json", dir=run_dir)
-                with os.fdopen(fd, "w") as fh:
-                    json.dump(old, fh, indent=1)
-                os.replace(tmp, path)
+                os.replace(_written(run_dir, old), path)  # whole, for a concurrent reader
             return old
         if not force:
             what = ("a different config" if old["config_hash"] != manifest["config_hash"]
@@ -188,10 +197,8 @@ def open_run_dir(run_dir: Path, manifest: dict, force: bool) -> dict:
             p.unlink()
         path.unlink()
     run_dir.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".manifest-", suffix=".json", dir=run_dir)
+    tmp = _written(run_dir, manifest)
     try:
-        with os.fdopen(fd, "w") as fh:
-            json.dump(manifest, fh, indent=1)
         try:
             os.link(tmp, path)
         except FileExistsError:  # another task made it first
@@ -232,11 +239,12 @@ def shard_state(run_dir: Path, manifest: dict, i: int) -> tuple[str, str]:
             with h5py.File(part, "r") as f:
                 status = str(f.attrs.get("status"))
                 note = str(f.attrs.get("note", ""))
-        except OSError:
-            status, note = (("running", "") if being_written(part) else ("unreadable", ""))
-        if status == "running":
-            note = ("being written by a running process (its file is locked)"
-                    if being_written(part) else "killed while running, or still running")
+        except OSError:  # HDF5 cannot open a file that a running writer holds locked
+            status, note = "unreadable", ""
+        if status == "running" or (status == "unreadable" and being_written(part)):
+            status, note = "running", ("being written by a running process (its file is "
+                                       "locked)" if being_written(part) else
+                                       "killed while running, or still running")
         elif status == "complete":  # closed, then stopped before its rename into place
             note = "stopped before it was renamed into place; a rerun runs the shard again"
         return "failed", f"{part.name}: {status}" + (f" ({note})" if note else "")
