@@ -127,12 +127,16 @@ def test_writer_closed_failed_directly(tmp_path):
 
 
 def test_not_a_result(tmp_path):
-    with pytest.raises(UsageError, match="does not exist"):
+    with pytest.raises(UsageError, match="missing.h5: no such file"):
         spikesim.load(tmp_path / "missing.h5")
     with h5py.File(tmp_path / "other.h5", "w") as f:
         f["x"] = 1
     with pytest.raises(UsageError, match="not a spikesim output"):
         spikesim.load(tmp_path / "other.h5")
+    with h5py.File(tmp_path / "text.h5", "w") as f:  # a magic that is not a number
+        f.attrs["magic"] = "abc"
+    with pytest.raises(UsageError, match="not a spikesim output"):
+        spikesim.load(tmp_path / "text.h5")
 
 
 @pytest.mark.parametrize("damage, needle", [

@@ -168,6 +168,8 @@ def test_inspect_or_load_of_the_run_folder_says_merge(het, tmp_path, spikesim_cl
     assert f"spikesim merge {run_dir} -o FILE.h5" in err
     with pytest.raises(UsageError, match="folder of a sharded run"):
         spikesim.load(run_dir)
+    code, out, err = spikesim_cli("run", "--from", run_dir, "-o", tmp_path / "again.h5")
+    assert code == 2 and f"--from {run_dir} is the folder of a sharded run" in err
     code, out, err = spikesim_cli("inspect", tmp_path)  # any other folder: as before
     assert code == 2 and "is a folder; give the .h5 file of a run" in err
 

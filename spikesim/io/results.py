@@ -42,32 +42,34 @@ def unreadable(path: Path, e: OSError, fix: str = "; copy it again") -> str:
     return f"{path} is not a readable HDF5 file ({e})"
 
 
-def resolve_path(path: str | Path) -> Path:
+def resolve_path(path: str | Path, option: str = "") -> Path:
     """``path`` itself, or ``<path>.partial`` when only the partial file of a run that did not
-    complete exists. UsageError when neither is a spikesim file."""
+    complete exists. UsageError when neither is a spikesim file; ``option`` (``--from``,
+    ``--init-from``, ``analyze patterns``) names in the message where the path was given."""
+    at = f"{option} " if option else ""
     p = Path(path)
     if not p.exists():
         part = partial_path(p)
         if part.exists():
             return part
-        raise UsageError(f"{p} does not exist (nor {part.name})")
+        raise UsageError(f"{at}{p}: no such file (nor {part.name})")
     if p.is_dir():
         if (p / "manifest.json").is_file():  # a sharded run's folder
-            raise UsageError(f"{p} is the folder of a sharded run; merge its shards into one "
-                             f"file first (`spikesim merge {p} -o FILE.h5`), or give one "
+            raise UsageError(f"{at}{p} is the folder of a sharded run; merge its shards into "
+                             f"one file first (`spikesim merge {p} -o FILE.h5`), or give one "
                              f"shard's .h5 file")
-        raise UsageError(f"{p} is a folder; give the .h5 file of a run")
+        raise UsageError(f"{at}{p}: is a folder; give the .h5 file of a run")
     if not p.is_file():  # HDF5 seeks; a FIFO would also block until something writes to it
-        raise UsageError(f"{p} is not a regular file (a pipe or a device?); HDF5 reads a run "
-                         f"from a file on disk: save it to one and give its path")
+        raise UsageError(f"{at}{p}: not a regular file (a pipe or a device?); HDF5 reads a "
+                         f"run from a file on disk: save it to one and give its path")
     try:
         with h5py.File(p, "r") as f:
             magic = f.attrs.get("magic")
     except OSError as e:
-        raise UsageError(unreadable(p, e)) from None
-    if magic is None or int(magic) != MAGIC:
-        raise UsageError(f"{p} is an HDF5 file but not a spikesim output (no magic 0x0A7A "
-                         f"attribute)")
+        raise UsageError(at + unreadable(p, e)) from None
+    if not isinstance(magic, (int, np.integer)) or int(magic) != MAGIC:
+        raise UsageError(f"{at}{p} is an HDF5 file but not a spikesim output (no magic "
+                         f"0x0A7A attribute)")
     return p
 
 

@@ -42,30 +42,9 @@ SYNAPTIC = re.compile(r"^[gI]_syn\d+$")
 def _open(path: Path, option: str):
     import h5py
 
-    from .results import unreadable
-    from .writer import partial_path
+    from .results import resolve_path
 
-    path = Path(path)
-    part = partial_path(path)
-    if not path.exists() and part.exists():  # a run that did not complete: give either name
-        path = part
-    if not path.exists():
-        raise UsageError(f"{option} {path}: no such file")
-    if path.is_dir():
-        raise UsageError(f"{option} {path}: is a folder; give the .h5 file of a run")
-    if not path.is_file():  # HDF5 seeks; a FIFO would also block until something writes to it
-        raise UsageError(f"{option} {path}: not a regular file (a pipe or a device?); HDF5 "
-                         f"reads a run from a file on disk: save it to one and give its path")
-    try:
-        f = h5py.File(path, "r")
-    except OSError as e:
-        raise UsageError(f"{option} {unreadable(path, e)}") from None
-    from .writer import MAGIC
-
-    if f.attrs.get("magic") != MAGIC:
-        f.close()
-        raise UsageError(f"{option} {path}: not a spikesim output file (no magic attribute)")
-    return f
+    return h5py.File(resolve_path(path, option), "r")
 
 
 def embedded_config(path: Path, option: str = "--from") -> tuple[dict, dict]:
