@@ -2,7 +2,7 @@
 
 import os as _os
 
-__version__ = "0.1.0"
+from ._version import __version__
 
 
 def _xla_flag(flag: str, value) -> None:

@@ -28,7 +28,7 @@ import h5py
 import numpy as np
 import yaml
 
-from .. import __version__
+from .._version import __version__
 from ..config.quantities import config_units
 
 MAGIC = 0x0A7A
