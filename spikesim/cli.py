@@ -255,7 +255,7 @@ def models(
 ):
     """List the models, or describe one: equations, parameters, state variables, presets,
     integrators and citation."""
-    from .config.keys import suggest
+    from .core.keys import suggest
     from .describe import model_info, render_model
     from .equations import library
     from .models import MODELS
@@ -292,7 +292,7 @@ def models(
         if fname not in files and not own:
             raise UsageError(f"no model file {fname!r}.{suggest(fname, files)} Model files: "
                              f"{', '.join(files)}; or give the path of a model file")
-        from .config.load import Source
+        from .core.source import Source
         from .equations import expand
 
         ref = str(Path(fname).resolve()) if own else fname

@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 from _modelsim import simulate
-from spikesim.config.load import Source
+from spikesim.core.source import Source
 from spikesim.equations import expand
 from spikesim.models import MODELS
 

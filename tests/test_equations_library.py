@@ -13,7 +13,7 @@ from scipy.integrate import solve_ivp
 
 from _equations import rhs
 from _modelsim import simulate, spike_times
-from spikesim.config.load import Source
+from spikesim.core.source import Source
 from spikesim.equations import expand, library
 
 #: (constant input, duration ms, dt ms, threshold variable) with several spikes

@@ -171,7 +171,7 @@ def test_conductance_weight_unit_is_simplified(tmp_path, spikesim_cli):
     """A conductance weight is in the model's current unit per mV, as pint simplifies it:
     Izhikevich's (mV/ms)/mV is 1/ms (was written 'mV/ms/mV'), in messages, in validate and
     in the file; the other models keep their conductance units."""
-    from spikesim.config.units import conductance_unit
+    from spikesim.core.units import conductance_unit
 
     assert {n: conductance_unit(m.current_unit) for n, m in MODELS.items()} == {
         "lif": "uS", "qif": "uS", "eif": "uS", "adex": "nS", "izhikevich": "1/ms",

@@ -10,7 +10,7 @@ import pytest
 from spikesim.config.load import load
 from spikesim.errors import ConfigError
 from spikesim.sim.plan import make_plan
-from spikesim.config.units import UnitError, convert, normalise
+from spikesim.core.units import UnitError, convert, normalise
 
 REPO = Path(__file__).resolve().parents[1]
 

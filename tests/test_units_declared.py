@@ -11,7 +11,7 @@ from spikesim.inputs import PROTOCOLS
 from spikesim.models import MODELS
 from spikesim.config.quantities import schema_with_units
 from spikesim.config.schema import RecordSection, SimulationSection, config_class
-from spikesim.config.units import field_unit, parse_unit, resolve
+from spikesim.core.units import field_unit, parse_unit, resolve
 
 
 def dim(unit):

@@ -8,8 +8,8 @@ from typing import Annotated
 
 from pydantic import Field, field_validator, model_validator
 
-from ..config.fields import Float, Int, StrictModel
-from ..config.units import MODEL_CURRENT, Quantity
+from ..core.fields import Float, Int, StrictModel
+from ..core.units import MODEL_CURRENT, Quantity
 
 #: ``range`` when the config gives none, by the model's current unit: wide enough for the
 #: models of spikesim at their defaults (HH rheobase ~2-7 uA/cm2, LIF ~1.5 nA, AdEx ~100s pA)
@@ -25,7 +25,7 @@ def default_range(current_unit: str) -> tuple[float, float]:
     fires; mA: 0 to 5e-6), else [0, 20] (a plain number: FitzHugh-Nagumo's I)."""
     if current_unit in DEFAULT_RANGES:
         return DEFAULT_RANGES[current_unit]
-    from ..config.units import UnitError, parse_unit, registry
+    from ..core.units import UnitError, parse_unit, registry
 
     try:
         unit = parse_unit(current_unit)

@@ -44,7 +44,7 @@ def analyze(kind: str, config, overrides=(), output=None, force: bool = False,
 
     log = log or (lambda m: print(m, file=sys.stderr))
     if kind not in KINDS:
-        from ..config.keys import suggest
+        from ..core.keys import suggest
 
         raise UsageError(f"unknown analysis {kind!r}.{suggest(kind, KINDS)} Analyses: "
                          f"{', '.join(KINDS)}")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .keys import dotted as _dotted, split_key, suggest
+from ..core.keys import dotted as _dotted, split_key, suggest
 from ..inputs import CheckContext
 from ..inputs.base import scalar_values
 from ..models import MODELS

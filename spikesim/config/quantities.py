@@ -2,7 +2,7 @@
 
 :func:`convert_config` walks the raw mapping (after ``KEY=VALUE`` overrides) and replaces every
 ``"<number> <unit>"`` string in a field that declares a unit by the number in that unit
-(:func:`spikesim.config.units.convert`). So the schema, the checks, the resolved config (``validate``,
+(:func:`spikesim.core.units.convert`). So the schema, the checks, the resolved config (``validate``,
 the file's ``config`` attribute) and the compiled loop only ever see plain numbers in the
 declared units; a bare number is left untouched.
 
@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .units import MODEL_CONDUCTANCE, MODEL_CURRENT, UnitError, convert, field_unit, resolve, widen
+from ..core.units import MODEL_CONDUCTANCE, MODEL_CURRENT, UnitError, convert, field_unit, resolve, widen
 
 Path_ = tuple
 
@@ -121,7 +121,7 @@ def _per_neuron(value: Any, unit: str, owner) -> Any:
 def convert_config(raw: dict, source) -> list[str]:
     """Convert, in place, every quantity string of ``raw`` to its declared unit; returns the
     problems (one line each, ``file:line: key: message``)."""
-    from .keys import dotted as _dotted, split_key
+    from ..core.keys import dotted as _dotted, split_key
 
     problems: list[str] = []
     units = key_units(raw)
@@ -180,7 +180,7 @@ def key_units_known(raw: dict) -> bool:
 
 def _numbers_only(value):
     """``"3 mS/cm2"`` -> 3.0 wherever it occurs in a value; anything else as it is."""
-    from .units import QUANTITY
+    from ..core.units import QUANTITY
 
     if isinstance(value, str):
         m = QUANTITY.match(value.strip())
@@ -208,7 +208,7 @@ def config_units(config: dict) -> dict[str, str]:
     """Dotted key -> declared unit of every key of a (resolved) config that has one, both
     spellings of a single protocol's keys (``input.F`` and ``input.0.F``) included: the
     file's ``units`` attribute, and the ``units`` of its ``/neurons`` datasets."""
-    from .keys import dotted as _dotted
+    from ..core.keys import dotted as _dotted
 
     return {_dotted(k): unit for k, (unit, _) in key_units(config).items()}
 
@@ -293,6 +293,6 @@ def _switch(p) -> dict:
 
 
 def _per_neuron_ref() -> dict:
-    from .fields import _PER_NEURON_SCHEMA
+    from ..core.fields import _PER_NEURON_SCHEMA
 
     return _PER_NEURON_SCHEMA

@@ -11,11 +11,11 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import BeforeValidator, Discriminator, Field, PrivateAttr, Tag, WithJsonSchema
 
-from .fields import Bool, Float, Int, PerNeuron, StrictModel, kind_of, integer
+from ..core.fields import Bool, Float, Int, PerNeuron, StrictModel, kind_of, integer
 from ..analysis.options import Analysis
 from ..inputs import PROTOCOLS
 from ..models import MODELS
-from .units import Quantity, widen
+from ..core.units import Quantity, widen
 
 
 #: longest run or population name (a file name component is at most 255 bytes)

@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
-from ..config.keys import suggest
-from ..config.units import UnitError, convert as convert_quantity
+from ..core.keys import suggest
+from ..core.units import UnitError, convert as convert_quantity
 from . import dims
 from .parse import (FUNCTIONS, RESERVED, ParseProblem, defined_name, names, nodes,
                     parse_equations, parse_expression, parse_reset)
@@ -358,7 +358,7 @@ def build(spec: Spec) -> Definition:
 
     # -- initial values, recorded subexpressions --------------------------------------------
     init, derived = {}, {}
-    from ..config.units import QUANTITY
+    from ..core.units import QUANTITY
 
     for x, value in spec.init.items():
         if x not in odes:

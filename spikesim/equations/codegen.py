@@ -139,7 +139,7 @@ def _domain(p: str, d) -> str | None:
     divides by): a negative one runs, the leak pushing v away from rest, x growing where it
     was to decay (silently, for a normal generator's draws, until it blows up); a parameter
     dx/dt divides by is != 0."""
-    from ..config.units import parse_unit
+    from ..core.units import parse_unit
 
     dim = parse_unit(d.param_units[p]).dimensionality
     if dim in (parse_unit("F").dimensionality, parse_unit("F/m^2").dimensionality) or (

@@ -18,7 +18,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from ..config.units import UnitError, dimension_name, parse_unit, registry
+from ..core.units import UnitError, dimension_name, parse_unit, registry
 from .parse import ParseProblem, show
 
 _SAME_UNIT = {"abs": 1, "minimum": 2, "maximum": 2, "clip": 3}

@@ -123,7 +123,7 @@ def parse_expression(text: str, condition: bool = False, quantities: bool = Fals
 
 
 def _is_unit(text: str) -> bool:
-    from ..config.units import UnitError, parse_unit
+    from ..core.units import UnitError, parse_unit
 
     try:
         parse_unit(text)
@@ -211,7 +211,7 @@ def _convert(n, found, depth) -> tuple:
             raise ParseProblem("only the functions " + ", ".join(FUNCTIONS) + " may be called")
         f = n.func.id
         if f not in FUNCTIONS:
-            from ..config.keys import suggest
+            from ..core.keys import suggest
 
             raise ParseProblem(f"unknown function {f!r}.{suggest(f, FUNCTIONS)} Functions: "
                                + ", ".join(FUNCTIONS))

@@ -15,7 +15,7 @@ import json
 from pathlib import Path
 
 from ..errors import ConfigError
-from ..config.keys import suggest
+from ..core.keys import suggest
 
 #: keys of an equations model (in the config's ``model:`` or in a model file)
 MODEL_KEYS = ("name", "equations", "current", "params", "init", "threshold", "reset",
@@ -36,7 +36,7 @@ def declared(value) -> tuple[float | None, str]:
     """``(scalar value or None, unit)`` of a parameter as written: ``20 uF/cm2`` ->
     (20.0, "uF/cm2"); a bare number is a plain number (unit 1); a per-neuron value takes the
     unit of its first number."""
-    from ..config.units import QUANTITY
+    from ..core.units import QUANTITY
 
     if isinstance(value, bool):
         raise ValueError(f"expected a number or '<number> <unit>', got {value!r}")
@@ -63,7 +63,7 @@ def declared(value) -> tuple[float | None, str]:
 def _zero(value) -> bool:
     """Whether a parameter's value as written takes 0 for certain: a scalar, an element of
     a list, an end of a linspace (``0``, ``"0 ms"``, ``[1 ms, 0 ms]``)."""
-    from ..config.units import QUANTITY
+    from ..core.units import QUANTITY
 
     if isinstance(value, dict) and len(value) == 1 and isinstance(value.get("linspace"), list):
         value = value["linspace"]
@@ -101,7 +101,7 @@ def _line_of(where: str, offset: int, first: int | None) -> str:
 
 
 def _read_file(ref, where: str):
-    from ..config.load import read_yaml
+    from ..core.source import read_yaml
     from ..errors import UsageError
 
     if not isinstance(ref, str) or not ref.strip():
@@ -298,7 +298,7 @@ def units_model(section) -> type | None:
         return None
     key = _units_key(section)
     if key not in _UNITS_MODELS:
-        from ..config.load import Source
+        from ..core.source import Source
 
         try:
             copy = json.loads(json.dumps(section, default=str))

@@ -32,7 +32,7 @@ from typing import ClassVar
 
 from ..lazyjax import jnp
 
-from ..config.fields import StrictModel
+from ..core.fields import StrictModel
 
 #: slack (ms) on window edges, so that an edge at ``k * dt`` is met on step k despite the
 #: round-off of ``k * dt`` in floating point (far below any usable dt)

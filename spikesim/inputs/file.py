@@ -18,8 +18,8 @@ from ..lazyjax import jnp
 import numpy as np
 from pydantic import Field, PrivateAttr
 
-from ..config.fields import Float, PerNeuron
-from ..config.units import Quantity
+from ..core.fields import Float, PerNeuron
+from ..core.units import Quantity
 from .base import TIME_SLACK, Protocol
 
 

@@ -8,9 +8,9 @@ from typing import ClassVar, Literal
 import numpy as np
 from pydantic import Field
 
-from ..config.fields import PerNeuron
+from ..core.fields import PerNeuron
 from ..lazyjax import jnp
-from ..config.units import Quantity
+from ..core.units import Quantity
 from .base import scalar_values, window
 from .synapse import Synapse
 

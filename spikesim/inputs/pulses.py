@@ -7,8 +7,8 @@ from typing import ClassVar, Literal
 from ..lazyjax import jnp
 from pydantic import Field
 
-from ..config.fields import PerNeuron
-from ..config.units import MODEL_CURRENT, Quantity
+from ..core.fields import PerNeuron
+from ..core.units import MODEL_CURRENT, Quantity
 from .base import TIME_SLACK, Protocol, scalar_values
 
 

@@ -25,9 +25,9 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from ..config.fields import PerNeuron
+from ..core.fields import PerNeuron
 from ..lazyjax import jnp
-from ..config.units import MODEL_CONDUCTANCE, MODEL_CURRENT, Quantity, conductance_unit
+from ..core.units import MODEL_CONDUCTANCE, MODEL_CURRENT, Quantity, conductance_unit
 from .base import Protocol
 
 

@@ -27,7 +27,7 @@ from . import need
 
 def _pq_unit(unit: str) -> str:
     """A spikesim unit in the spelling of the ``quantities`` package neo uses."""
-    from ..config.units import normalise
+    from ..core.units import normalise
 
     if unit in ("", "1"):
         return "dimensionless"

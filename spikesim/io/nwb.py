@@ -45,7 +45,7 @@ SI = (("V", "volts"), ("A", "amperes"), ("A/m^2", "amperes/meter^2"), ("S", "sie
 
 def si(unit: str) -> tuple[str, float]:
     """(NWB unit name, conversion factor) for data in ``unit``: SI value = data x factor."""
-    from ..config.units import parse_unit, registry
+    from ..core.units import parse_unit, registry
 
     if not unit:
         return "unknown", 1.0

@@ -20,7 +20,7 @@ import yaml
 
 from ..config.checks import canonical, drawn_out_of_domain, numeric_keys
 from ..config.load import LoadedConfig
-from ..config.keys import dotted as _dotted, split_key
+from ..core.keys import dotted as _dotted, split_key
 from ..errors import ConfigError
 from ..models import Model
 

@@ -1,8 +1,8 @@
 """Key paths of a config and the words used to name them in messages.
 
 A key path is a tuple of str and int (``("model", "params", "g_K")``, ``("input", 0,
-"amplitude")``). This module sits below :mod:`spikesim.config.load` and :mod:`spikesim.config.checks`
-so that both can name keys without importing each other.
+"amplitude")``). This module sits below :mod:`spikesim.config.load` and
+:mod:`spikesim.config.checks` so that both can name keys without importing each other.
 """
 
 from __future__ import annotations
