@@ -10,7 +10,7 @@ jax.config.update("jax_enable_x64", True)
 import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 
-from spikesim.sim.integrators import INTEGRATORS  # noqa: E402
+from spikesim.models.integrators import INTEGRATORS  # noqa: E402
 
 
 def make_params(model, dtype, preset=None, **overrides):

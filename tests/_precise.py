@@ -15,7 +15,7 @@ from scipy.integrate import solve_ivp  # noqa: E402
 
 from _equations import rhs  # noqa: E402
 from _modelsim import make_params  # noqa: E402
-from spikesim.sim.integrators import INTEGRATORS  # noqa: E402
+from spikesim.models.integrators import INTEGRATORS  # noqa: E402
 from spikesim.models import MODELS  # noqa: E402
 
 

@@ -116,7 +116,7 @@ def test_init_from_continues_the_run(tmp_path):
 
 def test_precise_timing_as_the_builtin_adex(tmp_path):
     """The library's adex_equations with spike_timing: precise gives the built-in adex's
-    spike times (both take spikesim.sim.spike_timing's step; the right-hand sides agree to the
+    spike times (both take spikesim.models.spike_timing's step; the right-hand sides agree to the
     last bit, tests/test_equations_builtins.py)."""
     def run(model, name):
         cfg = {"model": model, "population": {"size": 3},

@@ -18,7 +18,7 @@ from scipy.stats import linregress
 
 from _equations import rhs
 from _modelsim import make_params
-from spikesim.sim.integrators import INTEGRATORS, ORDERS
+from spikesim.models.integrators import INTEGRATORS, ORDERS
 from spikesim.models import MODELS, get_model
 
 #: (offset, amplitude) of the input I(t) = offset + amplitude sin(t), and duration (ms): each

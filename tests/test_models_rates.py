@@ -15,7 +15,7 @@ import mpmath  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from spikesim.sim.integrators import INTEGRATORS  # noqa: E402
+from spikesim.models.integrators import INTEGRATORS  # noqa: E402
 from spikesim.models import get_model  # noqa: E402
 from spikesim.models._rates import exprel  # noqa: E402
 from spikesim.models import hodgkin_huxley as hh  # noqa: E402

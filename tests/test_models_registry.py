@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from _modelsim import simulate
-from spikesim.sim.integrators import INTEGRATORS
+from spikesim.models.integrators import INTEGRATORS
 from spikesim.models import MODELS, get_model
 
 #: an input that makes each model's defaults fire (presets use their own ``current``)

@@ -352,10 +352,10 @@ class EquationsModel(Model):
         return p[d.refractory] if d.refractory_ms == 1 else p[d.refractory] * d.refractory_ms
 
     def precise_step(self, integrate, y, p, t, dt, current, precision="float64"):
-        """Without ``refractory``: :func:`spikesim.sim.spike_timing.step`; with it, the step
+        """Without ``refractory``: :func:`spikesim.models.spike_timing.step`; with it, the step
         cut where refractoriness starts and ends
-        (:func:`spikesim.sim.spike_timing.equations_refractory_step`)."""
-        from ..sim import spike_timing
+        (:func:`spikesim.models.spike_timing.equations_refractory_step`)."""
+        from ..models import spike_timing
 
         d = self.definition
         if d.refractory is None:
@@ -369,13 +369,13 @@ class EquationsModel(Model):
     def precise_needed(self, y, spiked):
         if self.definition.refractory is None:
             return spiked
-        from ..sim.spike_timing import refractory_end_needed
+        from ..models.spike_timing import refractory_end_needed
 
         return refractory_end_needed(y, spiked)
 
     def precise_due(self, y):
         if self.definition.refractory is None:
             return None
-        from ..sim.spike_timing import refractory_end_due
+        from ..models.spike_timing import refractory_end_due
 
         return refractory_end_due(y)

@@ -142,7 +142,7 @@ def final_state(path: Path, plan) -> InitState:
 def counter_in_new_steps(r, dt_old: float, dt_new: float, fractional: bool):
     """A refractory counter of a run at ``dt_old`` for a run at ``dt_new``. A counter ``r``
     holds the neuron for ``(r - 1) dt`` from the start of the step (free where ``r <= 1``;
-    spikesim.sim.spike_timing), so the time left is kept: ``1 + (r - 1) dt_old / dt_new``,
+    spikesim.models.spike_timing), so the time left is kept: ``1 + (r - 1) dt_old / dt_new``,
     rounded to whole steps on the grid (as ``t_ref`` is) and kept fractional with precise
     timing."""
     left = np.maximum(np.asarray(r, np.float64) - 1.0, 0.0) * dt_old / dt_new

@@ -13,7 +13,7 @@ Update order of one step of length dt:
 
 So after a spike on step k, steps k+1 .. k+n-1 hold v and step k+n integrates again (t_ref < 1.5
 dt: no held step). With ``simulation.spike_timing: precise`` the reset happens at the crossing
-time and the counter holds fractions of steps (``spikesim.sim.spike_timing``). inferno counts the
+time and the counter holds fractions of steps (``spikesim.models.spike_timing``). inferno counts the
 remaining period in ms and tests it for equality with 0 after subtracting dt; counting whole
 steps gives the same steps whenever t_ref is a multiple of dt, without the float round-off that
 can add a step to that test.
@@ -76,22 +76,22 @@ class IntegrateAndFire(Model):
 
     def precise_step(self, integrate, y, p, t, dt, current, precision="float64"):
         """Reset at the crossing and a refractory period of ``t_ref`` in continuous time from
-        it (see :func:`spikesim.sim.spike_timing.integrate_and_fire_step`)."""
-        from ..sim.spike_timing import integrate_and_fire_step
+        it (see :func:`spikesim.models.spike_timing.integrate_and_fire_step`)."""
+        from .spike_timing import integrate_and_fire_step
 
         return integrate_and_fire_step(self, integrate, y, p, t, dt, current, precision)
 
     def precise_needed(self, y, spiked):
         """Also the neurons whose refractory period ends inside the step
-        (:func:`spikesim.sim.spike_timing.refractory_end_needed`)."""
-        from ..sim.spike_timing import refractory_end_needed
+        (:func:`spikesim.models.spike_timing.refractory_end_needed`)."""
+        from .spike_timing import refractory_end_needed
 
         return refractory_end_needed(y, spiked)
 
     def precise_due(self, y):
         """The step on which a fractional counter ends inside the step
-        (:func:`spikesim.sim.spike_timing.refractory_end_due`)."""
-        from ..sim.spike_timing import refractory_end_due
+        (:func:`spikesim.models.spike_timing.refractory_end_due`)."""
+        from .spike_timing import refractory_end_due
 
         return refractory_end_due(y)
 

@@ -151,7 +151,7 @@ class Model:
     cpu_tile: ClassVar[int] = 2048
     #: ``spike_timing: precise``: whether the model's reset happens at the crossing time and
     #: the rest of the step is integrated from the reset state (models with a reset), or the
-    #: dynamics are left as they are and only the timestamp moves (see spikesim.sim.spike_timing)
+    #: dynamics are left as they are and only the timestamp moves (see spikesim.models.spike_timing)
     resets_at_crossing: ClassVar[bool] = False
     #: whether :meth:`crossing_time` gives the crossing in closed form
     closed_form_crossing: ClassVar[bool] = False
@@ -216,8 +216,8 @@ class Model:
     def precise_step(self, integrate, y: State, p: Params, t: Array, dt: float,
                      current: CurrentFn, precision: str = "float64"):
         """``step`` with ``spike_timing: precise``: returns ``(new_state, spiked, offset)``,
-        ``offset`` the crossing's time after ``t`` (ms); see :mod:`spikesim.sim.spike_timing`."""
-        from ..sim.spike_timing import step
+        ``offset`` the crossing's time after ``t`` (ms); see :mod:`spikesim.models.spike_timing`."""
+        from .spike_timing import step
 
         return step(self, integrate, y, p, t, dt, current, precision)
 
@@ -225,7 +225,7 @@ class Model:
         """The neurons (from the state ``y`` at the start of a step and the grid step's
         spikes) whose precise step may differ from the grid step: those that spiked. For
         every other neuron :meth:`precise_step` must give :meth:`step`'s values, so that a run
-        may take the grid step there (:func:`spikesim.sim.spike_timing.sparse_step`)."""
+        may take the grid step there (:func:`spikesim.models.spike_timing.sparse_step`)."""
         return spiked
 
     def precise_due(self, y: State) -> Array | None:

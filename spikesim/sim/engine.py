@@ -39,9 +39,9 @@ from jax.sharding import Mesh, NamedSharding, SingleDeviceSharding
 from jax.sharding import PartitionSpec as P
 
 from ..inputs.synapse import decayed, reversal
-from .integrators import INTEGRATORS
+from ..models.integrators import INTEGRATORS
 from ..models.base import END_OF_STEP, input_at
-from .spike_timing import sparse_step
+from ..models.spike_timing import sparse_step
 
 SPIKE_WORD = 32
 

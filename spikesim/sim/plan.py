@@ -71,7 +71,7 @@ class Plan:
     compression: str | None
     config_yaml: str
     warnings: list[str] = field(default_factory=list)
-    spike_timing: str = "grid"  # grid | precise (spikesim.sim.spike_timing)
+    spike_timing: str = "grid"  # grid | precise (spikesim.models.spike_timing)
     source: Any = None  # the config's Source: where each key came from, for messages
     output_given: bool = False  # the output path came from -o, not output.path
     #: global id of this plan's neuron 0: 0 for a run, the start of its range for a shard

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 import jax
 import jax.numpy as jnp
 
-from ..models._rates import exprel
-from ..models.base import input_at, input_before
+from ._rates import exprel
+from .base import input_at, input_before
 
 
 @dataclass(frozen=True)
