@@ -800,7 +800,7 @@ def test_default_range_of_a_current_unit_of_its_own(tmp_path):
     rheobase of 1.5 nA, 0-20 nA/mm2 for Connor-Stevens, which fires from ~82 nA/mm2).
     20 uA/cm2 = 0.2 A/m2 = 200 nA/mm2; 5 nA = 0.005 uA. A LIF written in uA: the rheobase
     (v_th - E)/(R (1 - exp(-D/tau))) comes out to the default tolerance (width / 1000)."""
-    from spikesim.analysis.options import default_range
+    from spikesim.config.analysis import default_range
 
     assert default_range("nA/mm2") == (0.0, 200.0)
     assert default_range("uA") == (0.0, 0.005) and default_range("mA") == (0.0, 5e-06)

@@ -27,7 +27,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..inputs import PROTOCOLS
-from .options import default_range
+from ..config.analysis import default_range
 from .probe import Probe, analysis_plan
 from .store import Timer
 

@@ -18,7 +18,7 @@ import numpy as np
 
 from ..inputs import PROTOCOLS
 from . import plural
-from .options import default_range
+from ..config.analysis import default_range
 from .probe import Probe, analysis_plan
 from .store import Timer
 

@@ -39,7 +39,7 @@ def analyze(kind: str, config, overrides=(), output=None, force: bool = False,
     from ..errors import UsageError
     from ..sim.plan import make_plan
     from ..config.preflight import check_output, device_label, select_devices
-    from .options import Analysis
+    from ..config.analysis import Analysis
     from .store import output_path, write
 
     log = log or (lambda m: print(m, file=sys.stderr))

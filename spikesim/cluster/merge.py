@@ -30,7 +30,8 @@ import numpy as np
 
 from ..errors import UsageError
 from .shards import check_merge_output, read_manifest, states, with_output
-from ..io.writer import Writer, partial_path
+from ..config.preflight import partial_path
+from ..io.writer import Writer
 
 #: spikes read ahead over all shards together (16 bytes each: 64 MiB)
 SPIKE_BUDGET = 1 << 22

@@ -33,7 +33,7 @@ from pydantic import TypeAdapter, ValidationError
 from typing_extensions import TypedDict
 
 from ..config.checks import size_text
-from ..config.preflight import check_output_path, nearest_existing, protected_files
+from ..config.preflight import check_output_path, nearest_existing, partial_path, protected_files
 from ..errors import UsageError
 
 MANIFEST = "manifest.json"
@@ -217,7 +217,6 @@ def shard_state(run_dir: Path, manifest: dict, i: int) -> tuple[str, str]:
 
     from ..config.preflight import being_written
     from ..io.results import unreadable
-    from ..io.writer import partial_path
 
     path = Path(run_dir) / manifest["files"][i]
     part = partial_path(path)
@@ -406,8 +405,6 @@ def check_merge_output(out: Path, run_dir: Path, manifest: dict, force: bool, pr
                        where: str = "-o: ", option: str = "-o"):
     """The merged file's path (``merge -o``, ``run --merge``): writable, not there yet
     without --force, and neither one of the run's shards nor a file the run reads."""
-    from ..io.writer import partial_path  # h5py: only where a merge is asked for
-
     shard_files = {(Path(run_dir) / f).resolve() for f in manifest["files"]}
     if out.resolve() in shard_files or partial_path(out).resolve() in shard_files:
         raise UsageError(f"{where}{out} is one of the run's shard files; choose another path "

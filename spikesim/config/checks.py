@@ -465,7 +465,7 @@ def check_config(cfg, raw, source) -> list[str]:
     rheobase = cfg.analysis.rheobase if cfg.analysis is not None else None
     if rheobase is not None and rheobase.range is None:
         # a given range is checked with the options; the default one is the model's
-        from ..analysis.options import default_range, tolerance_problem
+        from .analysis import default_range, tolerance_problem
 
         problem = tolerance_problem(rheobase.tolerance, *default_range(model.current_unit),
                                     f"the default range for {model.current_unit}")

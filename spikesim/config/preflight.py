@@ -13,6 +13,11 @@ from pathlib import Path
 
 from ..errors import UsageError
 
+def partial_path(path: Path) -> Path:
+    """Where a run writes ``path`` while it runs (``Path.with_name`` would refuse ``.``)."""
+    return Path(f"{path}.partial")
+
+
 #: below this many neurons per device, sharding a CPU run costs more than it gains
 MIN_NEURONS_PER_CPU_DEVICE = 4096
 
@@ -116,8 +121,6 @@ def check_output_path(out: Path, force: bool, protect=(), where: str = "-o: ",
                          f"{suffixes[0]}, e.g. {out / ('NAME' + suffixes[0])}")
     if out.suffix not in suffixes:
         raise UsageError(f"{where}output path {out} should end in {suffixes[0]} ({kind})")
-    from ..io.writer import partial_path
-
     part = partial_path(out)
     if part.is_dir():
         raise UsageError(f"{where}{part}, where the output is written while it runs, is a "

@@ -73,7 +73,7 @@ def key_units(raw: dict) -> dict[tuple, tuple[str, str | None]]:
             out[("model", "init", name)] = (s.unit, model.name)
     analysis = raw.get("analysis")
     if isinstance(analysis, dict):
-        from ..analysis.options import SECTIONS
+        from .analysis import SECTIONS
 
         for kind, cls in SECTIONS.items():
             for name, unit in _section_units(cls).items():

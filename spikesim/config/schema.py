@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import BeforeValidator, Discriminator, Field, PrivateAttr, Tag, WithJsonSchema
 
 from ..core.fields import Bool, Float, Int, PerNeuron, StrictModel, kind_of, integer
-from ..analysis.options import Analysis
+from .analysis import Analysis
 from ..inputs import PROTOCOLS
 from ..models import MODELS
 from ..core.units import Quantity, widen

@@ -23,7 +23,8 @@ import numpy as np
 import yaml
 
 from ..errors import UsageError
-from .writer import FORMAT_VERSION, MAGIC, partial_path
+from ..config.preflight import partial_path
+from .writer import FORMAT_VERSION, MAGIC
 
 #: spikes are read in blocks of this many, so memory stays bounded on any file
 BLOCK = 1 << 22

@@ -29,16 +29,12 @@ import numpy as np
 import yaml
 
 from .._version import __version__
+from ..config.preflight import partial_path
 from ..config.quantities import config_units
 
 MAGIC = 0x0A7A
 FORMAT_VERSION = (0, 1)
 SORTING = h5py.enum_dtype({"none": 0, "by_id": 1, "by_time": 2}, basetype="u1")
-
-
-def partial_path(path: Path) -> Path:
-    """Where a run writes ``path`` while it runs (``Path.with_name`` would refuse ``.``)."""
-    return Path(f"{path}.partial")
 
 
 def versions() -> dict[str, str]:

@@ -22,9 +22,9 @@ import numpy as np  # noqa: E402
 
 from .engine import Engine, iter_precise_spikes, iter_spikes  # noqa: E402
 from ..errors import RunError  # noqa: E402
-from ..config.preflight import device_label, preflight  # noqa: E402
+from ..config.preflight import device_label, partial_path, preflight  # noqa: E402
 from ..io.resume import InitState  # noqa: E402
-from ..io.writer import Writer, partial_path  # noqa: E402
+from ..io.writer import Writer  # noqa: E402
 
 
 def _enable_compilation_cache():
