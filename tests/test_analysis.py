@@ -112,7 +112,7 @@ def test_analysis_file_layout_inspect_plot(tmp_path, spikesim_cli):
 
 def test_an_analysis_iterates_over_its_dataset_names():
     """`for name in r.analysis["prc"]` like a dict (was: KeyError 0, from __getitem__)."""
-    from spikesim.analysis.store import Analysis
+    from spikesim.io.analysis import Analysis
 
     a = Analysis("prc", {"prc": np.zeros((1, 2)), "T0": np.ones(1)}, {"T0": "ms"})
     assert list(a) == ["prc", "T0"] and {k: a[k].shape for k in a} == {"prc": (1, 2), "T0": (1,)}

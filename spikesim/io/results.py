@@ -370,7 +370,7 @@ class Result:
         """The analyses the file holds (``spikesim analyze``): kind -> :class:`Analysis`,
         whose ``[name]`` is a per-neuron array (``.units[name]``, ``.attrs``); empty for a
         plain run."""
-        from ..analysis.store import read
+        from .analysis import read
 
         return read(self.path)
 
