@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .analysis.show import _label, _units
 from .config.preflight import nearest_existing
 from .errors import UsageError
 from .io.results import Result
@@ -40,47 +41,6 @@ def default_output(path: Path) -> Path:
         name = name[: -len(".partial")]
     stem = name.rsplit(".", 1)[0] if name.endswith((".h5", ".hdf5")) else name
     return path.with_name(stem + (".partial" if partial else "") + ".png")
-
-
-def _units(r: Result, key: str) -> str:
-    """Unit of a dotted config key (model.params.X, model.init.X, input[.i].field): the one
-    the run's file declares (SPEC section 4; an equations model is not in the registry),
-    else the built-in model's, else the input field's."""
-    import json
-
-    try:
-        declared = json.loads(r.attrs.get("units", "{}"))
-    except (TypeError, ValueError):
-        declared = {}
-    if key in declared:
-        return "" if declared[key] == "1" else declared[key]
-    parts = key.split(".")
-    if parts[:2] in (["model", "params"], ["model", "init"]):
-        from .models import MODELS
-
-        try:
-            model = MODELS[r.model]
-            table = model.params if parts[1] == "params" else model.states
-            return table[parts[2]].unit
-        except (KeyError, IndexError):
-            return ""
-    if parts[0] == "input":
-        field = parts[-1]
-        if field in ("start", "stop", "width", "period", "tau"):
-            return "ms"
-        if field == "frequency":
-            return "Hz"
-        if field in ("phase", "count"):
-            return ""
-        return r.attrs.get("current_unit", "")
-    return ""
-
-
-def _label(r: Result, key: str) -> str:
-    unit = _units(r, key)
-    short = key.replace("model.params.", "").replace("model.init.", "initial ")
-    short = short.replace("input.", "input ")
-    return f"{short} ({unit})" if unit and unit != "1" else short
 
 
 def _describe(r: Result) -> str:

@@ -8,8 +8,9 @@ section 7). One module per analysis:
 * :mod:`.patterns`: firing patterns (tonic, adapting, bursting...) by ISI criteria;
 
 :mod:`.probe` runs the config's population under an analysis' own input, compiled once, with
-per-neuron amplitudes as arguments; :mod:`.store` writes and reads ``/analysis/<kind>/``;
-:mod:`.options` holds the config sections. Importing this package does not import JAX.
+per-neuron amplitudes as arguments; :mod:`.store` writes ``/analysis/<kind>/``
+(:mod:`spikesim.io.analysis` reads it back); :mod:`spikesim.config.analysis` holds the config
+sections. Importing this package does not import JAX.
 """
 
 from __future__ import annotations

@@ -1,12 +1,14 @@
 """What ``spikesim inspect`` and ``spikesim plot`` show of an analysis file: a table with
 one row per neuron (its per-neuron config values, then the analysis' per-neuron results),
-and the analysis' own figure (drawn by ``draw`` in the analysis' module)."""
+and the analysis' own figure (drawn by ``draw`` in the analysis' module); a config key's
+label with its unit (``g_K (mS/cm2)``), which a run's figure (:mod:`spikesim.plot`) takes
+too."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..io.results import plain_attr
+from ..io.results import Result, plain_attr
 from . import module
 
 #: rows of a table printed for a person (``--json`` has them all)
@@ -107,13 +109,52 @@ def figure(r, out, dpi: int, figsize) -> None:
         plt.close(fig)
 
 
+def _units(r: Result, key: str) -> str:
+    """Unit of a dotted config key (model.params.X, model.init.X, input[.i].field): the one
+    the run's file declares (SPEC section 4; an equations model is not in the registry),
+    else the built-in model's, else the input field's."""
+    import json
+
+    try:
+        declared = json.loads(r.attrs.get("units", "{}"))
+    except (TypeError, ValueError):
+        declared = {}
+    if key in declared:
+        return "" if declared[key] == "1" else declared[key]
+    parts = key.split(".")
+    if parts[:2] in (["model", "params"], ["model", "init"]):
+        from ..models import MODELS
+
+        try:
+            model = MODELS[r.model]
+            table = model.params if parts[1] == "params" else model.states
+            return table[parts[2]].unit
+        except (KeyError, IndexError):
+            return ""
+    if parts[0] == "input":
+        field = parts[-1]
+        if field in ("start", "stop", "width", "period", "tau"):
+            return "ms"
+        if field == "frequency":
+            return "Hz"
+        if field in ("phase", "count"):
+            return ""
+        return r.attrs.get("current_unit", "")
+    return ""
+
+
+def _label(r: Result, key: str) -> str:
+    unit = _units(r, key)
+    short = key.replace("model.params.", "").replace("model.init.", "initial ")
+    short = short.replace("input.", "input ")
+    return f"{short} ({unit})" if unit and unit != "1" else short
+
+
 def against(r):
     """The per-neuron value to put on an x axis: the first sweep axis or varying key, as
     (label, values), or None."""
     keys = [k for k in r.neurons if k not in ("id", "combination")]
     if not keys:
         return None
-    from ..plot import _label  # "g_K (mS/cm2)", as the run's own figure labels it
-
     k = keys[0]
-    return _label(r, k), np.asarray(r.neurons[k], float)
+    return _label(r, k), np.asarray(r.neurons[k], float)  # "g_K (mS/cm2)", as in a run's figure
