@@ -1,6 +1,7 @@
-"""The package's module-level imports have no cycle (README, "Development"): every module can
-be imported on its own, in any order. Imports inside functions (made lazily, for start-up
-time) are left out: they run after every module has loaded."""
+"""Imports flow one way (README, "Development"). At module level no module imports another that
+imports it back: every module can be imported on its own, in any order. Counting the imports
+made inside functions too (lazily, for start-up time), each package imports only packages of
+lower layers (:data:`LAYERS`), so there is no cycle between packages either."""
 
 import ast
 from pathlib import Path
@@ -9,33 +10,71 @@ import spikesim
 
 ROOT = Path(spikesim.__file__).parent
 
+#: the packages (a folder of spikesim/ or a module at its top; ``spikesim`` is
+#: spikesim/__init__.py), lowest first. A package imports only packages of lower layers; the
+#: packages of one layer import none of each other. README, "Development", lists the same.
+LAYERS = (
+    ("errors", "_version", "lazyjax"),
+    ("core",),
+    ("inputs",),
+    ("models",),
+    ("equations",),
+    ("config",),
+    ("io",),
+    ("sim",),
+    ("analysis", "cluster"),
+    ("describe", "inspect"),
+    ("plot",),
+    ("api",),
+    ("spikesim",),
+    ("cli",),
+    ("__main__",),
+)
 
-def _module_imports() -> dict[str, set[str]]:
+
+def _modules() -> dict[str, Path]:
     names = {}
     for f in ROOT.rglob("*.py"):
         parts = ("spikesim", *f.relative_to(ROOT).with_suffix("").parts)
         names[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = f
+    return names
+
+
+def _imports(lazy: bool) -> dict[str, list[tuple[str, int]]]:
+    """Module -> the spikesim modules it imports, with the line of each import: at module
+    level only, or (``lazy``) also inside functions."""
+    names = _modules()
     graph = {}
     for name, f in names.items():
         package = name.split(".") if f.name == "__init__.py" else name.split(".")[:-1]
-        edges = set()
-        for node in ast.parse(f.read_text()).body:  # module level only
-            if isinstance(node, ast.ImportFrom) and node.level:
-                base = package[:len(package) - node.level + 1]
-                target = ".".join(base + (node.module.split(".") if node.module else []))
-                for cand in [target] + [f"{target}.{a.name}" for a in node.names]:
-                    if cand in names and cand != name:
-                        edges.add(cand)
-            elif isinstance(node, (ast.Import, ast.ImportFrom)):
-                mods = ([a.name for a in node.names] if isinstance(node, ast.Import)
-                        else [node.module])
-                edges |= {m for m in mods if m in names and m != name}
+        tree = ast.parse(f.read_text())
+        edges = []
+        for node in ast.walk(tree) if lazy else tree.body:
+            if isinstance(node, ast.ImportFrom):
+                if node.level:
+                    base = package[:len(package) - node.level + 1]
+                    target = ".".join(base + (node.module.split(".") if node.module else []))
+                else:
+                    target = node.module
+                # `from . import x` imports the module x; `from .x import y`, the module x
+                cands = [f"{target}.{a.name}" for a in node.names]
+                found = [c for c in cands if c in names] or [target]
+            elif isinstance(node, ast.Import):
+                found = [a.name for a in node.names]
+            else:
+                continue
+            edges += [(m, node.lineno) for m in found if m in names and m != name]
         graph[name] = edges
     return graph
 
 
+def _package(module: str) -> str:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else parts[0]
+
+
 def test_no_import_cycle_at_module_level():
-    graph = _module_imports()
+    graph = {name: {m for m, _ in edges} for name, edges in _imports(lazy=False).items()}
     assert len(graph) > 50 and graph["spikesim.sim.runner"]
     state: dict[str, int] = {}  # 1 on the current path, 2 done
 
@@ -51,3 +90,25 @@ def test_no_import_cycle_at_module_level():
     for node in sorted(graph):
         if node not in state:
             visit(node, [])
+
+
+def test_packages_import_only_lower_layers():
+    layer = {p: i for i, names in enumerate(LAYERS, 1) for p in names}
+    names = _modules()
+    unplaced = sorted({_package(m) for m in names} - set(layer))
+    assert not unplaced, f"packages in no layer: {unplaced}; add them to LAYERS (and README)"
+    graph = _imports(lazy=True)
+    # inside a method: the imports inside functions are read
+    assert any(m == "spikesim.models.spike_timing" for m, _ in graph["spikesim.models.base"])
+    wrong = []
+    for name, edges in sorted(graph.items()):
+        here = _package(name)
+        for target, line in edges:
+            there = _package(target)
+            if there != here and layer[there] >= layer[here]:
+                wrong.append(f"{names[name].relative_to(ROOT.parent)}:{line}: {name} imports "
+                             f"{target}: {there} (layer {layer[there]}) is not below {here} "
+                             f"(layer {layer[here]})")
+    assert not wrong, ("imports against the layers (LAYERS in this file, lowest first; README, "
+                       "\"Development\"): move the import's target down, or the code that "
+                       "needs it up\n" + "\n".join(wrong))
