@@ -118,6 +118,25 @@ def test_an_analysis_iterates_over_its_dataset_names():
     assert list(a) == ["prc", "T0"] and {k: a[k].shape for k in a} == {"prc": (1, 2), "T0": (1,)}
 
 
+def test_datasets_without_dims_read_with_the_axes_their_analysis_declares(tmp_path):
+    """A file written before datasets carried ``dims`` is read by the rule it was written by:
+    io's table of axes for such files agrees with each analysis' AXES, and a 2-D dataset is
+    (neuron, <axis>)."""
+    from spikesim.analysis import module
+    from spikesim.io.analysis import _AXES_BEFORE_DIMS, read
+
+    assert _AXES_BEFORE_DIMS == {k: module(k).AXES for k in ("fi", "prc", "dt")}
+    with h5py.File(tmp_path / "old.h5", "w") as f:
+        f["analysis/fi/amplitude"] = np.arange(3.0)
+        f["analysis/fi/rate_up"] = np.zeros((2, 3))
+        f["analysis/fi/onset"] = np.zeros(2)
+        f["analysis/rheobase/rheobase"] = np.zeros(2)
+    a = read(tmp_path / "old.h5")
+    assert a["fi"].dims == {"amplitude": ("amplitude",), "rate_up": ("neuron", "amplitude"),
+                            "onset": ("neuron",)}
+    assert a["rheobase"].dims == {"rheobase": ("neuron",)}
+
+
 def test_inspect_table_keeps_per_dt_values_out_of_the_neuron_columns(tmp_path, spikesim_cli):
     """With as many dt factors as neurons, /analysis/dt/dt (one value per dt) was shown as a
     per-neuron column "dt (ms)", one dt on each neuron's row; it is a curve."""
