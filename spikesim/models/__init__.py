@@ -1,4 +1,5 @@
-"""The model registry: one file per model, one line here per model."""
+"""The model registry: one file per model, one line here per model. The steps every model
+takes are here too: :mod:`.integrators` and :mod:`.spike_timing`."""
 
 from .base import Model, Param, Preset, StateVar
 from .adex import AdEx
