@@ -93,7 +93,7 @@ def run(
             raise UsageError(f"--device must be auto, cpu or gpu, got {device!r}")
         overrides.append(f"simulation.device={device}")
     if shards is not None or shard is not None or executor is not None or merge_to is not None:
-        from .cluster.shards import run_cli
+        from .cluster.run import run_cli
 
         print(run_cli(config, overrides, output, shards, shard, executor, force, quiet, log,
                       from_file=from_file, init_from=init_from, merge_to=merge_to))

@@ -548,7 +548,7 @@ def test_refractory_counter_in_the_steps_of_another_dt():
 #: runs of data/make_grid_before_issue17.py whose results a later fix changed, and why
 CORRECTED = {
     # rk4 under a step switched on and off on the grid: the fourth stage at the end of the
-    # step before an edge reads the input's left limit since (models.base.END_OF_STEP;
+    # step before an edge reads the input's left limit since (models.drive.END_OF_STEP;
     # test_rk4_under_a_step_on_the_grid_converges_at_order_3): some spikes move by one step
     "hh": "rk4, a step on [5, 35) ms at dt = 0.01",
 }

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..io.results import Result, plain_attr
+from ..io.analysis import plain_attr
+from ..io.results import Result
 from . import module
 
 #: rows of a table printed for a person (``--json`` has them all)

@@ -20,7 +20,8 @@ on the new state.
 from __future__ import annotations
 
 from ..lazyjax import jnp
-from ..models.base import Model, Param, StateVar, input_at
+from ..models.base import Model, Param, StateVar
+from ..models.drive import input_at
 
 
 def _functions():

@@ -223,7 +223,7 @@ class File(Protocol):
         # value at t is bit-identical whatever the chunking
         pos = t / self.dt
         # the slack in ms, as on every protocol's edges: the left limit an integrator stage
-        # at a step's end reads (models.base.END_OF_STEP) is then the sample before an edge
+        # at a step's end reads (models.drive.END_OF_STEP) is then the sample before an edge
         g = jnp.floor((t + TIME_SLACK) / self.dt)
         j = jnp.clip(g.astype(jnp.int64) - f["first"], 0, w.shape[0] - 2).astype(jnp.int32)
         if jnp.ndim(t) > 0:

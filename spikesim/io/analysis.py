@@ -9,7 +9,16 @@ from dataclasses import dataclass, field
 import h5py
 import numpy as np
 
-from .results import plain_attr
+def plain_attr(value):
+    """An HDF5 attribute value as plain Python (str, int, float, list)."""
+    if isinstance(value, bytes):
+        return value.decode()
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    return value
+
 
 #: the ``AXES`` of the analyses (fi, prc, dt) when their files had no ``dims`` attribute
 #: (spikesim before 2026-12-07): a file of that time is read by the rule it was written by

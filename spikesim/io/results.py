@@ -24,6 +24,7 @@ import yaml
 
 from ..errors import UsageError
 from ..config.preflight import partial_path
+from .analysis import plain_attr, read
 from .writer import FORMAT_VERSION, MAGIC
 
 #: spikes are read in blocks of this many, so memory stays bounded on any file
@@ -138,17 +139,6 @@ def _type_problem(a: dict) -> str | None:
         if not ok:
             return f"its attribute {k!r} is {val!r}, not a {kind.__name__}"
     return None
-
-
-def plain_attr(value):
-    """An HDF5 attribute value as plain Python (str, int, float, list)."""
-    if isinstance(value, bytes):
-        return value.decode()
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    return value
 
 
 @dataclass
@@ -370,8 +360,6 @@ class Result:
         """The analyses the file holds (``spikesim analyze``): kind -> :class:`Analysis`,
         whose ``[name]`` is a per-neuron array (``.units[name]``, ``.attrs``); empty for a
         plain run."""
-        from .analysis import read
-
         return read(self.path)
 
     @cached_property

@@ -21,46 +21,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, ClassVar, Mapping
 
-from ..inputs.base import TIME_SLACK
 from ..lazyjax import jnp
 
 Array = Any  # a jax.Array inside a run (named Any so that reading declarations needs no JAX)
 Params = Mapping[str, Array]
 State = dict[str, Array]
 CurrentFn = Callable[[Array], Array]
-
-
-def input_at(current: CurrentFn, t, y: State):
-    """The input current at time ``t`` in state ``y``: ``current(t)``, or ``current(t, v)``
-    when the input depends on v (a conductance-based synapse, ``current.conductance``)."""
-    return current(t, y["v"]) if getattr(current, "conductance", False) else current(t)
-
-
-#: how long before the end of a step (ms) the stages there read the input protocols (rk4's
-#: fourth stage, the end of a dense output): their left limit, so that a step, a pulse or a
-#: held sample that switches at the end t_k of a step acts from t_k on and not already inside
-#: the step that ends there (which made rk4's spike times under a current step converge at
-#: order 1). Twice the protocols' slack on their edges, and far below any usable dt: a smooth
-#: input read so early is off by its slope times 2e-9 ms.
-END_OF_STEP = 2 * TIME_SLACK
-
-
-def input_before(current: CurrentFn, t, y: State):
-    """The input just before ``t``, the end of a step: ``current.before`` where the drive
-    has one (the engine's: its protocols at ``t - END_OF_STEP``, its synaptic variables at
-    ``t``), else the input at ``t``."""
-    before = getattr(current, "before", None)
-    if before is None:
-        return input_at(current, t, y)
-    return before(t, y["v"]) if getattr(current, "conductance", False) else before(t)
-
-
-def held_input(current: CurrentFn, t):
-    """The input at time ``t`` as ``I = a - b v``: ``(a, b)`` with ``b`` the total synaptic
-    conductance of a conductance input (``current.affine``), else ``(current(t), None)``."""
-    if getattr(current, "conductance", False):
-        return current.affine(t)
-    return current(t), None
 
 
 @dataclass(frozen=True)
@@ -208,9 +174,10 @@ class Model:
     def crossing_time(self, y: State, p: Params, drive, h) -> Array:
         """Time after the start of a (sub-)step of length ``h`` at which v, starting from
         ``y`` under the input ``I = a - b v`` held over the step (``drive = (a, b)``, from
-        :func:`held_input`; ``b`` None without a conductance input), reaches the threshold
-        (NaN or any value outside [0, h] where it does not). Only for models that set
-        ``closed_form_crossing``; the others use the dense output of the step."""
+        :func:`~spikesim.models.drive.held_input`; ``b`` None without a conductance input),
+        reaches the threshold (NaN or any value outside [0, h] where it does not). Only for
+        models that set ``closed_form_crossing``; the others use the dense output of the
+        step."""
         raise NotImplementedError
 
     def precise_step(self, integrate, y: State, p: Params, t: Array, dt: float,
@@ -242,7 +209,7 @@ class Model:
 
         ``integrate(model, y, p, t, dt, current)`` is the configured integrator and
         ``current(t)`` the injected current at time ``t`` (evaluated at each stage; with a
-        conductance input ``current(t, v)``, see :func:`input_at`)."""
+        conductance input ``current(t, v)``, see :func:`spikesim.models.drive.input_at`)."""
         y_new = integrate(self, y, p, t, dt, current)
         s = self.spiked(y, y_new, p)
         return self.reset(y_new, s, p), s

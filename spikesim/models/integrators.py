@@ -17,7 +17,7 @@ import jax
 import jax.numpy as jnp
 
 from ._rates import exprel
-from .base import input_at, input_before
+from .drive import input_at, input_before
 
 
 @dataclass(frozen=True)

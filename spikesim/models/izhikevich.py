@@ -22,7 +22,8 @@ from __future__ import annotations
 
 from ..lazyjax import jnp
 
-from .base import Model, Param, Preset, StateVar, input_at
+from .base import Model, Param, Preset, StateVar
+from .drive import input_at
 
 _SOURCE = "Izhikevich (2003) IEEE TNN 14:1569, Fig. 2"
 

@@ -62,7 +62,7 @@ from __future__ import annotations
 from ..lazyjax import jnp
 
 from .integrators import RK4
-from .base import held_input, input_at, input_before
+from .drive import held_input, input_at, input_before
 
 #: Newton iterations of the crossing search (each also narrows a bisection bracket): enough
 #: for a cubic that is monotone across the root to reach the last bits of float64 from the

@@ -40,7 +40,7 @@ from jax.sharding import PartitionSpec as P
 
 from ..inputs.synapse import decayed, reversal
 from ..models.integrators import INTEGRATORS
-from ..models.base import END_OF_STEP, input_at
+from ..models.drive import END_OF_STEP, input_at
 from ..models.spike_timing import sparse_step
 
 SPIKE_WORD = 32
@@ -287,12 +287,12 @@ class Engine:
         ``conductance``) and ``current.affine(tt) = (a, b)``, ``I = a - b v``. Each synaptic
         variable is evaluated at ``tt`` in closed form (``x exp(-(tt - t) / tau)``).
         ``current.before(tt)`` is the input just before ``tt`` (a stage at the step's end:
-        ``models.base.input_before``)."""
+        ``models.drive.input_before``)."""
         if not self.synaptic:
             def protocols_only(tt):
                 return self._current(tt, fields, s_in)
 
-            # the left limit at a step's end (models.base.input_before)
+            # the left limit at a step's end (models.drive.input_before)
             protocols_only.before = lambda tt: self._current(tt - END_OF_STEP, fields, s_in)
             return protocols_only
         cond = [i for i in self.synaptic if self.protocols[i].kind == "conductance"]
