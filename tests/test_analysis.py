@@ -1,7 +1,7 @@
 """``spikesim analyze`` (SPEC section 7) against closed forms and independent references:
 rheobase of the LIF (closed form), of classic HH (scipy DOP853 bisection); the f-I curve of
 Wang-Buzsaki (type I) and of classic HH (type II, bistable; DOP853, same protocol); the PRC
-of the LIF (closed form) and of classic HH (DOP853, same pulses)."""
+of the LIF and the QIF (closed forms; type I) and of classic HH (DOP853, same pulses)."""
 
 import json
 import math
@@ -406,6 +406,61 @@ def test_prc_lif_closed_form(tmp_path):
             assert a["T0"][i] == pytest.approx(T0, rel=1e-9)
             assert a["prc"][i, j] == pytest.approx((T0 - T1) / T0, abs=1e-9)
     assert (a["prc"][:, 1:] > 0).all()  # an excitatory pulse only ever advances a LIF
+
+
+def _qif_T1(s, w, I, A, tau, R, a, v_rest, v_crit, v_th, v_reset):
+    """Closed-form time from a spike (v = v_reset) to the next one of the QIF
+    tau dv/dt = a (v - v_rest) (v - v_crit) + R I under I, with a pulse A on [s, s + w): with
+    u = v - (v_rest + v_crit)/2 and d = (v_crit - v_rest)/2 it is tau du/dt = a u^2 + c,
+    c = R I - a d^2 > 0, solved by u(t) = sqrt(c/a) tan(sqrt(a c) t / tau + atan(u0 sqrt(a/c)))
+    (Ermentrout & Kopell 1986's theta neuron is this equation with v_reset, v_th at -+inf)."""
+    m, d = (v_rest + v_crit) / 2, (v_crit - v_rest) / 2
+
+    def reach(u0, c):  # time from u0 to the cut-off
+        k = math.sqrt(a / c)
+        return tau / math.sqrt(a * c) * (math.atan((v_th - m) * k) - math.atan(u0 * k))
+
+    def after(u0, c, t):  # u after t (t shorter than reach(u0, c))
+        k = math.sqrt(a / c)
+        return math.tan(math.sqrt(a * c) * t / tau + math.atan(u0 * k)) / k
+
+    c, c_pulse = R * I - a * d * d, R * (I + A) - a * d * d
+    T0 = reach(v_reset - m, c)
+    if s >= T0:
+        return T0, T0
+    u_s = after(v_reset - m, c, s)
+    t = reach(u_s, c_pulse)
+    if t <= w:
+        return T0, s + t
+    return T0, s + w + reach(after(u_s, c_pulse, w), c)
+
+
+def test_prc_qif_closed_form_type_i(tmp_path):
+    """The QIF is the normal form of a saddle-node on invariant circle (type I): an
+    excitatory pulse advances the next spike at every phase, most where v crawls past the
+    bottleneck (v_rest + v_crit)/2 (Ermentrout 1996; Izhikevich 2007, section 10.4). Against
+    the closed form above (1 nA, a 0.5 nA x 0.5 ms pulse, T0 = 33.0 ms): rk4 at dt 0.01 with
+    precise timing puts spike times within ~1e-8 ms of the closed form (test_spike_timing's
+    test_qif_closed_form, at dt 0.05), and the pulse's edges fall on step boundaries, so 1e-6
+    in the PRC is a wide margin that still catches an error in the pulse's phase or size."""
+    cfg = {"name": "qif_prc",
+           "model": {"type": "qif", "params": {"t_ref": 0.0}},
+           "simulation": {"duration": 10.0, "dt": 0.01, "integrator": "rk4",
+                          "precision": "float64", "spike_timing": "precise"},
+           "analysis": {"prc": {"current": 1.0, "amplitude": 0.5, "width": 0.5, "phases": 10,
+                                "cycles": 3}}}
+    path = analyze("prc", _write(tmp_path, cfg), output=tmp_path / "prc.h5")
+    a = spikesim.load(path).analysis["prc"]
+    ref = []
+    for j in range(10):
+        s = a["phase_applied"][0, j] * a["T0"][0]
+        T0, T1 = _qif_T1(s, 0.5, 1.0, 0.5, 10.0, 10.0, 0.1, -65.0, -50.0, -30.0, -65.0)
+        ref.append((T0 - T1) / T0)
+    assert a["T0"][0] == pytest.approx(T0, rel=1e-6)
+    np.testing.assert_allclose(a["prc"][0], ref, atol=1e-6)
+    assert (a["prc"][0] > 0).all()  # type I: no negative lobe
+    # the peak: at phase ~0.39 v passes the bottleneck, -57.5 mV
+    assert a["phase_applied"][0, np.argmax(a["prc"][0])] == pytest.approx(0.4, abs=0.01)
 
 
 def test_prc_warns_of_a_pulse_longer_than_the_period(tmp_path, spikesim_cli):
