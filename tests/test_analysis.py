@@ -1,7 +1,8 @@
 """``spikesim analyze`` (SPEC section 7) against closed forms and independent references:
-rheobase of the LIF (closed form), of classic HH (scipy DOP853 bisection); the f-I curve of
-Wang-Buzsaki (type I) and of classic HH (type II, bistable; DOP853, same protocol); the PRC
-of the LIF and the QIF (closed forms; type I) and of classic HH (DOP853, same pulses)."""
+rheobase of the LIF (closed form), of classic HH and of Wang-Buzsaki (scipy DOP853
+bisection); the f-I curve of Wang-Buzsaki (type I) and of classic HH (type II, bistable;
+DOP853, same protocol); the PRC of the LIF and the QIF (closed forms; type I) and of classic
+HH (DOP853, same pulses)."""
 
 import json
 import math
@@ -607,27 +608,15 @@ def test_fi_hh_type_ii_bistable_against_dop853(tmp_path):
     assert 9.5 < a["onset"][0] <= 10.0
 
 
-@pytest.mark.slow
-def test_fi_wang_buzsaki_type_i_against_dop853(tmp_path):
-    """Wang-Buzsaki (1996), 0 to 2 uA/cm2 by 0.2, 500 ms each: firing starts at an
-    arbitrarily low rate (saddle-node on invariant circle; the paper's Fig. 1: f ~ sqrt(I -
-    I_c)), so the onset rate found by 6 bisection steps is low (type I, < 20 Hz); no
-    hysteresis. Rates agree with DOP853 of the same protocol within 0.5 Hz."""
+def _wang_buzsaki():
+    """(rhs f(t, y, amp), the resting state at -65 mV with h and n at steady state, v_th) of
+    Wang-Buzsaki with spikesim's defaults, written from the paper's equations (tests/
+    _equations.py)."""
     from spikesim.models import MODELS
 
     from _equations import rhs
 
-    cfg = {"name": "wb_fi", "model": {"type": "wang_buzsaki"},
-           "simulation": {"duration": 500.0, "dt": 0.01, "integrator": "rk4",
-                          "precision": "float64"},
-           "analysis": {"fi": {"range": [0.0, 2.0], "num": 11, "duration": 500.0,
-                               "transient": 100.0}}}
-    a = spikesim.load(analyze("fi", _write(tmp_path, cfg), output=tmp_path / "fi.h5")
-                      ).analysis["fi"]
-    assert a["type"][0] == 1 and a["onset_rate"][0] < 20.0
-    assert math.isnan(a["bistable_low"][0])
-    model = MODELS["wang_buzsaki"]()
-    p = dict(model.defaults(None))
+    p = dict(MODELS["wang_buzsaki"]().defaults(None))
     f_of = {}
 
     def f(t, y, amp):
@@ -638,8 +627,54 @@ def test_fi_wang_buzsaki_type_i_against_dop853(tmp_path):
     v0 = -65.0
     ah, bh = 0.07 * np.exp(-(v0 + 58) / 20), 1 / (np.exp(-0.1 * (v0 + 28)) + 1)
     an, bn = -0.01 * (v0 + 34) / (np.exp(-0.1 * (v0 + 34)) - 1), 0.125 * np.exp(-(v0 + 44) / 80)
-    y0 = [v0, ah / (ah + bh), an / (an + bn)]
-    ref = _fi_reference(f, y0, a["amplitude"], 500.0, 100.0, p["v_th"])
+    return f, [v0, ah / (ah + bh), an / (an + bn)], p["v_th"]
+
+
+def test_rheobase_wang_buzsaki_low_threshold_against_dop853(tmp_path):
+    """Wang-Buzsaki's spikes start from a saddle-node on invariant circle at a low current
+    (type I: the f-I curve of Wang & Buzsaki 1996 rises from zero). A 500 ms step from rest:
+    spikesim (rk4, dt 0.01, float64, tolerance 0.001) against a DOP853 bisection of the same
+    question on +-2 tolerances around spikesim's answer, its ends checked first, to 1/8 of the
+    tolerance: the two agree within the tolerance, and the value lies in (0.16, 0.17) (DOP853
+    from rest over 2 s: no spike at 0.16, repetitive firing at 0.17, ~4 Hz)."""
+    tol = 0.001
+    cfg = {"name": "wb_rb", "model": {"type": "wang_buzsaki"},
+           "simulation": {"duration": 500.0, "dt": 0.01, "integrator": "rk4",
+                          "precision": "float64"},
+           "analysis": {"rheobase": {"range": [0.0, 1.0], "tolerance": tol}}}
+    rb = spikesim.load(analyze("rheobase", _write(tmp_path, cfg), output=tmp_path / "rb.h5")
+                       ).analysis["rheobase"]["rheobase"][0]
+    f, y0, v_th = _wang_buzsaki()
+
+    def fires(amp):
+        return _crossings(lambda t, y: f(t, y, amp), y0, 0.0, 500.0, v_th)[1].size > 0
+
+    lo, hi = rb - 2 * tol, rb + 2 * tol
+    assert fires(hi) and not fires(lo)
+    while hi - lo > tol / 8:
+        mid = 0.5 * (lo + hi)
+        lo, hi = (lo, mid) if fires(mid) else (mid, hi)
+    assert abs(rb - hi) <= tol, (rb, lo, hi)
+    assert 0.16 < rb < 0.17
+
+
+@pytest.mark.slow
+def test_fi_wang_buzsaki_type_i_against_dop853(tmp_path):
+    """Wang-Buzsaki (1996), 0 to 2 uA/cm2 by 0.2, 500 ms each: firing starts at an
+    arbitrarily low rate (saddle-node on invariant circle; the paper's Fig. 1: f ~ sqrt(I -
+    I_c)), so the onset rate found by 6 bisection steps is low (type I, < 20 Hz); no
+    hysteresis. Rates agree with DOP853 of the same protocol within 0.5 Hz."""
+    cfg = {"name": "wb_fi", "model": {"type": "wang_buzsaki"},
+           "simulation": {"duration": 500.0, "dt": 0.01, "integrator": "rk4",
+                          "precision": "float64"},
+           "analysis": {"fi": {"range": [0.0, 2.0], "num": 11, "duration": 500.0,
+                               "transient": 100.0}}}
+    a = spikesim.load(analyze("fi", _write(tmp_path, cfg), output=tmp_path / "fi.h5")
+                      ).analysis["fi"]
+    assert a["type"][0] == 1 and a["onset_rate"][0] < 20.0
+    assert math.isnan(a["bistable_low"][0])
+    f, y0, v_th = _wang_buzsaki()
+    ref = _fi_reference(f, y0, a["amplitude"], 500.0, 100.0, v_th)
     np.testing.assert_allclose(a["rate_up"][0], ref["up"], atol=0.5)
     np.testing.assert_allclose(a["rate_down"][0], ref["down"], atol=0.5)
 
