@@ -658,6 +658,54 @@ def test_rheobase_wang_buzsaki_low_threshold_against_dop853(tmp_path):
     assert 0.16 < rb < 0.17
 
 
+def _hh_hopf():
+    """The current where HH's resting state loses stability: the rest found by fsolve, its
+    Jacobian by central differences, brentq on the largest real part of its eigenvalues."""
+    from scipy.optimize import brentq, fsolve
+
+    def growth(amp):
+        def f(y):
+            return np.asarray(hh._rhs(0.0, y, lambda _: amp))
+
+        y = fsolve(f, np.asarray(hh.initial_state(), float), xtol=1e-13)
+        J = np.column_stack([(f(y + e) - f(y - e)) / 2e-6 for e in 1e-6 * np.eye(4)])
+        return np.linalg.eigvals(J).real.max()
+
+    return brentq(growth, 9.0, 10.5, xtol=1e-6)
+
+
+@pytest.mark.slow
+def test_fi_hh_published_bifurcations(tmp_path):
+    """Classic HH, 6 to 10 uA/cm2 by 0.1, 300 ms each, against Rinzel & Miller (1980): the
+    stable limit cycle appears at I_nu = 6.26 uA/cm2 (a saddle-node of cycles) and rest loses
+    stability at a subcritical Hopf, I = 9.78 uA/cm2 (here recomputed from the eigenvalues:
+    9.7754). So coming down the firing stops below 6.3 (bistable_low 6.3), at a finite rate
+    (type II; DOP853 on the cycle at 6.3, reached from firing at 10 uA/cm2, gives the same
+    rate within 0.5 Hz and no firing at 6.2). Going up, the onset lies above the Hopf point:
+    just past it the oscillation grows at ~5e-4 /ms (an e-fold in 2 s), too slowly to show in
+    300 ms, so the onset found is a little higher (9.90), never below 9.7754."""
+    cfg = {"name": "hh_fi", "model": {"type": "hodgkin_huxley"},
+           "simulation": {"duration": 500.0, "dt": 0.01, "integrator": "rk4",
+                          "precision": "float64"},
+           "analysis": {"fi": {"range": [6.0, 10.0], "num": 41, "duration": 300.0,
+                               "transient": 100.0, "refine": 6}}}
+    a = spikesim.load(analyze("fi", _write(tmp_path, cfg), output=tmp_path / "fi.h5")
+                      ).analysis["fi"]
+    assert a["bistable_low"][0] == pytest.approx(6.3)
+    assert _hh_hopf() < a["onset"][0] < 10.0
+    y, _ = _crossings(lambda t, yy: hh._rhs(t, yy, lambda _: 10.0), hh.initial_state(),
+                      0.0, 300.0)
+    rates = {}
+    for amp in (6.2, 6.3):
+        _, ev = _crossings(lambda t, yy: hh._rhs(t, yy, lambda _: amp), y, 0.0, 600.0)
+        ev = ev[ev > 300.0]
+        rates[amp] = 1000.0 * (ev.size - 1) / (ev[-1] - ev[0]) if ev.size >= 2 else 0.0
+    assert rates[6.2] == 0.0
+    i = int(np.argmin(abs(a["amplitude"] - 6.3)))
+    assert a["rate_down"][0, i] == pytest.approx(rates[6.3], abs=0.5)
+    assert 45.0 < rates[6.3] < 60.0  # type II: firing stops at ~50 Hz, not at 0
+
+
 @pytest.mark.slow
 def test_fi_wang_buzsaki_type_i_against_dop853(tmp_path):
     """Wang-Buzsaki (1996), 0 to 2 uA/cm2 by 0.2, 500 ms each: firing starts at an
