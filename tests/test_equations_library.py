@@ -115,6 +115,33 @@ def test_morris_lecar_type_I_and_type_II_onsets(tmp_path):
     assert np.all(np.diff(type1[type1 > 0]) > 0)
 
 
+def test_morris_lecar_type_I_rate_grows_as_the_square_root_past_the_snic(tmp_path):
+    """The SNLC set's rest vanishes where the v-nullcline's I(v) = g_L (v - E_L) + g_Ca m_inf
+    (v - E_Ca) + g_K w_inf (v - E_K) has its local maximum (Rinzel & Ermentrout 1998, section
+    7.3): I_c = 39.963 uA/cm2, computed here from their Table 7.1 values. Past it the rate
+    follows the saddle-node normal form, f ~ sqrt(I - I_c) (Izhikevich 2007, section 6.1.2):
+    at I_c + 0.04, + 0.14, + 0.34 (6 s runs, rates over the last 5 s: 4 or more ISIs of up
+    to 1 s, the grid's 0.1 ms a 1e-4 part of them) f / sqrt(I - I_c) stays within 5 % of
+    its mean (it falls by ~5 % over the range as the next order comes in), and below I_c
+    there is no firing."""
+    from scipy.optimize import minimize_scalar
+
+    def nullcline(v):  # Rinzel & Ermentrout (1998), Table 7.1, SNLC set
+        m = 0.5 * (1 + np.tanh((v + 1.2) / 18.0))
+        w = 0.5 * (1 + np.tanh((v - 12.0) / 17.4))
+        return 2.0 * (v + 60.0) + 4.0 * m * (v - 120.0) + 8.0 * w * (v + 84.0)
+
+    fold = minimize_scalar(lambda v: -nullcline(v), bounds=(-50.0, -10.0), method="bounded",
+                           options={"xatol": 1e-8})
+    I_c = nullcline(fold.x)
+    assert I_c == pytest.approx(39.963, abs=1e-3)
+    amps = np.array([39.9, 40.0, 40.1, 40.3])
+    f = _rates(tmp_path, "morris_lecar", amps, 6000.0, 0.1, TYPE_I, settle=1000.0)
+    assert f[0] == 0.0, f
+    scaled = f[1:] / np.sqrt(amps[1:] - I_c)
+    np.testing.assert_allclose(scaled, scaled.mean(), rtol=0.05)
+
+
 @pytest.mark.slow
 def test_connor_stevens_fires_at_low_rates_unlike_hodgkin_huxley(tmp_path):
     """Dayan & Abbott (2001), Fig. 6.2: the A-current lets the Connor-Stevens model fire at
