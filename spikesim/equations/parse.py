@@ -26,8 +26,9 @@ FUNCTIONS = {
     **{f: 1 for f in ("exp", "log", "log10", "sqrt", "abs", "sin", "cos", "tan", "sinh", "cosh",
                       "tanh", "arcsin", "arccos", "arctan")},
     "minimum": 2, "maximum": 2, "clip": 3, "where": 3,
-    # x / (exp(x) - 1), accurate at x = 0 (Brian2 has it too); exprel(x, e) takes e = exp(x)
-    # from the caller, so that several rates can share one exponential (as the built-in HH)
+    # x / (exp(x) - 1), accurate at x = 0: the reciprocal of Brian2's and scipy.special's
+    # exprel, (exp(x) - 1) / x, so Brian2's c/exprel(x) is c*exprel(x) here; exprel(x, e)
+    # takes e = exp(x) from the caller, so that several rates can share one exponential
     "exprel": (1, 2),
 }
 #: the longest expression read (characters); a model's longest line is a few hundred

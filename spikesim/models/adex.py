@@ -24,6 +24,12 @@ starts at rest (v = E_L, w = 0). The table gives no spike cut-off; the presets u
 ``v_th = 0 mV`` (at 0 mV the exponential term has already made dv/dt exceed 1e7 mV/ms, so the
 cut-off changes spike times by far less than a step). Each preset carries the table's
 current I as ``Preset.current``, to be given as the input amplitude (e.g. a ``step``).
+The values are those of Brian2's example ``frompapers/Naud_et_al_2008_adex_firing_patterns.py``
+(parameters adapted by P. Mueller to match the paper's Fig. 4). Other transcriptions of Table 1
+(pycaputo's ``AD_EX_PARAMS``) differ in two rows: delayed regular bursting with C = 200 pF,
+g_L = 12 nS, E_L = -70 mV, a = -6 nS, tau_w = 300 ms, b = 0, V_r = -58 mV, and transient
+spiking with a = -10 nS, b = 30 pA, I = 350 pA; from rest, those give no spike in 600 ms and
+tonic firing, not the named patterns, so the presets keep the figure-matched rows.
 
 Numerical safeguards. The exponential goes through ``capped_exp`` (exponent capped at 50, so
 ``exp`` is at most ~5e21, finite in float32). The right-hand side is evaluated at
