@@ -351,7 +351,8 @@ def _raster(ax, r: Result, t0: float, t1: float, highlight):
     ax.set_ylabel("neuron")
     from matplotlib.ticker import MaxNLocator
 
-    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    # min_n_ticks=1: with its default 2, one neuron (a single id in view) got ticks -0.45, 0.15...
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
     ax.set_ylim(-0.01 * r.n - 0.5, 1.01 * r.n - 0.5)
     if len(sp) == 0:
         ax.text(0.5, 0.5, f"no spikes between {t0:g} and {t1:g} ms", ha="center",
