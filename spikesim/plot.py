@@ -333,7 +333,8 @@ def plot(path, output=None, var: str | None = None, neurons=None, t0: float | No
 
     status = "" if r.complete else f"   [{r.status.upper()}: partial, {r.t_end:g} of " \
                                    f"{r.duration:g} ms]"
-    fig.suptitle(f"{r.name}: {r.n:,} neurons, {r.duration:g} ms{status}", fontsize=13,
+    fig.suptitle(f"{r.name}: {r.n:,} {'neuron' if r.n == 1 else 'neurons'}, "
+                 f"{r.duration:g} ms{status}", fontsize=13,
                  x=0.1, ha="left", y=0.985, color="black" if r.complete else "#b00000")
     fig.text(0.1, 0.945, about, fontsize=9, color="0.3", ha="left", va="top",
              wrap=True)

@@ -302,3 +302,5 @@ def test_raster_ticks_are_whole_neuron_ids(tmp_path, monkeypatch, size):
     lo, hi = ax.get_ylim()
     ticks = [t for t in ax.get_yticks() if lo <= t <= hi]
     assert ticks and all(float(t).is_integer() for t in ticks), ticks
+    assert fig._suptitle.get_text().startswith(
+        f"lif_test: {size} {'neuron' if size == 1 else 'neurons'}, 40 ms")
