@@ -378,7 +378,8 @@ def plot(
 def export(
     file: Path = typer.Argument(..., help="HDF5 file of a run (or its .partial)",
                                 show_default=False, parser=_path),
-    to: str = typer.Option(..., "--to", help="format: nwb (NWB 2, needs the extra .[nwb])"),
+    # "\\[": rich markup would read [nwb] as a style tag and drop it
+    to: str = typer.Option(..., "--to", help="format: nwb (NWB 2, needs the extra .\\[nwb])"),
     output: Optional[Path] = typer.Option(None, "-o", "--output",
                                           help="file to write (default: FILE with .nwb)",
                                           parser=_path),

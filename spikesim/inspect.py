@@ -20,6 +20,7 @@ import math
 import h5py
 import numpy as np
 
+from .analysis import plural
 from .io.results import BLOCK, Result, _ids_summary
 
 MIN_SPIKES_FOR_CV = 3
@@ -239,7 +240,8 @@ def render(info: dict, console) -> None:
     sweep = info.get("sweep")
     if sweep:
         console.print()
-        console.print(f"[bold]sweep[/bold] ({sweep['mode']}, {len(sweep['rows'])} combinations)")
+        console.print(f"[bold]sweep[/bold] ({sweep['mode']}, "
+                      f"{plural(len(sweep['rows']), 'combination')})")
         t = Table(box=None, show_header=True, header_style="bold", pad_edge=False)
         for axis in sweep["axes"]:
             t.add_column(axis, justify="right")

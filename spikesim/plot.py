@@ -333,7 +333,8 @@ def plot(path, output=None, var: str | None = None, neurons=None, t0: float | No
 
     status = "" if r.complete else f"   [{r.status.upper()}: partial, {r.t_end:g} of " \
                                    f"{r.duration:g} ms]"
-    fig.suptitle(f"{r.name}: {r.n:,} neurons, {r.duration:g} ms{status}", fontsize=13,
+    fig.suptitle(f"{r.name}: {r.n:,} {'neuron' if r.n == 1 else 'neurons'}, "
+                 f"{r.duration:g} ms{status}", fontsize=13,
                  x=0.1, ha="left", y=0.985, color="black" if r.complete else "#b00000")
     fig.text(0.1, 0.945, about, fontsize=9, color="0.3", ha="left", va="top",
              wrap=True)
@@ -351,7 +352,8 @@ def _raster(ax, r: Result, t0: float, t1: float, highlight):
     ax.set_ylabel("neuron")
     from matplotlib.ticker import MaxNLocator
 
-    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    # min_n_ticks=1: with its default 2, one neuron (a single id in view) got ticks -0.45, 0.15...
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
     ax.set_ylim(-0.01 * r.n - 0.5, 1.01 * r.n - 0.5)
     if len(sp) == 0:
         ax.text(0.5, 0.5, f"no spikes between {t0:g} and {t1:g} ms", ha="center",

@@ -131,3 +131,26 @@ def test_help_lists_each_command_in_whole_lines():
     assert "prints the path written (the run folder for --shards)." in run_line
     analyze = next(line for line in r.stdout.splitlines() if "│ analyze " in line)
     assert "fi (f-I curve up and down, onset rate" in analyze
+
+
+def test_help_shows_bracketed_text_of_every_option():
+    """Rich markup reads "[nwb]" as a style tag and drops it: `export --help` said "needs the
+    extra ." with the extra's name gone. Every "[...]" of a command's or option's help text
+    (model.params.g_K=[30,36], local[:W], .[nwb]) must reach the rendered --help."""
+    import os
+    import re
+
+    import typer
+
+    from spikesim.cli import app
+
+    for name, command in typer.main.get_command(app).commands.items():
+        texts = [command.help or ""] + [getattr(p, "help", None) or "" for p in command.params]
+        brackets = {b.replace("\\[", "[") for t in texts for b in re.findall(r"\\?\[[^\]\s]*\]", t)}
+        if not brackets:
+            continue
+        r = subprocess.run([sys.executable, "-m", "spikesim", name, "--help"], capture_output=True,
+                           text=True, timeout=300, env={**os.environ, "COLUMNS": "300"})
+        assert r.returncode == 0, r.stderr
+        for b in brackets:
+            assert b in r.stdout, (name, b)

@@ -155,6 +155,20 @@ def test_unknown_key_suggests(spikesim_cli, tmp_path, old, new, where, hint):
                  f"Did you mean {hint}")
 
 
+def test_misspelt_required_key_is_not_also_reported_missing(spikesim_cli, tmp_path):
+    """'durration' left 'duration' missing, and the message began "cfg.yaml:7:
+    simulation.duration: required key is missing" (pointing at the typo's line), the typo
+    second: one problem, one line, as README's example shows."""
+    cfg = write(tmp_path, BASE.replace("  duration: 10.0", "  durration: 10.0"))
+    err = expect_error(spikesim_cli, tmp_path, ["run", cfg], "cfg.yaml:7: simulation.durration:",
+                       "unknown key 'durration'. Did you mean 'duration'?")
+    assert "missing" not in err and err.count("\n") <= 1, err
+    # a missing key that no unknown key resembles is still reported
+    cfg = write(tmp_path, BASE.replace("  duration: 10.0", "  length: 10.0"))
+    expect_error(spikesim_cli, tmp_path, ["run", cfg], "simulation.length: unknown key 'length'",
+                 "simulation.duration: required key is missing")
+
+
 def test_unknown_key_in_override_and_output_section(spikesim_cli, tmp_path):
     cfg = write(tmp_path, BASE)
     expect_error(spikesim_cli, tmp_path, ["run", cfg, "output.pth=x.h5"],

@@ -92,6 +92,15 @@ def test_sweep_table(tmp_path):
     assert rows[0]["mean_rate_hz"] == 0 and rows[-1]["mean_rate_hz"] > 0
     text = CliRunner().invoke(app, ["inspect", str(p)]).stdout
     assert "sweep" in text and "input.amplitude" in text
+    assert "(grid, 5 combinations)" in text
+
+
+def test_sweep_of_one_value_says_one_combination(tmp_path):
+    cfg = config(population={"size": 1}, record={"variables": []},
+                 input={"type": "step", "amplitude": 2.0, "start": 2.0},
+                 sweep={"axes": {"input.amplitude": [2.0]}})
+    text = CliRunner().invoke(app, ["inspect", str(run(tmp_path, "one", cfg))]).stdout
+    assert "(grid, 1 combination)" in text, text
 
 
 def test_failed_run_says_partial(tmp_path):

@@ -288,3 +288,19 @@ def test_rheobase_figure_marks_the_neurons_that_never_fired(tmp_path, monkeypatc
     assert list(marked[0].get_ydata()) == [1.6]
     assert marked[0].get_label() == "no spike up to 1.6 nA (NaN)"
     assert ax.get_xlabel() == "R_m (MOhm)"
+
+
+@pytest.mark.parametrize("size", [1, 2, 6])
+def test_raster_ticks_are_whole_neuron_ids(tmp_path, monkeypatch, size):
+    """With one or two neurons, MaxNLocator(integer=True) found fewer than its default two
+    integers in view and fell back to ticks like -0.45, 0.15: the raster's neuron axis must
+    tick whole ids only, and at least one of them."""
+    cfg = config(population={"size": size},
+                 input={"type": "constant", "amplitude": 3.0}, record={"variables": ["v"]})
+    fig = _figure(monkeypatch, run(tmp_path, f"n{size}", cfg), tmp_path / f"n{size}.png")
+    ax = next(a for a in fig.axes if a.get_ylabel() == "neuron")
+    lo, hi = ax.get_ylim()
+    ticks = [t for t in ax.get_yticks() if lo <= t <= hi]
+    assert ticks and all(float(t).is_integer() for t in ticks), ticks
+    assert fig._suptitle.get_text().startswith(
+        f"lif_test: {size} {'neuron' if size == 1 else 'neurons'}, 40 ms")

@@ -230,9 +230,15 @@ def _message(err: dict, data: dict, path: tuple) -> str:
 
 
 def _schema_errors(e: ValidationError, raw: dict, source: Source) -> list[str]:
+    errors = [(err, _display_path(tuple(err["loc"]), raw)) for err in e.errors()]
+    # a misspelt required key ('durration') also leaves 'duration' missing: the unknown key's
+    # "Did you mean 'duration'?" says it all, and a first line "duration: required key is
+    # missing" would send the user looking for a key they did write
+    meant = {p[:-1] + (_meant(p, raw),) for err, p in errors if err["type"] == "extra_forbidden"}
     seen, lines = set(), []
-    for err in e.errors():
-        path = _display_path(tuple(err["loc"]), raw)
+    for err, path in errors:
+        if err["type"] == "missing" and path in meant:
+            continue
         if err["type"] == "union_tag_invalid":  # point at the `type:` line itself
             path = path + ("type",)
         # a value that failed every branch of a union gives one error per branch: keep one
@@ -241,6 +247,12 @@ def _schema_errors(e: ValidationError, raw: dict, source: Source) -> list[str]:
         seen.add(path)
         lines.append(f"{source.where(path)}: {_dotted(path)}: {_message(err, raw, path)}")
     return lines
+
+
+def _meant(path: tuple, raw: dict):
+    """The allowed key that the unknown key at ``path`` is a slip of, or None."""
+    hint = suggest(path[-1], _fields_at(raw, path[:-1]) or [])
+    return hint.split("'")[1] if hint else None
 
 
 # -- entry point ------------------------------------------------------------------------
