@@ -41,6 +41,16 @@ def test_plain_run(tmp_path):
     _check_png(out2)
 
 
+def test_an_existing_png_is_replaced_without_force(tmp_path):
+    """README: plot replaces an existing PNG (a figure is redrawn from its file), unlike the
+    data files that take --force."""
+    p = run(tmp_path, "again", config(record={"every": 2}))
+    (tmp_path / "again.png").write_bytes(b"old figure")
+    out = _plot([p])
+    assert out == str(tmp_path / "again.png")
+    _check_png(out)
+
+
 def test_input_recomputed_when_not_recorded(tmp_path):
     p = run(tmp_path, "v_only", config(record={"variables": ["v"], "every": 5}))
     _check_png(_plot([p, "-o", tmp_path / "v.png"]))
