@@ -77,6 +77,10 @@ def test_a_run_without_spikes_says_so_and_names_the_rheobase_analysis(small_conf
     assert r.stdout == f"{tmp_path / 'o.h5'}\n"
     assert "no neuron spiked" in r.stderr and "override input.amplitude=0" in r.stderr
     assert f"spikesim analyze rheobase {small_config}" in r.stderr
+    # re-run from the file: its stored config is no file that analyze could take
+    r = spikesim("run", "--from", tmp_path / "o.h5", "-q", "-o", tmp_path / "q.h5")
+    assert r.returncode == 0, r.stderr
+    assert "`spikesim analyze rheobase CONFIG`" in r.stderr
     # HH at 10 uA/cm2 fires its first spike within 10 ms: no note then
     r = spikesim("run", small_config, "-q", "simulation.duration=10", "-o", tmp_path / "p.h5")
     assert r.returncode == 0, r.stderr

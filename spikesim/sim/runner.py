@@ -139,7 +139,9 @@ def _silent_note(plan) -> str:
     """What a run in which no neuron spiked tells its user (most often an input below
     threshold, or in the wrong unit), and the analysis that finds the threshold current."""
     where = plan.source.where(("input",)) if plan.source is not None else "the config"
-    config = plan.source.file if plan.source is not None else "CONFIG"
+    config = plan.source.file if plan.source is not None else ""
+    if Path(config).suffix not in (".yaml", ".yml"):  # --from FILE.h5, a mapping from Python
+        config = "CONFIG"
     return (f"note: no neuron spiked: 0 spikes from {plan.n} neurons in "
             f"{plan.duration:g} ms. The input ({where}) may be below the model's "
             f"threshold current, or in another unit than the model's: `spikesim analyze "
