@@ -394,8 +394,14 @@ def export(
     from .io.nwb import to_nwb
     from .io.results import damaged
 
+    from .io.results import Result
+
     with damaged(str(file)):
         path = to_nwb(file, output, force=force)
+        kinds = list(Result(file).analysis)
+    if kinds:  # NWB has no place for them: the user would look for them there in vain
+        _log(f"warning: the NWB file does not carry {file}'s /analysis/{', '.join(kinds)} "
+             f"(from `spikesim analyze`); read it with spikesim.load({str(file)!r}).analysis")
     print(path)
 
 

@@ -289,8 +289,10 @@ def plot(path, output=None, var: str | None = None, neurons=None, t0: float | No
         gs = fig.add_gridspec(2, 1, height_ratios=[1, 2.2], hspace=0.3, top=top, bottom=0.07,
                               left=0.1, right=0.9 if labelled else 0.97)
         _fi_curve(fig.add_subplot(gs[0]), r)
+        # hspace counts in mean panel heights, which are smaller here: 0.2 leaves the gap
+        # of the figure without a sweep (0.12), where the trace legend sits
         sub = gs[1].subgridspec(max(1, len(rows)), 1, height_ratios=[heights[k] for k in rows]
-                                or [1], hspace=0.12)
+                                or [1], hspace=0.2)
     else:
         sub = fig.add_gridspec(max(1, len(rows)), 1, height_ratios=[heights[k] for k in rows]
                                or [1], hspace=0.12, top=top, bottom=0.07, left=0.1,

@@ -69,6 +69,26 @@ def test_override_reaches_the_run(small_config, tmp_path):
         assert len(f["spikes/hodgkin_huxley/timestamps"]) == 0
 
 
+def test_a_run_without_spikes_says_so_and_names_the_rheobase_analysis(small_config, tmp_path):
+    """A silent run is most often an input below threshold (or in the wrong unit): stderr
+    says so, names where the input was set and the analysis that finds the threshold."""
+    r = spikesim("run", small_config, "-q", "input.amplitude=0", "-o", tmp_path / "o.h5")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == f"{tmp_path / 'o.h5'}\n"
+    assert "no neuron spiked" in r.stderr and "override input.amplitude=0" in r.stderr
+    assert f"spikesim analyze rheobase {small_config}" in r.stderr
+    # re-run from the file: its stored config is no file that analyze could take
+    r = spikesim("run", "--from", tmp_path / "o.h5", "-q", "-o", tmp_path / "q.h5")
+    assert r.returncode == 0, r.stderr
+    assert "`spikesim analyze rheobase CONFIG`" in r.stderr
+    # HH at 10 uA/cm2 fires its first spike within 10 ms: no note then
+    r = spikesim("run", small_config, "-q", "simulation.duration=10", "-o", tmp_path / "p.h5")
+    assert r.returncode == 0, r.stderr
+    with h5py.File(tmp_path / "p.h5") as f:
+        assert len(f["spikes/hodgkin_huxley/timestamps"]) > 0
+    assert "no neuron spiked" not in r.stderr
+
+
 def test_validate_prints_resolved_config_and_estimates(small_config, tmp_path):
     r = spikesim("validate", small_config, "population.size=10")
     assert r.returncode == 0, r.stderr

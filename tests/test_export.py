@@ -102,6 +102,18 @@ def test_export_cli_refuses_to_overwrite_and_writes_the_default_path(run_file, t
     assert code == 2 and "nwb" in err
 
 
+def test_export_of_an_analysis_file_says_its_results_stay_behind(run_file, tmp_path,
+                                                                  spikesim_cli):
+    pytest.importorskip("pynwb")
+    code, out, err = spikesim_cli("analyze", "patterns", run_file, "-q", "-o", tmp_path / "p.h5")
+    assert code == 0, err
+    code, out, err = spikesim_cli("export", tmp_path / "p.h5", "--to", "nwb")
+    assert code == 0 and out.strip() == str(tmp_path / "p.nwb")
+    assert "does not carry" in err and "/analysis/patterns" in err and ".analysis" in err
+    code, out, err = spikesim_cli("export", run_file, "--to", "nwb", "-o", tmp_path / "r.nwb")
+    assert code == 0 and "does not carry" not in err
+
+
 def test_export_output_path_checked_before_any_work(run_file, tmp_path, spikesim_cli):
     """-o under a regular file was a traceback (FileExistsError); -o the run's own file with
     --force replaced the run by its NWB; -o a folder said --force would replace it; -o

@@ -41,6 +41,16 @@ def test_plain_run(tmp_path):
     _check_png(out2)
 
 
+def test_an_existing_png_is_replaced_without_force(tmp_path):
+    """README: plot replaces an existing PNG (a figure is redrawn from its file), unlike the
+    data files that take --force."""
+    p = run(tmp_path, "again", config(record={"every": 2}))
+    (tmp_path / "again.png").write_bytes(b"old figure")
+    out = _plot([p])
+    assert out == str(tmp_path / "again.png")
+    _check_png(out)
+
+
 def test_input_recomputed_when_not_recorded(tmp_path):
     p = run(tmp_path, "v_only", config(record={"variables": ["v"], "every": 5}))
     _check_png(_plot([p, "-o", tmp_path / "v.png"]))
@@ -184,6 +194,22 @@ def test_density_colour_bar_inside_the_figure_clear_of_the_sweep_labels(tmp_path
     raster = next(ax for ax, _ in boxes if ax.get_title(loc="left").startswith("spikes"))
     labels = [c.get_tightbbox(renderer) for c in raster.child_axes]
     assert len(labels) == sweep and not any(bars[0].overlaps(b) for b in labels)
+
+
+@pytest.mark.parametrize("sweep", [False, True])
+def test_trace_legend_clear_of_the_raster(tmp_path, monkeypatch, sweep):
+    # the legend sits in the gap above the trace panel; under a sweep's f-I panel that gap
+    # was smaller than the legend, which was drawn over the raster's lower edge
+    cfg = config(population={"size": 4}, input={"type": "constant", "amplitude": 3.0})
+    if sweep:
+        cfg["sweep"] = {"axes": {"input.amplitude": [3.0]}}
+    p = run(tmp_path, "legend", cfg)
+    fig, renderer, boxes = _drawn_extents(monkeypatch, p, tmp_path / "legend.png")
+    raster = next(ax for ax, _ in boxes if ax.get_title(loc="left").startswith("spikes"))
+    trace = next(ax for ax, _ in boxes if ax.get_legend() is not None)
+    legend = trace.get_legend().get_window_extent(renderer)
+    assert legend.y0 >= trace.get_window_extent(renderer).y1 - 1  # above the traces
+    assert legend.y1 <= raster.get_window_extent(renderer).y0  # below the raster
 
 
 def test_subtitle_names_the_spike_timing(tmp_path):

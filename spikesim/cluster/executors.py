@@ -35,7 +35,13 @@ def parse(spec: str | None) -> tuple[str, str | None]:
     """``local``, ``local:4``, ``dask``, ``dask:tcp://host:8786`` -> (kind, argument)."""
     if spec is None:
         return "local", None
-    kind, _, arg = spec.partition(":")
+    kind, colon, arg = spec.partition(":")
+    if colon and not arg.strip() and kind in ("local", "dask"):
+        # `dask:$ADDRESS` with the variable unset would quietly start a LocalCluster
+        raise UsageError(f"--executor {spec!r}: nothing after the colon; give "
+                         + ("a number of workers (local:4), or local for one per core or GPU"
+                            if kind == "local" else "a scheduler address "
+                            "(dask:tcp://scheduler:8786), or dask for a LocalCluster"))
     if kind == "local":
         if arg and not (arg.isdigit() and int(arg) >= 1):
             raise UsageError(f"--executor local:W takes a number of workers >= 1, got {spec!r}")

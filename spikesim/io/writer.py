@@ -206,6 +206,11 @@ class Writer:
             np.multiply(self._buf_steps[:take], self.plan.dt, out=self._buf_t[sl])
             self._buf_i[sl] = ids[src]
 
+    @property
+    def n_spikes(self) -> int:
+        """Spikes handed over so far (in the file or in the buffer)."""
+        return self._buf_at + self._buf_n
+
     def _append(self, times: np.ndarray, ids: np.ndarray):
         """Append timestamps already computed (precise timing) through the same buffer."""
         for src, sl in self._slots(times.size):

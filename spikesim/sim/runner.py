@@ -125,11 +125,27 @@ def run_plan(plan, force: bool = False, quiet: bool = True, init_state=None,
         writer = _open_writer(plan, devices, start)
         try:
             with _deferred_signals() as stop:
-                return _loop(plan, engine, writer, carry, compile_s, quiet, stop, start)
+                path = _loop(plan, engine, writer, carry, compile_s, quiet, stop, start)
         except BaseException:
             if writer.f.id.valid:  # an unexpected error: keep what was written, marked
                 writer.close("failed", note=f"{sys.exc_info()[0].__name__}: {sys.exc_info()[1]}")
             raise
+    if plan.record.spikes and writer.n_spikes == 0:
+        log(_silent_note(plan))
+    return path
+
+
+def _silent_note(plan) -> str:
+    """What a run in which no neuron spiked tells its user (most often an input below
+    threshold, or in the wrong unit), and the analysis that finds the threshold current."""
+    where = plan.source.where(("input",)) if plan.source is not None else "the config"
+    config = plan.source.file if plan.source is not None else ""
+    if Path(config).suffix not in (".yaml", ".yml"):  # --from FILE.h5, a mapping from Python
+        config = "CONFIG"
+    return (f"note: no neuron spiked: 0 spikes from {plan.n} neurons in "
+            f"{plan.duration:g} ms. The input ({where}) may be below the model's "
+            f"threshold current, or in another unit than the model's: `spikesim analyze "
+            f"rheobase {config}` finds each neuron's rheobase")
 
 
 def _open_writer(plan, devices, start):
