@@ -392,9 +392,7 @@ def export(
         raise UsageError(f"--to {to!r}: the export formats are: nwb (for NEO/Elephant use "
                          f"spikesim.load(path).to_neo() in Python)")
     from .io.nwb import to_nwb
-    from .io.results import damaged
-
-    from .io.results import Result
+    from .io.results import Result, damaged
 
     with damaged(str(file)):
         path = to_nwb(file, output, force=force)

@@ -227,7 +227,7 @@ def render(info: dict, console) -> None:
             t.add_column(col)
         for var in info["variables"]:
             t.add_row(var["name"], var["units"], " x ".join(f"{s:,}" for s in var["shape"]),
-                      f"every {var['every']} steps ({var['step_ms']:g} ms)"
+                      f"every {plural(var['every'], 'step')} ({var['step_ms']:g} ms)"
                       + (f", {var['compression']}" if var["compression"] else ""),
                       f"{var['start_ms']:g} - {var['stop_ms']:g}", var["neuron_ids"])
         console.print("[bold]recorded variables[/bold]")
