@@ -367,10 +367,13 @@ def plot(
         except ValueError:
             raise UsageError(f"--neurons takes neuron ids (>= 0) separated by commas, e.g. "
                              f"0,5,9; got {neurons[:60]!r}") from None
-    from .io.results import damaged
+    from .io.results import damaged, resolve_path
 
     with damaged(str(file)):
         path = plot_file(file, output, var=var, neurons=ids, t0=t_start, t1=t_stop)
+    if resolve_path(file) != Path(file):  # the figure's name says .partial; say why
+        _log(f"note: {file} does not exist; plotted {resolve_path(file)}, left by a run that "
+             f"did not complete")
     print(path)
 
 

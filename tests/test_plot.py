@@ -74,8 +74,11 @@ def test_failed_run(tmp_path):
     from test_load import _blow_up
 
     out = _blow_up(tmp_path)
-    png = _plot([out])
+    res = CliRunner().invoke(app, ["plot", str(out)])  # fail.h5 itself does not exist
+    assert res.exit_code == 0, res.output
+    png = res.stdout.strip()
     assert png.endswith("fail.partial.png")
+    assert f"note: {out} does not exist; plotted {out}.partial" in res.stderr
     _check_png(png)
 
 

@@ -128,6 +128,9 @@ def test_overriding_a_swept_key_is_an_error(fi_yaml, tmp_path):
     ("sweep.axes.model.params.tau_m=[5,-1]", "must be > 0"),
     ("sweep.axes.input.amplitud=[1]", "Did you mean 'input.amplitude'"),
     ("output.path=out/{model.params.g_K}.h5", "not a key with a value"),
+    # one point of a range is its start: a stop that differs would be dropped silently
+    (r"sweep.axes.input\.amplitude={start: 0, stop: 20, num: 1}",
+     "num 1 takes start (0) alone and leaves stop (20) out"),
 ])
 def test_sweep_errors(fi_yaml, tmp_path, override, words):
     r = cli("validate", fi_yaml, override, cwd=tmp_path)

@@ -14,12 +14,15 @@ Onset: between the last silent and the first repetitive amplitude of the ascendi
 had at the silent amplitude, locate the onset of repetitive firing; the onset rate is the rate
 at the lowest repetitive amplitude found. Two spikes must fit in the window, so the lowest
 rate that can be seen is about 1000 / (duration - transient) Hz (4 Hz by default), and a
-type I neuron's onset is found where its rate is near that, a little above its bifurcation. Type I (Hodgkin 1948, class 1: firing starts at an
+type I neuron's onset is found where its rate is near that, a little above its bifurcation.
+Past a subcritical Hopf point the oscillation grows slowly (HH just above 9.78 uA/cm2: an
+e-fold in about 2 s), so with a short ``duration`` the onset found there lies a little above
+it too (9.9 for HH with 300 ms). Type I (Hodgkin 1948, class 1: firing starts at an
 arbitrarily low rate, e.g. through a saddle-node on invariant circle as in Wang-Buzsaki) when
 the onset rate is below ``type1_max_rate`` and no bistable range shows, else type II (firing
 starts at a finite rate, or coexists with rest over a range of currents, as through the
-subcritical Hopf bifurcation of HH and of the Morris-Lecar type II set). ``type`` is 1 or 2, 0 where the neuron never fires
-repetitively in the range.
+subcritical Hopf bifurcation of HH and of the Morris-Lecar type II set). ``type`` is 1 or 2,
+0 where the neuron never fires repetitively in the range.
 """
 
 from __future__ import annotations

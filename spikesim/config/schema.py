@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BeforeValidator, Discriminator, Field, PrivateAttr, Tag, WithJsonSchema
+from pydantic import (BeforeValidator, Discriminator, Field, PrivateAttr, Tag, WithJsonSchema,
+                      model_validator)
 
 from ..core.fields import Bool, Float, Int, PerNeuron, StrictModel, kind_of, integer
 from .analysis import Analysis
@@ -195,6 +196,14 @@ class Range(StrictModel):
     start: Float = Field(..., json_schema_extra=widen)
     stop: Float = Field(..., json_schema_extra=widen)
     num: Int = Field(..., ge=1)
+
+    @model_validator(mode="after")
+    def _one_point(self):
+        if self.num == 1 and self.start != self.stop:  # linspace would keep start alone
+            raise ValueError(f"num 1 takes start ({self.start:g}) alone and leaves stop "
+                             f"({self.stop:g}) out; give num >= 2 to reach stop, or the one "
+                             f"value as a list [{self.start:g}]")
+        return self
 
 
 _AXIS_HELP = "a list of values [a, b, ...] or a range {start: a, stop: b, num: n}"
