@@ -111,6 +111,10 @@ def run(
             overrides.insert(0, str(config))
         data, info = embedded_config(from_file)
         _warn_versions(info["versions"], log)
+        if info["analysis"]:  # its config is the analysis' input, not the analysis
+            log(f"note: {from_file} is a file of `spikesim analyze {info['analysis'][0]}`; "
+                f"this runs its stored config once, the analysis is not redone (run `spikesim "
+                f"analyze {info['analysis'][0]} CONFIG` for that)")
         plan = make_plan(load(None, overrides, data=data,
                                    name=f"{from_file} (its stored config)"), output)
         start = info["init"]

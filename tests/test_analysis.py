@@ -109,6 +109,12 @@ def test_analysis_file_layout_inspect_plot(tmp_path, spikesim_cli):
     # an existing file is not replaced without --force
     code, _, err = spikesim_cli("analyze", "rheobase", cfg, "-o", tmp_path / "rb.h5")
     assert code == 2 and "exists" in err
+    # --from re-runs its stored config, not the analysis: it says so
+    code, out, err = spikesim_cli("run", "--from", tmp_path / "rb.h5", "-o", tmp_path / "re.h5")
+    assert code == 0 and out.strip() == str(tmp_path / "re.h5")
+    assert "a file of `spikesim analyze rheobase`" in err and "not redone" in err
+    code, _, err = spikesim_cli("run", "--from", tmp_path / "re.h5", "-o", tmp_path / "re2.h5")
+    assert code == 0 and "spikesim analyze" not in err
 
 
 def test_an_analysis_iterates_over_its_dataset_names():

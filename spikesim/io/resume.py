@@ -50,13 +50,16 @@ def _open(path: Path, option: str):
 def embedded_config(path: Path, option: str = "--from") -> tuple[dict, dict]:
     """The resolved config stored in a run's file, and the versions it was made with;
     ``option`` names the file in messages (``--from``, or ``patterns`` for ``spikesim
-    analyze patterns FILE.h5``)."""
+    analyze patterns FILE.h5``). The info holds the versions, the input state of the run
+    (``init``) and the kinds of ``spikesim analyze`` that wrote the file (``analysis``)."""
+    import h5py
     import yaml
 
     with _open(path, option) as f:
         text = f.attrs.get("config")
         versions = {k: str(v) for k, v in f.attrs.items() if k.endswith("_version")}
         init = read_group(f, "init") if "init" in f else None
+        analyses = sorted(f["analysis"]) if isinstance(f.get("analysis"), h5py.Group) else []
     if isinstance(text, bytes):
         text = text.decode(errors="replace")
     if text is None or (isinstance(text, str) and not text):
@@ -76,7 +79,7 @@ def embedded_config(path: Path, option: str = "--from") -> tuple[dict, dict]:
     if problem is not None:
         raise UsageError(f"{option} {path}: the file is damaged, {problem}. Run its config "
                          f"file again instead")
-    return data, {"versions": versions, "init": init}
+    return data, {"versions": versions, "init": init, "analysis": analyses}
 
 
 def read_group(f, group: str) -> InitState | None:
