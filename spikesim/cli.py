@@ -374,10 +374,11 @@ def plot(
     from .io.results import damaged, resolve_path
 
     with damaged(str(file)):
-        path = plot_file(file, output, var=var, neurons=ids, t0=t_start, t1=t_stop)
-    if resolve_path(file) != Path(file):  # the figure's name says .partial; say why
-        _log(f"note: {file} does not exist; plotted {resolve_path(file)}, left by a run that "
-             f"did not complete")
+        used = resolve_path(file)
+        path = plot_file(used, output, var=var, neurons=ids, t0=t_start, t1=t_stop)
+    if used != Path(file):  # the figure's name says .partial; say why
+        _log(f"note: {file} does not exist; plotted {used}, left by a run that did not "
+             f"complete")
     print(path)
 
 
@@ -399,14 +400,10 @@ def export(
         raise UsageError(f"--to {to!r}: the export formats are: nwb (for NEO/Elephant use "
                          f"spikesim.load(path).to_neo() in Python)")
     from .io.nwb import to_nwb
-    from .io.results import Result, damaged
+    from .io.results import damaged
 
     with damaged(str(file)):
         path = to_nwb(file, output, force=force)
-        kinds = list(Result(file).analysis)
-    if kinds:  # NWB has no place for them: the user would look for them there in vain
-        _log(f"warning: the NWB file does not carry {file}'s /analysis/{', '.join(kinds)} "
-             f"(from `spikesim analyze`); read it with spikesim.load({str(file)!r}).analysis")
     print(path)
 
 
