@@ -14,7 +14,7 @@ from pydantic import BaseModel, ValidationError
 
 from ..errors import ConfigError, UsageError
 from ..core import yamltext
-from ..core.keys import dotted as _dotted, split_key, suggest
+from ..core.keys import closest, dotted as _dotted, split_key, suggest
 from ..core.source import Source, read_yaml, short as _short
 from ..inputs import PROTOCOLS
 from .schema import config_class
@@ -251,8 +251,7 @@ def _schema_errors(e: ValidationError, raw: dict, source: Source) -> list[str]:
 
 def _meant(path: tuple, raw: dict):
     """The allowed key that the unknown key at ``path`` is a slip of, or None."""
-    hint = suggest(path[-1], _fields_at(raw, path[:-1]) or [])
-    return hint.split("'")[1] if hint else None
+    return closest(path[-1], _fields_at(raw, path[:-1]) or [])
 
 
 # -- entry point ------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from ..errors import UsageError
 
+
 def partial_path(path: Path) -> Path:
     """Where a run writes ``path`` while it runs (``Path.with_name`` would refuse ``.``)."""
     return Path(f"{path}.partial")

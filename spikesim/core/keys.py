@@ -24,13 +24,19 @@ def dotted(path) -> str:
                     for p in path) or "(top level)"
 
 
-def suggest(word, options) -> str:
-    """`` Did you mean 'x'?`` for the closest of ``options``, or ``""``: first the same word
-    in another case ('V': 'v', where difflib's ratio prefers 'V4'), then one with two
-    adjacent letters swapped ('tahn': 'tanh', where it prefers 'tan')."""
+def closest(word, options) -> str | None:
+    """The closest of ``options`` to ``word``, or None: first the same word in another case
+    ('V': 'v', where difflib's ratio prefers 'V4'), then one with two adjacent letters
+    swapped ('tahn': 'tanh', where it prefers 'tan'), then difflib's closest match."""
     word, options = str(word), [str(o) for o in options]
     cased = [o for o in options if o.lower() == word.lower() and o != word]
     swapped = [o for o in options if len(o) == len(word) and o != word and any(
         word[:i] + word[i + 1] + word[i] + word[i + 2:] == o for i in range(len(word) - 1))]
     close = cased or swapped or difflib.get_close_matches(word, options, n=1, cutoff=0.6)
-    return f" Did you mean {close[0]!r}?" if close else ""
+    return close[0] if close else None
+
+
+def suggest(word, options) -> str:
+    """`` Did you mean 'x'?`` for the :func:`closest` of ``options``, or ``""``."""
+    close = closest(word, options)
+    return f" Did you mean {close!r}?" if close is not None else ""
