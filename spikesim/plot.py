@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .analysis.show import _label, _units
+from .analysis.show import key_label, key_unit
 from .config.preflight import nearest_existing
 from .errors import UsageError
 from .io.results import Result
@@ -73,7 +73,7 @@ def _describe(r: Result) -> str:
             if f"input.{k}" in swept and len(protos) == 1 or f"input.{i}.{k}" in swept:
                 fields.append(f"{k} swept")
                 continue
-            u = _units(r, f"input.{i}.{k}")
+            u = key_unit(r, f"input.{i}.{k}")
             if isinstance(v, str):  # a choice (kind, interpolation) or a file's path
                 fields.append(f"{k} {Path(v).name if k == 'path' else v}")
                 continue
@@ -423,14 +423,14 @@ def _fi_curve(ax, r: Result):
         order = np.argsort(x[cs])
         cs = cs[order]
         mean = rates[cs].mean(axis=1)
-        label = ", ".join(f"{_label(r, k)} = {v:.3g}" for k, v in zip(others, key)) or None
+        label = ", ".join(f"{key_label(r, k)} = {v:.3g}" for k, v in zip(others, key)) or None
         color = COLORS[j % len(COLORS)] if len(groups) <= len(COLORS) else None
         if r.size > 1:
             ax.errorbar(x[cs], mean, yerr=rates[cs].std(axis=1), marker="o", ms=3.5, lw=1.2,
                         capsize=2, color=color, label=label)
         else:
             ax.plot(x[cs], mean, marker="o", ms=3.5, lw=1.2, color=color, label=label)
-    ax.set_xlabel(_label(r, x_key))
+    ax.set_xlabel(key_label(r, x_key))
     ax.set_ylabel("mean rate (Hz)")
     what = "f-I curve" if x_key.startswith("input") else f"rate vs {x_key.split('.')[-1]}"
     ax.set_title(f"{what} (over {r.t_end:g} ms, {r.size} neuron{'s' * (r.size > 1)} per "

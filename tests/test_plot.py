@@ -233,14 +233,14 @@ def test_axis_labels_carry_units_for_an_equations_model(tmp_path):
 
     import spikesim
     from spikesim.io.results import Result
-    from spikesim.plot import _label
+    from spikesim.analysis.show import key_label
 
     cfg = Path(__file__).parent.parent / "configs" / "morris_lecar.yaml"
     r = Result(spikesim.run(cfg, "simulation.duration=2", output=tmp_path / "ml.h5"))
-    assert _label(r, "input.amplitude") == "input amplitude (uA/cm2)"
-    assert _label(r, "model.params.g_Ca") == "g_Ca (mS/cm2)"
-    assert _label(r, "model.params.phi") == "phi (1/ms)"
-    assert _label(r, "model.init.w") == "initial w"  # dimensionless
+    assert key_label(r, "input.amplitude") == "input amplitude (uA/cm2)"
+    assert key_label(r, "model.params.g_Ca") == "g_Ca (mS/cm2)"
+    assert key_label(r, "model.params.phi") == "phi (1/ms)"
+    assert key_label(r, "model.init.w") == "initial w"  # dimensionless
 
 
 def test_subtitle_gives_every_input_field_its_unit(tmp_path):

@@ -110,7 +110,7 @@ def figure(r, out, dpi: int, figsize) -> None:
         plt.close(fig)
 
 
-def _units(r: Result, key: str) -> str:
+def key_unit(r: Result, key: str) -> str:
     """Unit of a dotted config key (model.params.X, model.init.X, input[.i].field): the one
     the run's file declares (SPEC section 4; an equations model is not in the registry),
     else the built-in model's, else the input field's."""
@@ -144,8 +144,9 @@ def _units(r: Result, key: str) -> str:
     return ""
 
 
-def _label(r: Result, key: str) -> str:
-    unit = _units(r, key)
+def key_label(r: Result, key: str) -> str:
+    """A config key as an axis label with its unit: ``g_K (mS/cm2)``, ``input amplitude (nA)``."""
+    unit = key_unit(r, key)
     short = key.replace("model.params.", "").replace("model.init.", "initial ")
     short = short.replace("input.", "input ")
     return f"{short} ({unit})" if unit and unit != "1" else short
@@ -158,4 +159,4 @@ def against(r):
     if not keys:
         return None
     k = keys[0]
-    return _label(r, k), np.asarray(r.neurons[k], float)  # "g_K (mS/cm2)", as in a run's figure
+    return key_label(r, k), np.asarray(r.neurons[k], float)  # "g_K (mS/cm2)", as in a run's figure
