@@ -587,6 +587,18 @@ def _fi_reference(f, y0, amps, duration, transient, threshold):
     return out
 
 
+def _hh_fi(tmp_path, amplitudes, num, refine):
+    """fi of the classic HH (rk4, dt 0.01 ms, float64), 300 ms per amplitude of which the
+    first 100 ms are left out."""
+    cfg = {"name": "hh_fi", "model": {"type": "hodgkin_huxley"},
+           "simulation": {"duration": 500.0, "dt": 0.01, "integrator": "rk4",
+                          "precision": "float64"},
+           "analysis": {"fi": {"range": amplitudes, "num": num, "duration": 300.0,
+                               "transient": 100.0, "refine": refine}}}
+    return spikesim.load(analyze("fi", _write(tmp_path, cfg), output=tmp_path / "fi.h5")
+                         ).analysis["fi"]
+
+
 @pytest.mark.slow
 def test_fi_hh_type_ii_bistable_against_dop853(tmp_path):
     """Classic HH, 4 to 12 uA/cm2 by 0.5, 300 ms each: going up it stays at rest up to 9.5
@@ -596,13 +608,7 @@ def test_fi_hh_type_ii_bistable_against_dop853(tmp_path):
     change a rate measured over ~200 ms by at most 2 x 0.01 / 200 = 1e-4 of it (0.01 Hz),
     rk4's own error at dt 0.01 is smaller still, so 0.5 Hz only tolerates a branch that is
     the same, never one that differs (a rate of 0 against ~55 Hz)."""
-    cfg = {"name": "hh_fi", "model": {"type": "hodgkin_huxley"},
-           "simulation": {"duration": 500.0, "dt": 0.01, "integrator": "rk4",
-                          "precision": "float64"},
-           "analysis": {"fi": {"range": [4.0, 12.0], "num": 17, "duration": 300.0,
-                               "transient": 100.0, "refine": 4}}}
-    a = spikesim.load(analyze("fi", _write(tmp_path, cfg), output=tmp_path / "fi.h5")
-                      ).analysis["fi"]
+    a = _hh_fi(tmp_path, [4.0, 12.0], num=17, refine=4)
     amps = a["amplitude"]
     ref = _fi_reference(lambda t, y, amp: hh._rhs(t, y, lambda _: amp), hh.initial_state(),
                         amps, 300.0, 100.0, 0.0)
@@ -690,13 +696,7 @@ def test_fi_hh_published_bifurcations(tmp_path):
     rate within 0.5 Hz and no firing at 6.2). Going up, the onset lies above the Hopf point:
     just past it the oscillation grows at ~5e-4 /ms (an e-fold in 2 s), too slowly to show in
     300 ms, so the onset found is a little higher (9.90), never below 9.7754."""
-    cfg = {"name": "hh_fi", "model": {"type": "hodgkin_huxley"},
-           "simulation": {"duration": 500.0, "dt": 0.01, "integrator": "rk4",
-                          "precision": "float64"},
-           "analysis": {"fi": {"range": [6.0, 10.0], "num": 41, "duration": 300.0,
-                               "transient": 100.0, "refine": 6}}}
-    a = spikesim.load(analyze("fi", _write(tmp_path, cfg), output=tmp_path / "fi.h5")
-                      ).analysis["fi"]
+    a = _hh_fi(tmp_path, [6.0, 10.0], num=41, refine=6)
     assert a["bistable_low"][0] == pytest.approx(6.3)
     assert _hh_hopf() < a["onset"][0] < 10.0
     y, _ = _crossings(lambda t, yy: hh._rhs(t, yy, lambda _: 10.0), hh.initial_state(),
